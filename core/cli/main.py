@@ -1,0 +1,61 @@
+"""Entry point: global options, dispatch, and the exit-code contract (0 done, 2 bad input, 1 failure)."""
+
+import argparse
+import importlib
+import os
+import sys
+
+from core import __version__
+from core.errors import MirrorError
+
+# Each module defines register(subparsers); order is the order of `--help`.
+COMMAND_MODULES = [
+    "core.cli.ingest_cmd",
+    "core.cli.scenes_cmd",
+    "core.cli.endpoints_cmd",
+    "core.cli.llm_cmd",
+    "core.cli.score_cmd",
+    "core.cli.export_cmd",
+    "core.cli.import_cmd",
+    "core.cli.status_cmd",
+    "core.cli.demo_cmd",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code is already 2
+        self.print_usage(sys.stderr)
+        self.exit(2, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every subcommand."""
+    parser = _Parser(
+        prog="python -m core",
+        description="Mirror Studio pipeline: raw feedback -> scenes -> rationales -> scores -> selection -> export.",
+    )
+    parser.add_argument("--db", help="database path or SQLAlchemy URL (default: env MIRROR_DB, else ./mirror.db)")
+    parser.add_argument("--version", action="version", version=f"mirror-studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; expected failures print one message and return their exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    if args.db:
+        os.environ["MIRROR_DB"] = args.db
+    try:
+        return int(args.func(args) or 0)
+    except MirrorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 1

@@ -1,0 +1,5 @@
+"""CLI: status (placeholder until its issue lands)."""
+
+
+def register(sub) -> None:
+    """No commands yet."""

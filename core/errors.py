@@ -1,0 +1,25 @@
+"""The one error hierarchy; messages are written for the user (CLI prints them, pages st.error them)."""
+
+
+class MirrorError(Exception):
+    """Any expected failure; the CLI exits 1."""
+
+    exit_code = 1
+
+
+class BadInput(MirrorError):
+    """The user's input is wrong (file, option, value); nothing was written. The CLI exits 2."""
+
+    exit_code = 2
+
+
+class NotFound(BadInput):
+    """A named thing (dataset, endpoint, selection, scene) does not exist."""
+
+
+class StaleVersion(BadInput):
+    """A save was based on an older version than the one stored."""
+
+
+class EndpointError(MirrorError):
+    """An LLM endpoint could not be reached or started."""

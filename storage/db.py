@@ -1,0 +1,102 @@
+"""Engine factory and schema versioning: the one place the database is opened and upgraded."""
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from storage import models  # noqa: F401  (registers every table on SQLModel.metadata)
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "mirror.db"
+
+# Numbered upgrades: MIGRATIONS[n] takes a connection at version n-1 to version n.
+MIGRATIONS: dict[int, Callable] = {}
+
+
+def database_url(db: str | None = None) -> str:
+    """A SQLAlchemy URL from a path or URL; defaults to env MIRROR_DB, else ./mirror.db."""
+    db = db or os.environ.get("MIRROR_DB") or DEFAULT_DB
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(db: str | None = None, *, create: bool = True) -> Engine:
+    """One engine per URL: SQLite gets WAL, a busy timeout and foreign keys; any SQLAlchemy URL works."""
+    url = database_url(db)
+    if url in _ENGINES:
+        return _ENGINES[url]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    if create:
+        upgrade(engine)
+    _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests, forked workers)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def schema_version(engine: Engine) -> int:
+    """The stored schema version, 0 for an empty database."""
+    with engine.connect() as conn:
+        has_meta = engine.dialect.has_table(conn, "meta")
+        if not has_meta:
+            return 0
+        row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+        return int(row[0]) if row else 0
+
+
+def upgrade(engine: Engine) -> int:
+    """Create missing tables and run numbered migrations up to SCHEMA_VERSION; returns the version."""
+    current = schema_version(engine)
+    if current == SCHEMA_VERSION:
+        return current
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for version in range(max(current, 1) + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version](conn)
+        conn.execute(
+            text(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": str(SCHEMA_VERSION)},
+        )
+    return SCHEMA_VERSION
+
+
+@contextmanager
+def session_scope(db: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(get_engine(db), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,266 @@
+"""SQLModel tables: one class per concept. JSON columns hold lists/dicts; probabilities are float64 blobs."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC now (stored naive-UTC by SQLite)."""
+    return datetime.now(UTC)
+
+
+def json_field(*, nullable: bool = True, default=None):
+    """A JSON column (list or dict)."""
+    return Field(default=default, sa_column=Column(JSON, nullable=nullable))
+
+
+# Key/value facts about the database itself (schema_version lives here).
+class Meta(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    value: str
+
+
+# One ingested (or imported) dataset; templates render its scenes.
+class Dataset(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    format: str
+    source_path: str | None = None
+    templates: dict | None = json_field()
+    options: dict | None = json_field()  # ingest options (min/max interactions per user, ...)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# A user of one dataset; features is the free-form JSON of the input columns.
+class User(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dataset_id", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    external_id: str
+    features: dict | None = json_field()
+
+
+# An item of one dataset; release_ts (unix s) lets scenes drop items released after the target time.
+class Item(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dataset_id", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    external_id: str
+    title: str
+    release_ts: int | None = None
+    features: dict | None = json_field()
+
+
+# One observed user-item event; impressions are internal item ids shown with it (real exposure logs).
+class Interaction(SQLModel, table=True):
+    __table_args__ = (Index("ix_interaction_user_time", "user_id", "timestamp"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    item_id: int = Field(foreign_key="item.id")
+    timestamp: int
+    features: dict | None = json_field()
+    impressions: list | None = json_field()
+
+
+# A simulation sample: profile, history, exposure list with the true item at item_pos (0-based; A = 0).
+class Scene(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_scene_dataset_split", "dataset_id", "split"),
+        Index("ix_scene_dataset_len", "dataset_id", "choice_cnt"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    item_id: int = Field(foreign_key="item.id")
+    interaction_id: int | None = Field(default=None, foreign_key="interaction.id", unique=True)
+    timestamp: int
+    split: str  # train | eval
+    profile: str
+    history: list = json_field(nullable=False, default=None)  # rendered history entries, oldest first
+    history_item_ids: list = json_field(nullable=False, default=None)
+    exposure_item_ids: list = json_field(nullable=False, default=None)
+    options: list = json_field(nullable=False, default=None)  # rendered option texts, A, B, ...
+    option_sources: list = json_field(nullable=False, default=None)  # scorer per option ("target" for the true)
+    item_pos: int
+    choice_cnt: int
+    seed: int | None = None
+    source: str = "native"  # native | usermirrorer
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# An OpenAI-compatible endpoint; the key is only ever the *name* of an environment variable.
+class Endpoint(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    kind: str = "openai"  # openai | vllm | local
+    concurrency: int = 8
+    timeout: float = 60.0
+    retries: int = 4
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# One pipeline run (CLI or app) with its progress, so the app can show what is going on.
+class Run(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id")
+    params: dict | None = json_field()
+    status: str = "running"  # running | done | failed
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    message: str | None = None
+    pid: int | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+# Every LLM call attempt (never the key): parameters, tokens, latency, status, error text.
+class LlmCall(SQLModel, table=True):
+    __table_args__ = (Index("ix_llmcall_item", "item_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    endpoint: str = Field(index=True)
+    model: str
+    params: dict | None = json_field()
+    prompt_hash: str
+    cache_key: str
+    item_key: str | None = None  # e.g. "rationale:12:strong:3" — what the call was for
+    scene_id: int | None = Field(default=None, foreign_key="scene.id", index=True)
+    stage: str | None = None  # rationale | predict | test
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_ms: float | None = None
+    status: str = "ok"  # ok | error
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# Finished LLM results keyed by sha256(model, parameters, messages): a rerun makes no call.
+class LlmCache(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    response: dict = json_field(nullable=False, default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# One decision process for a scene, parsed into EKB stages; text/version are the latest version.
+class Rationale(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("scene_id", "role", "sample_index"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scene_id: int = Field(foreign_key="scene.id", index=True)
+    role: str  # strong | weak
+    sample_index: int
+    endpoint: str | None = None
+    model: str | None = None
+    text: str
+    version: int = 1
+    stimulus: str | None = None
+    stimulus_factors: list | None = json_field()
+    knowledge: str | None = None
+    knowledge_factors: list | None = json_field()
+    evaluation: str | None = None
+    style: str | None = None
+    behavior: str | None = None  # the letter the rationale ends with
+    problems: list | None = json_field()  # format problems, human-readable
+    source: str = "native"
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Every version of a rationale's text (version 1 = as generated); exports use the latest.
+class RationaleVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("rationale_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", index=True)
+    version: int
+    text: str
+    author: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# The predictor's distribution over the scene's letters for one rationale (float64 blob, order A, B, ...).
+class Prediction(SQLModel, table=True):
+    __table_args__ = (Index("ix_prediction_scene_role", "scene_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", unique=True)
+    scene_id: int = Field(foreign_key="scene.id")
+    role: str
+    rationale_version: int = 1
+    probs: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    estimated: bool = False  # True when sampled, not read from logprobs
+    behavior_index: int  # the seeded sampled behaviour (0-based option index)
+    endpoint: str | None = None
+    model: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# Per-scene uncertainty (DESIGN.md §5), recomputed by `score`.
+class Score(SQLModel, table=True):
+    scene_id: int = Field(foreign_key="scene.id", primary_key=True)
+    n_strong: int
+    n_weak: int
+    strong_E: float
+    strong_T: float
+    strong_D: float
+    strong_hit: float
+    strong_logloss: float
+    weak_E: float
+    weak_T: float
+    weak_D: float
+    weak_hit: float
+    weak_logloss: float
+    diff_model: float = Field(index=True)
+    diff_total: float
+    diff_data: float
+    diff_hit: float
+    computed_at: datetime = Field(default_factory=utcnow)
+
+
+# A named selection with its full configuration and the drop report of the run that made it.
+class Selection(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    config: dict = json_field(nullable=False, default=None)
+    report: dict | None = json_field()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# One kept scene of a selection with its chosen/rejected rationale pair.
+class SelectionItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("selection_id", "scene_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    selection_id: int = Field(foreign_key="selection.id", index=True)
+    scene_id: int = Field(foreign_key="scene.id", index=True)
+    chosen_rationale_id: int = Field(foreign_key="rationale.id")
+    rejected_rationale_id: int = Field(foreign_key="rationale.id")
+    rank: int
+    rank_value: float | None = None
+
+
+# The human verdict on a scene: pending | approved | rejected; version guards concurrent saves.
+class Review(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    scene_id: int = Field(foreign_key="scene.id", unique=True)
+    status: str = Field(default="pending", index=True)
+    reviewer: str | None = None
+    note: str | None = None
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# A written export file and its manifest.
+class ExportRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    selection_name: str | None = None
+    format: str
+    path: str
+    rows: int
+    sha256: str
+    manifest: dict = json_field(nullable=False, default=None)
+    created_at: datetime = Field(default_factory=utcnow)
