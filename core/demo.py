@@ -1,0 +1,120 @@
+"""The demo workspace: bundled MovieTweetings sample -> scenes -> rationales and predictions on the embedded
+model -> scores -> a default selection -> a few reviews, so every app page has something to show."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.progress import Progress
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+DEMO_DATASET = "demo"
+DEMO_SELECTION = "demo-default"
+DEMO_REVIEWER = "demo"
+
+
+@dataclass
+class DemoConfig:
+    """Sizes small enough for a few minutes on 2 CPU cores with the embedded model."""
+
+    train_scenes: int = 16
+    eval_scenes: int = 4
+    n: int = 3  # rationales per scene and role
+    max_tokens: int = 96
+    min_exposure: int = 2
+    max_exposure: int = 5
+    endpoint: str = "local"
+    reviews: int = 3
+
+
+@dataclass
+class DemoReport:
+    steps: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.steps.append(line)
+
+
+def build_demo(*, engine: Engine, progress: Progress | None = None, config: DemoConfig | None = None) -> DemoReport:
+    """Build (or complete) the demo workspace; every step resumes where an earlier run stopped."""
+    from core.ingest import ingest
+    from core.predict import predict
+    from core.rationales import generate_rationales
+    from core.scenes import build_scenes
+    from core.scoring import score
+    from core.selection import SelectionConfig, save_selection
+    from storage.datasets import get_dataset
+    from storage.reviews import set_review
+    from storage.scenes import count_scenes
+    from storage.selections import get_selection, selection_scene_ids
+
+    config = config or DemoConfig()
+    progress = progress or Progress()
+    report = DemoReport()
+    steps = 7
+    step = 0
+
+    def tick(label: str) -> None:
+        nonlocal step
+        step += 1
+        if progress.callback:
+            progress.callback(step, steps, label)
+
+    with Session(engine) as session:
+        exists = get_dataset(session=session, name=DEMO_DATASET) is not None
+    if not exists:
+        ing = ingest(engine=engine, name=DEMO_DATASET, fmt="movietweetings", path=SAMPLE_DIR, progress=progress)
+        report.add(f"ingested {ing.users} users, {ing.items} items, {ing.interactions} interactions")
+    tick("ingest")
+
+    for split, wanted in (("train", config.train_scenes), ("eval", config.eval_scenes)):
+        with Session(engine) as session:
+            have = count_scenes(session=session, dataset=DEMO_DATASET, split=split)
+        if have < wanted:
+            built = build_scenes(
+                engine=engine,
+                dataset=DEMO_DATASET,
+                count=wanted - have,
+                split=split,
+                min_exposure=config.min_exposure,
+                max_exposure=config.max_exposure,
+                seed=0,
+                progress=progress,
+            )
+            report.add(f"{split} scenes: {built.created} built")
+    tick("scenes")
+
+    for role in ("strong", "weak"):
+        generate_rationales(
+            engine=engine,
+            role=role,
+            endpoint=config.endpoint,
+            n=config.n,
+            dataset=DEMO_DATASET,
+            max_tokens=config.max_tokens,
+            progress=progress,
+        )
+        tick(f"{role} rationales")
+    for role in ("strong", "weak"):
+        predict(engine=engine, role=role, endpoint=config.endpoint, progress=progress)
+    tick("predictions")
+
+    scored = score(engine=engine, progress=progress)
+    report.add(f"scored {scored.scored} scenes")
+    tick("scores")
+
+    selection = save_selection(
+        engine=engine, config=SelectionConfig(name=DEMO_SELECTION, target=1000), replace=True
+    )
+    report.add(f"selection {DEMO_SELECTION}: {len(selection.kept)} scenes kept")
+    with Session(engine) as session:
+        sel = get_selection(session=session, name=DEMO_SELECTION)
+        scene_ids = selection_scene_ids(session=session, selection_id=sel.id) if sel else []
+        for k, scene_id in enumerate(scene_ids[: config.reviews]):
+            status = "rejected" if k == config.reviews - 1 else "approved"
+            set_review(session=session, scene_id=scene_id, status=status, reviewer=DEMO_REVIEWER, note="demo review")
+    report.add(f"reviewed {min(len(scene_ids), config.reviews)} scenes")
+    tick("reviews")
+    return report
