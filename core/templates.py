@@ -1,0 +1,82 @@
+"""Per-dataset text templates for scene rendering: plain data, stored on Dataset.templates by ingest.
+
+A template has three sections — "profile" (user features), "history" (item + interaction features of one past
+interaction, plus "date") and "exposure" (item features of one option). Each section is
+{"parts": [format strings], "sep": str, "extra": "all" | "none", "empty": str, "max_field_chars": int}:
+a part is kept only when every field it names has a value, a part whose text is already in the entry is skipped
+(so "({year})" does not repeat a year the title already carries), "extra": "all" appends "name: value" for every
+feature no part used, and "empty" is the text when nothing is left. Rendering lives in core/scenes/render.py.
+"""
+
+import copy
+
+TEMPLATE_VERSION = 1
+MAX_FIELD_CHARS = 300
+
+
+def _section(parts: list[str], *, sep: str = ", ", extra: str = "none", empty: str = "") -> dict:
+    return {"parts": parts, "sep": sep, "extra": extra, "empty": empty, "max_field_chars": MAX_FIELD_CHARS}
+
+
+_MOVIE_HISTORY = ["{title}", "({year})", "genres: {genres}"]
+_MOVIE_EXPOSURE = ["{title}", "({year})", "genres: {genres}"]
+
+TEMPLATES: dict[str, dict] = {
+    "movielens": {
+        "profile": _section(
+            ["Gender: {gender}", "Age: {age}", "Occupation: {occupation}"],
+            sep="; ",
+            empty="A movie viewer with no profile information.",
+        ),
+        "history": _section([*_MOVIE_HISTORY, "rated {rating}/5"]),
+        "exposure": _section(_MOVIE_EXPOSURE),
+    },
+    "movietweetings": {
+        "profile": _section([], empty="A movie fan who rates films on Twitter."),
+        "history": _section([*_MOVIE_HISTORY, "rated {rating}/10"]),
+        "exposure": _section(_MOVIE_EXPOSURE),
+    },
+    "amazon": {
+        "profile": _section([], empty="An online shopper."),
+        "history": _section(
+            ["{title}", "category: {main_category}", "price: ${price}", "rated {rating}/5", 'review: "{review_title}"']
+        ),
+        "exposure": _section(
+            [
+                "{title}",
+                "store: {store}",
+                "category: {main_category}",
+                "price: ${price}",
+                "average rating {average_rating} from {rating_number} ratings",
+            ]
+        ),
+    },
+    "mind": {
+        "profile": _section([], empty="A reader of an online news feed."),
+        "history": _section(["{title}", "[{category} / {subcategory}]"], sep=" "),
+        "exposure": _section(["{title}", "[{category} / {subcategory}]", "— {abstract}"], sep=" "),
+    },
+    "goodbooks": {
+        "profile": _section([], empty="A reader who rates books online."),
+        "history": _section(["{title}", "by {authors}", "({year})", "rated {rating}/5"]),
+        "exposure": _section(
+            ["{title}", "by {authors}", "({year})", "average rating {average_rating}", "tags: {tags}"]
+        ),
+    },
+}
+
+# Any other format (e.g. "unified"): the title, then every feature as "name: value".
+GENERIC: dict = {
+    "profile": _section([], sep="; ", extra="all", empty="No profile information."),
+    "history": _section(["{title}"], sep="; ", extra="all"),
+    "exposure": _section(["{title}"], sep="; ", extra="all"),
+}
+
+
+def templates_for(fmt: str) -> dict:
+    """The templates of a dataset format (a fresh copy), the generic all-features template for unknown formats."""
+    chosen = TEMPLATES.get((fmt or "").lower(), GENERIC)
+    result = copy.deepcopy(chosen)
+    result["version"] = TEMPLATE_VERSION
+    result["format"] = fmt if fmt in TEMPLATES else "generic"
+    return result
