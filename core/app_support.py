@@ -1,0 +1,104 @@
+"""Non-UI helpers for the app: URL <-> filter state, markdown escaping, labels. No Streamlit here."""
+
+import re
+import string
+from collections.abc import Mapping
+
+from storage.browse import PRESETS, SCORE_COLUMNS, SORT_COLUMNS, STATUSES, SceneFilter, SceneOrder
+
+LETTERS = string.ascii_uppercase
+PAGE_SIZE = 50
+# Query-parameter names owned by the filter (the Review page adds "scene").
+FILTER_KEYS = ("ds", "split", "status", "len", "sel", "preset", "q", "sort", "desc", "page")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=\"'&])")
+
+
+def escape_markdown(text: object) -> str:
+    """Text safe to embed in st.markdown: every markdown/HTML/directive character is backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def letter(index: int) -> str:
+    """0 -> A, 1 -> B, ..."""
+    return LETTERS[index] if 0 <= index < len(LETTERS) else f"#{index}"
+
+
+def _first(value: object) -> str | None:
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else None
+    if value is None:
+        return None
+    value = str(value)
+    return value or None
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def filter_from_params(params: Mapping[str, object]) -> tuple[SceneFilter, SceneOrder, int]:
+    """Filter, order and page number from URL query parameters; unknown or malformed values are ignored."""
+    get = lambda key: _first(params.get(key))  # noqa: E731
+    status = get("status")
+    preset = get("preset")
+    length = get("len")
+    ranges: dict[str, tuple[float | None, float | None]] = {}
+    for name in SCORE_COLUMNS:
+        raw = get(f"r_{name}")
+        if raw and ":" in raw:
+            low, high = raw.split(":", 1)
+            if _float(low) is not None or _float(high) is not None:
+                ranges[name] = (_float(low), _float(high))
+    flt = SceneFilter(
+        dataset=get("ds"),
+        split=get("split") if get("split") in ("train", "eval") else None,
+        status=status if status in STATUSES else None,
+        choice_cnt=int(length) if length and length.isdigit() else None,
+        selection=get("sel"),
+        preset=preset if preset in PRESETS else None,
+        search=get("q"),
+        ranges=ranges,
+    )
+    sort = get("sort")
+    order = SceneOrder(column=sort if sort in SORT_COLUMNS else "id", descending=get("desc") == "1")
+    page = get("page")
+    return flt, order, int(page) if page and page.isdigit() else 0
+
+
+def filter_to_params(flt: SceneFilter, order: SceneOrder, page: int = 0) -> dict[str, str]:
+    """The URL query parameters that encode a filter, order and page (defaults left out)."""
+    params = {
+        "ds": flt.dataset,
+        "split": flt.split,
+        "status": flt.status,
+        "len": str(flt.choice_cnt) if flt.choice_cnt else None,
+        "sel": flt.selection,
+        "preset": flt.preset,
+        "q": flt.search,
+        "sort": order.column if order.column != "id" else None,
+        "desc": "1" if order.descending else None,
+        "page": str(page) if page else None,
+    }
+    for name, (low, high) in flt.ranges.items():
+        if low is not None or high is not None:
+            params[f"r_{name}"] = f"{'' if low is None else low}:{'' if high is None else high}"
+    return {key: value for key, value in params.items() if value}
+
+
+def is_filter_key(key: str) -> bool:
+    """Whether a query parameter belongs to the scene filter."""
+    return key in FILTER_KEYS or key.startswith("r_")
+
+
+def format_problems(problems: list | None) -> list[str]:
+    """A rationale's format problems as plain strings."""
+    return [str(p) for p in problems or []]
+
+
+def short(text: str, limit: int = 80) -> str:
+    """One line, cut at limit characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

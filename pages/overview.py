@@ -1,0 +1,128 @@
+"""Overview: what the database holds, pipeline runs, LLM-call statistics; on an empty database, the demo button."""
+
+import pandas as pd
+import streamlit as st
+
+from core.progress import Progress
+from pages.ui import engine, session, user_errors
+from storage.llm import call_stats
+from storage.runs import list_runs
+from storage.status import status
+
+LOAD_COMMANDS = """\
+# load your own data (unified directory or a public layout), then build scenes
+python -m core ingest --dataset NAME --format unified PATH
+python -m core scenes --dataset NAME --count 1000
+# rationales and predictions for both roles, then scores and a selection
+python -m core endpoints add big --base-url URL --model MODEL --api-key-env OPENAI_API_KEY
+python -m core rationales --role strong --endpoint big
+python -m core rationales --role weak --endpoint local
+python -m core predict --role strong --endpoint local
+python -m core predict --role weak --endpoint local
+python -m core score
+python -m core select --name first
+"""
+
+
+def dataset_table(summary: dict) -> pd.DataFrame:
+    rows = []
+    for name, d in summary.get("datasets", {}).items():
+        rows.append(
+            {
+                "dataset": name,
+                "users": d["users"],
+                "items": d["items"],
+                "interactions": d["interactions"],
+                "train scenes": d["scenes"]["train"],
+                "eval scenes": d["scenes"]["eval"],
+                "strong rationales": d["rationales"]["strong"],
+                "weak rationales": d["rationales"]["weak"],
+                "strong predictions": d["predictions"]["strong"],
+                "weak predictions": d["predictions"]["weak"],
+                "scored": d["scored"],
+                "failed calls": d["failed_calls"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def selection_table(summary: dict) -> pd.DataFrame:
+    rows = [{"selection": name, **counts} for name, counts in summary.get("selections", {}).items()]
+    return pd.DataFrame(rows, columns=["selection", "scenes", "approved", "rejected", "pending"])
+
+
+def build_demo_now() -> None:
+    from core.demo import build_demo
+
+    bar = st.progress(0.0, text="Building the demo workspace…")
+
+    def moved(done: int, total: int, label: str) -> None:
+        bar.progress(min(1.0, done / total) if total else 0.0, text=f"{label} ({done}/{total})")
+
+    with user_errors():
+        build_demo(engine=engine(), progress=Progress(callback=moved, show_bar=False))
+        st.session_state["flash"] = "Demo workspace ready: open Samples to browse it."
+        st.rerun()
+
+
+st.title("Overview")
+if flash := st.session_state.pop("flash", None):
+    st.success(flash)
+with session() as s:
+    summary = status(session=s)
+    runs = list_runs(session=s, limit=20)
+    stats = call_stats(session=s)
+
+if not summary.get("datasets"):
+    st.info(
+        "The database is empty. Build the demo workspace (bundled sample data and the embedded model, "
+        "a few minutes), or load real data with the commands below."
+    )
+    if st.button("Build demo workspace", type="primary", key="build_demo"):
+        build_demo_now()
+    st.code(LOAD_COMMANDS, language="bash")
+    st.stop()
+
+st.subheader("Datasets")
+st.dataframe(dataset_table(summary), hide_index=True)
+st.subheader("Selections and reviews")
+selections = selection_table(summary)
+if selections.empty:
+    st.caption("No selection yet: set thresholds on the Filter page and save one.")
+else:
+    st.dataframe(selections, hide_index=True)
+
+st.subheader("Pipeline runs")
+if not runs:
+    st.caption("No runs recorded yet.")
+else:
+    frame = pd.DataFrame(
+        [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "progress": (r.done / r.total) if r.total else (1.0 if r.status == "done" else 0.0),
+                "done": r.done,
+                "total": r.total,
+                "failed": r.failed,
+                "message": r.message or "",
+                "started": r.started_at,
+                "finished": r.finished_at,
+            }
+            for r in runs
+        ]
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
+    )
+    if st.button("Refresh", key="refresh_runs"):
+        st.rerun()
+
+st.subheader("LLM calls per endpoint")
+if not stats:
+    st.caption("No LLM calls logged yet.")
+else:
+    st.dataframe(pd.DataFrame(stats), hide_index=True)

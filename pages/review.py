@@ -1,0 +1,131 @@
+"""Review one scene (deep link ?scene=ID): text, rationales, distributions, scores; edit, generate, approve."""
+
+import streamlit as st
+
+from core.app_support import escape_markdown, filter_from_params, filter_to_params, letter
+from core.errors import MirrorError
+from pages.review_parts import rationale_block, scores_figure
+from pages.ui import engine, reviewer, session, user_errors
+from storage.browse import first_scene_id, neighbours, scene_detail
+from storage.llm import list_endpoints
+from storage.reviews import set_review
+
+st.title("Review")
+flt, order, page = filter_from_params(st.query_params.to_dict())
+raw_scene = st.query_params.get("scene", "")
+with session() as s:
+    scene_id = int(raw_scene) if raw_scene.isdigit() else first_scene_id(session=s, flt=flt, order=order)
+if scene_id is None:
+    st.info(
+        "No scene to review. Build the demo on Overview or load data with `python -m core scenes`; "
+        "then pick a scene on Samples."
+    )
+    st.stop()
+
+
+def go_to(target: int) -> None:
+    st.query_params.update({**filter_to_params(flt, order, page), "scene": str(target)})
+
+
+def review_action(status: str, expected: int | None, scene: int) -> None:
+    note = st.session_state.get(f"note_{scene}") or None
+    try:
+        with session() as s:
+            set_review(
+                session=s, scene_id=scene, status=status, reviewer=reviewer(), note=note, expected_version=expected
+            )
+        st.session_state["review_flash"] = ("success", f"Scene {scene} {status}.")
+    except MirrorError as exc:
+        st.session_state["review_flash"] = ("error", str(exc))
+
+
+with session() as s:
+    detail = scene_detail(session=s, scene_id=scene_id)
+    prev_id, next_id = neighbours(session=s, scene_id=scene_id, flt=flt, order=order)
+    endpoint_names = [e.name for e in list_endpoints(session=s)]
+if detail is None:
+    st.error(f"Scene {scene_id} does not exist. Pick one on Samples.")
+    st.stop()
+
+scene = detail.scene
+review = detail.review
+status = review.status if review else "pending"
+if flash := st.session_state.pop("review_flash", None):
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+
+head = st.columns([3, 1, 1, 1, 1])
+head[0].subheader(f"Scene {scene.id}")
+head[0].caption(f"{escape_markdown(detail.dataset)} · {scene.split} · {scene.choice_cnt} options · status: {status}")
+if head[1].button("Previous", disabled=prev_id is None, shortcut="Left", key="prev_scene"):
+    go_to(prev_id)
+    st.rerun()
+if head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_scene"):
+    go_to(next_id)
+    st.rerun()
+version = review.version if review else None
+head[3].button(
+    "Approve", type="primary", shortcut="A", key="approve", on_click=review_action, args=("approved", version, scene.id)
+)
+head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=("rejected", version, scene.id))
+st.text_input("Review note", value=(review.note or "") if review else "", key=f"note_{scene.id}")
+if review and review.reviewer:
+    st.caption(f"Last review by {escape_markdown(review.reviewer)}")
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Profile**")
+    st.text(scene.profile)
+    st.markdown("**History** (oldest first)")
+    st.text("\n".join(f"{k + 1}. {entry}" for k, entry in enumerate(scene.history or [])) or "(none)")
+with right:
+    st.markdown("**Exposure** (true option marked)")
+    st.dataframe(
+        {
+            "letter": [letter(k) for k in range(len(scene.options))],
+            "option": list(scene.options),
+            "source": list(scene.option_sources or [""] * len(scene.options)),
+            "true": ["✓" if k == scene.item_pos else "" for k in range(len(scene.options))],
+        },
+        hide_index=True,
+    )
+
+by_id = {r["rationale"].id: r for r in detail.rationales}
+if detail.pairs:
+    pair = detail.pairs[0]
+    st.markdown(f"**Chosen / rejected pair** (selection {escape_markdown(pair['selection'])})")
+    pc, pr = st.columns(2)
+    for column, kind in ((pc, "chosen"), (pr, "rejected")):
+        item = by_id.get(pair[kind])
+        with column:
+            st.caption(kind)
+            st.text(item["rationale"].text if item else "(missing)")
+
+if detail.score:
+    with session() as s:
+        st.plotly_chart(scores_figure(session=s, dataset_id=scene.dataset_id, score=detail.score), key="scores_fig")
+else:
+    st.caption("This scene has no score yet (it needs predictions for both roles, then `python -m core score`).")
+
+tabs = st.tabs(["strong", "weak"])
+for tab, role in zip(tabs, ("strong", "weak"), strict=True):
+    with tab:
+        items = [r for r in detail.rationales if r["rationale"].role == role]
+        if not items:
+            st.caption(f"No {role} rationales for this scene yet.")
+        for item in items:
+            rationale_block(item, scene=scene)
+
+with st.expander("Generate a new rationale for this scene"):
+    if not endpoint_names:
+        st.caption("No endpoint yet: add one on Settings (the embedded model is named `local`).")
+    else:
+        gen = st.columns(3)
+        name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
+        role = gen[1].radio("Role", ["strong", "weak"], horizontal=True, key="gen_role")
+        if gen[2].button("Generate", key="generate"):
+            from core.rationales import generate_for_scene
+
+            with user_errors(), st.spinner("Generating and predicting…"):
+                ids = generate_for_scene(engine=engine(), scene_id=scene.id, role=role, endpoint=name, n=1)
+                st.session_state["review_flash"] = ("success", f"New {role} rationale(s): {ids}")
+                st.rerun()

@@ -1,0 +1,115 @@
+"""Review page pieces: one rationale block (stages, chips, problems, distribution, edit, history), score plots."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+from sqlmodel import Session
+
+from core.app_support import escape_markdown, format_problems, letter
+from core.errors import MirrorError
+from pages.ui import reviewer, session
+from storage.browse import score_values
+from storage.reviews import edit_rationale, rationale_versions
+
+TRUE_COLOUR = "#2a9d8f"
+OTHER_COLOUR = "#b0b7c3"
+SCORE_PLOTS = ("diff_model", "strong_E", "weak_E", "diff_hit")
+
+
+def save_edit(rationale_id: int, expected_version: int) -> None:
+    """Save the edited text as a new version; a stale base version is refused with a message."""
+    text = st.session_state.get(f"edit_{rationale_id}", "")
+    try:
+        with session() as s:
+            saved = edit_rationale(
+                session=s, rationale_id=rationale_id, text=text, author=reviewer(), expected_version=expected_version
+            )
+        st.session_state["review_flash"] = ("success", f"Saved rationale {rationale_id} as version {saved.version}.")
+    except MirrorError as exc:
+        st.session_state["review_flash"] = ("error", str(exc))
+
+
+def reload_edit(rationale_id: int) -> None:
+    """Drop the local edit so the latest stored version shows."""
+    st.session_state.pop(f"edit_{rationale_id}", None)
+
+
+def distribution_figure(probs: list[float], *, item_pos: int, sampled: int | None) -> go.Figure:
+    """Bars of the predicted distribution; the true option in colour, the sampled behaviour labelled."""
+    letters = [letter(k) for k in range(len(probs))]
+    colours = [TRUE_COLOUR if k == item_pos else OTHER_COLOUR for k in range(len(probs))]
+    labels = ["sampled" if k == sampled else "" for k in range(len(probs))]
+    fig = go.Figure(go.Bar(x=letters, y=probs, marker_color=colours, text=labels, textposition="outside"))
+    fig.update_layout(height=200, margin={"l": 0, "r": 0, "t": 10, "b": 0}, showlegend=False)
+    fig.update_yaxes(range=[0, 1.15], title="p")
+    return fig
+
+
+def chips(label: str, factors: list | None) -> None:
+    st.caption(label)
+    if not factors:
+        st.text("(none)")
+        return
+    with st.container(horizontal=True):
+        for factor in factors:
+            st.badge(escape_markdown(factor), color="blue")
+
+
+def rationale_block(item: dict, *, scene) -> None:
+    """One rationale in an expander: parsed stages, factor chips, problems, distribution, edit and history."""
+    rat = item["rationale"]
+    problems = format_problems(rat.problems)
+    sampled = item["behavior_index"]
+    label = (
+        f"#{rat.sample_index} · wrote {rat.behavior or '—'} · sampled {letter(sampled) if sampled is not None else '—'}"
+    )
+    label += f" · v{rat.version}" + (f" · {len(problems)} format problem(s)" if problems else "")
+    with st.expander(escape_markdown(label)):
+        parsed, chart = st.columns([3, 2])
+        with parsed:
+            st.caption("Stimulus")
+            st.text(rat.stimulus or "(missing)")
+            chips("Stimulus factors", rat.stimulus_factors)
+            st.caption("Knowledge")
+            st.text(rat.knowledge or "(missing)")
+            chips("Knowledge factors", rat.knowledge_factors)
+            st.caption("Evaluation")
+            st.text(rat.evaluation or "(missing)")
+            chips("Evaluation style", [rat.style] if rat.style else [])
+            for problem in problems:
+                st.warning(escape_markdown(problem))
+        with chart:
+            if item["probs"] is None:
+                st.caption("No prediction yet.")
+            else:
+                fig = distribution_figure(item["probs"], item_pos=scene.item_pos, sampled=sampled)
+                st.plotly_chart(fig, key=f"dist_{rat.id}")
+                if item["predicted_version"] not in (None, rat.version):
+                    st.caption(f"Predicted from version {item['predicted_version']}; the text changed since.")
+                if item["estimated"]:
+                    st.caption("Estimated by sampling (the endpoint gave no logprobs).")
+        st.text_area("Rationale text", value=rat.text, key=f"edit_{rat.id}", height=180)
+        buttons = st.columns(3)
+        buttons[0].button("Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id, rat.version))
+        buttons[1].button("Discard my edit", key=f"reload_{rat.id}", on_click=reload_edit, args=(rat.id,))
+        if buttons[2].toggle("History", key=f"hist_{rat.id}"):
+            with session() as s:
+                versions = rationale_versions(session=s, rationale_id=rat.id)
+            for v in versions:
+                st.caption(f"version {v.version} by {escape_markdown(v.author)} at {v.created_at:%Y-%m-%d %H:%M}")
+                st.text(v.text)
+
+
+def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figure:
+    """Histograms of key scores over the scene's dataset, with this scene's value as a vertical line."""
+    fig = make_subplots(rows=1, cols=len(SCORE_PLOTS), subplot_titles=SCORE_PLOTS)
+    for k, name in enumerate(SCORE_PLOTS, start=1):
+        values = score_values(session=session, column=name, dataset_id=dataset_id)
+        values = values[np.isfinite(values)]
+        if values.size:
+            counts, edges = np.histogram(values, bins=30)
+            fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, marker_color=OTHER_COLOUR), row=1, col=k)
+        fig.add_vline(x=score[name], line_color=TRUE_COLOUR, line_width=3, row=1, col=k)
+    fig.update_layout(height=220, margin={"l": 0, "r": 0, "t": 30, "b": 0}, showlegend=False, bargap=0)
+    return fig

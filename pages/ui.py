@@ -1,0 +1,56 @@
+"""Shared page wiring: the cached engine, sessions, the reviewer name and error display. Layout only."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.errors import MirrorError
+from core.settings import load_settings
+from storage.db import get_engine
+
+
+def db_path() -> str:
+    """The database the app works on: env MIRROR_DB, else mirror.db."""
+    return os.environ.get("MIRROR_DB") or "mirror.db"
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(db: str) -> Engine:
+    return get_engine(db)
+
+
+def engine() -> Engine:
+    """The one engine for this database (cached across reruns and sessions)."""
+    return _engine(db_path())
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A session for one script run; commits on success."""
+    with Session(engine(), expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+def reviewer() -> str:
+    """The reviewer name recorded on reviews and edits (set on Settings)."""
+    if "reviewer" not in st.session_state:
+        st.session_state["reviewer"] = load_settings().reviewer
+    return st.session_state["reviewer"]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show expected failures as one st.error line instead of a traceback."""
+    try:
+        yield
+    except MirrorError as exc:
+        st.error(str(exc))

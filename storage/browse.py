@@ -1,0 +1,347 @@
+"""The app's read queries: filtered, sorted, paginated scene listing, neighbours, and one scene in full.
+
+Everything is paged and filtered in SQL (LIMIT/OFFSET, ORDER BY a whitelisted column), so a page costs the same
+with 100 scenes or 100,000 scenes x 20 rationales.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import String, and_, exists, func, literal, or_, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from core.errors import BadInput
+from storage.models import (
+    Dataset,
+    Prediction,
+    Rationale,
+    Review,
+    Scene,
+    Score,
+    Selection,
+    SelectionItem,
+)
+
+SCORE_COLUMNS = (
+    "diff_model",
+    "diff_total",
+    "diff_data",
+    "diff_hit",
+    "strong_E",
+    "strong_T",
+    "strong_D",
+    "strong_hit",
+    "strong_logloss",
+    "weak_E",
+    "weak_T",
+    "weak_D",
+    "weak_hit",
+    "weak_logloss",
+)
+STATUSES = ("pending", "approved", "rejected")
+_STATUS = func.coalesce(Review.status, literal("pending"))
+_HAS_PROBLEMS = exists().where(
+    Rationale.scene_id == Scene.id,
+    col(Rationale.problems).is_not(None),
+    type_coerce(Rationale.problems, String) != "[]",
+)
+# name -> (help text, SQL condition); conditions on scores only match scored scenes.
+PRESETS: dict[str, tuple[str, ColumnElement]] = {
+    "strong right, weak wrong": (
+        "strong_hit >= 0.5 and weak_hit < 0.5",
+        and_(Score.strong_hit >= 0.5, Score.weak_hit < 0.5),
+    ),
+    "weak right, strong wrong": (
+        "weak_hit >= 0.5 and strong_hit < 0.5",
+        and_(Score.weak_hit >= 0.5, Score.strong_hit < 0.5),
+    ),
+    "both right": ("strong_hit >= 0.5 and weak_hit >= 0.5", and_(Score.strong_hit >= 0.5, Score.weak_hit >= 0.5)),
+    "both wrong": ("strong_hit == 0 and weak_hit == 0", and_(Score.strong_hit == 0, Score.weak_hit == 0)),
+    "unscored": ("no score yet", col(Score.scene_id).is_(None)),
+    "format problems": ("a rationale has format problems", _HAS_PROBLEMS),
+}
+# Sortable columns: name -> SQL expression (the only way a name reaches ORDER BY).
+SORT_COLUMNS: dict[str, ColumnElement] = {
+    "id": col(Scene.id),
+    "timestamp": col(Scene.timestamp),
+    "choice_cnt": col(Scene.choice_cnt),
+    "dataset": col(Dataset.name),
+    "split": col(Scene.split),
+    "status": _STATUS,
+    **{name: getattr(Score, name) for name in SCORE_COLUMNS},
+}
+
+
+@dataclass(frozen=True)
+class SceneFilter:
+    """What the Samples page filters on; ranges maps score column -> (min or None, max or None)."""
+
+    dataset: str | None = None
+    split: str | None = None
+    status: str | None = None
+    choice_cnt: int | None = None
+    selection: str | None = None
+    preset: str | None = None
+    search: str | None = None
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SceneOrder:
+    """A whitelisted sort column and direction; ties break on scene id."""
+
+    column: str = "id"
+    descending: bool = False
+
+
+@dataclass
+class ScenePage:
+    """One page of the listing."""
+
+    rows: pd.DataFrame
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass
+class SceneDetail:
+    """One scene with everything the Review page shows."""
+
+    scene: Scene
+    dataset: str
+    rationales: list[dict]
+    review: Review | None
+    score: dict | None
+    pairs: list[dict]
+
+
+def like_pattern(term: str) -> str:
+    """A LIKE pattern matching term anywhere, with %, _ and the escape character escaped."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_condition(term: str) -> ColumnElement:
+    # history/options are stored as JSON text, where quotes, backslashes and non-ASCII are escaped.
+    raw = like_pattern(term)
+    encoded = like_pattern(json.dumps(term)[1:-1])
+    conds = [col(Scene.profile).like(raw, escape="\\")]
+    for column in (Scene.history, Scene.options):
+        text = type_coerce(column, String)
+        conds.append(text.like(raw, escape="\\"))
+        if encoded != raw:
+            conds.append(text.like(encoded, escape="\\"))
+    return or_(*conds)
+
+
+def _conditions(session: Session, flt: SceneFilter) -> tuple[list[ColumnElement], bool, bool]:
+    """SQL conditions for a filter, plus whether they need the score and review joins."""
+    conds: list[ColumnElement] = []
+    needs_score = needs_review = False
+    if flt.dataset:
+        conds.append(col(Dataset.name) == flt.dataset)
+    if flt.split:
+        conds.append(col(Scene.split) == flt.split)
+    if flt.choice_cnt:
+        conds.append(col(Scene.choice_cnt) == int(flt.choice_cnt))
+    if flt.status:
+        if flt.status not in STATUSES:
+            raise BadInput(f"unknown review status {flt.status!r}; use one of {', '.join(STATUSES)}")
+        conds.append(_STATUS == flt.status)  # noqa: SIM300
+        needs_review = True
+    if flt.selection:
+        sel_id = session.exec(select(Selection.id).where(Selection.name == flt.selection)).first()
+        in_sel = exists().where(SelectionItem.scene_id == Scene.id, SelectionItem.selection_id == (sel_id or -1))
+        conds.append(in_sel)
+    if flt.preset:
+        if flt.preset not in PRESETS:
+            raise BadInput(f"unknown preset {flt.preset!r}")
+        conds.append(PRESETS[flt.preset][1])
+        needs_score = flt.preset != "format problems"
+    for name, (low, high) in flt.ranges.items():
+        if name not in SCORE_COLUMNS:
+            raise BadInput(f"unknown score column {name!r}")
+        column = getattr(Score, name)
+        if low is not None:
+            conds.append(column >= float(low))
+            needs_score = True
+        if high is not None:
+            conds.append(column <= float(high))
+            needs_score = True
+    if flt.search and flt.search.strip():
+        conds.append(_search_condition(flt.search.strip()))
+    return conds, needs_score, needs_review
+
+
+def _from(stmt, *, score: bool, review: bool):
+    stmt = stmt.select_from(Scene).join(Dataset, col(Dataset.id) == col(Scene.dataset_id))
+    if score:
+        stmt = stmt.outerjoin(Score, col(Score.scene_id) == col(Scene.id))
+    if review:
+        stmt = stmt.outerjoin(Review, col(Review.scene_id) == col(Scene.id))
+    return stmt
+
+
+def _sort_key(order: SceneOrder) -> ColumnElement:
+    if order.column not in SORT_COLUMNS:
+        raise BadInput(f"cannot sort by {order.column!r}; use one of {', '.join(SORT_COLUMNS)}")
+    expr = SORT_COLUMNS[order.column]
+    if order.column in SCORE_COLUMNS:  # unscored scenes sort last in both directions
+        expr = func.coalesce(expr, -1e308 if order.descending else 1e308)
+    return expr
+
+
+def count_scenes(*, session: Session, flt: SceneFilter) -> int:
+    """How many scenes match the filter."""
+    conds, score, review = _conditions(session, flt)
+    stmt = _from(select(func.count()), score=score, review=review).where(*conds)
+    return int(session.exec(stmt).one())
+
+
+def list_scenes(
+    *, session: Session, flt: SceneFilter, order: SceneOrder = SceneOrder(), offset: int = 0, limit: int = 50
+) -> ScenePage:
+    """One page of matching scenes with dataset, split, length, status, key scores and format-problem count."""
+    conds, _, _ = _conditions(session, flt)
+    key = _sort_key(order)
+    direction = (key.desc(), col(Scene.id).desc()) if order.descending else (key.asc(), col(Scene.id).asc())
+    columns = [
+        col(Scene.id).label("scene_id"),
+        col(Dataset.name).label("dataset"),
+        col(Scene.split).label("split"),
+        col(Scene.choice_cnt).label("choice_cnt"),
+        _STATUS.label("status"),
+        *(getattr(Score, name).label(name) for name in SCORE_COLUMNS),
+    ]
+    stmt = _from(select(*columns), score=True, review=True).where(*conds).order_by(*direction)
+    result = session.exec(stmt.offset(max(0, offset)).limit(max(1, limit)))
+    rows = pd.DataFrame(result.all(), columns=[c.name for c in columns])
+    rows["problems"] = _problem_counts(session, rows["scene_id"].tolist())
+    return ScenePage(rows=rows, total=count_scenes(session=session, flt=flt), offset=offset, limit=limit)
+
+
+def _problem_counts(session: Session, scene_ids: list[int]) -> list[int]:
+    if not scene_ids:
+        return []
+    stmt = (
+        select(Rationale.scene_id, func.count())
+        .where(col(Rationale.scene_id).in_(scene_ids))
+        .where(col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String) != "[]")
+        .group_by(Rationale.scene_id)
+    )
+    counts = dict(session.exec(stmt).all())
+    return [int(counts.get(sid, 0)) for sid in scene_ids]
+
+
+def neighbours(
+    *, session: Session, scene_id: int, flt: SceneFilter, order: SceneOrder = SceneOrder()
+) -> tuple[int | None, int | None]:
+    """(previous, next) scene id around scene_id within the filter and order; None at either end."""
+    conds, score, review = _conditions(session, flt)
+    key = _sort_key(order)
+    score = score or order.column in SCORE_COLUMNS
+    review = review or order.column == "status"
+    sid = col(Scene.id)
+    here = session.exec(_from(select(sid, key), score=score, review=review).where(sid == scene_id)).first()
+    if here is None:
+        return None, None
+    value = here[1]
+    after = or_(key > value, and_(key == value, sid > scene_id))
+    before = or_(key < value, and_(key == value, sid < scene_id))
+    if order.descending:
+        after, before = before, after
+    fwd = (key.desc(), sid.desc()) if order.descending else (key.asc(), sid.asc())
+    back = (key.asc(), sid.asc()) if order.descending else (key.desc(), sid.desc())
+    base = _from(select(sid), score=score, review=review).where(*conds)
+    nxt = session.exec(base.where(after).order_by(*fwd).limit(1)).first()
+    prev = session.exec(base.where(before).order_by(*back).limit(1)).first()
+    return prev, nxt
+
+
+def first_scene_id(*, session: Session, flt: SceneFilter, order: SceneOrder = SceneOrder()) -> int | None:
+    """The first scene of the filtered, ordered listing (None when nothing matches)."""
+    page = list_scenes(session=session, flt=flt, order=order, limit=1)
+    return int(page.rows["scene_id"].iloc[0]) if len(page.rows) else None
+
+
+def decode_probs(blob: bytes | None) -> list[float] | None:
+    """A stored float64 distribution as a list (None when absent)."""
+    return None if blob is None else np.frombuffer(blob, dtype=np.float64).tolist()
+
+
+def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
+    """One scene with its rationales (+ predictions), review, score and chosen/rejected pairs; None if missing."""
+    scene = session.get(Scene, scene_id)
+    if scene is None:
+        return None
+    dataset = session.get(Dataset, scene.dataset_id)
+    stmt = (
+        select(Rationale, Prediction)
+        .outerjoin(Prediction, col(Prediction.rationale_id) == col(Rationale.id))
+        .where(Rationale.scene_id == scene_id)
+        .order_by(col(Rationale.role), col(Rationale.sample_index), col(Rationale.id))
+    )
+    rationales = []
+    for rat, pred in session.exec(stmt).all():
+        rationales.append(
+            {
+                "rationale": rat,
+                "probs": decode_probs(pred.probs) if pred else None,
+                "behavior_index": pred.behavior_index if pred else None,
+                "estimated": bool(pred.estimated) if pred else False,
+                "predicted_version": pred.rationale_version if pred else None,
+            }
+        )
+    review = session.exec(select(Review).where(Review.scene_id == scene_id)).first()
+    score_row = session.get(Score, scene_id)
+    score = {name: getattr(score_row, name) for name in SCORE_COLUMNS} if score_row else None
+    pair_stmt = (
+        select(Selection.name, SelectionItem.chosen_rationale_id, SelectionItem.rejected_rationale_id)
+        .join(Selection, col(Selection.id) == col(SelectionItem.selection_id))
+        .where(SelectionItem.scene_id == scene_id)
+        .order_by(col(Selection.id).desc())
+    )
+    pairs = [{"selection": n, "chosen": c, "rejected": r} for n, c, r in session.exec(pair_stmt).all()]
+    return SceneDetail(
+        scene=scene,
+        dataset=dataset.name if dataset else "?",
+        rationales=rationales,
+        review=review,
+        score=score,
+        pairs=pairs,
+    )
+
+
+def score_values(*, session: Session, column: str, dataset_id: int | None = None) -> np.ndarray:
+    """All values of one score column (optionally one dataset) as a float array, for distribution plots."""
+    if column not in SCORE_COLUMNS:
+        raise BadInput(f"unknown score column {column!r}")
+    stmt = select(getattr(Score, column))
+    if dataset_id is not None:
+        stmt = stmt.join(Scene, col(Scene.id) == col(Score.scene_id)).where(Scene.dataset_id == dataset_id)
+    return np.asarray(session.exec(stmt).all(), dtype=np.float64)
+
+
+def filter_choices(*, session: Session) -> dict[str, list]:
+    """Values offered by the filter widgets: dataset names, splits, exposure lengths, selection names."""
+    return {
+        "datasets": list(session.exec(select(Dataset.name).order_by(Dataset.name)).all()),
+        "splits": ["train", "eval"],
+        "lengths": [int(v) for v in session.exec(select(Scene.choice_cnt).distinct().order_by(Scene.choice_cnt))],
+        "selections": list(session.exec(select(Selection.name).order_by(col(Selection.id).desc())).all()),
+    }
+
+
+def score_ranges(*, session: Session) -> dict[str, tuple[float, float]]:
+    """(min, max) of every score column over scored scenes; empty when nothing is scored."""
+    stmt = select(
+        *(f for name in SCORE_COLUMNS for f in (func.min(getattr(Score, name)), func.max(getattr(Score, name))))
+    )
+    row = session.exec(stmt).one()
+    if row[0] is None:
+        return {}
+    return {name: (float(row[2 * i]), float(row[2 * i + 1])) for i, name in enumerate(SCORE_COLUMNS)}
