@@ -1,5 +1,110 @@
-"""CLI: endpoints (placeholder until its issue lands)."""
+"""CLI: endpoints add / list / remove / test — OpenAI-compatible endpoints stored by name (keys only by env var)."""
+
+import argparse
+
+from core.errors import BadInput, NotFound
+from core.llm.client import LlmRequest, run_requests
+from core.llm.endpoints import LOCAL, check_env_name, open_endpoint
+from storage.db import get_engine, session_scope
+from storage.llm import add_endpoint, call_stats, calls_for_item, get_endpoint, list_endpoints, remove_endpoint
+
+TEST_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add the `endpoints` command and its subcommands."""
+    parser = sub.add_parser("endpoints", help="add, list, remove or test LLM endpoints")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(parser))
+
+    add = actions.add_parser("add", help="store an OpenAI-compatible endpoint")
+    add.add_argument("name", help="name used with --endpoint")
+    add.add_argument("--base-url", required=True, help="base URL, e.g. https://api.openai.com/v1")
+    add.add_argument("--model", required=True, help="model name sent with every call")
+    add.add_argument("--api-key-env", help="NAME of the environment variable holding the key (never the key)")
+    add.add_argument("--concurrency", type=int, default=8, help="calls in flight at once (default 8)")
+    add.add_argument("--timeout", type=float, default=60.0, help="seconds per call before retrying (default 60)")
+    add.add_argument("--retries", type=int, default=4, help="retries after a failed attempt (default 4)")
+    add.add_argument("--vllm", action="store_true", help="the server is vLLM (enables exact prefill prediction)")
+    add.set_defaults(func=run_add)
+
+    actions.add_parser("list", help="list stored endpoints and their call statistics").set_defaults(func=run_list)
+
+    remove = actions.add_parser("remove", help="delete a stored endpoint")
+    remove.add_argument("name", help="endpoint name")
+    remove.set_defaults(func=run_remove)
+
+    test = actions.add_parser("test", help="make one call and print latency and reply")
+    test.add_argument("name", help=f"endpoint name ({LOCAL!r} = the embedded model)")
+    test.set_defaults(func=run_test)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Validate and store one endpoint."""
+    if args.name == LOCAL:
+        raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
+    if args.api_key_env:
+        check_env_name(args.api_key_env)
+    if not args.base_url.startswith(("http://", "https://")):
+        raise BadInput(f"--base-url must start with http:// or https:// (got {args.base_url!r})")
+    for flag, value in (("--concurrency", args.concurrency), ("--timeout", args.timeout)):
+        if value <= 0:
+            raise BadInput(f"{flag} must be positive (got {value})")
+    if args.retries < 0:
+        raise BadInput(f"--retries must be 0 or more (got {args.retries})")
+    get_engine()
+    with session_scope() as session:
+        if get_endpoint(session=session, name=args.name) is not None:
+            raise BadInput(f"endpoint {args.name!r} already exists; remove it first")
+        add_endpoint(
+            session=session,
+            name=args.name,
+            base_url=args.base_url,
+            model=args.model,
+            api_key_env=args.api_key_env,
+            kind="vllm" if args.vllm else "openai",
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            retries=args.retries,
+        )
+    print(f"added endpoint {args.name}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print every endpoint, the built-in one first."""
+    with session_scope() as session:
+        endpoints = list_endpoints(session=session)
+        stats = {row["endpoint"]: row for row in call_stats(session=session)}
+    print(f"{'NAME':<16} {'KIND':<7} {'MODEL':<34} {'KEY ENV':<18} {'CONC':>4} {'CALLS':>7} {'FAILED':>6}  BASE URL")
+    rows = [(LOCAL, "local", "SmolLM2-135M-Instruct (embedded)", "-", 2, "started on demand")]
+    rows += [(e.name, e.kind, e.model, e.api_key_env or "-", e.concurrency, e.base_url) for e in endpoints]
+    for name, kind, model, key_env, conc, url in rows:
+        calls, failed = stats.get(name, {}).get("calls", 0), stats.get(name, {}).get("failures", 0)
+        print(f"{name:<16} {kind:<7} {model:<34} {key_env:<18} {conc:>4} {calls:>7} {failed:>6}  {url}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """Delete one stored endpoint."""
+    with session_scope() as session:
+        if not remove_endpoint(session=session, name=args.name):
+            raise NotFound(f"unknown endpoint {args.name!r}")
+    print(f"removed endpoint {args.name}")
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """One uncached call; prints latency and the reply (exit 1 when it failed)."""
+    engine = get_engine()
+    with open_endpoint(engine=engine, name=args.name) as endpoint:
+        request = LlmRequest(
+            item_key=f"test:{args.name}", messages=TEST_MESSAGES, params={"max_tokens": 8}, stage="test"
+        )
+        [result] = run_requests(engine=engine, endpoint=endpoint, requests=[request], use_cache=False)
+    with session_scope() as session:
+        last = calls_for_item(session=session, item_key=request.item_key)[-1]
+    if not result.ok:
+        print(f"{args.name}: failed after {last.latency_ms:.0f} ms: {result.error}")
+        return 1
+    print(f"{args.name}: ok in {last.latency_ms:.0f} ms, model {endpoint.model}: {result.content!r}")
+    return 0

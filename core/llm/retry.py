@@ -1,0 +1,67 @@
+"""Which failures are worth another attempt, how long to wait, and scrubbing secrets from error text."""
+
+import json
+import random
+import re
+
+import openai
+
+# Full-jitter exponential backoff: sleep uniform(0, min(CAP, BASE * 2**attempt)) seconds.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+# A Retry-After longer than this is clipped, so a misbehaving server cannot park the run for hours.
+MAX_RETRY_AFTER = 120.0
+
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
+_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before retry number `attempt` (0-based); at least Retry-After when the server sent one."""
+    delay = random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt)))
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The Retry-After (or retry-after-ms) header of a failed response, in seconds."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    try:
+        if headers.get("retry-after-ms"):
+            return float(headers["retry-after-ms"]) / 1000.0
+        if headers.get("retry-after"):
+            return float(headers["retry-after"])
+    except ValueError:  # an HTTP date: fall back to our own backoff
+        return None
+    return None
+
+
+def classify(exc: BaseException) -> tuple[str, bool]:
+    """(short status, retryable) for an exception raised by one attempt."""
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout", True
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection", True
+    if isinstance(exc, openai.APIStatusError):
+        code = exc.status_code
+        return f"http_{code}", code in (408, 409, 429) or code >= 500
+    if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | BadReply):
+        return "bad_reply", True
+    return "error", False
+
+
+class BadReply(Exception):
+    """The endpoint answered 200 with something that is not a chat completion."""
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Error text with every secret value, bearer token and key-looking string masked."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = _BEARER.sub(r"\1***", text)
+    return _KEYLIKE.sub("sk-***", text)

@@ -1,0 +1,133 @@
+"""Queries for LLM endpoints, the call log and the result cache (bulk reads and writes)."""
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from storage.models import Endpoint, LlmCache, LlmCall
+
+# SQLite allows ~32k bound parameters; stay far below for IN (...) lookups.
+_CHUNK = 900
+
+
+def add_endpoint(
+    *,
+    session: Session,
+    name: str,
+    base_url: str,
+    model: str,
+    api_key_env: str | None = None,
+    kind: str = "openai",
+    concurrency: int = 8,
+    timeout: float = 60.0,
+    retries: int = 4,
+) -> Endpoint:
+    """Insert one endpoint (the caller checks the name is free)."""
+    endpoint = Endpoint(
+        name=name,
+        base_url=base_url,
+        model=model,
+        api_key_env=api_key_env,
+        kind=kind,
+        concurrency=concurrency,
+        timeout=timeout,
+        retries=retries,
+    )
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def get_endpoint(*, session: Session, name: str) -> Endpoint | None:
+    """The stored endpoint of that name, or None."""
+    return session.execute(select(Endpoint).where(Endpoint.name == name)).scalars().first()
+
+
+def list_endpoints(*, session: Session) -> list[Endpoint]:
+    """Every stored endpoint, by name."""
+    return list(session.execute(select(Endpoint).order_by(Endpoint.name)).scalars().all())
+
+
+def remove_endpoint(*, session: Session, name: str) -> bool:
+    """Delete the endpoint of that name; False when there was none."""
+    endpoint = get_endpoint(session=session, name=name)
+    if endpoint is None:
+        return False
+    session.delete(endpoint)
+    session.flush()
+    return True
+
+
+def cache_lookup(*, session: Session, keys: list[str]) -> dict[str, dict]:
+    """Cached responses for the given keys (missing keys are absent from the result)."""
+    found: dict[str, dict] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        rows = session.execute(select(LlmCache.key, LlmCache.response).where(LlmCache.key.in_(chunk)))
+        found.update({key: response for key, response in rows})
+    return found
+
+
+def cache_insert(*, session: Session, rows: list[dict]) -> None:
+    """Store responses ({key, response}); an existing key keeps its first response."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sqlite_insert(LlmCache).on_conflict_do_nothing(index_elements=["key"]), rows)
+        return
+    existing = set(cache_lookup(session=session, keys=[row["key"] for row in rows]))
+    fresh = [row for row in rows if row["key"] not in existing]
+    if fresh:
+        session.execute(insert(LlmCache), fresh)
+
+
+def insert_calls(*, session: Session, rows: list[dict]) -> None:
+    """Append call-log rows (one per attempt) in one statement."""
+    if rows:
+        session.execute(insert(LlmCall), rows)
+
+
+def call_stats(*, session: Session) -> list[dict]:
+    """Per endpoint: calls, failures, prompt/completion tokens and mean latency (ms)."""
+    failed = func.sum(case((LlmCall.status == "ok", 0), else_=1))
+    rows = session.execute(
+        select(
+            LlmCall.endpoint,
+            func.count(LlmCall.id),
+            failed,
+            func.coalesce(func.sum(LlmCall.prompt_tokens), 0),
+            func.coalesce(func.sum(LlmCall.completion_tokens), 0),
+            func.avg(LlmCall.latency_ms),
+        )
+        .group_by(LlmCall.endpoint)
+        .order_by(LlmCall.endpoint)
+    )
+    return [
+        {
+            "endpoint": name,
+            "calls": int(calls),
+            "failures": int(fails),
+            "prompt_tokens": int(prompt_tokens),
+            "completion_tokens": int(completion_tokens),
+            "mean_latency_ms": float(latency) if latency is not None else None,
+        }
+        for name, calls, fails, prompt_tokens, completion_tokens, latency in rows
+    ]
+
+
+def failed_item_keys(*, session: Session, stage: str | None = None, run_id: int | None = None) -> set[str]:
+    """Item keys with a failed attempt and no successful one (optionally of one stage or run)."""
+    ok = func.sum(case((LlmCall.status == "ok", 1), else_=0))
+    query = select(LlmCall.item_key).where(LlmCall.item_key.is_not(None)).group_by(LlmCall.item_key).having(ok == 0)
+    if stage is not None:
+        query = query.where(LlmCall.stage == stage)
+    if run_id is not None:
+        query = query.where(LlmCall.run_id == run_id)
+    return {key for (key,) in session.execute(query)}
+
+
+def calls_for_item(*, session: Session, item_key: str) -> list[LlmCall]:
+    """Every logged attempt for one item, oldest first."""
+    query = select(LlmCall).where(LlmCall.item_key == item_key).order_by(LlmCall.id)
+    return list(session.execute(query).scalars().all())

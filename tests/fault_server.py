@@ -1,0 +1,165 @@
+"""A loopback OpenAI-compatible chat server with scripted faults, for tests and benchmarks.
+
+The behaviour of a request is chosen by a marker in the last user message:
+FAULT:429 (always 429 + Retry-After), FAULT:429-once, FAULT:500, FAULT:fail-once (500 on the first attempt
+of that exact message, then a valid reply), FAULT:hang (sleeps past any sane timeout), FAULT:close (drops the
+connection), FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X). Anything else: a valid reply "B"
+with first-token logprobs.  Run as a script (`python tests/fault_server.py --port P --latency 0.1`) to serve
+from a separate process, as the benchmark does.
+"""
+
+import argparse
+import json
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MARKER = re.compile(r"FAULT:([A-Za-z0-9=_-]+)")
+LETTERS = "ABCDEFGHIJ"
+
+
+def _last_user_text(body: dict) -> str:
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
+def completion(content: str, *, model: str, logprobs: bool = True) -> dict:
+    """A chat.completion body replying `content`, with first-token logprobs unless told not to."""
+    choice: dict = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+    if logprobs:
+        first = content[:1] or " "
+        tops = [{"token": first, "logprob": -0.1, "bytes": None}]
+        tops += [{"token": c, "logprob": -2.0 - i, "bytes": None} for i, c in enumerate(LETTERS[:4]) if c != first]
+        choice["logprobs"] = {"content": [{"token": first, "logprob": -0.1, "bytes": None, "top_logprobs": tops}]}
+    else:
+        choice["logprobs"] = None
+    return {
+        "id": "chatcmpl-fault",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 1, "total_tokens": 12},
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "FaultServer"
+
+    def log_message(self, *_args) -> None:  # keep test output clean
+        pass
+
+    def _send(self, status: int, payload: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            data = {"object": "list", "data": [{"id": "fault-model", "object": "model", "owned_by": "tests"}]}
+            self._send(200, json.dumps(data).encode())
+        else:
+            self._send(404, b'{"error": {"message": "not found"}}')
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.record(self.headers.get("Authorization"))
+        text = _last_user_text(body)
+        found = MARKER.search(text)
+        marker = found.group(1) if found else "default"
+        attempt = self.server.count(marker, text)
+        if self.server.latency:
+            time.sleep(self.server.latency)
+        model = body.get("model") or "fault-model"
+        if marker == "429" or (marker == "429-once" and attempt == 1):
+            error = b'{"error": {"message": "slow down", "type": "rate_limit"}}'
+            self._send(429, error, {"Retry-After": self.server.retry_after})
+        elif marker == "500" or (marker == "fail-once" and attempt == 1):
+            self._send(500, b'{"error": {"message": "boom", "type": "server_error"}}')
+        elif marker == "hang":
+            time.sleep(self.server.hang_seconds)
+            self.close_connection = True
+        elif marker == "close":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif marker == "badjson":
+            self._send(200, b'{"id": "x", "choices": [ this is not json')
+        elif marker.startswith("letter="):
+            self._send(200, json.dumps(completion(marker.split("=", 1)[1], model=model)).encode())
+        else:
+            content = self.server.responder(body) if self.server.responder else "B"
+            self._send(200, json.dumps(completion(content, model=model, logprobs=marker != "nologprobs")).encode())
+
+
+class FaultServer(ThreadingHTTPServer):
+    """The server; `counts` per marker, `content_counts` per user message, `auth` = Authorization values seen."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, *, port: int = 0, latency: float = 0.0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.latency = latency
+        self.retry_after = "1"
+        self.hang_seconds = 5.0
+        self.responder: Callable[[dict], str] | None = None
+        self.counts: Counter = Counter()
+        self.content_counts: Counter = Counter()
+        self.auth: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the openai client."""
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def count(self, marker: str, text: str) -> int:
+        with self._lock:
+            self.counts[marker] += 1
+            self.content_counts[text] += 1
+            return self.content_counts[text]
+
+    def record(self, authorization: str | None) -> None:
+        if authorization:
+            with self._lock:
+                self.auth.add(authorization)
+
+    def handle_error(self, request, client_address) -> None:  # clients hanging up mid-reply are expected
+        pass
+
+    def start(self) -> "FaultServer":
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the fault-injecting chat server until killed.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds slept before every reply")
+    args = parser.parse_args()
+    server = FaultServer(port=args.port, latency=args.latency)
+    print(server.url, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
