@@ -102,3 +102,56 @@ def short(text: str, limit: int = 80) -> str:
     """One line, cut at limit characters."""
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def add_endpoint_checked(
+    *, engine, name: str, base_url: str, model: str, api_key_env: str | None, concurrency: int = 8
+) -> None:
+    """Validate and store an endpoint the way `endpoints add` does; BadInput names what is wrong."""
+    from sqlmodel import Session
+
+    from core.errors import BadInput
+    from core.llm.endpoints import LOCAL, check_env_name
+    from storage.llm import add_endpoint, get_endpoint
+
+    name, base_url, model = name.strip(), base_url.strip(), model.strip()
+    if not name or not model:
+        raise BadInput("an endpoint needs a name and a model")
+    if name == LOCAL:
+        raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
+    if not base_url.startswith(("http://", "https://")):
+        raise BadInput(f"the base URL must start with http:// or https:// (got {base_url!r})")
+    if api_key_env:
+        check_env_name(api_key_env.strip())
+    if concurrency <= 0:
+        raise BadInput(f"concurrency must be positive (got {concurrency})")
+    with Session(engine) as session:
+        if get_endpoint(session=session, name=name) is not None:
+            raise BadInput(f"endpoint {name!r} already exists; remove it first")
+        add_endpoint(
+            session=session,
+            name=name,
+            base_url=base_url,
+            model=model,
+            api_key_env=(api_key_env or "").strip() or None,
+            concurrency=concurrency,
+        )
+        session.commit()
+
+
+def try_endpoint(*, engine, name: str) -> tuple[bool, str]:
+    """One uncached call to the endpoint; (ok, a line saying latency and reply or the error)."""
+    import time
+
+    from core.llm.client import LlmRequest, run_requests
+    from core.llm.endpoints import open_endpoint
+
+    messages = [{"role": "user", "content": "Reply with the single word: ready"}]
+    request = LlmRequest(item_key=f"test:{name}", messages=messages, params={"max_tokens": 8}, stage="test")
+    started = time.perf_counter()
+    with open_endpoint(engine=engine, name=name) as endpoint:
+        [result] = run_requests(engine=engine, endpoint=endpoint, requests=[request], use_cache=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    if not result.ok:
+        return False, f"{name}: failed after {elapsed:.0f} ms: {result.error}"
+    return True, f"{name}: ok in {elapsed:.0f} ms, model {endpoint.model}: {result.content!r}"

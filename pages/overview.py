@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.progress import Progress
-from pages.ui import engine, session, user_errors
+from pages.ui import engine, session, show_flash, user_errors
 from storage.llm import call_stats
 from storage.runs import list_runs
 from storage.status import status
@@ -61,13 +61,12 @@ def build_demo_now() -> None:
 
     with user_errors():
         build_demo(engine=engine(), progress=Progress(callback=moved, show_bar=False))
-        st.session_state["flash"] = "Demo workspace ready: open Samples to browse it."
+        st.session_state["flash"] = ("success", "Demo workspace ready: open Samples to browse it.")
         st.rerun()
 
 
 st.title("Overview")
-if flash := st.session_state.pop("flash", None):
-    st.success(flash)
+show_flash("flash")
 with session() as s:
     summary = status(session=s)
     runs = list_runs(session=s, limit=20)

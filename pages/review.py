@@ -4,8 +4,9 @@ import streamlit as st
 
 from core.app_support import escape_markdown, filter_from_params, filter_to_params, letter
 from core.errors import MirrorError
+from core.llm.endpoints import LOCAL
 from pages.review_parts import rationale_block, scores_figure
-from pages.ui import engine, reviewer, session, user_errors
+from pages.ui import engine, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours, scene_detail
 from storage.llm import list_endpoints
 from storage.reviews import set_review
@@ -42,7 +43,7 @@ def review_action(status: str, expected: int | None, scene: int) -> None:
 with session() as s:
     detail = scene_detail(session=s, scene_id=scene_id)
     prev_id, next_id = neighbours(session=s, scene_id=scene_id, flt=flt, order=order)
-    endpoint_names = [e.name for e in list_endpoints(session=s)]
+    endpoint_names = [LOCAL, *(e.name for e in list_endpoints(session=s))]
 if detail is None:
     st.error(f"Scene {scene_id} does not exist. Pick one on Samples.")
     st.stop()
@@ -50,8 +51,7 @@ if detail is None:
 scene = detail.scene
 review = detail.review
 status = review.status if review else "pending"
-if flash := st.session_state.pop("review_flash", None):
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+show_flash("review_flash")
 
 head = st.columns([3, 1, 1, 1, 1])
 head[0].subheader(f"Scene {scene.id}")
@@ -116,16 +116,13 @@ for tab, role in zip(tabs, ("strong", "weak"), strict=True):
             rationale_block(item, scene=scene)
 
 with st.expander("Generate a new rationale for this scene"):
-    if not endpoint_names:
-        st.caption("No endpoint yet: add one on Settings (the embedded model is named `local`).")
-    else:
-        gen = st.columns(3)
-        name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
-        role = gen[1].radio("Role", ["strong", "weak"], horizontal=True, key="gen_role")
-        if gen[2].button("Generate", key="generate"):
-            from core.rationales import generate_for_scene
+    gen = st.columns(3)
+    name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
+    role = gen[1].radio("Role", ["strong", "weak"], horizontal=True, key="gen_role")
+    if gen[2].button("Generate", key="generate"):
+        from core.rationales import generate_for_scene
 
-            with user_errors(), st.spinner("Generating and predicting…"):
-                ids = generate_for_scene(engine=engine(), scene_id=scene.id, role=role, endpoint=name, n=1)
-                st.session_state["review_flash"] = ("success", f"New {role} rationale(s): {ids}")
-                st.rerun()
+        with user_errors(), st.spinner("Generating and predicting…"):
+            ids = generate_for_scene(engine=engine(), scene_id=scene.id, role=role, endpoint=name, n=1)
+            st.session_state["review_flash"] = ("success", f"New {role} rationale(s): {ids}")
+            st.rerun()

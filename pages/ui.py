@@ -8,6 +8,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.app_support import escape_markdown
 from core.errors import MirrorError
 from core.settings import load_settings
 from storage.db import get_engine
@@ -53,4 +54,11 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except MirrorError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
+
+
+def show_flash(key: str) -> None:
+    """Show (and clear) a message a callback left in session state as (kind, text); text is escaped."""
+    if flash := st.session_state.pop(key, None):
+        kind, text = flash
+        (st.success if kind == "success" else st.error)(escape_markdown(text))

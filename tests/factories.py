@@ -104,3 +104,124 @@ def make_rationale(
         )
     session.commit()
     return rat
+
+
+def make_workspace(
+    session: Session, *, n_scenes: int = 8, name: str = "toy", profile: str | None = None, selection: str = "sel"
+) -> list[Scene]:
+    """A scored workspace: n scenes (lengths 3/4), 2 strong + 2 weak predicted rationales each, a selection.
+
+    Scene k: strong right (peak 0.6 + 0.04 k) when k % 4 != 3, weak right (peak 0.5) when k % 4 == 0; the
+    selection holds the scenes with strong right and weak wrong (k % 4 in {1, 2}), chosen = strong #0, rejected = weak #0.
+    """
+    from core.scoring import score
+    from storage.models import Selection, SelectionItem
+
+    ds = make_dataset(session, name=name)
+    scenes, items = [], []
+    for k in range(n_scenes):
+        cnt = 3 + k % 2
+        pos = k % cnt
+        scene = make_scene(
+            session,
+            dataset=ds,
+            choice_cnt=cnt,
+            item_pos=pos,
+            user_index=k % 3,
+            timestamp=1_700_000_000 + k,
+            profile=profile or f"User {k} likes drama.",
+        )
+        rats = {}
+        for role, right in (("strong", k % 4 != 3), ("weak", k % 4 == 0)):
+            pick = pos if right else (pos + 1) % cnt
+            peak = 0.6 + 0.04 * k if role == "strong" else 0.5
+            probs = [(1 - peak) / (cnt - 1)] * cnt
+            probs[pick] = peak
+            for j in range(2):
+                rats[role, j] = make_rationale(
+                    session, scene=scene, role=role, sample_index=j, behavior=LETTERS[pick], probs=probs
+                )
+        if k % 4 in (1, 2):
+            items.append((scene.id, rats["strong", 0].id, rats["weak", 0].id))
+        scenes.append(scene)
+    score(engine=session.get_bind())
+    sel = Selection(name=selection, config={"column": "diff_model"}, report={})
+    session.add(sel)
+    session.flush()
+    session.add_all(
+        SelectionItem(selection_id=sel.id, scene_id=s, chosen_rationale_id=c, rejected_rationale_id=r, rank=i)
+        for i, (s, c, r) in enumerate(items)
+    )
+    session.commit()
+    return scenes
+
+
+def make_interaction_dataset(
+    session: Session,
+    *,
+    name: str = "synth",
+    fmt: str = "movielens",
+    n_users: int = 30,
+    n_items: int = 80,
+    per_user: tuple[int, int] = (4, 25),
+    seed: int = 0,
+    release_share: float = 0.3,
+    impression_share: float = 0.0,
+) -> Dataset:
+    """A random dataset bulk-inserted straight into the tables: users with features, items (some with
+    release_ts), interactions with tied timestamps, and impressions (internal item ids) on a share of them."""
+    from sqlalchemy import insert
+
+    rng = np.random.default_rng(seed)
+    ds = Dataset(name=name, format=fmt)
+    session.add(ds)
+    session.flush()
+    genders = ["female", "male"]
+    session.execute(
+        insert(User),
+        [
+            {"dataset_id": ds.id, "external_id": f"u{k}", "features": {"gender": genders[k % 2], "age": "25-34"}}
+            for k in range(n_users)
+        ],
+    )
+    t0 = 1_000_000_000
+    release = rng.integers(t0, t0 + 2_000_000, size=n_items)
+    session.execute(
+        insert(Item),
+        [
+            {
+                "dataset_id": ds.id,
+                "external_id": f"i{k}",
+                "title": f"Item {k} {['space', 'love', 'war', 'crime'][k % 4]} story",
+                "release_ts": int(release[k]) if rng.random() < release_share else None,
+                "features": {"genres": [["Sci-Fi"], ["Romance"], ["War"], ["Crime", "Drama"]][k % 4], "year": 1990},
+            }
+            for k in range(n_items)
+        ],
+    )
+    user_ids = [u.id for u in session.exec(select(User).where(User.dataset_id == ds.id).order_by(User.id))]
+    item_ids = [i.id for i in session.exec(select(Item).where(Item.dataset_id == ds.id).order_by(Item.id))]
+    rows = []
+    for uid in user_ids:
+        n = int(rng.integers(per_user[0], per_user[1] + 1))
+        chosen = rng.choice(n_items, size=min(n, n_items), replace=False)
+        times = t0 + rng.integers(0, 200, size=len(chosen)) * 10_000  # coarse clock: ties happen
+        for item, ts in zip(chosen.tolist(), times.tolist(), strict=True):
+            impressions = None
+            if rng.random() < impression_share:
+                shown = rng.choice(n_items, size=int(rng.integers(3, 20)), replace=False).tolist()
+                impressions = [item_ids[j] for j in shown if j != item]
+                impressions.insert(int(rng.integers(0, len(impressions) + 1)), item_ids[item])
+            rows.append(
+                {
+                    "dataset_id": ds.id,
+                    "user_id": uid,
+                    "item_id": item_ids[item],
+                    "timestamp": int(ts),
+                    "features": {"rating": int(rng.integers(1, 6))},
+                    "impressions": impressions,
+                }
+            )
+    session.execute(insert(Interaction), rows)
+    session.commit()
+    return ds

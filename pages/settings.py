@@ -1,0 +1,85 @@
+"""Settings: LLM endpoints (add, test with one call, remove; keys only by env-var NAME) and the reviewer name."""
+
+import pandas as pd
+import streamlit as st
+
+from core.app_support import add_endpoint_checked, escape_markdown, try_endpoint
+from core.llm.endpoints import LOCAL
+from pages.ui import engine, reviewer, session, show_flash, user_errors
+from storage.llm import list_endpoints, remove_endpoint
+
+st.title("Settings")
+show_flash("settings_flash")
+
+st.subheader("Reviewer")
+name = st.text_input("Reviewer name (recorded on reviews and edits)", value=reviewer(), key="reviewer_input")
+if name.strip() and name.strip() != reviewer():
+    st.session_state["reviewer"] = name.strip()
+    st.rerun()
+
+st.subheader("Endpoints")
+with session() as s:
+    endpoints = list_endpoints(session=s)
+rows = [
+    {
+        "name": LOCAL,
+        "kind": "local",
+        "model": "embedded SmolLM2-135M-Instruct",
+        "key env var": "-",
+        "concurrency": 2,
+        "base URL": "started on demand",
+    }
+]
+rows += [
+    {
+        "name": e.name,
+        "kind": e.kind,
+        "model": e.model,
+        "key env var": e.api_key_env or "-",
+        "concurrency": e.concurrency,
+        "base URL": e.base_url,
+    }
+    for e in endpoints
+]
+st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+with st.form("add_endpoint", clear_on_submit=False):
+    st.markdown("**Add an OpenAI-compatible endpoint**")
+    cols = st.columns(2)
+    new_name = cols[0].text_input("Name", key="ep_name")
+    model = cols[1].text_input("Model", key="ep_model")
+    base_url = cols[0].text_input("Base URL", placeholder="https://api.openai.com/v1", key="ep_url")
+    key_env = cols[1].text_input(
+        "API key environment variable NAME",
+        placeholder="OPENAI_API_KEY",
+        key="ep_key_env",
+        help="The name of the variable holding the key, never the key itself: keys are not stored.",
+    )
+    concurrency = cols[0].number_input("Concurrency", min_value=1, max_value=256, value=8, key="ep_conc")
+    if st.form_submit_button("Add endpoint"):
+        with user_errors():
+            add_endpoint_checked(
+                engine=engine(),
+                name=new_name,
+                base_url=base_url,
+                model=model,
+                api_key_env=key_env or None,
+                concurrency=int(concurrency),
+            )
+            st.session_state["settings_flash"] = ("success", f"Added endpoint {new_name.strip()}.")
+            st.rerun()
+
+names = [LOCAL, *(e.name for e in endpoints)]
+cols = st.columns([2, 1, 1])
+target = cols[0].selectbox("Endpoint", names, key="ep_target")
+if cols[1].button("Test with one call", key="ep_test"):
+    with user_errors(), st.spinner(f"Calling {target}…"):
+        ok, line = try_endpoint(engine=engine(), name=target)
+        (st.success if ok else st.error)(escape_markdown(line))
+if cols[2].button("Remove", key="ep_remove", disabled=target == LOCAL):
+    with session() as s:
+        removed = remove_endpoint(session=s, name=target)
+    st.session_state["settings_flash"] = (
+        ("success", f"Removed endpoint {target}.") if removed else ("error", f"Endpoint {target} was already gone.")
+    )
+    st.rerun()
