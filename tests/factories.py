@@ -112,7 +112,8 @@ def make_workspace(
     """A scored workspace: n scenes (lengths 3/4), 2 strong + 2 weak predicted rationales each, a selection.
 
     Scene k: strong right (peak 0.6 + 0.04 k) when k % 4 != 3, weak right (peak 0.5) when k % 4 == 0; the
-    selection holds the scenes with strong right and weak wrong (k % 4 in {1, 2}), chosen = strong #0, rejected = weak #0.
+    selection holds the scenes with strong right and weak wrong (k % 4 in {1, 2}),
+    chosen = strong #0, rejected = weak #0.
     """
     from core.scoring import score
     from storage.models import Selection, SelectionItem
