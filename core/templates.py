@@ -18,8 +18,7 @@ def _section(parts: list[str], *, sep: str = ", ", extra: str = "none", empty: s
     return {"parts": parts, "sep": sep, "extra": extra, "empty": empty, "max_field_chars": MAX_FIELD_CHARS}
 
 
-_MOVIE_HISTORY = ["{title}", "({year})", "genres: {genres}"]
-_MOVIE_EXPOSURE = ["{title}", "({year})", "genres: {genres}"]
+_MOVIE = ["{title}", "({year})", "| genres: {genres}"]
 
 TEMPLATES: dict[str, dict] = {
     "movielens": {
@@ -28,18 +27,19 @@ TEMPLATES: dict[str, dict] = {
             sep="; ",
             empty="A movie viewer with no profile information.",
         ),
-        "history": _section([*_MOVIE_HISTORY, "rated {rating}/5"]),
-        "exposure": _section(_MOVIE_EXPOSURE),
+        "history": _section([*_MOVIE, "| rated {rating}/5"], sep=" "),
+        "exposure": _section(_MOVIE, sep=" "),
     },
     "movietweetings": {
         "profile": _section([], empty="A movie fan who rates films on Twitter."),
-        "history": _section([*_MOVIE_HISTORY, "rated {rating}/10"]),
-        "exposure": _section(_MOVIE_EXPOSURE),
+        "history": _section([*_MOVIE, "| rated {rating}/10"], sep=" "),
+        "exposure": _section(_MOVIE, sep=" "),
     },
     "amazon": {
         "profile": _section([], empty="An online shopper."),
         "history": _section(
-            ["{title}", "category: {main_category}", "price: ${price}", "rated {rating}/5", 'review: "{review_title}"']
+            ["{title}", "category: {main_category}", "price: ${price}", "rated {rating}/5", 'review: "{review_title}"'],
+            sep=" | ",
         ),
         "exposure": _section(
             [
@@ -48,7 +48,8 @@ TEMPLATES: dict[str, dict] = {
                 "category: {main_category}",
                 "price: ${price}",
                 "average rating {average_rating} from {rating_number} ratings",
-            ]
+            ],
+            sep=" | ",
         ),
     },
     "mind": {
@@ -58,9 +59,9 @@ TEMPLATES: dict[str, dict] = {
     },
     "goodbooks": {
         "profile": _section([], empty="A reader who rates books online."),
-        "history": _section(["{title}", "by {authors}", "({year})", "rated {rating}/5"]),
+        "history": _section(["{title}", "by {authors}", "({year})", "| rated {rating}/5"], sep=" "),
         "exposure": _section(
-            ["{title}", "by {authors}", "({year})", "average rating {average_rating}", "tags: {tags}"]
+            ["{title}", "by {authors}", "({year})", "| average rating {average_rating}", "| tags: {tags}"], sep=" "
         ),
     },
 }

@@ -1,5 +1,60 @@
-"""CLI: scenes (placeholder until its issue lands)."""
+"""CLI: scenes — build simulation scenes (profile, history, exposure list) for one dataset and split."""
+
+import argparse
+
+from core.errors import BadInput
+from core.progress import Progress
+from core.scenes import SCORERS, build_scenes
+from storage.db import get_engine
+
+
+def _scorers(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in SCORERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scorer(s) {', '.join(unknown) or '(none)'}; choose from {','.join(SCORERS)}"
+        )
+    return names
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add the `scenes` command."""
+    parser = sub.add_parser("scenes", help="build simulation scenes (profile, history, options) from interactions")
+    parser.add_argument("--dataset", required=True, help="name of an ingested dataset")
+    parser.add_argument("--count", type=int, required=True, help="number of scenes to build")
+    parser.add_argument("--split", choices=("train", "eval"), default="train", help="split of the new scenes")
+    parser.add_argument("--min-exposure", type=int, default=2, help="shortest exposure list (default 2)")
+    parser.add_argument("--max-exposure", type=int, default=12, help="longest exposure list (default 12, at most 26)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed builds the same scenes")
+    parser.add_argument(
+        "--scorers",
+        type=_scorers,
+        default=SCORERS,
+        help=f"comma-separated candidate scorers (default {','.join(SCORERS)})",
+    )
+    parser.add_argument("--history-min", type=int, default=2, help="fewest history entries drawn (default 2)")
+    parser.add_argument("--history-max", type=int, default=10, help="most history entries drawn (default 10)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the scenes and print how many were created (and why fewer, when fewer)."""
+    if args.count < 1:
+        raise BadInput(f"--count must be at least 1 (got {args.count})")
+    report = build_scenes(
+        engine=get_engine(),
+        dataset=args.dataset,
+        count=args.count,
+        split=args.split,
+        min_exposure=args.min_exposure,
+        max_exposure=args.max_exposure,
+        seed=args.seed,
+        progress=Progress(),
+        scorers=args.scorers,
+        history_min=args.history_min,
+        history_max=args.history_max,
+    )
+    print(f"created {report.created} {report.split} scenes")
+    print(report.message)
+    return 0

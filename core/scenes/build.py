@@ -1,0 +1,253 @@
+"""build_scenes: targets, histories, exposures, rendering and one bulk insert per call (DESIGN.md §2)."""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.errors import BadInput, NotFound
+from core.progress import SILENT, Progress
+from core.scenes import exposure as expo
+from core.scenes.interleave import interleave
+from core.scenes.render import format_value, render_history, render_option, render_profile
+from core.scenes.scorers import SCORERS, Catalog, Targets, make_scorers, rank_candidates
+from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
+from core.templates import templates_for
+from storage import scenes as store
+from storage.models import Dataset, utcnow
+
+MAX_LETTERS = 26
+ROUNDS = 3  # extra draws to replace targets whose exposure came out too short
+
+
+@dataclass
+class ScenesReport:
+    """What one build_scenes call did; message says how many were built and, when fewer, why."""
+
+    created: int
+    requested: int
+    message: str
+    split: str = "train"
+    eligible: int = 0
+    skipped: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def candidate_count(max_exposure: int) -> int:
+    """K, the length of each scorer's ranked list."""
+    return max(32, 3 * max_exposure)
+
+
+def _validate(count: int, split: str, min_exposure: int, max_exposure: int, history: tuple[int, int], scorers):
+    if count < 1:
+        raise BadInput(f"--count must be at least 1 (got {count})")
+    if split not in ("train", "eval"):
+        raise BadInput(f"--split must be train or eval (got {split!r})")
+    if not 2 <= min_exposure <= max_exposure <= MAX_LETTERS:
+        raise BadInput(
+            f"exposure length range [{min_exposure}, {max_exposure}] is invalid: need 2 <= min <= max <= {MAX_LETTERS}"
+        )
+    if not 1 <= history[0] <= history[1]:
+        raise BadInput(f"history length range [{history[0]}, {history[1]}] is invalid: need 1 <= min <= max")
+    unknown = [name for name in scorers if name not in SCORERS]
+    if unknown or not scorers:
+        raise BadInput(f"unknown scorer(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(SCORERS)}")
+
+
+def _item_text(title: str, features_json: str | None) -> str:
+    features = json.loads(features_json) if isinstance(features_json, str) else features_json or {}
+    return " ".join([title or "", *(t for v in features.values() if (t := format_value(v, 2000)))])
+
+
+def build_scenes(
+    *,
+    engine: Engine,
+    dataset: str | Dataset,
+    count: int,
+    split: str = "train",
+    min_exposure: int = 2,
+    max_exposure: int = 12,
+    seed: int = 0,
+    progress: Progress | None = None,
+    scorers: tuple[str, ...] | list[str] | None = None,
+    history_min: int = 2,
+    history_max: int = 10,
+) -> ScenesReport:
+    """Build up to `count` new scenes of one dataset and split in one transaction; same seed, same scenes."""
+    names = tuple(scorers) if scorers is not None else SCORERS
+    _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names)
+    progress = progress or SILENT
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[phase] = timings.get(phase, 0.0) + now - clock
+        clock = now
+
+    with Session(engine, expire_on_commit=False) as session:
+        name = dataset.name if isinstance(dataset, Dataset) else dataset
+        ds = store.dataset_by_name(session=session, name=name)
+        if ds is None:
+            raise NotFound(f"dataset {name!r} not found; ingest it first (python -m core ingest --dataset {name} ...)")
+        templates = ds.templates or templates_for(ds.format)
+        items = store.load_items(session=session, dataset_id=ds.id)
+        timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), items["id"].to_numpy())
+        pool = eligible_positions(timeline, store.used_interaction_ids(session=session, dataset_id=ds.id))
+        lap("load")
+        pool = pool[rng.permutation(len(pool))]
+        catalog = Catalog(
+            n_items=len(items),
+            user_items=timeline.user_items(len(items)),
+            inter_item=timeline.item,
+            inter_ts=timeline.ts,
+            release_ts=items["release_ts"].to_numpy(np.float64),
+            item_texts=[_item_text(t, f) for t, f in zip(items["title"], items["features"], strict=True)]
+            if "content" in names
+            else [],
+        )
+        prepared = make_scorers(names, catalog, rng)
+        lap("prepare scorers")
+        built: list[tuple[int, np.ndarray, expo.Exposure]] = []
+        skipped, drawn = 0, 0
+        for _ in range(ROUNDS):
+            want = count - len(built)
+            if want <= 0 or drawn >= len(pool):
+                break
+            chosen = np.sort(pool[drawn : drawn + want])
+            drawn += len(chosen)
+            done = _exposures(
+                session,
+                timeline,
+                catalog,
+                prepared,
+                names,
+                chosen,
+                rng,
+                progress,
+                timings,
+                lap,
+                (min_exposure, max_exposure, history_min, history_max),
+            )
+            skipped += sum(1 for _, _, e in done if e is None)
+            built.extend(d for d in done if d[2] is not None)
+        rows = _render(session, ds, templates, timeline, items, built, split, seed, progress)
+        lap("render")
+        store.insert_scenes(session=session, rows=rows)
+        session.commit()
+        lap("insert")
+    message = _message(name, split, len(rows), count, len(pool), skipped, min_exposure)
+    return ScenesReport(len(rows), count, message, split, len(pool), skipped, timings)
+
+
+def _exposures(session, timeline: Timeline, catalog, prepared, names, chosen, rng, progress, timings, lap, limits):
+    """(position, history positions, Exposure | None) for each chosen target position."""
+    min_len, max_len, h_min, h_max = limits
+    hist = history_positions(timeline, chosen, rng, h_min, h_max)
+    result: dict[int, tuple] = {}
+    real = chosen[timeline.has_impressions[chosen]]
+    if len(real):
+        shown = store.interaction_impressions(session=session, interaction_ids=timeline.ids[real])
+        known = set(timeline.item_id.tolist())
+        for p in real.tolist():
+            result[p] = expo.from_impressions(
+                shown[int(timeline.ids[p])], int(timeline.item_id[p]), known, rng, min_len, max_len
+            )
+    scored = np.flatnonzero(~timeline.has_impressions[chosen])
+    lap("impressions")
+    if len(scored):
+        pos = chosen[scored]
+        targets = Targets(
+            user=timeline.user[pos],
+            ts=timeline.ts[pos],
+            history=np.where(hist[scored] >= 0, timeline.item[np.maximum(hist[scored], 0)], -1),
+        )
+        with progress.bar(total=len(pos), label="scoring candidates") as bar:
+            lists = rank_candidates(catalog, prepared, targets, candidate_count(max_len), on_batch=bar.update)
+        lap("score")
+        items, sources = interleave(lists, rng)
+        made = expo.from_candidates(
+            catalog, items, sources, targets.user, targets.ts, timeline.item[pos], names, rng, min_len, max_len
+        )
+        for p, exposure in zip(pos.tolist(), made, strict=True):
+            result[p] = exposure
+        lap("assemble")
+    return [(int(p), h, result[int(p)]) for p, h in zip(chosen.tolist(), hist, strict=True)]
+
+
+def _render(session, ds, templates, timeline, items, built, split, seed, progress) -> list[dict]:
+    """Scene rows with rendered profile, history and options."""
+    if not built:
+        return []
+    item_db = items["id"].to_numpy(np.int64)
+    titles = dict(zip(item_db.tolist(), items["title"].tolist(), strict=True))
+    raw = dict(zip(item_db.tolist(), items["features"].tolist(), strict=True))
+    parsed: dict[int, dict] = {}
+
+    def feats(item_id: int) -> dict:
+        if item_id not in parsed:
+            value = raw.get(item_id)
+            parsed[item_id] = (json.loads(value) if isinstance(value, str) else value) or {}
+        return parsed[item_id]
+
+    hist_pos = np.concatenate([h[h >= 0] for _, h, _ in built])
+    inter_feats = store.interaction_features(session=session, interaction_ids=timeline.ids[hist_pos])
+    users = store.user_features(session=session, user_ids=[timeline.user_id[p] for p, _, _ in built])
+    options: dict[int, str] = {}
+    now = utcnow()
+    rows = []
+    for p, hist, exposure in progress.iterate(built, label="rendering scenes"):
+        real = bool(timeline.has_impressions[p])
+        exposure_ids = exposure.items if real else item_db[np.asarray(exposure.items)].tolist()
+        for item_id in exposure_ids:
+            if item_id not in options:
+                options[item_id] = render_option(templates, titles[item_id], feats(item_id))
+        h = hist[hist >= 0]
+        h_items = timeline.item_id[h].tolist()
+        history = [
+            render_history(templates, titles[i], feats(i), inter_feats.get(int(timeline.ids[q])), int(timeline.ts[q]))
+            for i, q in zip(h_items, h.tolist(), strict=True)
+        ]
+        rows.append(
+            {
+                "dataset_id": ds.id,
+                "user_id": int(timeline.user_id[p]),
+                "item_id": int(timeline.item_id[p]),
+                "interaction_id": int(timeline.ids[p]),
+                "timestamp": int(timeline.ts[p]),
+                "split": split,
+                "profile": render_profile(templates, users.get(int(timeline.user_id[p]))),
+                "history": history,
+                "history_item_ids": h_items,
+                "exposure_item_ids": exposure_ids,
+                "options": [options[i] for i in exposure_ids],
+                "option_sources": exposure.sources,
+                "item_pos": exposure.item_pos,
+                "choice_cnt": len(exposure_ids),
+                "seed": seed,
+                "source": "native",
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+def _message(name, split, created, requested, eligible, skipped, min_exposure) -> str:
+    text = f"built {created} of {requested} requested {split} scenes for dataset {name!r}"
+    reasons = []
+    if requested > eligible:
+        reasons.append(
+            f"only {eligible} eligible targets (interactions with at least {MIN_EARLIER} earlier interactions "
+            "by the same user, not already the target of a scene)"
+        )
+    if skipped:
+        reasons.append(
+            f"{skipped} targets skipped: fewer than {min_exposure} options left after removing items the user "
+            "interacted with and items released after the target time (or a shorter impression list)"
+        )
+    return text + ("; " + "; ".join(reasons) if reasons else "")

@@ -1,0 +1,128 @@
+"""Scene queries: the frames scene construction reads, bulk insert of scenes, lookups and counts."""
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, func, insert, text
+from sqlmodel import Session, col, select
+
+from storage.models import Dataset, Scene
+
+_CHUNK = 20_000
+
+
+def _rows(session: Session, sql: str, **params) -> list[tuple]:
+    statement = text(sql)
+    if "ids" in params:
+        statement = statement.bindparams(bindparam("ids", expanding=True))
+    return [tuple(row) for row in session.connection().execute(statement, params).fetchall()]
+
+
+def load_interactions(*, session: Session, dataset_id: int) -> pd.DataFrame:
+    """Every interaction of a dataset: id, user_id, item_id, timestamp, has_impressions (no JSON parsed)."""
+    rows = _rows(
+        session,
+        "SELECT id, user_id, item_id, timestamp, CASE WHEN impressions IS NULL THEN 0 "
+        "WHEN CAST(impressions AS TEXT) IN ('null', '[]') THEN 0 ELSE 1 END "
+        "FROM interaction WHERE dataset_id = :ds",
+        ds=dataset_id,
+    )
+    arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    return pd.DataFrame(
+        {
+            "id": arr[:, 0],
+            "user_id": arr[:, 1],
+            "item_id": arr[:, 2],
+            "timestamp": arr[:, 3],
+            "has_impressions": arr[:, 4].astype(bool),
+        }
+    )
+
+
+def load_items(*, session: Session, dataset_id: int) -> pd.DataFrame:
+    """Every item of a dataset: id, title, release_ts (NaN when unknown), features (raw JSON text)."""
+    rows = _rows(
+        session, "SELECT id, title, release_ts, features FROM item WHERE dataset_id = :ds ORDER BY id", ds=dataset_id
+    )
+    frame = pd.DataFrame(rows, columns=["id", "title", "release_ts", "features"])
+    frame["id"] = frame["id"].astype(np.int64)
+    frame["release_ts"] = pd.to_numeric(frame["release_ts"]).astype(np.float64)
+    return frame
+
+
+def _by_ids(session: Session, table: str, columns: str, ids) -> list[tuple]:
+    ids = [int(i) for i in np.unique(np.asarray(ids, dtype=np.int64))]
+    rows: list[tuple] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows.extend(_rows(session, f'SELECT id, {columns} FROM "{table}" WHERE id IN :ids', ids=chunk))
+    return rows
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def user_features(*, session: Session, user_ids) -> dict[int, dict]:
+    """Parsed features of the given users (id -> dict)."""
+    return {row[0]: _json(row[1]) or {} for row in _by_ids(session, "user", "features", user_ids)}
+
+
+def interaction_features(*, session: Session, interaction_ids) -> dict[int, dict]:
+    """Parsed features of the given interactions (id -> dict)."""
+    return {row[0]: _json(row[1]) or {} for row in _by_ids(session, "interaction", "features", interaction_ids)}
+
+
+def interaction_impressions(*, session: Session, interaction_ids) -> dict[int, list[int]]:
+    """The impression lists (internal item ids, as stored) of the given interactions."""
+    return {row[0]: _json(row[1]) or [] for row in _by_ids(session, "interaction", "impressions", interaction_ids)}
+
+
+def used_interaction_ids(*, session: Session, dataset_id: int) -> np.ndarray:
+    """Interaction ids that already are the target of a scene (any split)."""
+    rows = _rows(
+        session, "SELECT interaction_id FROM scene WHERE dataset_id = :ds AND interaction_id IS NOT NULL", ds=dataset_id
+    )
+    return np.array([r[0] for r in rows], dtype=np.int64)
+
+
+def insert_scenes(*, session: Session, rows: list[dict]) -> int:
+    """Bulk insert scene rows (dicts of Scene columns); the caller commits. Returns the number inserted."""
+    if rows:
+        session.execute(insert(Scene), rows)
+    return len(rows)
+
+
+def get_scene(*, session: Session, scene_id: int) -> Scene | None:
+    """One scene by id, None when absent."""
+    return session.get(Scene, scene_id)
+
+
+def list_scenes(
+    *, session: Session, dataset_id: int | None = None, split: str | None = None, limit: int | None = None
+) -> list[Scene]:
+    """Scenes in id order, optionally of one dataset / split."""
+    query = select(Scene).order_by(col(Scene.id))
+    if dataset_id is not None:
+        query = query.where(Scene.dataset_id == dataset_id)
+    if split is not None:
+        query = query.where(Scene.split == split)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def count_scenes(*, session: Session, dataset_id: int | None = None) -> dict[str, int]:
+    """Scene counts by split ({"train": n, "eval": n}), over one dataset or all."""
+    query = select(Scene.split, func.count()).group_by(Scene.split)
+    if dataset_id is not None:
+        query = query.where(Scene.dataset_id == dataset_id)
+    counts = {"train": 0, "eval": 0}
+    counts.update({split: int(n) for split, n in session.exec(query)})
+    return counts
+
+
+def dataset_by_name(*, session: Session, name: str) -> Dataset | None:
+    """The dataset with this name, None when absent (scenes' own lookup; storage/datasets.py has the shared one)."""
+    return session.exec(select(Dataset).where(Dataset.name == name)).first()
