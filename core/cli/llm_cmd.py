@@ -1,5 +1,72 @@
-"""CLI: llm (placeholder until its issue lands)."""
+"""CLI: rationales and predict — the two LLM stages, resumable on any endpoint."""
+
+import argparse
+
+from core.errors import BadInput
+from core.predict import SAMPLES, predict
+from core.progress import Progress
+from core.rationales import generate_rationales
+from storage.db import get_engine
+
+ROLES = ("strong", "weak")
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add the `rationales` and `predict` commands."""
+    rat = sub.add_parser("rationales", help="generate EKB rationales (decision processes) for scenes")
+    rat.add_argument("--role", required=True, choices=ROLES, help="strong (teacher) or weak (student) rationales")
+    rat.add_argument("--endpoint", required=True, help="endpoint name ('local' = the embedded model)")
+    rat.add_argument("--n", type=int, default=10, help="rationales per scene (default 10)")
+    rat.add_argument("--dataset", help="only scenes of this dataset (default: all)")
+    rat.add_argument("--limit", type=int, help="only the first K scenes, by id")
+    rat.add_argument("--max-tokens", type=int, default=1024, help="max tokens per rationale (default 1024)")
+    rat.set_defaults(func=run_rationales)
+
+    pred = sub.add_parser("predict", help="predict a choice distribution for every rationale lacking one")
+    pred.add_argument("--role", required=True, choices=ROLES, help="whose rationales to predict")
+    pred.add_argument("--endpoint", required=True, help="predictor endpoint name ('local' = the embedded model)")
+    pred.add_argument("--dataset", help="only scenes of this dataset (default: all)")
+    pred.add_argument(
+        "--samples", type=int, default=SAMPLES, help=f"answers sampled when there are no logprobs (default {SAMPLES})"
+    )
+    pred.add_argument("--seed", type=int, default=0, help="seed of the sampled behaviours (default 0)")
+    pred.set_defaults(func=run_predict)
+
+
+def _positive(flag: str, value: int | None) -> None:
+    if value is not None and value <= 0:
+        raise BadInput(f"{flag} must be positive (got {value})")
+
+
+def run_rationales(args: argparse.Namespace) -> int:
+    """Generate the missing rationales and print a summary line."""
+    for flag, value in (("--n", args.n), ("--limit", args.limit), ("--max-tokens", args.max_tokens)):
+        _positive(flag, value)
+    report = generate_rationales(
+        engine=get_engine(),
+        role=args.role,
+        endpoint=args.endpoint,
+        n=args.n,
+        dataset=args.dataset,
+        limit=args.limit,
+        max_tokens=args.max_tokens,
+        progress=Progress(),
+    )
+    print(report.summary(f"{args.role} rationales"))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Predict every rationale lacking a prediction and print a summary line."""
+    _positive("--samples", args.samples)
+    report = predict(
+        engine=get_engine(),
+        role=args.role,
+        endpoint=args.endpoint,
+        dataset=args.dataset,
+        samples=args.samples,
+        seed=args.seed,
+        progress=Progress(),
+    )
+    print(report.summary(f"{args.role} predictions"))
+    return 0

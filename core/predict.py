@@ -1,0 +1,234 @@
+"""Behaviour prediction (DESIGN.md §4): per rationale, a distribution over the scene's letters and a sampled choice."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.llm.client import LlmRequest, LlmResult
+from core.progress import Progress
+from core.prompts import LETTERS, letter_range, prediction_messages
+from core.rationale_parser import decision_process, find_letter
+from core.rationales import StageReport, dataset_id_for, endpoint_for, run_stage
+from storage.models import Endpoint
+from storage.rationales import prediction_work, upsert_predictions
+from storage.runs import finish_run, start_run, update_run
+
+FLOOR = 1e-10
+TOP_LOGPROBS = 20
+SAMPLES = 8
+SAMPLE_MAX_TOKENS = 4
+# How the first answer token may spell letter X; each matching entry of top_logprobs adds exp(logprob) to X.
+PREFIXES = ("", " ", "[", " [", "[ ")
+SUFFIXES = ("", "]")
+VLLM_PREFILL = {"continue_final_message": True, "add_generation_prompt": False}
+
+
+def _spellings(n_options: int) -> dict[str, int]:
+    return {f"{pre}{LETTERS[k]}{suf}": k for k in range(n_options) for pre in PREFIXES for suf in SUFFIXES}
+
+
+def normalise(mass: np.ndarray) -> np.ndarray:
+    """Floor every entry at 1e-10, then renormalise to sum 1."""
+    floored = np.maximum(np.asarray(mass, dtype=np.float64), FLOOR)
+    return floored / floored.sum()
+
+
+def letter_distribution(top_logprobs: list[dict], n_options: int) -> np.ndarray | None:
+    """p(letter) from the first token's top logprobs; None when no spelling of any option letter is among them."""
+    spellings = _spellings(n_options)
+    mass = np.zeros(n_options, dtype=np.float64)
+    found = False
+    for entry in top_logprobs:
+        index = spellings.get(entry.get("token") or "")
+        if index is not None and entry.get("logprob") is not None:
+            mass[index] += math.exp(entry["logprob"])
+            found = True
+    return normalise(mass) if found else None
+
+
+def first_token_top(logprobs: list[dict] | None) -> list[dict]:
+    """The top logprobs of the first generated token (the token itself when the endpoint gave no alternatives)."""
+    if not logprobs:
+        return []
+    first = logprobs[0]
+    return first.get("top_logprobs") or [{"token": first.get("token"), "logprob": first.get("logprob")}]
+
+
+def sampled_distribution(letters: list[int | None], n_options: int) -> np.ndarray | None:
+    """Counts of sampled answer indices as a distribution; None when any answer had no valid letter."""
+    if not letters or any(index is None for index in letters):
+        return None
+    counts = np.bincount(np.asarray(letters, dtype=np.int64), minlength=n_options)[:n_options]
+    return normalise(counts / len(letters))
+
+
+def sample_behavior(probs: np.ndarray, *, seed: int, rationale_id: int) -> int:
+    """The seeded sampled behaviour: one draw from probs by a Generator seeded from (seed, rationale id)."""
+    return int(np.random.default_rng([seed, rationale_id]).choice(len(probs), p=probs))
+
+
+@dataclass
+class _Item:
+    key: str
+    row: dict
+    messages: list[dict]
+
+    @property
+    def n(self) -> int:
+        return len(self.row["options"])
+
+
+def predict(
+    *,
+    engine: Engine,
+    role: str | None,
+    endpoint: Endpoint | str,
+    progress: Progress | None = None,
+    dataset: str | None = None,
+    rationale_ids: list[int] | None = None,
+    samples: int = SAMPLES,
+    seed: int = 0,
+) -> StageReport:
+    """Predict every rationale (of `role`, or of the given ids) lacking a prediction for its current version."""
+    with endpoint_for(engine=engine, endpoint=endpoint) as ep, Session(engine, expire_on_commit=False) as session:
+        ds_id = dataset_id_for(session=session, name=dataset)
+        work = prediction_work(session=session, role=role, dataset_id=ds_id, rationale_ids=rationale_ids)
+        params = {"role": role, "endpoint": ep.name, "dataset": dataset, "samples": samples, "seed": seed}
+        run = start_run(session=session, kind="predict", dataset_id=ds_id, params=params, total=len(work))
+        report = StageReport(total=len(work), run_id=run.id)
+        try:
+            _predict(
+                engine=engine, endpoint=ep, work=work, report=report, progress=progress, samples=samples, seed=seed
+            )
+        except BaseException:
+            finish_run(session=session, run_id=run.id, status="failed", message="interrupted")
+            raise
+        report.failed = report.total - report.done
+        update_run(session=session, run_id=run.id, done=report.done, failed=report.failed)
+        finish_run(session=session, run_id=run.id, message=report.summary(f"{role or 'rationale'} predictions"))
+    return report
+
+
+def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageReport, progress, samples, seed) -> None:
+    prefill = endpoint.kind == "vllm"
+    extra = {"extra_body": VLLM_PREFILL} if prefill else {}
+    items: dict[str, _Item] = {}
+    for row in work:
+        messages = prediction_messages(
+            profile=row["profile"],
+            history=row["history"],
+            options=row["options"],
+            rationale=decision_process(row["text"]),
+            prefill=prefill,
+        )
+        key = f"predict:{row['rationale_id']}:v{row['version']}"
+        items[key] = _Item(key=key, row=row, messages=messages)
+
+    def store(session: Session, rows: list[tuple[_Item, np.ndarray, bool]]) -> None:
+        upsert_predictions(session=session, rows=[_prediction(i, p, est, endpoint, seed) for i, p, est in rows])
+        report.done += len(rows)
+        report.estimated += sum(est for _, _, est in rows)
+
+    fallback: list[_Item] = []
+
+    def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
+        bad, found = [], []
+        for result in batch:
+            item = items[result.item_key]
+            if not result.ok:
+                continue
+            if not result.logprobs:
+                fallback.append(item)
+                continue
+            probs = letter_distribution(first_token_top(result.logprobs), item.n)
+            if probs is None:
+                bad.append((result, f"no option letter ({letter_range(item.n)}) among the first token's logprobs"))
+            else:
+                found.append((item, probs, False))
+        store(session, found)
+        return bad
+
+    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": 1, "temperature": 0.0, **extra}
+    requests = [
+        LlmRequest(i.key, i.messages, params, scene_id=i.row["scene_id"], stage="predict") for i in items.values()
+    ]
+    report.cached += run_stage(
+        engine=engine,
+        endpoint=endpoint,
+        requests=requests,
+        run_id=report.run_id,
+        on_batch=on_batch,
+        progress=progress,
+        done=lambda: report.done,
+    )
+    if fallback:
+        _sample(
+            engine=engine,
+            endpoint=endpoint,
+            items=fallback,
+            report=report,
+            progress=progress,
+            samples=samples,
+            extra=extra,
+            store=store,
+        )
+
+
+def _sample(*, engine, endpoint, items: list[_Item], report: StageReport, progress, samples, extra, store) -> None:
+    """The no-logprobs fallback: `samples` answers per rationale, counted into an estimated distribution."""
+    answers: dict[str, list[int | None]] = {item.key: [None] * samples for item in items}
+    by_key: dict[str, tuple[_Item, int]] = {}
+    requests = []
+    for item in items:
+        for j in range(samples):
+            key = f"{item.key}:sample{j}"
+            by_key[key] = (item, j)
+            params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j, **extra}
+            requests.append(LlmRequest(key, item.messages, params, scene_id=item.row["scene_id"], stage="predict"))
+
+    def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
+        bad = []
+        for result in batch:
+            item, j = by_key[result.item_key]
+            if not result.ok:
+                continue
+            answers[item.key][j] = find_letter(result.content or "", item.n)
+            if answers[item.key][j] is None:
+                bad.append((result, f"no option letter ({letter_range(item.n)}) in the answer {result.content!r}"))
+        return bad
+
+    report.cached += run_stage(
+        engine=engine,
+        endpoint=endpoint,
+        requests=requests,
+        run_id=report.run_id,
+        on_batch=on_batch,
+        progress=progress,
+        done=lambda: report.done,
+    )
+    found = []
+    for item in items:
+        probs = sampled_distribution(answers[item.key], item.n)
+        if probs is not None:
+            found.append((item, probs, True))
+    with Session(engine) as session:
+        store(session, found)
+        session.commit()
+
+
+def _prediction(item: _Item, probs: np.ndarray, estimated: bool, endpoint: Endpoint, seed: int) -> dict:
+    row = item.row
+    return {
+        "rationale_id": row["rationale_id"],
+        "scene_id": row["scene_id"],
+        "role": row["role"],
+        "rationale_version": row["version"],
+        "probs": probs.astype(np.float64).tobytes(),
+        "estimated": estimated,
+        "behavior_index": sample_behavior(probs, seed=seed, rationale_id=row["rationale_id"]),
+        "endpoint": endpoint.name,
+        "model": endpoint.model,
+    }

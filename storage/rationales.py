@@ -1,0 +1,146 @@
+"""Queries for rationales and predictions: set-based work lists and bulk, never-overwriting writes."""
+
+from sqlalchemy import insert, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from storage.models import Prediction, Rationale, RationaleVersion, Scene
+
+_CHUNK = 900  # bound parameters per IN (...) lookup, far below SQLite's limit
+
+
+def _upsert_insert(session: Session, model):
+    """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    raise NotImplementedError(f"database {dialect!r} is not supported (SQLite or PostgreSQL)")
+
+
+def missing_rationale_work(
+    *, session: Session, role: str, n: int, dataset_id: int | None = None, limit: int | None = None
+) -> list[tuple[int, int]]:
+    """(scene_id, sample_index) pairs of the first `limit` scenes (by id) that have no rationale of that role yet."""
+    if n <= 0:
+        return []
+    where = "WHERE dataset_id = :ds" if dataset_id is not None else ""
+    cap = "LIMIT :lim" if limit is not None else ""
+    sql = f"""
+        WITH RECURSIVE idx(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM idx WHERE i + 1 < :n),
+        sc AS (SELECT id FROM scene {where} ORDER BY id {cap})
+        SELECT sc.id, idx.i FROM sc CROSS JOIN idx
+        WHERE NOT EXISTS (
+            SELECT 1 FROM rationale r WHERE r.scene_id = sc.id AND r.role = :role AND r.sample_index = idx.i
+        )
+        ORDER BY sc.id, idx.i
+    """
+    params = {"n": n, "role": role, "ds": dataset_id, "lim": limit}
+    return [(int(s), int(i)) for s, i in session.execute(text(sql), params)]
+
+
+def scene_prompts(*, session: Session, scene_ids: list[int]) -> dict[int, dict]:
+    """profile, history, options and choice_cnt of each scene id (absent ids are left out)."""
+    found: dict[int, dict] = {}
+    unique = list(dict.fromkeys(scene_ids))
+    for start in range(0, len(unique), _CHUNK):
+        query = select(Scene.id, Scene.profile, Scene.history, Scene.options, Scene.choice_cnt).where(
+            Scene.id.in_(unique[start : start + _CHUNK])
+        )
+        for sid, profile, history, options, cnt in session.execute(query):
+            found[sid] = {"profile": profile, "history": history, "options": options, "choice_cnt": cnt}
+    return found
+
+
+def next_sample_index(*, session: Session, scene_id: int, role: str) -> int:
+    """One past the highest sample index of the scene's rationales of that role (0 when it has none)."""
+    query = text("SELECT COALESCE(MAX(sample_index) + 1, 0) FROM rationale WHERE scene_id = :s AND role = :r")
+    return int(session.execute(query, {"s": scene_id, "r": role}).scalar_one())
+
+
+def insert_rationales(*, session: Session, rows: list[dict]) -> list[int]:
+    """Insert rationales whose (scene_id, role, sample_index) is free, each with its version 1; returns new ids.
+
+    An existing row (maybe edited by a reviewer) is never touched.
+    """
+    if not rows:
+        return []
+    stmt = (
+        _upsert_insert(session, Rationale)
+        .on_conflict_do_nothing(index_elements=["scene_id", "role", "sample_index"])
+        .returning(Rationale.id, Rationale.text, Rationale.model, Rationale.endpoint)
+    )
+    created = session.execute(stmt, rows).all()
+    versions = [
+        {"rationale_id": rid, "version": 1, "text": body, "author": model or endpoint or "pipeline"}
+        for rid, body, model, endpoint in created
+    ]
+    if versions:
+        session.execute(insert(RationaleVersion), versions)
+    return sorted(rid for rid, *_ in created)
+
+
+def prediction_work(
+    *, session: Session, role: str | None = None, dataset_id: int | None = None, rationale_ids: list[int] | None = None
+) -> list[dict]:
+    """Rationales without a prediction for their current version, with their scene's prompt fields, by id."""
+    query = (
+        select(
+            Rationale.id,
+            Rationale.scene_id,
+            Rationale.role,
+            Rationale.version,
+            Rationale.text,
+            Scene.profile,
+            Scene.history,
+            Scene.options,
+        )
+        .join(Scene, Scene.id == Rationale.scene_id)
+        .outerjoin(Prediction, Prediction.rationale_id == Rationale.id)
+        .where(or_(Prediction.id.is_(None), Prediction.rationale_version < Rationale.version))
+        .order_by(Rationale.id)
+    )
+    if role is not None:
+        query = query.where(Rationale.role == role)
+    if dataset_id is not None:
+        query = query.where(Scene.dataset_id == dataset_id)
+    names = ("rationale_id", "scene_id", "role", "version", "text", "profile", "history", "options")
+    if rationale_ids is None:
+        return [dict(zip(names, row, strict=True)) for row in session.execute(query)]
+    work: list[dict] = []
+    for start in range(0, len(rationale_ids), _CHUNK):
+        chunk = query.where(Rationale.id.in_(rationale_ids[start : start + _CHUNK]))
+        work.extend(dict(zip(names, row, strict=True)) for row in session.execute(chunk))
+    return sorted(work, key=lambda row: row["rationale_id"])
+
+
+def upsert_predictions(*, session: Session, rows: list[dict]) -> None:
+    """Store predictions; one already made for an older rationale version is replaced, a newer one is kept."""
+    if not rows:
+        return
+    stmt = _upsert_insert(session, Prediction)
+    updated = {
+        name: stmt.excluded[name]
+        for name in ("rationale_version", "probs", "estimated", "behavior_index", "endpoint", "model", "created_at")
+    }
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["rationale_id"],
+        set_=updated,
+        where=Prediction.rationale_version < stmt.excluded.rationale_version,
+    )
+    session.execute(stmt, rows)
+
+
+def rationales_for_scene(*, session: Session, scene_id: int, role: str | None = None) -> list[Rationale]:
+    """The scene's rationales, by role then sample index."""
+    query = select(Rationale).where(Rationale.scene_id == scene_id)
+    if role is not None:
+        query = query.where(Rationale.role == role)
+    return list(session.execute(query.order_by(Rationale.role, Rationale.sample_index)).scalars().all())
+
+
+def predictions_for_scene(*, session: Session, scene_id: int) -> dict[int, Prediction]:
+    """The scene's predictions keyed by rationale id."""
+    query = select(Prediction).where(Prediction.scene_id == scene_id)
+    return {row.rationale_id: row for row in session.execute(query).scalars().all()}
