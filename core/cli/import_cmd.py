@@ -1,5 +1,50 @@
-"""CLI: import (placeholder until its issue lands)."""
+"""CLI: import — open the reference UserMirrorer pipeline's artifacts (and its public files) as a dataset."""
+
+import argparse
+
+from core.importers import ImportReport, import_usermirrorer
+from core.progress import Progress
+from storage.db import get_engine
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add `import`."""
+    parser = sub.add_parser(
+        "import",
+        help="import the reference UserMirrorer pipeline's files (no LLM call)",
+        description=(
+            "Reads DIR/datasets/NAME_{train,eval}.jsonl, DIR/decisions/NAME_decisions_{strong,weak}.jsonl, "
+            "DIR/probs/NAME_probs_{strong,weak}.jsonl and the public Hugging Face files saved as JSON lines "
+            "(DIR/UserMirrorer-eval*.jsonl, DIR/UserMirrorer.jsonl or DIR/UserMirrorer-train*.jsonl, "
+            "DIR/datasets/*_pref.jsonl). Missing files are skipped and listed."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--format", required=True, choices=["usermirrorer"], help="layout of the files")
+    parser.add_argument("--dataset", required=True, metavar="NAME", help="dataset name (also the files' prefix)")
+    parser.add_argument("--path", required=True, metavar="DIR", help="the reference working directory")
+    parser.add_argument("--replace", action="store_true", help="replace an existing dataset of that name")
+    parser.set_defaults(func=run)
+
+
+def print_report(report: ImportReport) -> None:
+    """Per-file counts, the files that were not there, and custom_ids that matched no scene."""
+    for rel, counts in report.files.items():
+        shown = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "unmatched_examples")
+        print(f"  {rel}: {shown}")
+    if report.unmatched_custom_ids:
+        examples = ", ".join(report.unmatched_examples[:5])
+        print(f"  {report.unmatched_custom_ids} custom_id(s) matched no scene, e.g. {examples}")
+    for rel in report.missing:
+        print(f"  not found: {rel}")
+    if report.selection:
+        print(f"  reference chosen/rejected pairs: selection {report.selection!r}")
+    print(report.message)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = import_usermirrorer(
+        engine=get_engine(), name=args.dataset, path=args.path, replace=args.replace, progress=Progress()
+    )
+    print_report(report)
+    return 0

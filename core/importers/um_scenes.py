@@ -1,0 +1,152 @@
+"""Scene rows of the usermirrorer files: the scene JSONL shape and the DPO shape (scene text inside the prompt)."""
+
+from dataclasses import dataclass
+
+from core.errors import BadInput
+from core.importers.um_files import unix_seconds
+from core.prompts import LETTERS
+
+# The reference prompt's user turn (usermirrorer/generator/template.py): profile, history, lettered options.
+_PROFILE, _HISTORY, _EXPOSURE = "# User Profile\n", "\n\n## History\n", "\n\n# Exposure List\n"
+
+
+@dataclass
+class SceneRow:
+    """One scene as read from a file; ids are the file's external ids."""
+
+    user: str
+    item: str
+    timestamp: int
+    item_pos: int
+    options: list[str]
+    profile: str
+    history: list[str]
+    impressions: list[str] | None
+    source_dataset: str | None
+
+
+def _field(obj: dict, key: str, where: str):
+    if key not in obj or obj[key] is None:
+        raise BadInput(f"{where}: missing field {key!r}")
+    return obj[key]
+
+
+def _text(value, key: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise BadInput(f"{where}: {key!r} must be text, got {type(value).__name__}")
+    return value
+
+
+def _history(value, where: str) -> list[str]:
+    """The reference renders history as one text; keep its lines so joining them with newlines gives it back."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return _text(value, "text.history", where).split("\n")
+
+
+def _item_pos(value, n: int, where: str) -> int:
+    if isinstance(value, str) and len(value) == 1 and value.upper() in LETTERS:
+        value = LETTERS.index(value.upper())
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < n:
+        raise BadInput(f"{where}: item_pos {value!r} is not an option index 0..{n - 1} (0-based, A = 0)")
+    return value
+
+
+def _impressions(obj: dict, n: int, where: str) -> list[str] | None:
+    value = obj.get("impression_list")
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != n:
+        raise BadInput(f"{where}: impression_list must list the {n} option ids")
+    return [str(v) for v in value]
+
+
+def _source(obj: dict) -> str | None:
+    value = obj.get("dataset")
+    return str(value) if value is not None else None
+
+
+def scene_row(obj: dict, where: str) -> SceneRow:
+    """A scene line: text {profile, history, action_list}, user_id, item_id, timestamp, item_pos, choice_cnt."""
+    text = _field(obj, "text", where)
+    if not isinstance(text, dict):
+        raise BadInput(f"{where}: 'text' must be an object with profile, history and action_list")
+    options = _field(text, "action_list", where)
+    if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
+        raise BadInput(f"{where}: 'text.action_list' must be a non-empty list of option texts")
+    n = len(options)
+    cnt = obj.get("choice_cnt", n)
+    if cnt != n:
+        raise BadInput(f"{where}: choice_cnt {cnt!r} but action_list has {n} options")
+    return SceneRow(
+        user=str(_field(obj, "user_id", where)),
+        item=str(_field(obj, "item_id", where)),
+        timestamp=unix_seconds(_field(obj, "timestamp", where), where),
+        item_pos=_item_pos(_field(obj, "item_pos", where), n, where),
+        options=options,
+        profile=_text(_field(text, "profile", where), "text.profile", where),
+        history=_history(_field(text, "history", where), where),
+        impressions=_impressions(obj, n, where),
+        source_dataset=_source(obj),
+    )
+
+
+def split_options(action_list: str, where: str) -> list[str]:
+    """'[A] first\\n[B] second' -> option texts; an option may span lines."""
+    if not action_list.startswith("[A] "):
+        raise BadInput(f"{where}: exposure list does not start with '[A] '")
+    options, rest = [], action_list[4:]
+    for letter in LETTERS[1:]:
+        cut = rest.find(f"\n[{letter}] ")
+        if cut < 0:
+            break
+        options.append(rest[:cut])
+        rest = rest[cut + 5 :]
+    options.append(rest.rstrip("\n"))
+    return options
+
+
+def prompt_scene(user_turn: str, where: str) -> tuple[str, list[str], list[str]]:
+    """(profile, history lines, options) from the reference prompt's user turn."""
+    h, e = user_turn.find(_HISTORY), user_turn.rfind(_EXPOSURE)
+    if not user_turn.startswith(_PROFILE) or h < 0 or e < h:
+        raise BadInput(f"{where}: user message is not the reference prompt (# User Profile / ## History / # Exposure)")
+    profile = user_turn[len(_PROFILE) : h]
+    history = user_turn[h + len(_HISTORY) : e].split("\n")
+    return profile, history, split_options(user_turn[e + len(_EXPOSURE) :], where)
+
+
+def _turns(obj: dict, key: str, where: str) -> tuple[str, str]:
+    """(user content, assistant content) of a messages list."""
+    messages = _field(obj, key, where)
+    by_role = {}
+    if isinstance(messages, list):
+        by_role = {m.get("role"): m.get("content") for m in messages if isinstance(m, dict)}
+    user, assistant = by_role.get("user"), by_role.get("assistant")
+    if not isinstance(user, str) or not isinstance(assistant, str):
+        raise BadInput(f"{where}: {key!r} must hold a user and an assistant message")
+    return user, assistant
+
+
+def dpo_row(obj: dict, where: str) -> tuple[SceneRow, str, str]:
+    """A DPO line -> (scene, chosen text, rejected text); item_pos falls back to behavior_chosen (_pref.jsonl)."""
+    user_turn, chosen = _turns(obj, "messages_chosen", where)
+    _, rejected = _turns(obj, "messages_rejected", where)
+    profile, history, options = prompt_scene(user_turn, where)
+    n = len(options)
+    pos = obj.get("item_pos", obj.get("behavior_chosen"))
+    if pos is None:
+        raise BadInput(f"{where}: missing field 'item_pos'")
+    impressions = _impressions(obj, n, where)
+    scene = SceneRow(
+        user=str(_field(obj, "user_id", where)),
+        item=str(_field(obj, "item_id", where)),
+        timestamp=unix_seconds(_field(obj, "timestamp", where), where),
+        item_pos=_item_pos(pos, n, where),
+        options=options,
+        profile=profile,
+        history=history,
+        impressions=impressions,
+        source_dataset=_source(obj),
+    )
+    return scene, chosen, rejected

@@ -1,0 +1,192 @@
+"""Import the reference UserMirrorer pipeline's artifacts and public files as a dataset (see um_files for names).
+
+Everything is written in one transaction: scenes (source "usermirrorer", no interaction), users/items by external
+id, rationales parsed like native ones (RationaleVersion 1), predictions with a seeded sampled behaviour, and the
+public DPO pairs as scenes whose chosen rationale is stored as role "strong" and rejected as role "weak" (sample 0),
+listed in a selection "NAME-reference". A malformed line raises BadInput naming file and line; nothing is written.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.errors import BadInput
+from core.importers import um_files
+from core.importers.um_rationales import ProbTable, TrainRows, decision_lines, probs_lines
+from core.importers.um_scenes import dpo_row, scene_row
+from core.importers.um_sink import ImportSink
+from core.progress import SILENT, Bar, Progress
+from storage import imports as db
+from storage.scenes import dataset_by_name
+
+FORMAT = "usermirrorer"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, per file, and what it could not use."""
+
+    dataset: str
+    sha256: str
+    already_imported: bool = False
+    files: dict[str, dict[str, int]] = field(default_factory=dict)  # relative path -> counts
+    missing: list[str] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    unmatched_custom_ids: int = 0
+    unmatched_examples: list[str] = field(default_factory=list)
+    selection: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def message(self) -> str:
+        if self.already_imported:
+            return f"dataset {self.dataset!r}: already imported from these files (sha256 {self.sha256[:12]}), no change"
+        t = self.totals
+        return (
+            f"imported {t.get('scenes', 0)} scenes, {t.get('rationales', 0)} rationales, "
+            f"{t.get('predictions', 0)} predictions into {self.dataset!r} in {self.seconds:.1f} s"
+        )
+
+
+def _read_scenes(sink: ImportSink, found: um_files.Found, path: Path, split: str, bar: Bar) -> TrainRows:
+    rel = found.rel(path)
+    rows = TrainRows(rel=rel)
+    for lineno, obj in um_files.json_lines(path, rel, bar):
+        scene = scene_row(obj, f"{rel}, line {lineno}")
+        rows.scene_id.append(sink.add_scene(scene, split))
+        rows.choice_cnt.append(len(scene.options))
+        rows.user.append(scene.user)
+        rows.item.append(scene.item)
+    return rows
+
+
+def _read_dpo(sink: ImportSink, found: um_files.Found, path: Path, bar: Bar, pairs: list[tuple[int, int, int]]) -> int:
+    rel, n = found.rel(path), 0
+    for lineno, obj in um_files.json_lines(path, rel, bar):
+        scene, chosen, rejected = dpo_row(obj, f"{rel}, line {lineno}")
+        scene_id = sink.add_scene(scene, "train")
+        (c,) = sink.add_rationales(scene_id=scene_id, role="strong", texts=[chosen], n_options=len(scene.options))
+        (r,) = sink.add_rationales(scene_id=scene_id, role="weak", texts=[rejected], n_options=len(scene.options))
+        pairs.append((scene_id, c, r))
+        n += 1
+    return n
+
+
+def _read_role(sink: ImportSink, found: um_files.Found, role: str, train: TrainRows, bar: Bar) -> dict:
+    """Probabilities first (kept compactly), then the decisions that they belong to; returns per-file counts."""
+    counts: dict[str, dict] = {}
+    dec_path, prob_path = found.single.get(f"decisions_{role}"), found.single.get(f"probs_{role}")
+    table = ProbTable(len(train))
+    if prob_path is not None:
+        rel = found.rel(prob_path)
+        notes = {"scenes": 0, "distributions": 0, "missing_letters": 0}
+        for line in probs_lines(prob_path, rel, train, bar, notes):
+            notes["scenes"] += 1
+            notes["distributions"] += len(line.probs)
+            notes["missing_letters"] += len(line.missing)
+            if dec_path is not None:
+                table.add(line)
+                continue
+            texts = line.decision_list
+            if len(texts) != len(line.probs) or not all(isinstance(t, str) for t in texts):
+                raise BadInput(f"{rel}, line {line.lineno}: decision_list must hold one text per distribution")
+            sink.add_rationales(
+                scene_id=train.scene_id[line.row], role=role, texts=texts, n_options=train.choice_cnt[line.row],
+                probs=line.probs, problems=line.missing,
+            )  # fmt: skip
+        counts[rel] = notes
+    if dec_path is not None:
+        rel, notes = found.rel(dec_path), {}
+        matched = 0
+        for line in decision_lines(dec_path, rel, len(train), bar, notes):
+            n = train.choice_cnt[line.row]
+            got = table.get(line.row, n)
+            probs, missing = got if got is not None else (None, None)
+            if probs is not None and len(probs) != len(line.texts):
+                raise BadInput(
+                    f"{rel}, line {line.lineno}: {len(line.texts)} choices but {found.rel(prob_path)} line "
+                    f"{table.lineno[line.row]} has {len(probs)} distributions for that scene"
+                )
+            sink.add_rationales(
+                scene_id=train.scene_id[line.row], role=role, texts=line.texts, n_options=n, probs=probs,
+                problems=missing, model=line.model,
+            )  # fmt: skip
+            matched += 1
+        unmatched = notes.pop("unmatched_custom_ids")
+        if unmatched and not matched:
+            raise BadInput(f"{rel}: no custom_id matches a row of {train.rel} (e.g. {unmatched[0]!r})")
+        notes.update(scenes=matched, unmatched_custom_ids=len(unmatched))
+        notes["unmatched_examples"] = unmatched[:5]
+        if prob_path is not None:
+            counts[found.rel(prob_path)]["without_decisions"] = int(((table.offset >= 0) & ~table.used).sum())
+        counts[rel] = notes
+    return counts
+
+
+def import_usermirrorer(
+    *, engine: Engine, name: str, path: str | Path, replace: bool = False, progress: Progress | None = None
+) -> ImportReport:
+    """Import DIR's usermirrorer files as dataset `name`; same files again = "already imported", nothing written."""
+    started = time.perf_counter()
+    progress = progress or SILENT
+    found = um_files.find_files(Path(path), name)
+    if not found.all():
+        raise BadInput(f"{path}: no usermirrorer files for dataset {name!r}; expected e.g. datasets/{name}_train.jsonl")
+    uses_train = any(k.startswith(("decisions", "probs")) for k in found.single)
+    if uses_train and "train" not in found.single:
+        raise BadInput(f"{path}: decisions/probs files need datasets/{name}_train.jsonl (their rows point into it)")
+    digest = um_files.content_hash(found)
+    report = ImportReport(dataset=name, sha256=digest, missing=found.missing)
+    with Session(engine) as session:
+        existing = dataset_by_name(session=session, name=name)
+    old_import = ((existing.options or {}).get("import") or {}) if existing else {}
+    if existing is not None and not replace:
+        if existing.format == FORMAT and old_import.get("sha256") == digest:
+            report.already_imported = True
+            report.files = old_import.get("files", {})
+            return report
+        raise BadInput(f"dataset {name!r} already exists with other content; pass --replace to overwrite it")
+    selection = f"{name}-reference"
+    total = sum(p.stat().st_size for p in found.all())
+    with engine.begin() as conn, progress.bar(total=total, label=f"import {name}") as bar:
+        if existing is not None:
+            db.delete_dataset_rows(conn=conn, dataset_id=existing.id, selection_name=selection)
+        dataset_id = db.insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), options={})
+        sink = ImportSink(conn, dataset_id=dataset_id, name=name)
+        train = TrainRows(rel="")
+        for kind, split in (("train", "train"), ("eval", "eval")):
+            if kind in found.single:
+                rows = _read_scenes(sink, found, found.single[kind], split, bar)
+                report.files[rows.rel] = {"scenes": len(rows)}
+                train = rows if kind == "train" else train
+        for file in found.hf_eval:
+            rows = _read_scenes(sink, found, file, "eval", bar)
+            report.files[rows.rel] = {"scenes": len(rows)}
+        for role in um_files.ROLES:
+            report.files.update(_read_role(sink, found, role, train, bar))
+        pairs: list[tuple[int, int, int]] = []
+        for file in found.hf_dpo:
+            report.files[found.rel(file)] = {"scenes": _read_dpo(sink, found, file, bar, pairs), "pairs": 0}
+            report.files[found.rel(file)]["pairs"] = report.files[found.rel(file)]["scenes"]
+        sink.flush()
+        if pairs:
+            if db.selection_exists(conn=conn, name=selection):
+                raise BadInput(f"a selection named {selection!r} already exists; rename or delete it first")
+            sel_id = sink.ids.take("selection", 1)
+            config = {"source": FORMAT, "dataset": name, "files": [found.rel(p) for p in found.hf_dpo]}
+            db.insert_selection(conn=conn, selection_id=sel_id, name=selection, config=config, report={})
+            first = sink.ids.take("selectionitem", len(pairs))
+            items = [(first + k, sel_id, s, c, r, k + 1) for k, (s, c, r) in enumerate(pairs)]
+            db.insert_selection_items(conn=conn, rows=items)
+            report.selection = selection
+        report.totals = dict(sink.counts)
+        for notes in report.files.values():
+            report.unmatched_custom_ids += notes.get("unmatched_custom_ids", 0)
+            report.unmatched_examples += notes.get("unmatched_examples", [])
+        options = {"import": {"format": FORMAT, "sha256": digest, "files": report.files, "missing": found.missing}}
+        db.set_dataset_options(conn=conn, dataset_id=dataset_id, options=options)
+    report.seconds = time.perf_counter() - started
+    return report

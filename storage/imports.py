@@ -1,0 +1,167 @@
+"""Bulk writes of imported reference artifacts (usermirrorer): raw executemany on one connection, one transaction.
+
+The importer holds the write lock for the whole import (SQLite), so ids are handed out here from MAX(id) + 1
+instead of read back row by row; every function takes the open connection of that transaction.
+"""
+
+import json
+
+from sqlalchemy import Connection, text
+
+from storage.models import utcnow
+
+# Tables whose ids the importer assigns itself, in insert order.
+ID_TABLES = ("user", "item", "scene", "rationale", "rationaleversion", "prediction", "selection", "selectionitem")
+
+_SCENE_COLS = (
+    "id, dataset_id, user_id, item_id, interaction_id, timestamp, split, profile, history, history_item_ids, "
+    "exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, source, created_at"
+)
+_RATIONALE_COLS = (
+    "id, scene_id, role, sample_index, endpoint, model, text, version, stimulus, stimulus_factors, knowledge, "
+    "knowledge_factors, evaluation, style, behavior, problems, source, created_at, updated_at"
+)
+
+
+def now_text() -> str:
+    """UTC now in the text form SQLAlchemy stores DateTime columns in on SQLite."""
+    return utcnow().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def dumps(value) -> str:
+    """JSON text for a JSON column (what SQLAlchemy's JSON type would store)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+class IdCounter:
+    """Next free id per table, read once after the transaction holds the write lock."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._next = {
+            table: int(conn.exec_driver_sql(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"').scalar_one())
+            for table in ID_TABLES
+        }
+
+    def take(self, table: str, n: int) -> int:
+        """Reserve n consecutive ids of a table; returns the first."""
+        first = self._next[table]
+        self._next[table] = first + n
+        return first
+
+
+def insert_dataset(*, conn: Connection, name: str, fmt: str, source_path: str, options: dict) -> int:
+    """Insert the dataset row (this takes the write lock); returns its id."""
+    result = conn.exec_driver_sql(
+        "INSERT INTO dataset (name, format, source_path, templates, options, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (name, fmt, source_path, None, dumps(options), now_text()),
+    )
+    return int(result.lastrowid)
+
+
+def set_dataset_options(*, conn: Connection, dataset_id: int, options: dict) -> None:
+    """Replace the dataset's options JSON (the import summary is written last)."""
+    conn.exec_driver_sql("UPDATE dataset SET options = ? WHERE id = ?", (dumps(options), dataset_id))
+
+
+def insert_users(*, conn: Connection, rows: list[tuple]) -> None:
+    """rows: (id, dataset_id, external_id, features_json)."""
+    if rows:
+        conn.exec_driver_sql("INSERT INTO user (id, dataset_id, external_id, features) VALUES (?, ?, ?, ?)", rows)
+
+
+def insert_items(*, conn: Connection, rows: list[tuple]) -> None:
+    """rows: (id, dataset_id, external_id, title, features_json)."""
+    if rows:
+        conn.exec_driver_sql(
+            "INSERT INTO item (id, dataset_id, external_id, title, release_ts, features) VALUES (?, ?, ?, ?, NULL, ?)",
+            rows,
+        )
+
+
+def insert_scenes(*, conn: Connection, rows: list[tuple]) -> None:
+    """rows in the column order of _SCENE_COLS (JSON columns already dumped)."""
+    if rows:
+        marks = ", ".join("?" * len(_SCENE_COLS.split(", ")))
+        conn.exec_driver_sql(f"INSERT INTO scene ({_SCENE_COLS}) VALUES ({marks})", rows)
+
+
+def insert_rationales(*, conn: Connection, rows: list[tuple], versions: list[tuple]) -> None:
+    """Rationale rows (column order of _RATIONALE_COLS) and their version-1 rows (id, rationale_id, text, author)."""
+    if rows:
+        marks = ", ".join("?" * len(_RATIONALE_COLS.split(", ")))
+        conn.exec_driver_sql(f"INSERT INTO rationale ({_RATIONALE_COLS}) VALUES ({marks})", rows)
+    if versions:
+        stamp = now_text()
+        conn.exec_driver_sql(
+            "INSERT INTO rationaleversion (id, rationale_id, version, text, author, created_at) "
+            f"VALUES (?, ?, 1, ?, ?, '{stamp}')",
+            versions,
+        )
+
+
+def insert_predictions(*, conn: Connection, rows: list[tuple]) -> None:
+    """rows: (id, rationale_id, scene_id, role, probs_blob, behavior_index, model)."""
+    if rows:
+        stamp = now_text()
+        conn.exec_driver_sql(
+            "INSERT INTO prediction (id, rationale_id, scene_id, role, rationale_version, probs, estimated, "
+            f"behavior_index, endpoint, model, created_at) VALUES (?, ?, ?, ?, 1, ?, 0, ?, NULL, ?, '{stamp}')",
+            rows,
+        )
+
+
+def insert_selection(*, conn: Connection, selection_id: int, name: str, config: dict, report: dict) -> None:
+    """A named selection row (its items come from insert_selection_items)."""
+    conn.exec_driver_sql(
+        "INSERT INTO selection (id, name, config, report, created_at) VALUES (?, ?, ?, ?, ?)",
+        (selection_id, name, dumps(config), dumps(report), now_text()),
+    )
+
+
+def insert_selection_items(*, conn: Connection, rows: list[tuple]) -> None:
+    """rows: (id, selection_id, scene_id, chosen_rationale_id, rejected_rationale_id, rank)."""
+    if rows:
+        conn.exec_driver_sql(
+            "INSERT INTO selectionitem (id, selection_id, scene_id, chosen_rationale_id, rejected_rationale_id, "
+            "rank, rank_value) VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            rows,
+        )
+
+
+def selection_exists(*, conn: Connection, name: str) -> bool:
+    """Whether a selection of this name exists."""
+    return conn.exec_driver_sql("SELECT 1 FROM selection WHERE name = ?", (name,)).first() is not None
+
+
+def delete_dataset_rows(*, conn: Connection, dataset_id: int, selection_name: str | None = None) -> None:
+    """Delete a dataset and everything hanging off it (for --replace), children first, in the caller's transaction."""
+    scenes = "SELECT id FROM scene WHERE dataset_id = :ds"
+    rationales = f"SELECT id FROM rationale WHERE scene_id IN ({scenes})"
+    statements = [
+        f"DELETE FROM selectionitem WHERE scene_id IN ({scenes}) OR chosen_rationale_id IN ({rationales}) "
+        f"OR rejected_rationale_id IN ({rationales})",
+        f"DELETE FROM prediction WHERE scene_id IN ({scenes})",
+        f"DELETE FROM rationaleversion WHERE rationale_id IN ({rationales})",
+        f"DELETE FROM rationale WHERE scene_id IN ({scenes})",
+        f"DELETE FROM review WHERE scene_id IN ({scenes})",
+        f"DELETE FROM score WHERE scene_id IN ({scenes})",
+        f"UPDATE llmcall SET scene_id = NULL WHERE scene_id IN ({scenes})",
+        "DELETE FROM scene WHERE dataset_id = :ds",
+        "DELETE FROM interaction WHERE dataset_id = :ds",
+        "DELETE FROM item WHERE dataset_id = :ds",
+        "DELETE FROM user WHERE dataset_id = :ds",
+        "UPDATE run SET dataset_id = NULL WHERE dataset_id = :ds",
+        "DELETE FROM dataset WHERE id = :ds",
+    ]
+    for sql in statements:
+        conn.execute(text(sql), {"ds": dataset_id})
+    if selection_name:
+        sel = "SELECT id FROM selection WHERE name = :name"
+        conn.execute(text(f"DELETE FROM selectionitem WHERE selection_id IN ({sel})"), {"name": selection_name})
+        conn.execute(text("DELETE FROM selection WHERE name = :name"), {"name": selection_name})
+
+
+def table_counts(*, conn: Connection) -> dict[str, int]:
+    """Row count of every table (tests and the bench compare these)."""
+    names = [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {name: int(conn.exec_driver_sql(f'SELECT COUNT(*) FROM "{name}"').scalar_one()) for name in sorted(names)}
