@@ -1,0 +1,234 @@
+"""Every page through AppTest: the empty state, a prepared workspace, and one real interaction each."""
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from storage.models import Endpoint, Rationale, RationaleVersion, Review
+from tests.factories import make_workspace
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def open_page(page: str | None = None, **params: str) -> AppTest:
+    """The app run once on Overview, then (optionally) switched to a page with query params."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def workspace(engine) -> list[int]:
+    with Session(engine, expire_on_commit=False) as s:
+        return [scene.id for scene in make_workspace(s)]
+
+
+def texts(at: AppTest) -> str:
+    """All visible text of the main area, for checks on what a user reads."""
+    parts = [
+        el.value
+        for kind in ("markdown", "info", "caption", "text", "code", "error", "success")
+        for el in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+# Overview ---------------------------------------------------------------------------------------------------------
+
+
+def test_overview_empty_database_offers_demo_and_commands(db_path):
+    at = open_page()
+    assert "The database is empty" in at.info[0].value
+    assert at.button(key="build_demo").label == "Build demo workspace"
+    assert "python -m core ingest --dataset NAME" in at.main.code[0].value
+    assert db_path in at.sidebar.code[0].value
+
+
+def test_overview_demo_button_builds_the_workspace(db_path, engine, monkeypatch):
+    calls = []
+
+    def fake_build_demo(*, engine, progress=None, config=None):
+        calls.append(engine)
+        progress.callback(1, 2, "ingest")
+        with Session(engine, expire_on_commit=False) as s:
+            make_workspace(s)
+        progress.callback(2, 2, "scores")
+
+    monkeypatch.setattr("core.demo.build_demo", fake_build_demo)
+    at = open_page()
+    at.button(key="build_demo").click().run()
+    assert len(calls) == 1
+    assert at.success[0].value.startswith("Demo workspace ready")
+    datasets = at.dataframe[0].value
+    assert datasets.loc[0, "dataset"] == "toy"
+    assert datasets.loc[0, "train scenes"] == 8
+
+
+def test_overview_workspace_counts(workspace):
+    at = open_page()
+    datasets = at.dataframe[0].value
+    row = datasets.iloc[0]
+    assert (row["dataset"], row["train scenes"], row["strong rationales"], row["weak predictions"], row["scored"]) == (
+        "toy",
+        8,
+        16,
+        16,
+        8,
+    )
+    selections = at.dataframe[1].value
+    assert selections.iloc[0].to_dict() == {"selection": "sel", "scenes": 4, "approved": 0, "rejected": 0, "pending": 4}
+
+
+# Samples ----------------------------------------------------------------------------------------------------------
+
+
+def test_samples_empty_database_says_what_to_do(db_path):
+    at = open_page("samples")
+    assert "No scenes yet" in at.info[0].value
+    assert "Overview" in at.info[0].value
+
+
+def test_samples_preset_filter_changes_count_and_url(workspace):
+    at = open_page("samples")
+    assert at.metric[0].value == "8"
+    assert len(at.dataframe[0].value) == 8
+    at.selectbox(key="f_preset").set_value("strong right, weak wrong").run()
+    assert at.metric[0].value == "4"
+    assert at.dataframe[0].value["scene_id"].tolist() == [workspace[k] for k in (1, 2, 5, 6)]
+    assert at.query_params["preset"] == "strong right, weak wrong"
+
+
+def test_samples_filter_state_comes_from_the_url(workspace):
+    at = open_page("samples", len="4", sort="diff_model", desc="1")
+    assert at.metric[0].value == "4"
+    assert at.dataframe[0].value["scene_id"].tolist() == [workspace[k] for k in (7, 5, 3, 1)]
+
+
+def test_samples_search_escapes_like_wildcards(workspace):
+    at = open_page("samples")
+    at.text_input(key="f_q").set_value("User 3 likes").run()
+    assert at.metric[0].value == "1"
+    at.text_input(key="f_q").set_value("%").run()
+    assert "No scene matches" in at.info[0].value
+
+
+def test_samples_selecting_a_row_opens_review(workspace):
+    at = open_page("samples", preset="both right")
+    assert at.dataframe[0].value["scene_id"].tolist() == [workspace[0], workspace[4]]
+    at.session_state["samples_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value == "Review"
+    assert at.query_params["scene"] == str(workspace[4])
+    assert at.query_params["preset"] == "both right"
+
+
+# Review -----------------------------------------------------------------------------------------------------------
+
+
+def test_review_empty_database(db_path):
+    at = open_page("review")
+    assert "No scene to review" in at.info[0].value
+
+
+def test_review_shows_scene_and_approve_writes_review(workspace, engine):
+    scene_id = workspace[1]
+    at = open_page("review", scene=str(scene_id))
+    assert at.subheader[0].value == f"Scene {scene_id}"
+    assert "User 1 likes drama." in [t.value for t in at.text]
+    at.text_input(key=f"note_{scene_id}").set_value("clear case")
+    at.button(key="approve").click().run()
+    with Session(engine) as s:
+        review = s.exec(select(Review).where(Review.scene_id == scene_id)).one()
+    assert (review.status, review.note, review.reviewer) == ("approved", "clear case", "reviewer")
+    assert at.success[0].value == f"Scene {scene_id} approved\\."
+
+
+def test_review_next_and_previous_follow_the_filter(workspace):
+    at = open_page("review", scene=str(workspace[1]), preset="strong right, weak wrong")
+    at.button(key="next_scene").click().run()
+    assert at.query_params["scene"] == str(workspace[2])
+    at.button(key="prev_scene").click().run()
+    assert at.query_params["scene"] == str(workspace[1])
+    assert at.button(key="prev_scene").disabled
+
+
+def test_review_edit_creates_a_version(workspace, engine):
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id, Rationale.role == "strong")).first()
+    at = open_page("review", scene=str(scene_id))
+    at.text_area(key=f"edit_{rid}").set_value("I was bored.\nBehavior: [A]")
+    at.button(key=f"save_{rid}").click().run()
+    with Session(engine) as s:
+        rat = s.get(Rationale, rid)
+        versions = s.exec(select(RationaleVersion).where(RationaleVersion.rationale_id == rid)).all()
+    assert (rat.version, rat.text) == (2, "I was bored.\nBehavior: [A]")
+    assert [(v.version, v.author) for v in versions] == [(1, "m"), (2, "reviewer")]
+    assert not at.error
+
+
+def test_review_stale_edit_is_refused(workspace, engine):
+    from storage.reviews import edit_rationale
+
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id)).first()
+    at = open_page("review", scene=str(scene_id))
+    with Session(engine) as s:  # another reviewer saves first
+        edit_rationale(session=s, rationale_id=rid, text="theirs", author="other", expected_version=1)
+        s.commit()
+    at.text_area(key=f"edit_{rid}").set_value("mine")
+    at.button(key=f"save_{rid}").click().run()
+    assert len(at.error) == 1
+    with Session(engine) as s:
+        rat = s.get(Rationale, rid)
+    assert (rat.version, rat.text) == (2, "theirs")
+
+
+# Settings ---------------------------------------------------------------------------------------------------------
+
+
+def test_settings_lists_local_endpoint(db_path):
+    at = open_page("settings")
+    assert at.dataframe[0].value["name"].tolist() == ["local"]
+
+
+def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
+    at = open_page("settings")
+    at.text_input(key="ep_name").set_value("big")
+    at.text_input(key="ep_model").set_value("gpt-x")
+    at.text_input(key="ep_url").set_value("http://127.0.0.1:9/v1")
+    at.text_input(key="ep_key_env").set_value("sk-secret123")
+    at.button[0].click().run()
+    assert "NAME of an environment variable" in at.error[0].value
+    with Session(engine) as s:
+        assert s.exec(select(Endpoint)).all() == []
+    at.text_input(key="ep_key_env").set_value("MY_KEY")
+    at.button[0].click().run()
+    with Session(engine) as s:
+        row = s.exec(select(Endpoint)).one()
+    assert (row.name, row.model, row.api_key_env) == ("big", "gpt-x", "MY_KEY")
+    assert at.dataframe[0].value["name"].tolist() == ["local", "big"]
+    at.selectbox(key="ep_target").set_value("big").run()
+    at.button(key="ep_remove").click().run()
+    with Session(engine) as s:
+        assert s.exec(select(Endpoint)).all() == []
+
+
+def test_settings_reviewer_name_is_used_for_reviews(workspace, engine):
+    at = open_page("settings")
+    at.text_input(key="reviewer_input").set_value("ada").run()
+    assert at.session_state["reviewer"] == "ada"
+    at.query_params["scene"] = str(workspace[2])
+    at.switch_page("pages/review.py").run()
+    at.button(key="reject").click().run()
+    with Session(engine) as s:
+        review = s.exec(select(Review).where(Review.scene_id == workspace[2])).one()
+    assert (review.status, review.reviewer) == ("rejected", "ada")
