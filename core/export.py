@@ -1,0 +1,279 @@
+"""Export (DESIGN.md §8): DPO / SFT pairs of a selection, eval scenes, per-scene scores; JSONL or Parquet, each with a
+manifest JSON beside it (selection + config, counts by dataset x exposure length x status, rows, sha256, version).
+
+Files are written to a temporary name and renamed, so a failed export leaves nothing behind.
+"""
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core import __version__
+from core.errors import BadInput, NotFound
+from core.prompts import letter, rationale_messages
+from core.rationale_parser import decision_process
+from storage.datasets import get_dataset, list_datasets
+from storage.exports import item_external_ids, record_export, scene_rows, selection_rows
+from storage.scores import prediction_arrays, scores_frame
+from storage.selections import get_selection, list_selections
+
+FORMATS = ("dpo", "sft", "eval", "scores")
+STATUSES = ("approved", "rejected", "pending", "any")
+IDENTITY = ("dataset", "user_id", "item_id", "timestamp")
+SCORE_FIELDS = (
+    *("strong_E", "strong_T", "strong_D", "strong_hit", "weak_E", "weak_T", "weak_D", "weak_hit"),
+    *("diff_model", "diff_total", "diff_data", "diff_hit"),
+)
+
+
+@dataclass
+class ExportResult:
+    """The written file, its row count and sha256, and the manifest written beside it."""
+
+    path: Path
+    rows: int
+    sha256: str
+    manifest: dict
+
+
+def assistant_turn(text: str, option: int) -> str:
+    """The rationale's decision process (any Behavior line dropped) followed by `Behavior: [X]`."""
+    process = decision_process(text)
+    line = f"Behavior: [{letter(option)}]"
+    return f"{process}\n{line}" if process else line
+
+
+def _scene_fields(frame: pd.DataFrame, session: Session) -> pd.DataFrame:
+    """JSON text columns decoded; impression_list = external ids of the exposure."""
+    frame = frame.copy()
+    for column in ("history", "options", "exposure_item_ids"):
+        frame[column] = [json.loads(v) if isinstance(v, str) else v for v in frame[column]]
+    ids = item_external_ids(session=session, item_ids=[i for ids in frame["exposure_item_ids"] for i in ids])
+    frame["impression_list"] = [[ids[i] for i in exposure] for exposure in frame["exposure_item_ids"]]
+    frame["timestamp"] = frame["timestamp"].astype(int)
+    return frame
+
+
+def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
+    rows = []
+    for rec in frame.itertuples(index=False):
+        prompt = rationale_messages(profile=rec.profile, history=rec.history, options=rec.options)
+        chosen = [*prompt, {"role": "assistant", "content": assistant_turn(rec.chosen_text, rec.item_pos)}]
+        ident = {k: getattr(rec, k) for k in IDENTITY}
+        if fmt == "sft":
+            rows.append({**ident, "messages": chosen, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
+            continue
+        wrong = int(rec.rejected_behavior)
+        rejected = [*prompt, {"role": "assistant", "content": assistant_turn(rec.rejected_text, wrong)}]
+        rows.append(
+            {
+                **ident,
+                "messages_chosen": chosen,
+                "messages_rejected": rejected,
+                "impression_list": rec.impression_list,
+                "item_pos": rec.item_pos,
+            }
+        )
+    return rows
+
+
+def _eval_rows(frame: pd.DataFrame) -> list[dict]:
+    return [
+        {
+            "scene_id": rec.scene_id,
+            "dataset": rec.dataset,
+            "split": rec.split,
+            "user_id": rec.user_id,
+            "item_id": rec.item_id,
+            "timestamp": rec.timestamp,
+            "profile": rec.profile,
+            "history": rec.history,
+            "action_list": rec.options,
+            "impression_list": rec.impression_list,
+            "item_pos": rec.item_pos,
+            "choice_cnt": rec.choice_cnt,
+        }
+        for rec in frame.itertuples(index=False)
+    ]
+
+
+def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None) -> list[dict]:
+    """One row per scored scene with every rationale's distribution and sampled letter, per role."""
+    arrays = prediction_arrays(session=session, dataset=dataset)
+    order = np.lexsort((arrays.rationale_id, arrays.role, arrays.scene_id))
+    offsets = np.r_[0, np.cumsum(arrays.n_probs)]
+    lists: dict[tuple[int, int], tuple[list, list]] = {}
+    key = arrays.scene_id[order] * 2 + arrays.role[order]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        idx = order[lo:hi]
+        probs = [arrays.probs[offsets[i] : offsets[i + 1]].tolist() for i in idx]
+        lists[int(key[lo])] = (probs, [letter(int(b)) for b in arrays.behavior_index[idx]])
+    scores = frame.merge(scores_frame(session=session, dataset=dataset)[["scene_id", *SCORE_FIELDS]], on="scene_id")
+    rows = []
+    for rec in scores.itertuples(index=False):
+        row = {k: getattr(rec, k) for k in ("scene_id", "dataset", "split", *IDENTITY[1:], "item_pos", "choice_cnt")}
+        for code, role in enumerate(("strong", "weak")):
+            probs, letters = lists.get(rec.scene_id * 2 + code, ([], []))
+            row[f"{role}_probs"], row[f"{role}_behaviors"] = probs, letters
+        rows.append(row | {k: float(getattr(rec, k)) for k in SCORE_FIELDS})
+    return rows
+
+
+def _native(frame: pd.DataFrame) -> pd.DataFrame:
+    """numpy scalars -> Python ints so rows serialise as plain JSON."""
+    for column in ("scene_id", "item_pos", "choice_cnt", "timestamp", "rank"):
+        if column in frame:
+            frame[column] = frame[column].astype(object).map(int)
+    return frame
+
+
+def _collect(session: Session, *, fmt, selection, status, dataset, split, limit=None) -> tuple[list[dict], dict]:
+    """(rows, manifest facts) for one export request; BadInput/NotFound for wrong arguments."""
+    if fmt not in FORMATS:
+        raise BadInput(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    if status not in STATUSES:
+        raise BadInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+    if split not in (None, "train", "eval"):
+        raise BadInput(f"unknown split {split!r}; use train or eval")
+    ds = None
+    if dataset is not None and (ds := get_dataset(session=session, name=dataset)) is None:
+        known = ", ".join(d.name for d in list_datasets(session=session)) or "none"
+        raise NotFound(f"dataset {dataset!r} does not exist (datasets: {known})")
+    facts: dict = {"format": fmt, "selection": None, "selection_config": None}
+    if fmt in ("dpo", "sft"):
+        if not selection:
+            raise BadInput(f"--selection is required for the {fmt} format")
+        sel = get_selection(session=session, name=selection)
+        if sel is None:
+            known = ", ".join(s.name for s in list_selections(session=session)) or "none"
+            raise NotFound(f"selection {selection!r} does not exist (selections: {known})")
+        facts |= {"selection": sel.name, "selection_config": sel.config, "filters": {"status": status}}
+        frame = selection_rows(
+            session=session, selection_id=sel.id, status=None if status == "any" else status, limit=limit
+        )
+        if frame.empty:
+            everything = selection_rows(session=session, selection_id=sel.id)
+            by_status = everything["status"].value_counts().to_dict() if len(everything) else {}
+            raise BadInput(
+                f"nothing to export: selection {sel.name!r} has no {status} scenes "
+                f"({len(everything)} selected, by status: {by_status or 'none'}); review scenes or use --status any"
+            )
+        frame = _native(_scene_fields(frame, session))
+        return _pair_rows(frame, fmt), facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
+    facts["filters"] = {"dataset": dataset, "split": split}
+    frame = scene_rows(
+        session=session,
+        dataset_id=ds.id if ds else None,
+        split=split,
+        scored_only=fmt == "scores",
+        limit=limit,
+    )
+    if frame.empty:
+        what = "scored scenes (run `python -m core score`)" if fmt == "scores" else f"{split or 'train/eval'} scenes"
+        raise BadInput(f"nothing to export: no {what} in {f'dataset {dataset!r}' if dataset else 'the database'}")
+    frame = _native(_scene_fields(frame, session))
+    rows = _eval_rows(frame) if fmt == "eval" else _score_rows(frame, session, dataset)
+    return rows, facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
+
+
+def preview_rows(
+    *,
+    engine: Engine,
+    fmt: str,
+    selection: str | None = None,
+    status: str = "approved",
+    dataset: str | None = None,
+    split: str | None = None,
+    limit: int = 5,
+) -> list[dict]:
+    """The first `limit` rows an export with these arguments would write (nothing written)."""
+    with Session(engine) as session:
+        rows, _ = _collect(
+            session, fmt=fmt, selection=selection, status=status, dataset=dataset, split=split, limit=limit
+        )
+    return rows
+
+
+def _write(rows: list[dict], tmp: Path, parquet: bool) -> None:
+    if parquet:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        return
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_path(out: Path) -> Path:
+    """Where the manifest of an export file goes: `<file>.manifest.json` beside it."""
+    return out.with_name(out.name + ".manifest.json")
+
+
+def export(
+    *,
+    engine: Engine,
+    fmt: str,
+    out: str | Path,
+    selection: str | None = None,
+    status: str = "approved",
+    parquet: bool = False,
+    dataset: str | None = None,
+    split: str | None = None,
+) -> ExportResult:
+    """Write one export file + manifest and record it; zero rows or wrong arguments raise BadInput, nothing written."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise BadInput(f"output directory {str(out.parent)!r} does not exist")
+    with Session(engine) as session:
+        rows, facts = _collect(session, fmt=fmt, selection=selection, status=status, dataset=dataset, split=split)
+        groups = facts.pop("groups").value_counts().sort_index()
+        counts = [{"dataset": d, "choice_cnt": int(c), "status": s, "rows": int(n)} for (d, c, s), n in groups.items()]
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        tmp_manifest = manifest_path(tmp)
+        try:
+            _write(rows, tmp, parquet)
+            sha = _sha256(tmp)
+            manifest = {
+                "file": out.name,
+                **facts,
+                "file_format": "parquet" if parquet else "jsonl",
+                "rows": len(rows),
+                "counts": counts,
+                "sha256": sha,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "software_version": __version__,
+            }
+            tmp_manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(tmp, out)
+            os.replace(tmp_manifest, manifest_path(out))
+        finally:
+            tmp.unlink(missing_ok=True)
+            tmp_manifest.unlink(missing_ok=True)
+        record_export(
+            session=session,
+            selection_name=facts["selection"],
+            fmt=fmt + ("+parquet" if parquet else ""),
+            path=str(out.resolve()),
+            rows=len(rows),
+            sha256=sha,
+            manifest=manifest,
+        )
+    return ExportResult(path=out, rows=len(rows), sha256=sha, manifest=manifest)

@@ -1,0 +1,201 @@
+"""Selection (DESIGN.md §6): behaviour sampling into chosen/rejected pairs, thresholds, ranking, stratified quotas.
+
+Every scored scene is considered and gets at most one drop reason, checked in this order:
+"no correct rationale" (no rationale of either role sampled the true option), "no chosen" (correct rationales exist
+only among weak ones), "no rejected" (no rationale of either role sampled a wrong option), "below min COL" /
+"above max COL" (thresholds in the order given, mins first), "over quota" (stratification cut).
+
+Pairs: chosen = the strong rationale with the lowest predictive entropy among those whose sampled behaviour is the
+true option; rejected = the rationale of either role with the lowest entropy among those whose sampled behaviour is
+wrong; equal entropies go to the lower rationale id.
+
+Stratification: eligible scenes are ranked by the column (direction as configured; ties by scene id). When more
+than `target` remain, each (dataset, exposure length) group of size n_g gets ceil(n_g * target / N) places filled
+from its top. These quotas add up to at most target + groups - 1; the overflow is cut level by level from the
+bottom: places are ordered by their position inside their group, then by the ranking column, then scene id, and
+the first `target` are kept — so only the deepest places (the largest groups' last ones) are cut, worst first.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.errors import BadInput
+from storage.scores import SCORE_COLUMNS, data_version, prediction_arrays, scene_arrays, scores_frame
+from storage.selections import write_selection
+
+FIXED_REASONS = ("no correct rationale", "no chosen", "no rejected")
+GROUP = ["dataset", "choice_cnt"]
+_CACHE: dict[tuple, pd.DataFrame] = {}
+
+
+@dataclass
+class SelectionConfig:
+    """Everything that determines a selection; stored with it."""
+
+    name: str = "default"
+    column: str = "diff_model"
+    ascending: bool = False
+    target: int = 10_000
+    mins: dict[str, float] = field(default_factory=dict)
+    maxs: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SelectionResult:
+    """kept: one row per kept scene in rank order (rank 1 = best); drops: reason -> scenes dropped."""
+
+    config: SelectionConfig
+    kept: pd.DataFrame
+    drops: dict[str, int]
+    kept_by_group: dict[tuple[str, int], int]
+    considered: int
+    notes: list[str]
+    selection_id: int | None = None
+
+    def report(self) -> dict:
+        """JSON-ready summary stored on the Selection row."""
+        return {
+            "considered": self.considered,
+            "kept": len(self.kept),
+            "drops": self.drops,
+            "kept_by_group": [{"dataset": d, "choice_cnt": c, "kept": n} for (d, c), n in self.kept_by_group.items()],
+            "notes": self.notes,
+        }
+
+
+def validate(config: SelectionConfig) -> None:
+    """BadInput naming the first wrong setting."""
+    valid = ", ".join(SCORE_COLUMNS)
+    for where, columns in (("ranking column", [config.column]), ("min", config.mins), ("max", config.maxs)):
+        for column in columns:
+            if column not in SCORE_COLUMNS:
+                raise BadInput(f"unknown score column {column!r} in {where}; valid columns: {valid}")
+    for column, low in config.mins.items():
+        if not math.isfinite(float(low)):
+            raise BadInput(f"min {column}={low} is not a finite number")
+        if column in config.maxs and float(low) > float(config.maxs[column]):
+            raise BadInput(f"min {column}={low} is greater than max {column}={config.maxs[column]}")
+    for column, high in config.maxs.items():
+        if not math.isfinite(float(high)):
+            raise BadInput(f"max {column}={high} is not a finite number")
+    if int(config.target) < 1:
+        raise BadInput(f"target must be at least 1 (got {config.target})")
+    if not str(config.name).strip():
+        raise BadInput("selection name must not be empty")
+
+
+def behaviour_pairs(arrays, scenes: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per scene with predictions: chosen/rejected rationale ids (-1 = none) and whether any rationale was correct."""
+    if len(arrays.scene_id) == 0:
+        return pd.DataFrame(columns=["scene_id", "chosen_rationale_id", "rejected_rationale_id", "any_correct"])
+    item_pos = scenes["item_pos"][np.searchsorted(scenes["id"], arrays.scene_id)]
+    flat = arrays.probs
+    terms = np.zeros_like(flat)
+    np.log2(flat, out=terms, where=flat > 0)
+    starts = np.cumsum(arrays.n_probs) - arrays.n_probs
+    entropy = -np.add.reduceat(flat * terms, starts)
+    correct = arrays.behavior_index == item_pos
+    out = pd.DataFrame({"scene_id": np.unique(arrays.scene_id)})
+    for name, mask in (("chosen_rationale_id", correct & (arrays.role == 0)), ("rejected_rationale_id", ~correct)):
+        scene, rid = arrays.scene_id[mask], arrays.rationale_id[mask]
+        order = np.lexsort((rid, entropy[mask], scene))
+        first = np.r_[True, scene[order][1:] != scene[order][:-1]]
+        best = pd.Series(rid[order][first], index=scene[order][first])
+        out[name] = best.reindex(out["scene_id"]).fillna(-1).to_numpy(dtype=np.int64)
+    out["any_correct"] = np.isin(out["scene_id"].to_numpy(), arrays.scene_id[correct])
+    return out
+
+
+def candidates(*, engine: Engine) -> pd.DataFrame:
+    """Scored scenes with scores and behaviour pairs; cached per data version so previews only re-filter."""
+    with Session(engine) as session:
+        key = (str(engine.url), *data_version(session=session))
+        if key in _CACHE:
+            return _CACHE[key]
+        scores = scores_frame(session=session)
+        pairs = behaviour_pairs(prediction_arrays(session=session), scene_arrays(session=session))
+    frame = scores.merge(pairs, on="scene_id", how="left")
+    frame["chosen_rationale_id"] = frame["chosen_rationale_id"].fillna(-1).astype(np.int64)
+    frame["rejected_rationale_id"] = frame["rejected_rationale_id"].fillna(-1).astype(np.int64)
+    frame["any_correct"] = frame["any_correct"].fillna(False).astype(bool)
+    _CACHE.clear()
+    _CACHE[key] = frame
+    return frame
+
+
+def stratify(eligible: pd.DataFrame, *, column: str, ascending: bool, target: int) -> pd.DataFrame:
+    """The kept rows (see module docstring), in rank order."""
+    ranked = eligible.sort_values([column, "scene_id"], ascending=[ascending, True], kind="mergesort")
+    total = len(ranked)
+    if total > target:
+        ranked = ranked.assign(_pos=ranked.groupby(GROUP, sort=False).cumcount())
+        size = ranked.groupby(GROUP, sort=False)["scene_id"].transform("size")
+        quota = (size * target + total - 1) // total  # exact integer ceil(size / total * target)
+        placed = ranked[ranked["_pos"] < quota]
+        placed = placed.sort_values(["_pos", column, "scene_id"], ascending=[True, ascending, True], kind="mergesort")
+        ranked = placed.head(target).drop(columns="_pos")
+        ranked = ranked.sort_values([column, "scene_id"], ascending=[ascending, True], kind="mergesort")
+    return ranked
+
+
+def preview_selection(*, engine: Engine, config: SelectionConfig) -> SelectionResult:
+    """What a selection with this config would keep and drop; writes nothing."""
+    validate(config)
+    frame = candidates(engine=engine)
+    reason = pd.Series("", index=frame.index, dtype=object)
+
+    def drop(mask: pd.Series, why: str) -> None:
+        reason[(reason == "") & mask] = why
+
+    drop(~frame["any_correct"], "no correct rationale")
+    drop(frame["chosen_rationale_id"] < 0, "no chosen")
+    drop(frame["rejected_rationale_id"] < 0, "no rejected")
+    for column, low in config.mins.items():
+        drop(frame[column] < float(low), f"below min {column}")
+    for column, high in config.maxs.items():
+        drop(frame[column] > float(high), f"above max {column}")
+    eligible = frame[reason == ""]
+    kept = stratify(eligible, column=config.column, ascending=config.ascending, target=int(config.target))
+    kept = kept.drop(columns="any_correct").reset_index(drop=True)
+    kept.insert(0, "rank", np.arange(1, len(kept) + 1))
+    kept["rank_value"] = kept[config.column].astype(float)
+
+    counts = reason.value_counts()
+    reasons = [*FIXED_REASONS, *(f"below min {c}" for c in config.mins), *(f"above max {c}" for c in config.maxs)]
+    drops = {why: int(counts.get(why, 0)) for why in reasons}
+    drops["over quota"] = len(eligible) - len(kept)
+    groups = kept.groupby(GROUP).size() if len(kept) else pd.Series(dtype=np.int64)
+    kept_by_group = {(str(d), int(c)): int(n) for (d, c), n in groups.items()}
+    notes = []
+    if drops["no chosen"]:
+        notes.append(f"{drops['no chosen']} scenes had correct rationales only among weak ones (no chosen)")
+    return SelectionResult(config, kept, drops, kept_by_group, len(frame), notes)
+
+
+def save_selection(*, engine: Engine, config: SelectionConfig, replace: bool = False) -> SelectionResult:
+    """Compute and store the selection under config.name (one transaction); an existing name needs replace=True."""
+    result = preview_selection(engine=engine, config=config)
+    if result.considered == 0:
+        raise BadInput("no scored scenes to select from; run `python -m core score` first")
+    with Session(engine, expire_on_commit=False) as session:
+        saved = write_selection(
+            session=session,
+            name=config.name,
+            config=config.to_dict(),
+            report=result.report(),
+            items=result.kept,
+            replace=replace,
+        )
+        if saved is None:
+            raise BadInput(f"selection {config.name!r} already exists; use --replace (replace=True) to overwrite it")
+        session.commit()
+        result.selection_id = saved.id
+    return result

@@ -1,0 +1,92 @@
+"""Export queries: the joined rows each export format needs, external item ids, and the ExportRecord log."""
+
+import pandas as pd
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from storage.models import ExportRecord, Item
+
+_CHUNK = 900  # bound parameters per IN (...) lookup
+_SCENE_COLUMNS = (
+    "s.id AS scene_id, d.name AS dataset, s.split, u.external_id AS user_id, it.external_id AS item_id, "
+    "s.timestamp, s.item_pos, s.choice_cnt, s.profile, s.history, s.options, s.exposure_item_ids, "
+    "COALESCE(rv.status, 'pending') AS status"
+)
+_SCENE_JOINS = (
+    'JOIN dataset d ON d.id = s.dataset_id JOIN "user" u ON u.id = s.user_id JOIN item it ON it.id = s.item_id '
+    "LEFT JOIN review rv ON rv.scene_id = s.id"
+)
+
+
+def _frame(session: Session, sql: str, params: dict) -> pd.DataFrame:
+    result = session.connection().execute(text(sql), params)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def selection_rows(
+    *, session: Session, selection_id: int, status: str | None = None, limit: int | None = None
+) -> pd.DataFrame:
+    """Scene fields + chosen/rejected latest texts + the rejected rationale's sampled option, in rank order.
+
+    status None = every selected scene; JSON columns (history, options, exposure_item_ids) come back as text.
+    """
+    where = " AND COALESCE(rv.status, 'pending') = :status" if status else ""
+    cap = " LIMIT :limit" if limit is not None else ""
+    sql = (
+        f"SELECT si.rank, {_SCENE_COLUMNS}, rc.text AS chosen_text, rr.text AS rejected_text, "
+        "pr.behavior_index AS rejected_behavior FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
+        f"{_SCENE_JOINS} JOIN rationale rc ON rc.id = si.chosen_rationale_id "
+        "JOIN rationale rr ON rr.id = si.rejected_rationale_id JOIN prediction pr ON pr.rationale_id = rr.id "
+        f"WHERE si.selection_id = :sid{where} ORDER BY si.rank{cap}"
+    )
+    return _frame(session, sql, {"sid": selection_id, "status": status, "limit": limit})
+
+
+def scene_rows(
+    *,
+    session: Session,
+    dataset_id: int | None = None,
+    split: str | None = None,
+    scored_only: bool = False,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Scene fields of every scene (optionally one dataset / split / only scored ones), by scene id."""
+    conditions = []
+    if dataset_id is not None:
+        conditions.append("s.dataset_id = :ds")
+    if split is not None:
+        conditions.append("s.split = :split")
+    if scored_only:
+        conditions.append("s.id IN (SELECT scene_id FROM score)")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    cap = " LIMIT :limit" if limit is not None else ""
+    sql = f"SELECT {_SCENE_COLUMNS} FROM scene s {_SCENE_JOINS}{where} ORDER BY s.id{cap}"
+    return _frame(session, sql, {"ds": dataset_id, "split": split, "limit": limit})
+
+
+def item_external_ids(*, session: Session, item_ids: list[int]) -> dict[int, str]:
+    """Internal item id -> external id for the given ids (unknown ids are left out)."""
+    unique = sorted(set(item_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(unique), _CHUNK):
+        stmt = select(Item.id, Item.external_id).where(col(Item.id).in_(unique[start : start + _CHUNK]))
+        found.update(session.exec(stmt).all())
+    return found
+
+
+def record_export(
+    *, session: Session, selection_name: str | None, fmt: str, path: str, rows: int, sha256: str, manifest: dict
+) -> ExportRecord:
+    """Log a written export file (commits)."""
+    record = ExportRecord(
+        selection_name=selection_name, format=fmt, path=path, rows=rows, sha256=sha256, manifest=manifest
+    )
+    session.add(record)
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def list_exports(*, session: Session, limit: int = 50) -> list[ExportRecord]:
+    """Most recent exports first."""
+    return list(session.exec(select(ExportRecord).order_by(col(ExportRecord.id).desc()).limit(limit)))

@@ -1,0 +1,156 @@
+"""Review state and rationale edits with optimistic concurrency: a save based on a stale version is refused.
+
+Every write is `UPDATE ... WHERE id = ? AND version = ?`; zero rows updated means someone else saved first, and the
+caller gets StaleVersion naming who and when. Functions commit, so the write lock is held for one statement only.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from core.errors import BadInput, NotFound, StaleVersion
+from storage.models import Rationale, RationaleVersion, Review, Scene, SelectionItem, utcnow
+
+STATUSES = ("pending", "approved", "rejected")
+
+
+def _when(stamp: datetime | None) -> str:
+    return f"{stamp:%Y-%m-%d %H:%M:%S} UTC" if stamp else "an unknown time"
+
+
+def get_review(*, session: Session, scene_id: int) -> Review | None:
+    """The stored review of a scene (None = pending, never reviewed); always read fresh from the database."""
+    stmt = select(Review).where(Review.scene_id == scene_id).execution_options(populate_existing=True)
+    return session.exec(stmt).first()
+
+
+def set_review(
+    *,
+    session: Session,
+    scene_id: int,
+    status: str,
+    reviewer: str,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Review:
+    """Set a scene's status (commits). expected_version = the review version the reviewer saw (0 or None when
+    there was none); a different stored version raises StaleVersion. None skips the check (pipeline, demo)."""
+    if status not in STATUSES:
+        raise BadInput(f"unknown review status {status!r}; use one of: {', '.join(STATUSES)}")
+    if session.get(Scene, scene_id) is None:
+        raise NotFound(f"scene {scene_id} does not exist")
+    for _attempt in range(3):
+        current = get_review(session=session, scene_id=scene_id)
+        if current is None:
+            if expected_version not in (None, 0):
+                raise StaleVersion(
+                    f"review of scene {scene_id} no longer exists (version 0, yours {expected_version}); "
+                    "reload to see it"
+                )
+            try:
+                review = Review(scene_id=scene_id, status=status, reviewer=reviewer, note=note, updated_at=utcnow())
+                session.add(review)
+                session.commit()
+                return review
+            except IntegrityError:  # another reviewer created it first
+                session.rollback()
+                if expected_version is not None:
+                    expected_version = 0
+                continue
+        base = current.version if expected_version is None else expected_version
+        changed = session.execute(
+            update(Review)
+            .where(col(Review.id) == current.id, col(Review.version) == base)
+            .values(status=status, reviewer=reviewer, note=note, version=base + 1, updated_at=utcnow())
+        ).rowcount
+        if changed:
+            session.commit()
+            return get_review(session=session, scene_id=scene_id)
+        session.rollback()
+        if expected_version is not None:
+            fresh = get_review(session=session, scene_id=scene_id)
+            raise StaleVersion(
+                f"review of scene {scene_id} was changed by {fresh.reviewer} at {_when(fresh.updated_at)} since you "
+                f"opened it (version {fresh.version}, yours {expected_version}); reload to see it"
+            )
+    raise StaleVersion(f"review of scene {scene_id} keeps changing under concurrent saves; reload and try again")
+
+
+def edit_rationale(*, session: Session, rationale_id: int, text: str, author: str, expected_version: int) -> Rationale:
+    """Save text as the next version of a rationale (commits): re-parsed fields, RationaleVersion with the author.
+
+    Raises StaleVersion when the stored version is not expected_version, NotFound for an unknown id.
+    """
+    from core.rationale_parser import parse_rationale  # pure text parsing, no storage
+
+    rationale = session.get(Rationale, rationale_id, populate_existing=True)
+    if rationale is None:
+        raise NotFound(f"rationale {rationale_id} does not exist")
+    if not text.strip():
+        raise BadInput(f"rationale {rationale_id}: the edited text is empty")
+    n_options = session.exec(select(Scene.choice_cnt).where(Scene.id == rationale.scene_id)).one()
+    parsed = parse_rationale(text, n_options)
+    now = utcnow()
+    changed = session.execute(
+        update(Rationale)
+        .where(col(Rationale.id) == rationale_id, col(Rationale.version) == expected_version)
+        .values(
+            text=text,
+            version=expected_version + 1,
+            stimulus=parsed.stimulus,
+            stimulus_factors=parsed.stimulus_factors,
+            knowledge=parsed.knowledge,
+            knowledge_factors=parsed.knowledge_factors,
+            evaluation=parsed.evaluation,
+            style=parsed.style,
+            behavior=parsed.behavior,
+            problems=parsed.problems,
+            updated_at=now,
+        )
+    ).rowcount
+    if not changed:
+        session.rollback()
+        latest = latest_version(session=session, rationale_id=rationale_id)
+        stored = session.get(Rationale, rationale_id, populate_existing=True)
+        who = latest.author if latest else "someone"
+        raise StaleVersion(
+            f"rationale {rationale_id} was changed by {who} at {_when(latest.created_at if latest else None)} since "
+            f"you opened it (version {stored.version}, yours {expected_version}); reload to see it"
+        )
+    session.add(
+        RationaleVersion(
+            rationale_id=rationale_id, version=expected_version + 1, text=text, author=author, created_at=now
+        )
+    )
+    session.commit()
+    return session.get(Rationale, rationale_id, populate_existing=True)
+
+
+def rationale_versions(*, session: Session, rationale_id: int) -> list[RationaleVersion]:
+    """Every stored version of a rationale, oldest first."""
+    stmt = select(RationaleVersion).where(RationaleVersion.rationale_id == rationale_id)
+    return list(session.exec(stmt.order_by(col(RationaleVersion.version))))
+
+
+def latest_version(*, session: Session, rationale_id: int) -> RationaleVersion | None:
+    """The newest stored version of a rationale, or None."""
+    stmt = select(RationaleVersion).where(RationaleVersion.rationale_id == rationale_id)
+    return session.exec(stmt.order_by(col(RationaleVersion.version).desc()).limit(1)).first()
+
+
+def review_counts(*, session: Session, selection_id: int) -> dict[str, int]:
+    """{"scenes", "approved", "rejected", "pending"} over a selection's scenes (no Review row = pending)."""
+    status = func.coalesce(Review.status, "pending")
+    stmt = (
+        select(status, func.count())
+        .select_from(SelectionItem)
+        .join(Review, col(Review.scene_id) == SelectionItem.scene_id, isouter=True)
+        .where(SelectionItem.selection_id == selection_id)
+        .group_by(status)
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    for name, n in session.exec(stmt):
+        counts[name] = int(n)
+    return {"scenes": sum(counts.values()), **counts}

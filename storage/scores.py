@@ -1,0 +1,152 @@
+"""Score queries: the prediction arrays scoring reads, the Score rows it writes, score frames for selection/export."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, text
+from sqlmodel import Session, select
+
+from storage.models import Dataset, Prediction, Score
+
+# Every numeric Score column: what ranking and thresholds may name, in table order.
+SCORE_COLUMNS = (
+    "n_strong",
+    "n_weak",
+    "strong_E",
+    "strong_T",
+    "strong_D",
+    "strong_hit",
+    "strong_logloss",
+    "weak_E",
+    "weak_T",
+    "weak_D",
+    "weak_hit",
+    "weak_logloss",
+    "diff_model",
+    "diff_total",
+    "diff_data",
+    "diff_hit",
+)
+ROLE_CODE = {"strong": 0, "weak": 1}
+_CHUNK = 250_000
+_PACK = 1024  # behavior_index < _PACK; scene, role and behaviour travel as one integer
+
+
+@dataclass
+class PredictionArrays:
+    """Every prediction as parallel arrays; probs is the concatenation of all float64 blobs."""
+
+    rationale_id: np.ndarray
+    scene_id: np.ndarray
+    role: np.ndarray  # 0 strong, 1 weak (other roles are not loaded)
+    behavior_index: np.ndarray
+    n_probs: np.ndarray  # float64 count of each blob
+    probs: np.ndarray  # flat float64
+
+
+def _raw_cursor(session: Session):
+    """A DBAPI cursor on the session's connection: plain tuples, no Row objects (millions of rows)."""
+    return session.connection().connection.driver_connection.cursor()
+
+
+def _placeholder(session: Session) -> str:
+    return "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
+
+
+def _dataset_filter(session: Session, dataset: str | None, scene_col: str, keyword: str = "WHERE") -> str:
+    """SQL restricting scene_col to one dataset's scenes (its id inlined as an int, so no driver paramstyle)."""
+    if dataset is None:
+        return ""
+    found = session.exec(select(Dataset.id).where(Dataset.name == dataset)).first()
+    return f" {keyword} {scene_col} IN (SELECT id FROM scene WHERE dataset_id = {int(found or -1)})"
+
+
+def prediction_arrays(*, session: Session, dataset: str | None = None) -> PredictionArrays:
+    """All strong/weak predictions (optionally of one dataset), fetched in chunks so memory stays bounded."""
+    where = _dataset_filter(session, dataset, "scene_id", "AND")
+    cursor = _raw_cursor(session)
+    # three columns instead of five: fewer Python objects per row is what makes 2,000,000 rows fast
+    cursor.execute(
+        f"SELECT rationale_id, (scene_id * 2 + (role = 'weak')) * {_PACK} + behavior_index, probs FROM prediction "
+        f"WHERE role IN ('strong', 'weak'){where} ORDER BY id"
+    )
+    rationale_ids, packed, sizes, blobs = [], [], [], []
+    first, second, third = itemgetter(0), itemgetter(1), itemgetter(2)
+    while rows := cursor.fetchmany(_CHUNK):
+        rationale_ids.append(np.fromiter(map(first, rows), dtype=np.int64, count=len(rows)))
+        packed.append(np.fromiter(map(second, rows), dtype=np.int64, count=len(rows)))
+        sizes.append(np.fromiter(map(len, map(third, rows)), dtype=np.int64, count=len(rows)) // 8)
+        blobs.append(b"".join(map(third, rows)))
+        del rows
+    cursor.close()
+    if not blobs:
+        empty = np.zeros(0, dtype=np.int64)
+        return PredictionArrays(empty, empty, empty, empty, empty, np.zeros(0, dtype=np.float64))
+    key = np.concatenate(packed)
+    return PredictionArrays(
+        rationale_id=np.concatenate(rationale_ids),
+        scene_id=key // (2 * _PACK),
+        role=(key // _PACK) % 2,
+        behavior_index=key % _PACK,
+        n_probs=np.concatenate(sizes),
+        probs=np.frombuffer(b"".join(blobs), dtype=np.float64),
+    )
+
+
+def scene_arrays(*, session: Session, dataset: str | None = None) -> dict[str, np.ndarray]:
+    """id (sorted), item_pos and choice_cnt of every scene (optionally of one dataset)."""
+    where = _dataset_filter(session, dataset, "id")
+    cursor = _raw_cursor(session)
+    cursor.execute(f"SELECT id, item_pos, choice_cnt FROM scene{where} ORDER BY id")
+    data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    cursor.close()
+    return {"id": data[:, 0], "item_pos": data[:, 1], "choice_cnt": data[:, 2]}
+
+
+def replace_scores(*, session: Session, frame: pd.DataFrame, computed_at: datetime) -> int:
+    """Delete every Score row and bulk-insert the frame's rows (scene_id + SCORE_COLUMNS); caller commits."""
+    session.execute(delete(Score))
+    if frame.empty:
+        return 0
+    columns = ["scene_id", *SCORE_COLUMNS]
+    out = frame[columns].astype(object)
+    conn = session.connection()
+    stamp = computed_at.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else computed_at
+    out["computed_at"] = stamp
+    mark = _placeholder(session)
+    sql = (
+        f"INSERT INTO score ({', '.join([*columns, 'computed_at'])}) VALUES ({', '.join([mark] * (len(columns) + 1))})"
+    )
+    conn.exec_driver_sql(sql, list(out.itertuples(index=False, name=None)))
+    return len(out)
+
+
+def scores_frame(*, session: Session, dataset: str | None = None) -> pd.DataFrame:
+    """One row per scored scene: scene_id, dataset, split, choice_cnt, item_pos and every score column."""
+    where = _dataset_filter(session, dataset, "sc.scene_id")
+    cols = ", ".join(f"sc.{c}" for c in SCORE_COLUMNS)
+    sql = (
+        f"SELECT sc.scene_id, d.name AS dataset, s.split, s.choice_cnt, s.item_pos, {cols} "
+        f"FROM score sc JOIN scene s ON s.id = sc.scene_id JOIN dataset d ON d.id = s.dataset_id{where} "
+        "ORDER BY sc.scene_id"
+    )
+    result = session.connection().execute(text(sql))
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    if frame.empty:
+        frame = pd.DataFrame(columns=["scene_id", "dataset", "split", "choice_cnt", "item_pos", *SCORE_COLUMNS])
+    return frame
+
+
+def count_scores(*, session: Session) -> int:
+    """Number of scored scenes."""
+    return int(session.exec(select(func.count()).select_from(Score)).one())
+
+
+def data_version(*, session: Session) -> tuple:
+    """Changes whenever predictions or scores change: (max prediction id, predictions, scores, last computed_at)."""
+    pred = session.exec(select(func.max(Prediction.id), func.count(Prediction.id))).one()
+    sc = session.exec(select(func.count(Score.scene_id), func.max(Score.computed_at))).one()
+    return (pred[0], pred[1], sc[0], str(sc[1]))

@@ -1,0 +1,62 @@
+"""Selection queries: named selections, their ranked items, and the per-rationale inputs of behaviour sampling."""
+
+import pandas as pd
+from sqlalchemy import delete, insert, text
+from sqlmodel import Session, col, select
+
+from storage.models import Selection, SelectionItem, utcnow
+
+ITEM_COLUMNS = ("scene_id", "chosen_rationale_id", "rejected_rationale_id", "rank", "rank_value")
+
+
+def get_selection(*, session: Session, name: str) -> Selection | None:
+    """The selection with this name, or None."""
+    return session.exec(select(Selection).where(Selection.name == name)).first()
+
+
+def list_selections(*, session: Session) -> list[Selection]:
+    """Every selection, newest first."""
+    return list(session.exec(select(Selection).order_by(col(Selection.id).desc())))
+
+
+def selection_scene_ids(*, session: Session, selection_id: int) -> list[int]:
+    """Scene ids of a selection in rank order."""
+    stmt = select(SelectionItem.scene_id).where(SelectionItem.selection_id == selection_id)
+    return list(session.exec(stmt.order_by(col(SelectionItem.rank))))
+
+
+def selection_items_frame(*, session: Session, selection_id: int) -> pd.DataFrame:
+    """The items of a selection (ITEM_COLUMNS + dataset, choice_cnt, review status/reviewer) in rank order."""
+    sql = (
+        "SELECT si.scene_id, si.chosen_rationale_id, si.rejected_rationale_id, si.rank, si.rank_value, "
+        "d.name AS dataset, s.choice_cnt, COALESCE(r.status, 'pending') AS status, r.reviewer, r.note, "
+        "COALESCE(r.version, 0) AS review_version FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
+        "JOIN dataset d ON d.id = s.dataset_id LEFT JOIN review r ON r.scene_id = si.scene_id "
+        "WHERE si.selection_id = :sid ORDER BY si.rank"
+    )
+    result = session.connection().execute(text(sql), {"sid": selection_id})
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def write_selection(
+    *, session: Session, name: str, config: dict, report: dict, items: pd.DataFrame, replace: bool = False
+) -> Selection | None:
+    """Create (or, with replace, overwrite in place) a named selection and bulk-insert its items; caller commits.
+
+    Returns None when the name exists and replace is False (nothing written).
+    """
+    existing = get_selection(session=session, name=name)
+    if existing is not None and not replace:
+        return None
+    if existing is None:
+        existing = Selection(name=name, config=config, report=report)
+        session.add(existing)
+    else:
+        session.execute(delete(SelectionItem).where(col(SelectionItem.selection_id) == existing.id))
+        existing.config, existing.report, existing.created_at = config, report, utcnow()
+        session.add(existing)
+    session.flush()
+    records = items[list(ITEM_COLUMNS)].astype(object).to_dict("records")
+    if records:
+        session.execute(insert(SelectionItem), [dict(r, selection_id=existing.id) for r in records])
+    return existing
