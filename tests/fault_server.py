@@ -3,7 +3,8 @@
 The behaviour of a request is chosen by a marker in the last user message:
 FAULT:429 (always 429 + Retry-After), FAULT:429-once, FAULT:500, FAULT:fail-once (500 on the first attempt
 of that exact message, then a valid reply), FAULT:hang (sleeps past any sane timeout), FAULT:close (drops the
-connection), FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X). Anything else: a valid reply "B"
+connection), FAULT:echo-auth (400 quoting the Authorization header),
+FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X). Anything else: a valid reply "B"
 with first-token logprobs.  Run as a script (`python tests/fault_server.py --port P --latency 0.1`) to serve
 from a separate process, as the benchmark does.
 """
@@ -15,8 +16,10 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 MARKER = re.compile(r"FAULT:([A-Za-z0-9=_-]+)")
 LETTERS = "ABCDEFGHIJ"
@@ -53,6 +56,11 @@ def completion(content: str, *, model: str, logprobs: bool = True) -> dict:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "FaultServer"
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes: without NODELAY, delayed ACKs add ~40 ms per reply
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *_args) -> None:  # keep test output clean
         pass
@@ -95,6 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif marker == "close":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif marker == "echo-auth":  # a careless server quoting the credentials back in its error
+            detail = json.dumps({"error": {"message": f"bad key {self.headers.get('Authorization')}"}})
+            self._send(400, detail.encode())
         elif marker == "badjson":
             self._send(200, b'{"id": "x", "choices": [ this is not json')
         elif marker.startswith("letter="):
@@ -149,6 +160,14 @@ class FaultServer(ThreadingHTTPServer):
     def stop(self) -> None:
         self.shutdown()
         self.server_close()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A running FaultServer on a free loopback port (import this fixture into a test module to use it)."""
+    server = FaultServer().start()
+    yield server
+    server.stop()
 
 
 def main() -> None:
