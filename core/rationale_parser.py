@@ -133,7 +133,10 @@ def parse_rationale(text: str, n_options: int) -> ParsedRationale:
     current: list[str] | None = None
     for line in process.splitlines():
         found = _label(line)
-        if found is not None and found[0] != "behavior":
+        if found is not None and found[0] == "behavior":  # an earlier Behavior line: only the last one counts
+            problems.append("repeated label: Behavior")
+            current = None
+        elif found is not None:
             current = sections.setdefault(found[0], [])
             if current:  # a repeated label continues its first section
                 problems.append(f"repeated label: {_clean(line).split(':')[0]}")

@@ -1,0 +1,86 @@
+"""Logprobs -> distribution, the sampling fallback and the seeded behaviour, with exact values."""
+
+import math
+
+import numpy as np
+import pytest
+
+from core.predict import (
+    FLOOR,
+    first_token_top,
+    letter_distribution,
+    normalise,
+    sample_behavior,
+    sampled_distribution,
+)
+
+
+def top(*pairs: tuple[str, float]) -> list[dict]:
+    return [{"token": token, "logprob": logprob} for token, logprob in pairs]
+
+
+def test_every_spelling_of_a_letter_is_summed():
+    tokens = top(("A", -1.0), (" A", -2.0), ("[A", -3.0), ("[ A", -4.0), (" [A", -5.0), ("A]", -6.0), ("B", -0.5))
+    mass_a = sum(math.exp(v) for v in (-1.0, -2.0, -3.0, -4.0, -5.0, -6.0))
+    mass_b = math.exp(-0.5)
+    probs = letter_distribution(tokens, 2)
+    assert probs.dtype == np.float64
+    assert probs.tolist() == pytest.approx([mass_a / (mass_a + mass_b), mass_b / (mass_a + mass_b)], abs=1e-15)
+
+
+def test_other_tokens_and_lowercase_do_not_count_and_absent_letters_are_floored():
+    tokens = top(("B", math.log(0.5)), ("The", -0.1), ("a", -0.2), ("AB", -0.3), ("E", -0.4), ("C", math.log(0.25)))
+    probs = letter_distribution(tokens, 4)
+    total = 0.5 + 0.25 + 2 * FLOOR
+    assert probs.tolist() == pytest.approx([FLOOR / total, 0.5 / total, 0.25 / total, FLOOR / total], rel=1e-12)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-15)
+
+
+def test_letters_outside_the_scene_are_ignored():
+    probs = letter_distribution(top(("A", math.log(0.2)), ("B", math.log(0.3)), ("C", math.log(0.5))), 2)
+    assert probs.tolist() == pytest.approx([0.4, 0.6], abs=1e-15)
+    assert len(probs) == 2
+
+
+def test_no_letter_at_all_is_none():
+    assert letter_distribution(top(("Z", -0.1), ("The", -1.0)), 4) is None
+    assert letter_distribution([], 4) is None
+
+
+def test_the_reference_fault_server_reply():
+    # The fault server answers "B" with top logprobs B -0.1, A -2, C -4, D -5.
+    tokens = top(("B", -0.1), ("A", -2.0), ("C", -4.0), ("D", -5.0))
+    mass = np.exp([-2.0, -0.1, -4.0, -5.0])
+    np.testing.assert_allclose(letter_distribution(tokens, 4), mass / mass.sum(), rtol=1e-14)
+
+
+def test_first_token_top_falls_back_to_the_token_itself():
+    logprobs = [{"token": "B", "logprob": -0.3, "top_logprobs": []}, {"token": "]", "logprob": 0.0}]
+    assert first_token_top(logprobs) == [{"token": "B", "logprob": -0.3}]
+    assert first_token_top(None) == []
+    full = [{"token": "B", "logprob": -0.3, "top_logprobs": top(("B", -0.3), ("A", -1.5))}]
+    assert first_token_top(full) == top(("B", -0.3), ("A", -1.5))
+
+
+def test_sampling_fallback_counts_answers_then_floors():
+    probs = sampled_distribution([1, 1, 0, 1, 1, 1, 0, 1], 3)
+    total = 1.0 + FLOOR
+    assert probs.tolist() == pytest.approx([0.25 / total, 0.75 / total, FLOOR / total], rel=1e-12)
+    assert sampled_distribution([1, None, 0], 3) is None
+    assert sampled_distribution([], 3) is None
+
+
+def test_normalise_floors_at_1e_10():
+    assert normalise(np.array([0.0, 0.0])).tolist() == [0.5, 0.5]
+    assert normalise(np.array([2.0, 6.0])).tolist() == [0.25, 0.75]
+
+
+def test_sampled_behaviour_is_seeded_by_seed_and_rationale_id():
+    probs = np.array([0.1, 0.2, 0.3, 0.4])
+    draws = [sample_behavior(probs, seed=0, rationale_id=r) for r in range(200)]
+    assert draws == [sample_behavior(probs, seed=0, rationale_id=r) for r in range(200)]
+    assert draws[:5] == [int(np.random.default_rng([0, r]).choice(4, p=probs)) for r in range(5)]
+    assert draws != [sample_behavior(probs, seed=1, rationale_id=r) for r in range(200)]
+    counts = np.bincount(draws, minlength=4) / 200
+    np.testing.assert_allclose(counts, probs, atol=0.08)
+    assert sample_behavior(np.array([0.0, 1.0]), seed=3, rationale_id=9) == 1
