@@ -1,5 +1,48 @@
-"""CLI: export (placeholder until its issue lands)."""
+"""CLI: export a selection (DPO / SFT), scenes (eval) or per-scene scores, as JSONL or Parquet with a manifest."""
+
+import argparse
+
+from core.errors import BadInput
+from core.export import FORMATS, STATUSES, export
+from storage.db import get_engine
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add the `export` command."""
+    p = sub.add_parser(
+        "export",
+        help="write DPO/SFT pairs of a selection, eval scenes or scores (JSONL or Parquet) plus a manifest",
+        description="dpo/sft need --selection (default: approved scenes only; --status any for all selected); "
+        "eval writes scene text (optional --dataset/--split); scores writes one row per scored scene. "
+        "A manifest <file>.manifest.json (counts, sha256, configuration) is written beside the file.",
+    )
+    p.add_argument("--format", required=True, choices=FORMATS, help="what to export")
+    p.add_argument("--out", required=True, help="output file path")
+    p.add_argument("--selection", help="selection name (required for dpo and sft)")
+    p.add_argument("--status", default="approved", choices=STATUSES, help="review status to export (default approved)")
+    p.add_argument("--dataset", help="only this dataset (eval, scores)")
+    p.add_argument("--split", choices=("train", "eval"), help="only this split (eval)")
+    p.add_argument("--parquet", action="store_true", help="write Parquet instead of JSONL")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.format in ("dpo", "sft") and (args.dataset or args.split):
+        raise BadInput(f"--dataset/--split do not apply to {args.format}; the selection decides the scenes")
+    if args.format in ("eval", "scores") and args.selection:
+        raise BadInput(f"--selection does not apply to {args.format}; use --dataset (and --split for eval)")
+    if args.format == "scores" and args.split:
+        raise BadInput("--split does not apply to scores; use --dataset")
+    result = export(
+        engine=get_engine(),
+        fmt=args.format,
+        out=args.out,
+        selection=args.selection,
+        status=args.status,
+        parquet=args.parquet,
+        dataset=args.dataset,
+        split=args.split,
+    )
+    print(f"wrote {result.rows} rows to {result.path} (sha256 {result.sha256[:12]}...)")
+    print(f"manifest: {result.path}.manifest.json")
+    return 0
