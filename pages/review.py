@@ -62,7 +62,7 @@ if head[1].button("Previous", disabled=prev_id is None, shortcut="Left", key="pr
 if head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_scene"):
     go_to(next_id)
     st.rerun()
-version = review.version if review else None
+version = review.version if review else 0  # 0 = "no review yet": a concurrent first review is stale
 head[3].button(
     "Approve", type="primary", shortcut="A", key="approve", on_click=review_action, args=("approved", version, scene.id)
 )

@@ -1,12 +1,14 @@
 """Every page through AppTest: the empty state, a prepared workspace, and one real interaction each."""
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from storage.models import Endpoint, Rationale, RationaleVersion, Review
+from storage.models import Endpoint, ExportRecord, Rationale, RationaleVersion, Review, Selection, SelectionItem
 from tests.factories import make_workspace
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -232,3 +234,67 @@ def test_settings_reviewer_name_is_used_for_reviews(workspace, engine):
     with Session(engine) as s:
         review = s.exec(select(Review).where(Review.scene_id == workspace[2])).one()
     assert (review.status, review.reviewer) == ("rejected", "ada")
+
+
+# Filter -----------------------------------------------------------------------------------------------------------
+
+
+def test_filter_empty_database(db_path):
+    at = open_page("filter")
+    assert "No scores yet" in at.info[0].value
+
+
+def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, engine):
+    at = open_page("filter")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Scored scenes": "8", "Kept": "4", "Dropped": "4"}
+    drops = at.dataframe[0].value
+    assert dict(zip(drops["reason"], drops["scenes"], strict=True)) == {
+        "no correct rationale": 2,
+        "no chosen": 0,
+        "no rejected": 2,
+        "over quota": 0,
+    }
+    low, high = at.slider(key="th_diff_model").value
+    at.slider(key="th_diff_model").set_value((0.5, high)).run()
+    assert {m.label: m.value for m in at.metric}["Kept"] == "2"
+    at.text_input(key="selection_name").set_value("top")
+    at.button[-1].click().run()
+    assert at.success[0].value.startswith("Saved selection top")
+    with Session(engine) as s:
+        sel = s.exec(select(Selection).where(Selection.name == "top")).one()
+        kept = s.exec(select(SelectionItem.scene_id).where(SelectionItem.selection_id == sel.id)).all()
+    assert sorted(kept) == [workspace[5], workspace[6]]
+    assert sel.config["mins"] == {"diff_model": 0.5}
+
+
+# Export -----------------------------------------------------------------------------------------------------------
+
+
+def test_export_empty_database(db_path):
+    at = open_page("export")
+    assert "Nothing to export yet" in at.info[0].value
+
+
+def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
+    at = open_page("export")
+    assert "no approved scenes" in at.error[0].value
+    at.selectbox(key="x_status").set_value("any").run()
+    previews = [c.value for c in at.main.code]
+    assert len(previews) == 3
+    out = tmp_path / "sel-dpo.jsonl"
+    at.text_input(key="x_out_sel-dpo.jsonl").set_value(str(out))
+    at.button(key="x_write").click().run()
+    assert not at.error, [e.value for e in at.error]
+    lines = out.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert sorted(r["timestamp"] for r in rows) == [1_700_000_000 + k for k in (1, 2, 5, 6)]
+    assert lines[:3] == previews
+    manifest = json.loads((tmp_path / "sel-dpo.jsonl.manifest.json").read_text())
+    assert manifest["rows"] == 4
+    assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    with Session(engine) as s:
+        record = s.exec(select(ExportRecord)).one()
+    assert (record.rows, record.path) == (4, str(out))
+    assert at.download_button(key="x_download") is not None
+    assert at.dataframe[0].value["rows"].tolist() == [4]

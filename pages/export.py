@@ -1,0 +1,104 @@
+"""Export: a selection (or the scenes) as DPO / SFT / eval / scores, JSONL or Parquet; preview, file, history."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.export import FORMATS, export, preview_rows
+from pages.ui import db_path, engine, session, show_flash, user_errors
+from storage.browse import filter_choices
+from storage.exports import list_exports
+
+st.title("Export")
+show_flash("export_flash")
+with session() as s:
+    choices = filter_choices(session=s)
+    history = list_exports(session=s, limit=20)
+if not choices["datasets"]:
+    st.info(
+        "Nothing to export yet. Build the demo workspace on Overview, or load data and save a selection on "
+        "Filter first."
+    )
+    st.stop()
+
+cols = st.columns(4)
+fmt = cols[0].radio("Format", list(FORMATS), horizontal=True, key="x_format")
+parquet = cols[0].toggle("Parquet instead of JSONL", key="x_parquet")
+selection = status = dataset = split = None
+if fmt in ("dpo", "sft"):
+    if not choices["selections"]:
+        st.info("No selection yet: set thresholds on the Filter page and save one, then export it here.")
+        st.stop()
+    selection = cols[1].selectbox("Selection", choices["selections"], key="x_selection")
+    status = cols[2].selectbox("Review status", ["approved", "any", "pending", "rejected"], key="x_status")
+else:
+    dataset = cols[1].selectbox("Dataset", ["(all)", *choices["datasets"]], key="x_dataset")
+    dataset = None if dataset == "(all)" else dataset
+    if fmt == "eval":
+        split = cols[2].selectbox("Split", ["eval", "train"], key="x_split")
+    status = "approved"
+
+suffix = "parquet" if parquet else "jsonl"
+default_dir = Path(db_path()).expanduser().resolve().parent / "exports"
+default_name = f"{selection or dataset or 'all'}-{fmt}{'-' + split if split else ''}.{suffix}"
+out = cols[3].text_input("Write to path", value=str(default_dir / default_name), key=f"x_out_{default_name}")
+
+args = {"fmt": fmt, "selection": selection, "status": status, "dataset": dataset, "split": split}
+st.subheader("Preview (first rows exactly as written)")
+with user_errors():
+    rows = preview_rows(engine=engine(), limit=3, **args)
+    for row in rows:
+        st.code(json.dumps(row, ensure_ascii=False), language="json", wrap_lines=True)
+    if parquet:
+        st.caption("The Parquet file holds the same rows and fields.")
+
+if st.button("Write export file", type="primary", key="x_write"):
+    with user_errors():
+        target = Path(out).expanduser()
+        if target.parent == default_dir:
+            default_dir.mkdir(exist_ok=True)
+        result = export(engine=engine(), out=target, parquet=parquet, **args)
+        st.session_state["last_export"] = {
+            "path": str(result.path),
+            "rows": result.rows,
+            "sha256": result.sha256,
+            "manifest": result.manifest,
+        }
+        st.session_state["export_flash"] = ("success", f"Wrote {result.rows} rows to {result.path}")
+        st.rerun()
+
+if last := st.session_state.get("last_export"):
+    path = Path(last["path"])
+    if path.is_file():
+        st.download_button(
+            "Download the file",
+            data=path.read_bytes(),
+            file_name=path.name,
+            key="x_download",
+            mime="application/octet-stream",
+        )
+    with st.expander("Manifest of the last export", expanded=True):
+        st.json(last["manifest"])
+
+st.subheader("Export history")
+if not history:
+    st.caption("No export written yet.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when": r.created_at,
+                    "selection": r.selection_name or "",
+                    "format": r.format,
+                    "rows": r.rows,
+                    "path": r.path,
+                    "sha256": r.sha256[:16],
+                }
+                for r in history
+            ]
+        ),
+        hide_index=True,
+    )

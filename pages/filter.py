@@ -1,0 +1,91 @@
+"""Filter: ranking column, thresholds and target with live plots of what is kept; save as a named selection."""
+
+import pandas as pd
+import streamlit as st
+
+from core.selection import SelectionConfig, candidates, preview_selection, save_selection
+from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
+from pages.ui import engine, session, show_flash, user_errors
+from storage.scores import SCORE_COLUMNS, count_scores
+
+st.title("Filter")
+show_flash("filter_flash")
+with session() as s:
+    scored = count_scores(session=s)
+if not scored:
+    st.info(
+        "No scores yet. Generate rationales and predictions for both roles, then run `python -m core score` "
+        "(or build the demo workspace on Overview)."
+    )
+    st.stop()
+
+frame = candidates(engine=engine())
+columns = [c for c in SCORE_COLUMNS if c not in ("n_strong", "n_weak")]
+
+controls, views = st.columns([1, 3])
+with controls:
+    column = st.selectbox("Rank by", columns, index=columns.index("diff_model"), key="rank_column")
+    ascending = st.radio("Direction", ["larger first", "smaller first"], key="rank_dir") == "smaller first"
+    target = st.number_input("Target size", min_value=1, value=min(10_000, scored), step=100, key="target")
+    limited = st.multiselect("Thresholds on", columns, default=[column], key="threshold_columns")
+    mins: dict[str, float] = {}
+    maxs: dict[str, float] = {}
+    for name in limited:
+        values = frame[name].astype(float)
+        low, high = float(values.min()), float(values.max())
+        if high <= low:
+            st.caption(f"{name}: every scene has {low:g}")
+            continue
+        chosen = st.slider(name, min_value=low, max_value=high, value=(low, high), key=f"th_{name}")
+        if chosen[0] > low:
+            mins[name] = chosen[0]
+        if chosen[1] < high:
+            maxs[name] = chosen[1]
+
+config = SelectionConfig(column=column, ascending=ascending, target=int(target), mins=mins, maxs=maxs)
+with user_errors():
+    result = preview_selection(engine=engine(), config=config)
+    kept_ids = result.kept["scene_id"].to_numpy()
+    with views:
+        counts = st.columns(3)
+        counts[0].metric("Scored scenes", result.considered)
+        counts[1].metric("Kept", len(result.kept))
+        counts[2].metric("Dropped", result.considered - len(result.kept))
+        cut = float(result.kept["rank_value"].iloc[-1]) if len(result.kept) else None
+        st.plotly_chart(
+            ranking_histogram(
+                frame[column].to_numpy(dtype=float), column=column, low=mins.get(column), high=maxs.get(column), cut=cut
+            ),
+            key="hist",
+        )
+        left, right = st.columns(2)
+        left.plotly_chart(entropy_scatter(frame, kept_ids), key="scatter")
+        right.plotly_chart(group_bars(result.kept_by_group), key="groups")
+        tables = st.columns(2)
+        with tables[0]:
+            st.caption("Dropped, by reason (checked in this order)")
+            st.dataframe(
+                pd.DataFrame({"reason": list(result.drops), "scenes": list(result.drops.values())}),
+                hide_index=True,
+                key="drops",
+            )
+        with tables[1]:
+            st.caption("Kept, by dataset and exposure length")
+            st.dataframe(group_table(result.kept_by_group), hide_index=True, key="kept_groups")
+        for note in result.notes:
+            st.caption(note)
+
+    with st.form("save_selection"):
+        name = st.text_input("Selection name", key="selection_name")
+        replace = st.checkbox("Replace a selection of the same name", key="selection_replace")
+        if st.form_submit_button("Save selection", type="primary"):
+            if not name.strip():
+                st.error("Give the selection a name.")
+            else:
+                config.name = name.strip()
+                saved = save_selection(engine=engine(), config=config, replace=replace)
+                st.session_state["filter_flash"] = (
+                    "success",
+                    f"Saved selection {config.name}: {len(saved.kept)} scenes.",
+                )
+                st.rerun()
