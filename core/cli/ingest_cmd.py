@@ -1,5 +1,54 @@
-"""CLI: ingest (placeholder until its issue lands)."""
+"""CLI: ingest — read a dataset directory (unified form or a public layout) into the database."""
+
+import argparse
+
+from core.ingest import FORMATS, ingest
+from core.progress import Progress
+from storage.db import get_engine
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add the `ingest` command."""
+    p = sub.add_parser(
+        "ingest",
+        help="read users, items and interactions from files into a dataset",
+        description="Read PATH (a directory) in the given format and store it as one dataset, in one transaction: "
+        "on bad input nothing is written and the error names file, line and column. Formats: unified (users.*, "
+        "items.*, interactions.* as .csv, .jsonl or .parquet), movielens (100K or 1M), movietweetings, amazon "
+        "(Reviews 2023 review + meta JSONL), mind (behaviors.tsv + news.tsv), goodbooks (goodbooks-10k).",
+    )
+    p.add_argument("path", metavar="PATH", help="the directory holding the dataset's files")
+    p.add_argument("--dataset", required=True, metavar="NAME", help="name to store the dataset under")
+    p.add_argument(
+        "--format", required=True, dest="fmt", metavar="{" + ",".join(FORMATS) + "}", help="layout of the files in PATH"
+    )
+    p.add_argument("--replace", action="store_true", help="replace an existing dataset of that name (and its scenes)")
+    p.add_argument(
+        "--min-interactions", type=_count, default=5, metavar="N", help="drop users with fewer interactions (default 5)"
+    )
+    p.add_argument(
+        "--max-interactions", type=_count, default=None, metavar="N", help="drop users with more interactions"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = ingest(
+        engine=get_engine(),
+        name=args.dataset,
+        fmt=args.fmt,
+        path=args.path,
+        replace=args.replace,
+        min_interactions=args.min_interactions,
+        max_interactions=args.max_interactions,
+        progress=Progress(),
+    )
+    print(report.message)
+    return 0

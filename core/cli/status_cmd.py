@@ -1,5 +1,58 @@
-"""CLI: status (placeholder until its issue lands)."""
+"""CLI: status — what the workspace holds, per dataset and per selection."""
+
+import argparse
+import json
+
+from sqlmodel import Session
+
+from storage.db import get_engine
+from storage.status import status
+
+COLUMNS = ["dataset", "users", "items", "interactions", "train", "eval", "rat.strong", "rat.weak", "pred.strong",
+           "pred.weak", "failed", "scored"]  # fmt: skip
 
 
 def register(sub) -> None:
-    """No commands yet."""
+    """Add the `status` command."""
+    p = sub.add_parser(
+        "status",
+        help="show counts per dataset (users, items, interactions, scenes, rationales, ...) and per selection",
+        description="Counts per dataset: users, items, interactions, scenes per split, rationales and predictions "
+        "per role, failed LLM calls, scored scenes; and per selection: scenes approved, rejected, pending.",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object (the shape documented in DESIGN.md)")
+    p.set_defaults(func=run)
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    cells = [header] + [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows]
+    widths = [max(len(row[k]) for row in cells) for k in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths, strict=True)))
+             for row in cells]  # fmt: skip
+    return "\n".join(lines)
+
+
+def render(data: dict) -> str:
+    """The human-readable status tables."""
+    if not data["datasets"]:
+        return "no datasets yet; run `python -m core ingest ...` or `python -m core demo`"
+    rows = [
+        [name, d["users"], d["items"], d["interactions"], d["scenes"]["train"], d["scenes"]["eval"],
+         d["rationales"]["strong"], d["rationales"]["weak"], d["predictions"]["strong"], d["predictions"]["weak"],
+         d["failed_calls"], d["scored"]]
+        for name, d in data["datasets"].items()
+    ]  # fmt: skip
+    out = _table(COLUMNS, rows)
+    if data["selections"]:
+        sel_rows = [
+            [name, s["scenes"], s["approved"], s["rejected"], s["pending"]] for name, s in data["selections"].items()
+        ]
+        out += "\n\n" + _table(["selection", "scenes", "approved", "rejected", "pending"], sel_rows)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    with Session(get_engine()) as session:
+        data = status(session=session)
+    print(json.dumps(data, indent=2) if args.json else render(data))
+    return 0

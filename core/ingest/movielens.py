@@ -1,0 +1,103 @@
+"""MovieLens 100K (u.data, u.user, u.item) and 1M (ratings.dat, users.dat, movies.dat), both latin-1.
+
+Codes become words: age buckets, occupations, gender; genres become a list; the year comes from the title.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import BadInput
+from core.ingest.tables import Frames, Table, read_dat, year_from_title
+
+AGE_BUCKETS = ["under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
+AGE_CODES_1M = dict(zip(["1", "18", "25", "35", "45", "50", "56"], AGE_BUCKETS, strict=True))
+OCCUPATIONS_1M = [
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
+    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
+    "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
+    "unemployed", "writer",
+]  # fmt: skip
+GENRES_100K = [
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
+    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+]  # fmt: skip
+GENDER = {"M": "male", "F": "female"}
+
+
+def age_bucket(ages: pd.Series) -> pd.Series:
+    """Exact ages (100K) as the 1M age-bucket words."""
+    years = pd.to_numeric(ages, errors="coerce")
+    bins = [-np.inf, 17, 24, 34, 44, 49, 55, np.inf]
+    return pd.cut(years, bins=bins, labels=AGE_BUCKETS).astype(object).where(years.notna(), None)
+
+
+def split_genres(text: pd.Series, sep: str = "|") -> pd.Series:
+    """'Action|Comedy' -> ['Action', 'Comedy']; empty text -> []."""
+    return text.fillna("").str.split(sep).map(lambda parts: [p for p in parts if p])
+
+
+def _ratings(df: pd.DataFrame) -> pd.DataFrame:
+    df["rating"] = pd.to_numeric(df["rating"], errors="coerce").astype("Int64")
+    return df
+
+
+def read_100k(root: Path) -> Frames:
+    """MovieLens 100K: tab-separated u.data, '|'-separated u.user and u.item."""
+    inter = _ratings(read_dat(root / "u.data", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1",
+                              sep="\t"))  # fmt: skip
+    users = read_dat(root / "u.user", ["user_id", "age", "gender", "occupation", "zip_code"], encoding="latin-1",
+                     sep="|")  # fmt: skip
+    users["age"] = age_bucket(users["age"])
+    users["gender"] = users["gender"].map(GENDER).fillna(users["gender"])
+    genres = GENRES_100K
+    if (root / "u.genre").is_file():
+        names = read_dat(root / "u.genre", ["name", "code"], encoding="latin-1", sep="|")
+        genres = names["name"].tolist()
+    flags = ["g" + str(k) for k in range(len(genres))]
+    raw = read_dat(root / "u.item", ["item_id", "title", "release_date", "video_release_date", "imdb_url", *flags],
+                   encoding="latin-1", sep="|")  # fmt: skip
+    # Joined genre names ('Action|Comedy|') from the 0/1 flag matrix, then split into lists.
+    mask = raw[flags].to_numpy() == "1"
+    joined = pd.Series(mask.astype(object) @ np.array([g + "|" for g in genres], dtype=object), index=raw.index)
+    year = year_from_title(raw["title"])
+    year = year.fillna(pd.to_numeric(raw["release_date"].str[-4:], errors="coerce").astype("Int64"))
+    items = pd.DataFrame({"item_id": raw["item_id"], "title": raw["title"], "genres": split_genres(joined.astype(str)),
+                          "year": year})  # fmt: skip
+    return Frames(
+        Table("users", users, "u.user"), Table("items", items, "u.item"), Table("interactions", inter, "u.data")
+    )
+
+
+def read_1m(root: Path) -> Frames:
+    """MovieLens 1M: '::'-separated ratings.dat, users.dat, movies.dat."""
+    inter = _ratings(read_dat(root / "ratings.dat", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1"))
+    users = read_dat(root / "users.dat", ["user_id", "gender", "age", "occupation", "zip_code"], encoding="latin-1")
+    users["gender"] = users["gender"].map(GENDER).fillna(users["gender"])
+    users["age"] = users["age"].map(AGE_CODES_1M).fillna(users["age"])
+    occupation = pd.to_numeric(users["occupation"], errors="coerce")
+    known = occupation.between(0, len(OCCUPATIONS_1M) - 1)
+    words = pd.Series(OCCUPATIONS_1M, dtype=object)
+    users["occupation"] = (
+        users["occupation"].astype(object).where(~known, words.reindex(occupation.fillna(-1).astype(int)).to_numpy())
+    )
+    raw = read_dat(root / "movies.dat", ["item_id", "title", "genres"], encoding="latin-1")
+    items = pd.DataFrame({"item_id": raw["item_id"], "title": raw["title"], "genres": split_genres(raw["genres"]),
+                          "year": year_from_title(raw["title"])})  # fmt: skip
+    return Frames(
+        Table("users", users, "users.dat"),
+        Table("items", items, "movies.dat"),
+        Table("interactions", inter, "ratings.dat"),
+    )
+
+
+def read(root: Path) -> Frames:
+    """100K when u.data is present, 1M when ratings.dat is."""
+    if (root / "u.data").is_file():
+        return read_100k(root)
+    if (root / "ratings.dat").is_file():
+        return read_1m(root)
+    raise BadInput(
+        f"{root}: not a MovieLens directory (expected u.data, u.user, u.item or ratings.dat, users.dat, movies.dat)"
+    )

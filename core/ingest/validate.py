@@ -1,0 +1,178 @@
+"""Vectorised checks that turn three raw tables into clean, internally coded frames (or one BadInput)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from core.errors import BadInput
+from core.ingest.tables import LINE, Frames, Table, require_nonempty, years_to_ts
+
+REQUIRED = {"users": ["user_id"], "items": ["item_id", "title"], "interactions": ["user_id", "item_id", "timestamp"]}
+RESERVED = {
+    "users": {"user_id", LINE},
+    "items": {"item_id", "title", "release_ts", LINE},
+    "interactions": {"user_id", "item_id", "timestamp", "impressions", LINE},
+}
+
+
+@dataclass
+class Clean:
+    """Validated data: ids as text, interactions coded as positions into users/items."""
+
+    users: pd.DataFrame  # user_id + feature columns
+    items: pd.DataFrame  # item_id, title, release_ts (Int64) + feature columns
+    user_pos: np.ndarray  # per interaction: row of users
+    item_pos: np.ndarray  # per interaction: row of items
+    timestamp: np.ndarray  # per interaction: int64 unix seconds
+    features: pd.DataFrame  # per interaction: feature columns
+    imp_rows: np.ndarray | None = None  # exploded impressions: interaction row ...
+    imp_items: np.ndarray | None = None  # ... and item row, in interaction order
+
+
+def _fail(table: Table, bad: np.ndarray, column: str | None, what: str) -> None:
+    """Raise one BadInput for the first flagged row, counting the others."""
+    positions = np.flatnonzero(bad)
+    if len(positions) == 0:
+        return
+    more = f" ({len(positions) - 1} more rows like this)" if len(positions) > 1 else ""
+    raise BadInput(f"{table.where(int(positions[0]), column)}: {what(int(positions[0]))}{more}")
+
+
+def _value(table: Table, column: str, pos: int) -> str:
+    return repr(str(table.df[column].iloc[pos]))
+
+
+def _ids(table: Table, column: str) -> pd.Series:
+    """An id column as text; empty values are an error."""
+    raw = table.df[column]
+    empty = raw.isna().to_numpy()
+    ids = raw.astype(str).str.strip() if not ptypes.is_float_dtype(raw) else raw.astype("Int64").astype(str)
+    _fail(table, empty | (ids == "").to_numpy(), column, lambda _p: f"empty {column}")
+    return ids.reset_index(drop=True)
+
+
+def _unique(table: Table, ids: pd.Series, column: str) -> None:
+    dup = ids.duplicated(keep="first").to_numpy()
+    if dup.any():
+        pos = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy())[0])
+        first_at = table.where(first).split(", ")[-1]
+        _fail(table, dup, column, lambda p: f"duplicate {column} {ids.iloc[p]!r} (first at {first_at})")
+
+
+def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False) -> np.ndarray:
+    """Unix seconds from integers, floats, numeric or ISO 8601 text; BadInput names the first bad cell.
+
+    int64 array, or float64 with NaN for missing cells when allow_missing.
+    """
+    raw = table.df[column].reset_index(drop=True)
+    if ptypes.is_integer_dtype(raw) and not raw.isna().any():
+        return raw.to_numpy(dtype=np.int64)
+    if ptypes.is_datetime64_any_dtype(raw):
+        dt = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
+    elif ptypes.is_numeric_dtype(raw):
+        dt = None
+        seconds = raw.astype("float64")
+    else:
+        text = raw.astype(str).str.strip().where(raw.notna())
+        seconds = pd.to_numeric(text, errors="coerce").astype("float64")
+        rest = seconds.isna() & text.notna()
+        dt = None
+        if rest.any():
+            iso = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
+            seconds[rest] = (iso - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    if dt is not None:
+        seconds = (dt - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    values = seconds.to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if allow_missing:
+        bad &= raw.notna().to_numpy()
+    _fail(
+        table,
+        bad,
+        column,
+        lambda p: (
+            "empty timestamp"
+            if pd.isna(raw.iloc[p])
+            else f"cannot parse {_value(table, column, p)} as a timestamp (unix seconds or ISO 8601)"
+        ),
+    )
+    return np.floor(values) if allow_missing else np.floor(values).astype(np.int64)
+
+
+def _codes(table: Table, ids: pd.Series, known: pd.Series, column: str, noun: str, source: str) -> np.ndarray:
+    codes = pd.Categorical(ids, categories=known).codes.astype(np.int64)
+    _fail(table, codes < 0, column, lambda p: f"unknown {noun} {ids.iloc[p]!r} (not in {source})")
+    return codes
+
+
+def _impressions(table: Table, items: pd.Series, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """Explode the impressions column (lists, or JSON list text as in CSV) into (row, item row) pairs."""
+    raw = table.df["impressions"].reset_index(drop=True)
+    raw = raw[raw.notna()]
+    if pd.api.types.infer_dtype(raw, skipna=True) == "string":
+        inner = raw.str.strip().str.removeprefix("[").str.removesuffix("]")
+        exploded = inner.str.split(",").explode().str.strip().str.strip("\"'")
+    else:
+        exploded = raw.explode().astype(str)
+    exploded = exploded[exploded.notna() & (exploded != "") & (exploded != "nan")]
+    rows = exploded.index.to_numpy(dtype=np.int64)
+    codes = pd.Categorical(exploded.to_numpy(dtype=str), categories=items).codes.astype(np.int64)
+    if (codes < 0).any():
+        k = int(np.flatnonzero(codes < 0)[0])
+        bad = np.zeros(len(table.df), dtype=bool)
+        bad[rows[codes < 0]] = True
+        _fail(table, bad, "impressions", lambda _p: f"unknown item {exploded.iloc[k]!r} (not in {source})")
+    return rows, codes
+
+
+def _check_columns(table: Table) -> None:
+    missing = [c for c in REQUIRED[table.kind] if c not in table.df.columns]
+    if missing:
+        place = f"{table.file}, line 1" if table.file else f"{table.kind} frame"
+        have = ", ".join(str(c) for c in table.df.columns if c != LINE) or "none"
+        raise BadInput(f"{place}: missing column {missing[0]!r} (columns found: {have})")
+
+
+def _features(table: Table) -> list[str]:
+    return [c for c in table.df.columns if c not in RESERVED[table.kind]]
+
+
+def validate(frames: Frames) -> Clean:
+    """Check columns, ids, references and timestamps; raise one BadInput naming file, line and column."""
+    for table in (frames.users, frames.items, frames.interactions):
+        require_nonempty(table)
+        _check_columns(table)
+    users_t, items_t, inter_t = frames.users, frames.items, frames.interactions
+    user_ids = _ids(users_t, "user_id")
+    _unique(users_t, user_ids, "user_id")
+    item_ids = _ids(items_t, "item_id")
+    _unique(items_t, item_ids, "item_id")
+
+    users = users_t.df[_features(users_t)].reset_index(drop=True)
+    users.insert(0, "user_id", user_ids)
+    items = items_t.df[_features(items_t)].reset_index(drop=True)
+    items.insert(0, "item_id", item_ids)
+    titles = items_t.df["title"].reset_index(drop=True)
+    items.insert(1, "title", titles.astype(str).where(titles.notna(), ""))
+    if "release_ts" in items_t.df.columns:
+        parsed = parse_timestamps(items_t, "release_ts", allow_missing=True)
+        release = pd.Series(parsed).astype("Int64")
+    elif "year" in items.columns:
+        release = years_to_ts(items["year"]).reset_index(drop=True)
+    else:
+        release = pd.Series(pd.NA, index=items.index, dtype="Int64")
+    items.insert(2, "release_ts", release)
+
+    users_src = users_t.file or "the users"
+    items_src = items_t.file or "the items"
+    user_pos = _codes(inter_t, _ids(inter_t, "user_id"), user_ids, "user_id", "user", users_src)
+    item_pos = _codes(inter_t, _ids(inter_t, "item_id"), item_ids, "item_id", "item", items_src)
+    timestamp = parse_timestamps(inter_t, "timestamp")
+    imp_rows = imp_items = None
+    if "impressions" in inter_t.df.columns:
+        imp_rows, imp_items = _impressions(inter_t, item_ids, items_src)
+    features = inter_t.df[_features(inter_t)].reset_index(drop=True)
+    return Clean(users, items, user_pos, item_pos, timestamp, features, imp_rows, imp_items)

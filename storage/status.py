@@ -1,0 +1,72 @@
+"""Workspace counts for `status`: every number is one GROUP BY query, never a loop over rows."""
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+ROLES = ("strong", "weak")
+SPLITS = ("train", "eval")
+
+_PER_DATASET = {
+    "users": 'SELECT dataset_id, COUNT(*) FROM "user" GROUP BY dataset_id',
+    "items": "SELECT dataset_id, COUNT(*) FROM item GROUP BY dataset_id",
+    "interactions": "SELECT dataset_id, COUNT(*) FROM interaction GROUP BY dataset_id",
+    "scored": "SELECT s.dataset_id, COUNT(*) FROM score sc JOIN scene s ON s.id = sc.scene_id GROUP BY s.dataset_id",
+    # An item (e.g. one rationale sample) whose last outcome is an error: no successful call for it afterwards.
+    "failed_calls": """
+        SELECT s.dataset_id, COUNT(DISTINCT COALESCE(c.item_key, 'call:' || c.id))
+        FROM llmcall c JOIN scene s ON s.id = c.scene_id
+        WHERE c.status = 'error' AND NOT EXISTS (
+            SELECT 1 FROM llmcall ok WHERE ok.item_key = c.item_key AND ok.status = 'ok' AND ok.id > c.id)
+        GROUP BY s.dataset_id""",
+}
+_PER_DATASET_KEY = {
+    "scenes": "SELECT dataset_id, split, COUNT(*) FROM scene GROUP BY dataset_id, split",
+    "rationales": "SELECT s.dataset_id, r.role, COUNT(*) FROM rationale r JOIN scene s ON s.id = r.scene_id "
+    "GROUP BY s.dataset_id, r.role",
+    "predictions": "SELECT s.dataset_id, p.role, COUNT(*) FROM prediction p JOIN scene s ON s.id = p.scene_id "
+    "GROUP BY s.dataset_id, p.role",
+}
+_SELECTIONS = """
+    SELECT sel.name, COUNT(si.id),
+           COALESCE(SUM(CASE WHEN rv.status = 'approved' THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN rv.status = 'rejected' THEN 1 ELSE 0 END), 0),
+           COALESCE(SUM(CASE WHEN si.id IS NOT NULL AND (rv.status IS NULL OR rv.status NOT IN ('approved', 'rejected'))
+                        THEN 1 ELSE 0 END), 0)
+    FROM selection sel
+    LEFT JOIN selectionitem si ON si.selection_id = sel.id
+    LEFT JOIN review rv ON rv.scene_id = si.scene_id
+    GROUP BY sel.id, sel.name
+    ORDER BY sel.id"""
+
+
+def _empty() -> dict:
+    return {
+        "users": 0,
+        "items": 0,
+        "interactions": 0,
+        "scenes": dict.fromkeys(SPLITS, 0),
+        "rationales": dict.fromkeys(ROLES, 0),
+        "predictions": dict.fromkeys(ROLES, 0),
+        "failed_calls": 0,
+        "scored": 0,
+    }
+
+
+def status(*, session: Session) -> dict:
+    """The `status --json` object of DESIGN.md: counts per dataset and review counts per selection."""
+    names = dict(session.connection().execute(text("SELECT id, name FROM dataset ORDER BY id")).all())
+    datasets = {name: _empty() for name in names.values()}
+    conn = session.connection()
+    for field, sql in _PER_DATASET.items():
+        for dataset_id, count in conn.execute(text(sql)).all():
+            if dataset_id in names:
+                datasets[names[dataset_id]][field] = int(count)
+    for field, sql in _PER_DATASET_KEY.items():
+        for dataset_id, key, count in conn.execute(text(sql)).all():
+            if dataset_id in names and key is not None:
+                datasets[names[dataset_id]][field][key] = int(count)
+    selections = {
+        name: {"scenes": int(n), "approved": int(a), "rejected": int(r), "pending": int(p)}
+        for name, n, a, r, p in conn.execute(text(_SELECTIONS)).all()
+    }
+    return {"datasets": datasets, "selections": selections}
