@@ -1,5 +1,7 @@
 """Filter page figures: ranking histogram with threshold lines, strong vs weak entropy scatter, kept per group."""
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -60,7 +62,9 @@ def group_bars(kept_by_group: dict[tuple[str, int], int]):
     datasets = sorted({d for d, _ in kept_by_group})
     for name in datasets:
         pairs = sorted((c, n) for (d, c), n in kept_by_group.items() if d == name)
-        fig.add_trace(go.Bar(x=[c for c, _ in pairs], y=[n for _, n in pairs], name=name))
+        fig.add_trace(
+            go.Bar(x=[c for c, _ in pairs], y=[n for _, n in pairs], name=html.escape(name))
+        )  # plotly reads tags
     fig.update_layout(
         height=300, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="kept per exposure length", barmode="group"
     )
