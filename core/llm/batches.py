@@ -1,6 +1,7 @@
 """The caller's-thread side of a run: an asyncio loop in a worker thread, finished work persisted in batches."""
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -102,9 +103,11 @@ def run_in_thread(
         sink.flush()
     except BaseException:
         loop, task = state.get("loop"), state.get("task")
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
-        sink.flush()
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may close between the check and the call
+                loop.call_soon_threadsafe(task.cancel)
+        with contextlib.suppress(Exception):  # keep what finished; the original error is the one to report
+            sink.flush()
         raise
     finally:
         thread.join(timeout=5)

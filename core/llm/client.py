@@ -195,7 +195,8 @@ def run_requests(
     use_cache: bool = True,
 ) -> list[LlmResult]:
     """Results in request order; cached ones make no call; on_results(batch) runs in this thread per batch."""
-    secrets = [api_key(endpoint)]
+    key = api_key(endpoint)
+    secrets = [key] if endpoint.api_key_env else []
     keys = [cache_key(model=endpoint.model, params=r.params, messages=r.messages) for r in requests]
     by_key: dict[str, list[int]] = {}
     for index, key in enumerate(keys):

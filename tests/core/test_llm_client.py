@@ -15,9 +15,10 @@ import core.llm.retry as retry
 from core.errors import BadInput, NotFound
 from core.llm.client import LlmRequest, extract, run_requests
 from core.llm.endpoints import open_endpoint
-from core.llm.retry import BadReply
+from core.llm.retry import BadReply, scrub
+from core.progress import Progress
 from storage.llm import add_endpoint, call_stats, calls_for_item, failed_item_keys
-from storage.models import LlmCache
+from storage.models import Endpoint, LlmCache
 from tests.fault_server import fault_server  # noqa: F401  (fixture)
 
 SECRET = "sk-test-7f3a9c1e5b2d4680aa"
@@ -225,3 +226,44 @@ def test_missing_key_variable_and_unknown_endpoint_are_bad_input(engine, endpoin
 def test_extract_rejects_replies_that_are_not_completions(body):
     with pytest.raises(BadReply):
         extract(body)
+
+
+def test_error_in_on_results_stops_the_run_and_keeps_finished_work(engine, endpoint, fault_server):  # noqa: F811
+    endpoint.concurrency = 2
+    fault_server.latency = 0.02
+    requests = [LlmRequest(item_key=f"k{i}", messages=[{"role": "user", "content": f"n{i}"}]) for i in range(300)]
+
+    def on_results(batch):
+        raise RuntimeError(f"disk full after {len(batch)}")
+
+    with pytest.raises(RuntimeError, match=r"^disk full after \d+$"):
+        run_requests(engine=engine, endpoint=endpoint, requests=requests, on_results=on_results)
+    time.sleep(0.2)
+    made = fault_server.counts["default"]
+    assert made < 300  # cancelled, not run to the end
+    with Session(engine) as session:
+        cached = session.execute(select(func.count()).select_from(LlmCache)).scalar_one()
+    assert 1 <= cached <= made
+    time.sleep(0.3)
+    assert fault_server.counts["default"] == made
+
+
+def test_progress_reports_every_result(engine, endpoint, fault_server):  # noqa: F811
+    ticks: list[tuple[int, int, str]] = []
+    progress = Progress(callback=lambda done, total, label: ticks.append((done, total, label)), show_bar=False)
+    requests = requests_for(["plain", "letter=A", "500"])
+    run_requests(engine=engine, endpoint=endpoint, requests=requests, progress=progress)
+    assert ticks[-1] == (3, 3, "LLM fault")
+
+
+def test_no_key_endpoint_sends_none(engine, fault_server):  # noqa: F811
+    plain = Endpoint(name="open", base_url=fault_server.url, model="m", retries=0)
+    [result] = run_requests(engine=engine, endpoint=plain, requests=requests_for(["500"]))
+    assert fault_server.auth == {"Bearer none"}
+    assert result.error == "http_500: InternalServerError: Error code: 500 - boom"
+
+
+def test_scrub_masks_secrets_bearer_tokens_and_key_shapes():
+    text = "nonexistent key s3cr3tvalue, header Bearer abc.def leaked sk-proj-0123456789 end"
+    assert scrub(text, ["s3cr3tvalue"]) == "nonexistent key ***, header Bearer *** leaked sk-*** end"
+    assert scrub("none of it", []) == "none of it"
