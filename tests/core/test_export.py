@@ -1,0 +1,198 @@
+"""Export: files read back field by field, Behavior lines, edits carried, manifest sha256, zero rows, Parquet."""
+
+import hashlib
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from sqlmodel import select
+
+from core.cli.main import main
+from core.errors import BadInput, NotFound
+from core.export import export, manifest_path, preview_rows
+from core.prompts import rationale_messages
+from core.scoring import score
+from core.selection import SelectionConfig, save_selection
+from storage.models import ExportRecord, Score
+from storage.reviews import edit_rationale, set_review
+from tests.factories import make_dataset, make_rationale, make_scene
+
+CHOSEN = "Stimulus: I want a film.\nKnowledge: B fits me.\nEvaluation: B it is.\nBehavior: [B]"
+REJECTED = "Stimulus: Bored.\nKnowledge: C looks fun.\nEvaluation: sure.\nBehavior: [A]"  # wrote A, sampled C
+
+
+@pytest.fixture
+def workspace(session, engine):
+    """Three train scenes (true item B of 3) + one eval scene; selection 'sel'; approved, approved, rejected."""
+    ds = make_dataset(session)
+    scenes, rats = [], []
+    for k in range(3):
+        scene = make_scene(
+            session, dataset=ds, choice_cnt=3, item_pos=1, user_index=k, timestamp=1_700_000_000 + k, profile=f"P{k}"
+        )
+        chosen = make_rationale(
+            session, scene=scene, role="strong", sample_index=0, probs=[0.1, 0.6 + k / 10, 0.3 - k / 10],
+            behavior_index=1, text=CHOSEN,
+        )  # fmt: skip
+        rejected = make_rationale(
+            session, scene=scene, role="weak", sample_index=0, probs=[0.3, 0.3, 0.4], behavior_index=2, text=REJECTED
+        )
+        scenes.append(scene)
+        rats.append((chosen.id, rejected.id))
+    make_scene(session, dataset=ds, choice_cnt=2, item_pos=0, split="eval", timestamp=1_800_000_000, profile="E")
+    score(engine=engine)
+    save_selection(engine=engine, config=SelectionConfig(name="sel", target=100))
+    for scene, status in zip(scenes, ["approved", "approved", "rejected"], strict=True):
+        set_review(session=session, scene_id=scene.id, status=status, reviewer="r")
+    return scenes, rats
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_dpo_rows_read_back_field_by_field(workspace, engine, tmp_path):
+    scenes, _ = workspace
+    result = export(engine=engine, fmt="dpo", out=tmp_path / "dpo.jsonl", selection="sel")
+    rows = read_jsonl(tmp_path / "dpo.jsonl")
+    assert result.rows == len(rows) == 2
+    # ranked by diff_model descending: scene 0 has the flattest strong distributions
+    by_user = {row["user_id"]: row for row in rows}
+    assert sorted(by_user) == ["u0", "u1"]
+    row = by_user["u1"]
+    assert list(row) == [
+        "dataset", "user_id", "item_id", "timestamp", "messages_chosen", "messages_rejected", "impression_list",
+        "item_pos",
+    ]  # fmt: skip
+    assert (row["dataset"], row["item_id"], row["timestamp"], row["item_pos"]) == ("toy", "i1", 1_700_000_001, 1)
+    assert row["impression_list"] == ["i0", "i1", "i2"]
+    prompt = rationale_messages(profile="P1", history=["Watched Item 9"], options=["Item 0", "Item 1", "Item 2"])
+    assert row["messages_chosen"][:2] == prompt == row["messages_rejected"][:2]
+    assert row["messages_chosen"][2] == {
+        "role": "assistant",
+        "content": "Stimulus: I want a film.\nKnowledge: B fits me.\nEvaluation: B it is.\nBehavior: [B]",
+    }
+    # the rejected turn ends with the *sampled* wrong letter, not the one the rationale wrote
+    assert row["messages_rejected"][2]["content"] == (
+        "Stimulus: Bored.\nKnowledge: C looks fun.\nEvaluation: sure.\nBehavior: [C]"
+    )
+
+
+def test_manifest_sha256_counts_and_record(workspace, engine, tmp_path, session):
+    out = tmp_path / "dpo.jsonl"
+    result = export(engine=engine, fmt="dpo", out=out, selection="sel", status="any")
+    manifest = json.loads(manifest_path(out).read_text())
+    assert manifest_path(out).name == "dpo.jsonl.manifest.json"
+    assert manifest == result.manifest
+    assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() == result.sha256
+    assert manifest["rows"] == 3 and manifest["selection"] == "sel" and manifest["software_version"] == "0.1.0"
+    assert manifest["selection_config"]["target"] == 100 and manifest["filters"] == {"status": "any"}
+    assert manifest["counts"] == [
+        {"dataset": "toy", "choice_cnt": 3, "status": "approved", "rows": 2},
+        {"dataset": "toy", "choice_cnt": 3, "status": "rejected", "rows": 1},
+    ]
+    record = session.exec(select(ExportRecord)).one()
+    assert (record.format, record.rows, record.sha256, record.selection_name) == ("dpo", 3, result.sha256, "sel")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+def test_export_after_an_edit_carries_the_latest_version(workspace, engine, session, tmp_path):
+    scenes, rats = workspace
+    edited = "Stimulus: Edited by a human.\nKnowledge: B.\nEvaluation: B.\nBehavior: [A]"
+    edit_rationale(session=session, rationale_id=rats[1][0], text=edited, author="alice", expected_version=1)
+    export(engine=engine, fmt="sft", out=tmp_path / "sft.jsonl", selection="sel")
+    rows = {row["user_id"]: row for row in read_jsonl(tmp_path / "sft.jsonl")}
+    assert list(rows["u1"]) == ["dataset", "user_id", "item_id", "timestamp", "messages", "impression_list", "item_pos"]
+    assert (
+        rows["u1"]["messages"][2]["content"]
+        == "Stimulus: Edited by a human.\nKnowledge: B.\nEvaluation: B.\nBehavior: [B]"
+    )
+    assert rows["u0"]["messages"][2]["content"].startswith("Stimulus: I want a film.")
+
+
+def test_zero_rows_are_refused_and_leave_no_file(workspace, engine, session, tmp_path, capsys):
+    for scene in workspace[0]:
+        set_review(session=session, scene_id=scene.id, status="rejected", reviewer="r")
+    with pytest.raises(BadInput, match=r"nothing to export: selection 'sel' has no approved scenes \(3 selected"):
+        export(engine=engine, fmt="dpo", out=tmp_path / "none.jsonl", selection="sel")
+    assert main(["export", "--selection", "sel", "--format", "sft", "--out", str(tmp_path / "none.jsonl")]) == 2
+    assert "use --status any" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mirror.db", "mirror.db-shm", "mirror.db-wal"]
+    assert session.exec(select(ExportRecord)).all() == []
+
+
+def test_wrong_arguments(workspace, engine, tmp_path):
+    with pytest.raises(NotFound, match="selection 'nope' does not exist \\(selections: sel\\)"):
+        export(engine=engine, fmt="dpo", out=tmp_path / "x.jsonl", selection="nope")
+    with pytest.raises(BadInput, match="--selection is required for the dpo format"):
+        export(engine=engine, fmt="dpo", out=tmp_path / "x.jsonl")
+    with pytest.raises(NotFound, match="dataset 'other' does not exist"):
+        export(engine=engine, fmt="eval", out=tmp_path / "x.jsonl", dataset="other")
+    with pytest.raises(BadInput, match="output directory"):
+        export(engine=engine, fmt="eval", out=tmp_path / "missing" / "x.jsonl")
+    with pytest.raises(BadInput, match="nothing to export: no eval scenes in dataset 'toy2'"):
+        make_dataset_and_export_empty(engine, tmp_path)
+
+
+def make_dataset_and_export_empty(engine, tmp_path):
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        make_dataset(s, name="toy2")
+    export(engine=engine, fmt="eval", out=tmp_path / "x.jsonl", dataset="toy2", split="eval")
+
+
+def test_eval_export_needs_no_selection_and_filters_split(workspace, engine, tmp_path):
+    export(engine=engine, fmt="eval", out=tmp_path / "eval.jsonl", split="eval")
+    (row,) = read_jsonl(tmp_path / "eval.jsonl")
+    assert row == {
+        "scene_id": row["scene_id"],
+        "dataset": "toy",
+        "split": "eval",
+        "user_id": "u0",
+        "item_id": "i0",
+        "timestamp": 1_800_000_000,
+        "profile": "E",
+        "history": ["Watched Item 9"],
+        "action_list": ["Item 0", "Item 1"],
+        "impression_list": ["i0", "i1"],
+        "item_pos": 0,
+        "choice_cnt": 2,
+    }
+    assert len(preview_rows(engine=engine, fmt="eval", dataset="toy", limit=10)) == 4
+
+
+def test_scores_export_has_exactly_the_documented_columns(workspace, engine, session, tmp_path):
+    export(engine=engine, fmt="scores", out=tmp_path / "scores.jsonl")
+    rows = read_jsonl(tmp_path / "scores.jsonl")
+    assert len(rows) == 3
+    assert list(rows[0]) == [
+        "scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "item_pos", "choice_cnt", "strong_probs",
+        "strong_behaviors", "weak_probs", "weak_behaviors", "strong_E", "strong_T", "strong_D", "strong_hit",
+        "weak_E", "weak_T", "weak_D", "weak_hit", "diff_model", "diff_total", "diff_data", "diff_hit",
+    ]  # fmt: skip
+    second = rows[1]
+    assert np.allclose(second["strong_probs"], [[0.1, 0.7, 0.2]], atol=0, rtol=1e-15)
+    assert second["weak_probs"] == [[0.3, 0.3, 0.4]]
+    assert (second["strong_behaviors"], second["weak_behaviors"]) == (["B"], ["C"])
+    stored = session.get(Score, second["scene_id"])
+    assert second["diff_model"] == stored.diff_model and second["weak_T"] == stored.weak_T
+
+
+@pytest.mark.parametrize("fmt", ["dpo", "sft", "eval", "scores"])
+def test_parquet_holds_the_same_rows_as_jsonl(workspace, engine, tmp_path, fmt):
+    kw = {"selection": "sel", "status": "any"} if fmt in ("dpo", "sft") else {}
+    export(engine=engine, fmt=fmt, out=tmp_path / "a.jsonl", **kw)
+    result = export(engine=engine, fmt=fmt, out=tmp_path / "a.parquet", parquet=True, **kw)
+    assert pq.read_table(tmp_path / "a.parquet").to_pylist() == read_jsonl(tmp_path / "a.jsonl")
+    assert result.manifest["file_format"] == "parquet"
+    assert result.sha256 == hashlib.sha256((tmp_path / "a.parquet").read_bytes()).hexdigest()
+
+
+def test_cli_export_writes_the_file(workspace, tmp_path, capsys):
+    out = tmp_path / "cli.jsonl"
+    assert main(["export", "--selection", "sel", "--format", "dpo", "--out", str(out), "--status", "any"]) == 0
+    assert "wrote 3 rows to" in capsys.readouterr().out
+    assert len(read_jsonl(out)) == 3 and manifest_path(out).exists()
+    assert main(["export", "--format", "eval", "--out", str(out), "--selection", "sel"]) == 2
