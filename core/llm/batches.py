@@ -19,8 +19,11 @@ FLUSH_SECONDS = 0.5
 class Sink:
     """Collects finished results in the caller's thread; each flush = one transaction, then on_results(batch)."""
 
-    def __init__(self, *, engine: Engine, results: list, on_results: Callable | None, bar) -> None:
+    def __init__(
+        self, *, engine: Engine, results: list, on_results: Callable | None, bar, replace_cache: bool = False
+    ) -> None:
         self.engine = engine
+        self.replace_cache = replace_cache
         self.results = results
         self.on_results = on_results
         self.bar = bar
@@ -49,7 +52,7 @@ class Sink:
         if self.calls or self.cache_rows:
             with Session(self.engine) as session:
                 insert_calls(session=session, rows=self.calls)
-                cache_insert(session=session, rows=self.cache_rows)
+                cache_insert(session=session, rows=self.cache_rows, replace=self.replace_cache)
                 session.commit()
         batch, self.batch, self.calls, self.cache_rows = self.batch, [], [], []
         self.last_flush = time.monotonic()

@@ -194,7 +194,11 @@ def run_requests(
     progress: Progress | None = None,
     use_cache: bool = True,
 ) -> list[LlmResult]:
-    """Results in request order; cached ones make no call; on_results(batch) runs in this thread per batch."""
+    """Results in request order; cached ones make no call; on_results(batch) runs in this thread per batch.
+
+    use_cache=False skips the cache lookup (every request is called) and overwrites the cached answers.
+    Identical (model, params, messages) share one call: vary params (e.g. "seed") for independent samples.
+    """
     key = api_key(endpoint)
     secrets = [key] if endpoint.api_key_env else []
     keys = [cache_key(model=endpoint.model, params=r.params, messages=r.messages) for r in requests]
@@ -207,7 +211,7 @@ def run_requests(
             cached = cache_lookup(session=session, keys=list(by_key))
     results: list[LlmResult | None] = [None] * len(requests)
     bar = progress.bar(total=len(requests), label=f"LLM {endpoint.name}") if progress else None
-    sink = Sink(engine=engine, results=results, on_results=on_results, bar=bar)
+    sink = Sink(engine=engine, results=results, on_results=on_results, bar=bar, replace_cache=not use_cache)
     try:
         for key, indices in by_key.items():
             if key in cached:

@@ -267,3 +267,16 @@ def test_scrub_masks_secrets_bearer_tokens_and_key_shapes():
     text = "nonexistent key s3cr3tvalue, header Bearer abc.def leaked sk-proj-0123456789 end"
     assert scrub(text, ["s3cr3tvalue"]) == "nonexistent key ***, header Bearer *** leaked sk-*** end"
     assert scrub("none of it", []) == "none of it"
+
+
+def test_uncached_run_calls_again_and_replaces_the_cached_answer(engine, endpoint, fault_server):  # noqa: F811
+    requests = [LlmRequest(item_key="x", messages=[{"role": "user", "content": "again"}])]
+    fault_server.responder = lambda body: "A"
+    assert run_requests(engine=engine, endpoint=endpoint, requests=requests)[0].content == "A"
+    fault_server.responder = lambda body: "C"
+    assert run_requests(engine=engine, endpoint=endpoint, requests=requests)[0].content == "A"
+    fresh = run_requests(engine=engine, endpoint=endpoint, requests=requests, use_cache=False)[0]
+    assert (fresh.content, fresh.cached) == ("C", False)
+    again = run_requests(engine=engine, endpoint=endpoint, requests=requests)[0]
+    assert (again.content, again.cached) == ("C", True)
+    assert fault_server.counts["default"] == 2
