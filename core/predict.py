@@ -11,10 +11,9 @@ from core.llm.client import LlmRequest, LlmResult
 from core.progress import Progress
 from core.prompts import LETTERS, letter_range, prediction_messages
 from core.rationale_parser import decision_process, find_letter
-from core.rationales import StageReport, dataset_id_for, endpoint_for, run_stage
+from core.rationales import StageReport, dataset_id_for, run_stage, tracked_run
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
-from storage.runs import finish_run, start_run, update_run
 
 FLOOR = 1e-10
 TOP_LOGPROBS = 20
@@ -93,23 +92,24 @@ def predict(
     seed: int = 0,
 ) -> StageReport:
     """Predict every rationale (of `role`, or of the given ids) lacking a prediction for its current version."""
-    with endpoint_for(engine=engine, endpoint=endpoint) as ep, Session(engine, expire_on_commit=False) as session:
+    with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         work = prediction_work(session=session, role=role, dataset_id=ds_id, rationale_ids=rationale_ids)
-        params = {"role": role, "endpoint": ep.name, "dataset": dataset, "samples": samples, "seed": seed}
-        run = start_run(session=session, kind="predict", dataset_id=ds_id, params=params, total=len(work))
-        report = StageReport(total=len(work), run_id=run.id)
-        try:
-            _predict(
-                engine=engine, endpoint=ep, work=work, report=report, progress=progress, samples=samples, seed=seed
-            )
-        except BaseException:
-            finish_run(session=session, run_id=run.id, status="failed", message="interrupted")
-            raise
-        report.failed = report.total - report.done
-        update_run(session=session, run_id=run.id, done=report.done, failed=report.failed)
-        finish_run(session=session, run_id=run.id, message=report.summary(f"{role or 'rationale'} predictions"))
-    return report
+    params = {"role": role, "dataset": dataset, "samples": samples, "seed": seed}
+
+    def body(ep: Endpoint, report: StageReport) -> None:
+        _predict(engine=engine, endpoint=ep, work=work, report=report, progress=progress, samples=samples, seed=seed)
+
+    return tracked_run(
+        engine=engine,
+        endpoint=endpoint,
+        kind="predict",
+        dataset_id=ds_id,
+        params=params,
+        total=len(work),
+        label=f"{role or 'rationale'} predictions",
+        body=body,
+    )
 
 
 def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageReport, progress, samples, seed) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from core.errors import EndpointError, NotFound
 from core.llm.client import LlmRequest, LlmResult, cache_key, run_requests
-from core.llm.endpoints import open_endpoint
+from core.llm.endpoints import LOCAL, api_key, find_endpoint, open_endpoint
 from core.progress import Progress
 from core.prompts import rationale_messages
 from core.rationale_parser import parse_rationale
@@ -28,6 +28,8 @@ from storage.runs import finish_run, start_run, update_run
 
 TEMPERATURE = 1.0
 TOP_P = 0.9
+PARSED_FIELDS = ("stimulus", "stimulus_factors", "knowledge", "knowledge_factors", "evaluation", "style", "behavior")
+PARSED_FIELDS += ("problems",)
 
 
 @dataclass
@@ -144,7 +146,7 @@ def _rationale_requests(
 
 
 def _generate(
-    *, engine: Engine, endpoint: Endpoint, role: str, work, max_tokens, run_id, progress, report: StageReport
+    *, engine: Engine, endpoint: Endpoint, role: str, work, max_tokens: int, progress, report: StageReport
 ) -> list[int]:
     with Session(engine) as session:
         requests, meta = _rationale_requests(session=session, work=work, role=role, max_tokens=max_tokens)
@@ -160,35 +162,16 @@ def _generate(
                 continue
             scene_id, index, n_options = meta[result.item_key]
             parsed = parse_rationale(result.content, n_options)
-            fields = {name: getattr(parsed, name) for name in ("stimulus", "stimulus_factors", "knowledge")}
-            fields.update({name: getattr(parsed, name) for name in ("knowledge_factors", "evaluation", "style")})
-            rows.append(
-                {
-                    "scene_id": scene_id,
-                    "role": role,
-                    "sample_index": index,
-                    "endpoint": endpoint.name,
-                    "model": endpoint.model,
-                    "text": result.content,
-                    "behavior": parsed.behavior,
-                    "problems": parsed.problems,
-                    **fields,
-                }
-            )
+            fields = {name: getattr(parsed, name) for name in PARSED_FIELDS}
+            source = {"endpoint": endpoint.name, "model": endpoint.model, "text": result.content}
+            rows.append({"scene_id": scene_id, "role": role, "sample_index": index, **source, **fields})
         ids = insert_rationales(session=session, rows=rows)
         created.extend(ids)
         report.done += len(ids)
         return bad
 
-    report.cached += run_stage(
-        engine=engine,
-        endpoint=endpoint,
-        requests=requests,
-        run_id=run_id,
-        on_batch=on_batch,
-        progress=progress,
-        done=lambda: report.done,
-    )
+    stage = {"engine": engine, "endpoint": endpoint, "run_id": report.run_id, "progress": progress}
+    report.cached += run_stage(requests=requests, on_batch=on_batch, done=lambda: report.done, **stage)
     report.failed = report.total - report.done
     return sorted(created)
 
@@ -205,35 +188,58 @@ def generate_rationales(
     progress: Progress | None = None,
 ) -> StageReport:
     """Generate the missing rationales (sample indices 0..n-1) of `role` for the first `limit` scenes."""
-    with endpoint_for(engine=engine, endpoint=endpoint) as ep, Session(engine, expire_on_commit=False) as session:
+    with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         work = missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit)
-        params = {
-            "role": role,
-            "endpoint": ep.name,
-            "n": n,
-            "dataset": dataset,
-            "limit": limit,
-            "max_tokens": max_tokens,
-        }
-        run = start_run(session=session, kind="rationales", dataset_id=ds_id, params=params, total=len(work))
-        report = StageReport(total=len(work), run_id=run.id)
+    params = {"role": role, "n": n, "dataset": dataset, "limit": limit, "max_tokens": max_tokens}
+
+    def body(ep: Endpoint, report: StageReport) -> None:
+        _generate(
+            engine=engine, endpoint=ep, role=role, work=work, max_tokens=max_tokens, progress=progress, report=report
+        )
+
+    return tracked_run(
+        engine=engine,
+        endpoint=endpoint,
+        kind="rationales",
+        dataset_id=ds_id,
+        params=params,
+        total=len(work),
+        label=f"{role} rationales",
+        body=body,
+    )
+
+
+def tracked_run(
+    *,
+    engine: Engine,
+    endpoint: Endpoint | str,
+    kind: str,
+    dataset_id: int | None,
+    params: dict,
+    total: int,
+    label: str,
+    body: Callable[[Endpoint, StageReport], None],
+) -> StageReport:
+    """Record a Run around body(endpoint, report); the endpoint (maybe the embedded model) opens only if total > 0."""
+    if isinstance(endpoint, str) and endpoint != LOCAL:
+        api_key(find_endpoint(engine=engine, name=endpoint))  # unknown name or unset key: fail before the run
+    name = endpoint if isinstance(endpoint, str) else endpoint.name
+    with Session(engine, expire_on_commit=False) as session:
+        run = start_run(
+            session=session, kind=kind, dataset_id=dataset_id, params={**params, "endpoint": name}, total=total
+        )
+        report = StageReport(total=total, run_id=run.id)
         try:
-            _generate(
-                engine=engine,
-                endpoint=ep,
-                role=role,
-                work=work,
-                max_tokens=max_tokens,
-                run_id=run.id,
-                progress=progress,
-                report=report,
-            )
-        except BaseException:
-            finish_run(session=session, run_id=run.id, status="failed", message="interrupted")
+            if total:
+                with endpoint_for(engine=engine, endpoint=endpoint) as ready:
+                    body(ready, report)
+        except BaseException as exc:
+            finish_run(session=session, run_id=run.id, status="failed", message=str(exc) or type(exc).__name__)
             raise
+        report.failed = report.total - report.done
         update_run(session=session, run_id=run.id, done=report.done, failed=report.failed)
-        finish_run(session=session, run_id=run.id, message=report.summary(f"{role} rationales"))
+        finish_run(session=session, run_id=run.id, message=report.summary(label))
     return report
 
 
@@ -251,14 +257,7 @@ def generate_for_scene(
         work = [(scene_id, first + k) for k in range(n)]
         report = StageReport(total=n)
         ids = _generate(
-            engine=engine,
-            endpoint=ep,
-            role=role,
-            work=work,
-            max_tokens=max_tokens,
-            run_id=None,
-            progress=None,
-            report=report,
+            engine=engine, endpoint=ep, role=role, work=work, max_tokens=max_tokens, progress=None, report=report
         )
         if not ids and n:
             raise EndpointError(f"endpoint {ep.name!r} gave no usable rationale for scene {scene_id}; see the call log")

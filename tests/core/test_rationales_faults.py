@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from core.cli.main import main
 from core.predict import FLOOR, predict
 from core.rationales import generate_for_scene, generate_rationales
 from storage.llm import add_endpoint, failed_item_keys
-from storage.models import LlmCall, Prediction, Rationale, RationaleVersion, Scene
+from storage.models import LlmCall, Prediction, Rationale, RationaleVersion, Run, Scene
 from tests.factories import make_dataset, make_rationale, make_scene
 from tests.fault_server import FaultServer
 
@@ -233,3 +234,46 @@ def test_an_edited_rationale_is_predicted_again_and_generate_for_scene_adds_samp
     new = _rows(engine, Rationale, Rationale.id.in_(ids))
     assert sorted(r.sample_index for r in new) == [1, 2]
     assert {p.rationale_id for p in _rows(engine, Prediction)} == {rat.id, *ids}
+
+
+def test_cli_rationales_and_predict_print_their_summary(engine, session, server, monkeypatch, capsys):
+    _scenes(session, ["ok"])
+    server.responder = lambda body: GOOD.format(letter="B")
+    _endpoint(session, server, monkeypatch)
+    args = ["rationales", "--role", "strong", "--endpoint", "fault", "--n", "2", "--max-tokens", "64"]
+    assert main(args) == 0
+    assert capsys.readouterr().out == "strong rationales: 2 done, 0 failed, 0 cached, of 2\n"
+    assert main(["predict", "--role", "strong", "--endpoint", "fault"]) == 0
+    assert capsys.readouterr().out == "strong predictions: 2 done, 0 failed, 0 cached, of 2\n"
+    assert main(args) == 0
+    assert capsys.readouterr().out == "strong rationales: 0 done, 0 failed, 0 cached, of 0\n"
+    runs = _rows(engine, Run)
+    assert [(r.kind, r.status, r.total, r.done, r.failed) for r in runs] == [
+        ("rationales", "done", 2, 2, 0),
+        ("predict", "done", 2, 2, 0),
+        ("rationales", "done", 0, 0, 0),
+    ]
+    assert runs[0].params == {
+        "role": "strong",
+        "n": 2,
+        "dataset": None,
+        "limit": None,
+        "max_tokens": 64,
+        "endpoint": "fault",
+    }
+    assert _rows(engine, LlmCall)[0].params == {"temperature": 1.0, "top_p": 0.9, "max_tokens": 64, "seed": 0}
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--endpoint", "nope"], "error: unknown endpoint 'nope': add it with `python -m core endpoints add nope ...`"),
+        (["--endpoint", "fault", "--n", "0"], "error: --n must be positive (got 0)"),
+        (["--endpoint", "fault", "--dataset", "zzz"], "error: unknown dataset 'zzz'"),
+    ],
+)
+def test_cli_bad_input_exits_2_and_writes_nothing(engine, session, server, monkeypatch, capsys, args, message):
+    _endpoint(session, server, monkeypatch)
+    assert main(["rationales", "--role", "weak", *args]) == 2
+    assert capsys.readouterr().err.strip() == message
+    assert _rows(engine, Run) == []
