@@ -50,6 +50,7 @@ class LlmResult:
     usage: dict | None = None
     error: str | None = None
     cached: bool = False
+    finish_reason: str | None = None  # "length" = cut at max_tokens
 
 
 def _sha(value) -> str:
@@ -181,6 +182,7 @@ def _result(request: LlmRequest, response: dict | None, error: str | None, cache
         logprobs=response.get("logprobs"),
         usage=response.get("usage"),
         cached=cached,
+        finish_reason=response.get("finish_reason"),
     )
 
 

@@ -3,6 +3,8 @@
 import json
 import random
 import re
+import time
+from email.utils import parsedate_to_datetime
 
 import openai
 
@@ -25,19 +27,23 @@ def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
-    """The Retry-After (or retry-after-ms) header of a failed response, in seconds."""
+    """The Retry-After (seconds or HTTP date) or retry-after-ms header of a failed response, in seconds."""
     response = getattr(exc, "response", None)
     if response is None:
         return None
     headers = response.headers
     try:
         if headers.get("retry-after-ms"):
-            return float(headers["retry-after-ms"]) / 1000.0
-        if headers.get("retry-after"):
-            return float(headers["retry-after"])
-    except ValueError:  # an HTTP date: fall back to our own backoff
+            return max(0.0, float(headers["retry-after-ms"]) / 1000.0)
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):  # unparseable: fall back to our own backoff
         return None
-    return None
 
 
 def classify(exc: BaseException) -> tuple[str, bool]:
