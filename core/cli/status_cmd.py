@@ -8,8 +8,20 @@ from sqlmodel import Session
 from storage.db import get_engine
 from storage.status import status
 
-COLUMNS = ["dataset", "users", "items", "interactions", "train", "eval", "rat.strong", "rat.weak", "pred.strong",
-           "pred.weak", "failed", "scored"]  # fmt: skip
+COLUMNS = [
+    "dataset",
+    "users",
+    "items",
+    "interactions",
+    "train",
+    "eval",
+    "rat.strong",
+    "rat.weak",
+    "pred.strong",
+    "pred.weak",
+    "failed",
+    "scored",
+]
 
 
 def register(sub) -> None:
@@ -27,8 +39,10 @@ def register(sub) -> None:
 def _table(header: list[str], rows: list[list]) -> str:
     cells = [header] + [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows]
     widths = [max(len(row[k]) for row in cells) for k in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths, strict=True)))
-             for row in cells]  # fmt: skip
+    lines = [
+        "  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(row, widths, strict=True)))
+        for row in cells
+    ]
     return "\n".join(lines)
 
 
@@ -37,11 +51,22 @@ def render(data: dict) -> str:
     if not data["datasets"]:
         return "no datasets yet; run `python -m core ingest ...` or `python -m core demo`"
     rows = [
-        [name, d["users"], d["items"], d["interactions"], d["scenes"]["train"], d["scenes"]["eval"],
-         d["rationales"]["strong"], d["rationales"]["weak"], d["predictions"]["strong"], d["predictions"]["weak"],
-         d["failed_calls"], d["scored"]]
+        [
+            name,
+            d["users"],
+            d["items"],
+            d["interactions"],
+            d["scenes"]["train"],
+            d["scenes"]["eval"],
+            d["rationales"]["strong"],
+            d["rationales"]["weak"],
+            d["predictions"]["strong"],
+            d["predictions"]["weak"],
+            d["failed_calls"],
+            d["scored"],
+        ]
         for name, d in data["datasets"].items()
-    ]  # fmt: skip
+    ]
     out = _table(COLUMNS, rows)
     if data["selections"]:
         sel_rows = [

@@ -21,12 +21,12 @@ REVIEW_FEATURES = {"rating": "rating", "title": "review_title", "text": "review_
 def _jsonl(path: Path) -> pd.DataFrame:
     if path.suffix == ".gz":
         try:
-            return pd.read_json(path, lines=True, dtype=False, convert_dates=False, keep_default_dates=False)
+            return pd.read_json(path, lines=True, dtype=False)
         except (ValueError, UnicodeDecodeError, OSError) as exc:
             raise BadInput(f"{path.name}: could not read the file as gzipped JSON lines ({exc})") from None
     text = read_text(path)
     try:
-        return pd.read_json(StringIO(text), lines=True, dtype=False, convert_dates=False, keep_default_dates=False)
+        return pd.read_json(StringIO(text), lines=True, dtype=False)
     except ValueError:
         _raise_json_line(path, text)
         raise

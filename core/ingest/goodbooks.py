@@ -16,8 +16,23 @@ from core.ingest.unified import _read_csv
 START = 1_504_224_000  # 2017-09-01 UTC, when goodbooks-10k was published
 TOP_TAGS = 5
 BOOK_FEATURES = {"authors": "authors", "original_publication_year": "year", "average_rating": "average_rating"}
-SHELF_TAGS = {"to-read", "currently-reading", "favorites", "favourites", "owned", "books-i-own", "default",
-              "owned-books", "my-books", "library", "to-buy", "kindle", "ebook", "wish-list", "audiobook"}  # fmt: skip
+SHELF_TAGS = {
+    "to-read",
+    "currently-reading",
+    "favorites",
+    "favourites",
+    "owned",
+    "books-i-own",
+    "default",
+    "owned-books",
+    "my-books",
+    "library",
+    "to-buy",
+    "kindle",
+    "ebook",
+    "wish-list",
+    "audiobook",
+}
 
 
 def _need(table: Table, columns: list[str]) -> None:

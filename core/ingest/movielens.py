@@ -45,10 +45,12 @@ def _ratings(df: pd.DataFrame) -> pd.DataFrame:
 
 def read_100k(root: Path) -> Frames:
     """MovieLens 100K: tab-separated u.data, '|'-separated u.user and u.item."""
-    inter = _ratings(read_dat(root / "u.data", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1",
-                              sep="\t"))  # fmt: skip
-    users = read_dat(root / "u.user", ["user_id", "age", "gender", "occupation", "zip_code"], encoding="latin-1",
-                     sep="|")  # fmt: skip
+    inter = _ratings(
+        read_dat(root / "u.data", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1", sep="\t")
+    )
+    users = read_dat(
+        root / "u.user", ["user_id", "age", "gender", "occupation", "zip_code"], encoding="latin-1", sep="|"
+    )
     users["age"] = age_bucket(users["age"])
     users["gender"] = users["gender"].map(GENDER).fillna(users["gender"])
     genres = GENRES_100K
@@ -56,15 +58,20 @@ def read_100k(root: Path) -> Frames:
         names = read_dat(root / "u.genre", ["name", "code"], encoding="latin-1", sep="|")
         genres = names["name"].tolist()
     flags = ["g" + str(k) for k in range(len(genres))]
-    raw = read_dat(root / "u.item", ["item_id", "title", "release_date", "video_release_date", "imdb_url", *flags],
-                   encoding="latin-1", sep="|")  # fmt: skip
+    raw = read_dat(
+        root / "u.item",
+        ["item_id", "title", "release_date", "video_release_date", "imdb_url", *flags],
+        encoding="latin-1",
+        sep="|",
+    )
     # Joined genre names ('Action|Comedy|') from the 0/1 flag matrix, then split into lists.
     mask = raw[flags].to_numpy() == "1"
     joined = pd.Series(mask.astype(object) @ np.array([g + "|" for g in genres], dtype=object), index=raw.index)
     year = year_from_title(raw["title"])
     year = year.fillna(pd.to_numeric(raw["release_date"].str[-4:], errors="coerce").astype("Int64"))
-    items = pd.DataFrame({"item_id": raw["item_id"], "title": raw["title"], "genres": split_genres(joined.astype(str)),
-                          "year": year})  # fmt: skip
+    items = pd.DataFrame(
+        {"item_id": raw["item_id"], "title": raw["title"], "genres": split_genres(joined.astype(str)), "year": year}
+    )
     return Frames(
         Table("users", users, "u.user"), Table("items", items, "u.item"), Table("interactions", inter, "u.data")
     )
@@ -83,8 +90,14 @@ def read_1m(root: Path) -> Frames:
         users["occupation"].astype(object).where(~known, words.reindex(occupation.fillna(-1).astype(int)).to_numpy())
     )
     raw = read_dat(root / "movies.dat", ["item_id", "title", "genres"], encoding="latin-1")
-    items = pd.DataFrame({"item_id": raw["item_id"], "title": raw["title"], "genres": split_genres(raw["genres"]),
-                          "year": year_from_title(raw["title"])})  # fmt: skip
+    items = pd.DataFrame(
+        {
+            "item_id": raw["item_id"],
+            "title": raw["title"],
+            "genres": split_genres(raw["genres"]),
+            "year": year_from_title(raw["title"]),
+        }
+    )
     return Frames(
         Table("users", users, "users.dat"),
         Table("items", items, "movies.dat"),

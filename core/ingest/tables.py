@@ -74,9 +74,15 @@ def read_dat(path: Path, names: list[str], *, encoding: str = "utf-8", sep: str 
         text, sep = text.replace(sep, "\x1f"), "\x1f"
     try:
         return pd.read_csv(
-            StringIO(text), sep=sep, header=None, names=names, dtype=str, quoting=3, keep_default_na=False,
+            StringIO(text),
+            sep=sep,
+            header=None,
+            names=names,
+            dtype=str,
+            quoting=3,
+            keep_default_na=False,
             na_filter=False,
-        )  # fmt: skip
+        )
     except (pd.errors.ParserError, ValueError) as exc:
         raise BadInput(f"{path.name}: {str(exc).strip()}") from None
 

@@ -29,7 +29,7 @@ def _read_csv(path: Path, kind: str) -> Table:
 def _read_jsonl(path: Path, kind: str) -> Table:
     text = read_text(path)
     try:
-        df = pd.read_json(StringIO(text), lines=True, dtype=False, convert_dates=False, keep_default_dates=False)
+        df = pd.read_json(StringIO(text), lines=True, dtype=False)
     except ValueError:
         _raise_json_line(path, text)
         raise

@@ -103,7 +103,7 @@ def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False) 
 
 
 def _codes(table: Table, ids: pd.Series, known: pd.Series, column: str, noun: str, source: str) -> np.ndarray:
-    codes = pd.Categorical(ids, categories=known).codes.astype(np.int64)
+    codes = pd.Index(known).get_indexer(ids).astype(np.int64)  # -1 = not found; known is unique
     _fail(table, codes < 0, column, lambda p: f"unknown {noun} {ids.iloc[p]!r} (not in {source})")
     return codes
 
@@ -119,7 +119,7 @@ def _impressions(table: Table, items: pd.Series, source: str) -> tuple[np.ndarra
         exploded = raw.explode().astype(str)
     exploded = exploded[exploded.notna() & (exploded != "") & (exploded != "nan")]
     rows = exploded.index.to_numpy(dtype=np.int64)
-    codes = pd.Categorical(exploded.to_numpy(dtype=str), categories=items).codes.astype(np.int64)
+    codes = pd.Index(items).get_indexer(exploded.to_numpy(dtype=str)).astype(np.int64)
     if (codes < 0).any():
         k = int(np.flatnonzero(codes < 0)[0])
         bad = np.zeros(len(table.df), dtype=bool)

@@ -127,15 +127,27 @@ def write_dataset(
         user_base, item_base, inter_base = store.next_ids(conn=conn)
         store.insert_users(
             conn=conn,
-            rows=zip(range(user_base, user_base + n_users), repeat(ds, n_users), clean.users["user_id"].tolist(),
-                     json_lines(user_feats), strict=True),
-        )  # fmt: skip
+            rows=zip(
+                range(user_base, user_base + n_users),
+                repeat(ds, n_users),
+                clean.users["user_id"].tolist(),
+                json_lines(user_feats),
+                strict=True,
+            ),
+        )
         bar.update(n_users)
         store.insert_items(
             conn=conn,
-            rows=zip(range(item_base, item_base + n_items), repeat(ds, n_items), clean.items["item_id"].tolist(),
-                     clean.items["title"].tolist(), release.tolist(), json_lines(item_feats), strict=True),
-        )  # fmt: skip
+            rows=zip(
+                range(item_base, item_base + n_items),
+                repeat(ds, n_items),
+                clean.items["item_id"].tolist(),
+                clean.items["title"].tolist(),
+                release.tolist(),
+                json_lines(item_feats),
+                strict=True,
+            ),
+        )
         bar.update(n_items)
         user_ids = clean.user_pos + user_base
         item_ids = clean.item_pos + item_base
