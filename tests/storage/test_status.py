@@ -1,0 +1,161 @@
+"""status(): exact DESIGN.md shape, counts from every stage's table, a fixed number of GROUP BY queries."""
+
+import json
+
+from sqlalchemy import event
+
+from core.cli.main import main
+from storage.models import LlmCall, Review, Score, Selection, SelectionItem
+from storage.status import status
+from tests.factories import make_dataset, make_rationale, make_scene
+
+ZERO = {
+    "users": 0,
+    "items": 0,
+    "interactions": 0,
+    "scenes": {"train": 0, "eval": 0},
+    "rationales": {"strong": 0, "weak": 0},
+    "predictions": {"strong": 0, "weak": 0},
+    "failed_calls": 0,
+    "scored": 0,
+}
+
+
+def _score(scene_id: int) -> Score:
+    values = dict.fromkeys(
+        ["strong_E", "strong_T", "strong_D", "strong_hit", "strong_logloss", "weak_E", "weak_T"], 0.0
+    )
+    values |= dict.fromkeys(["weak_D", "weak_hit", "weak_logloss", "diff_model", "diff_total", "diff_data"], 0.0)
+    return Score(scene_id=scene_id, n_strong=2, n_weak=1, diff_hit=0.0, **values)
+
+
+def _call(item_key: str | None, status: str, scene_id: int | None) -> LlmCall:
+    return LlmCall(
+        endpoint="e",
+        model="m",
+        prompt_hash="h",
+        cache_key=f"k{item_key}",
+        item_key=item_key,
+        scene_id=scene_id,
+        status=status,
+    )
+
+
+def build(session) -> None:
+    a = make_dataset(session, name="a", n_users=3, n_items=20)
+    b = make_dataset(session, name="b", n_users=2, n_items=12)
+    s1 = make_scene(session, dataset=a, split="train")
+    s2 = make_scene(session, dataset=a, split="train", user_index=1)
+    s3 = make_scene(session, dataset=a, split="eval", user_index=2)
+    sb = make_scene(session, dataset=b, split="eval")
+    r1 = make_rationale(session, scene=s1, role="strong", sample_index=0, probs=[0.7, 0.1, 0.1, 0.1])
+    make_rationale(session, scene=s1, role="strong", sample_index=1, probs=[0.4, 0.2, 0.2, 0.2])
+    r3 = make_rationale(session, scene=s1, role="weak", sample_index=0)
+    make_rationale(session, scene=s2, role="weak", sample_index=0, probs=[0.25] * 4)
+    make_rationale(session, scene=sb, role="strong", sample_index=0)
+    session.add_all([_score(s1.id), _score(sb.id)])
+    session.add_all(
+        [
+            _call("rat:1:strong:2", "error", s1.id),
+            _call("rat:1:strong:2", "ok", s1.id),  # retried and fixed: not failed
+            _call("rat:1:weak:1", "error", s1.id),
+            _call("rat:1:weak:1", "error", s1.id),  # one item, two failures: counts once
+            _call("rat:2:weak:0", "ok", s2.id),
+            _call("rat:2:weak:0", "error", s2.id),  # no success after the error: failed
+            _call("rat:9:strong:0", "error", sb.id),
+            _call("test", "error", None),  # not tied to any dataset
+        ]
+    )
+    top, empty = Selection(name="top", config={}), Selection(name="empty", config={})
+    session.add_all([top, empty])
+    session.flush()
+    session.add_all(
+        SelectionItem(selection_id=top.id, scene_id=s, chosen_rationale_id=r1.id, rejected_rationale_id=r3.id, rank=k)
+        for k, s in enumerate([s1.id, s2.id, s3.id, sb.id])
+    )
+    session.add_all(
+        [
+            Review(scene_id=s1.id, status="approved", reviewer="ann"),
+            Review(scene_id=s2.id, status="rejected", reviewer="ann"),
+            Review(scene_id=s3.id, status="pending"),
+        ]
+    )
+    session.commit()
+
+
+EXPECTED = {
+    "datasets": {
+        "a": {
+            "users": 3,
+            "items": 20,
+            "interactions": 3,
+            "scenes": {"train": 2, "eval": 1},
+            "rationales": {"strong": 2, "weak": 2},
+            "predictions": {"strong": 2, "weak": 1},
+            "failed_calls": 2,
+            "scored": 1,
+        },
+        "b": ZERO
+        | {"users": 2, "items": 12, "interactions": 1, "scenes": {"train": 0, "eval": 1}}
+        | {"rationales": {"strong": 1, "weak": 0}, "failed_calls": 1, "scored": 1},
+    },
+    "selections": {
+        "top": {"scenes": 4, "approved": 1, "rejected": 1, "pending": 2},
+        "empty": {"scenes": 0, "approved": 0, "rejected": 0, "pending": 0},
+    },
+}
+
+
+def test_empty_workspace(session):
+    assert status(session=session) == {"datasets": {}, "selections": {}}
+
+
+def test_counts_every_stage_exactly(session):
+    build(session)
+    assert status(session=session) == EXPECTED
+
+
+def test_a_dataset_without_anything_built_has_every_key_at_zero(session):
+    make_dataset(session, name="fresh", n_users=0, n_items=0)
+    assert status(session=session) == {"datasets": {"fresh": ZERO}, "selections": {}}
+
+
+def test_query_count_does_not_grow_with_data(session, engine):
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    make_dataset(session, name="one")
+    statements.clear()
+    status(session=session)
+    small = len(statements)
+    statements.clear()
+    build(session)
+    statements.clear()
+    status(session=session)
+    assert len(statements) == small == 10  # dataset names, 5 per-dataset, 3 per-key and 1 selection query
+
+
+def test_cli_status_json_and_table(session, capsys):
+    build(session)
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == EXPECTED
+    assert main(["status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "dataset",
+        "users",
+        "items",
+        "interactions",
+        "train",
+        "eval",
+        "rat.strong",
+        "rat.weak",
+        "pred.strong",
+        "pred.weak",
+        "failed",
+        "scored",
+    ]
+    assert lines[1].split() == ["a", "3", "20", "3", "2", "1", "2", "2", "2", "1", "2", "1"]
+    assert lines[2].split() == ["b", "2", "12", "1", "0", "1", "1", "0", "0", "0", "1", "1"]
+    assert lines[4].split() == ["selection", "scenes", "approved", "rejected", "pending"]
+    assert lines[5].split() == ["top", "4", "1", "1", "2"]
+    assert lines[6].split() == ["empty", "0", "0", "0", "0"]
