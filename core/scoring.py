@@ -48,15 +48,12 @@ def entropy_bits(probs: np.ndarray) -> np.ndarray:
     return -(probs * logs).sum(axis=1)
 
 
-def pad_probs(flat: np.ndarray, lengths: np.ndarray, width: int = 12) -> np.ndarray:
-    """Scatter concatenated distributions of the given lengths into a zero-padded [n, width] array."""
-    width = max(width, int(lengths.max(initial=0)))
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    starts = np.cumsum(lengths) - lengths
-    cols = np.arange(len(flat)) - np.repeat(starts, lengths)
-    out = np.zeros((len(lengths), width), dtype=np.float64)
-    out[rows, cols] = flat
-    return out
+def segment_entropy(flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Entropy in bits of each distribution in a concatenation of distributions of the given (>= 1) lengths."""
+    terms = np.zeros_like(flat)
+    np.log2(flat, out=terms, where=flat > 0)
+    terms *= flat
+    return -np.add.reduceat(terms, np.cumsum(lengths) - lengths) if len(lengths) else np.zeros(0)
 
 
 def compute_scores(
@@ -64,39 +61,43 @@ def compute_scores(
     scene_id: np.ndarray,
     is_weak: np.ndarray,
     probs: np.ndarray,
+    lengths: np.ndarray,
     behavior_index: np.ndarray,
     item_pos: np.ndarray,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Scores of every scene with predictions for both roles, from per-prediction arrays (probs padded [n, k]).
+    """Scores of every scene with predictions of both roles, from per-prediction arrays in any order.
 
-    Returns the per-scene frame (scene_id, n_strong, n_weak, {role}_E/T/D/hit/logloss, diff_*) sorted by scene_id,
-    and counts of scenes left out: {"only_strong": n, "only_weak": n}.
+    probs is the concatenation of every distribution (lengths[i] values for prediction i). Groups (scene, role) are
+    summed with bincount, so nothing is sorted or padded per prediction; only the [groups, width] matrix of summed
+    distributions is dense. Returns the per-scene frame (scene_id, n_strong, n_weak, {role}_E/T/D/hit/logloss,
+    diff_*) sorted by scene_id, and counts of scenes left out: {"only_strong": n, "only_weak": n}.
     """
-    key = scene_id.astype(np.int64) * 2 + is_weak.astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    key, probs = key[order], probs[order]
-    behavior_index, item_pos = behavior_index[order], item_pos[order]
-    n = len(key)
-    if n == 0:
+    if len(scene_id) == 0:
         return pd.DataFrame(columns=["scene_id"]), {"only_strong": 0, "only_weak": 0}
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    counts = np.diff(np.r_[starts, n]).astype(np.float64)
+    groups, group, counts = np.unique(scene_id.astype(np.int64) * 2 + is_weak, return_inverse=True, return_counts=True)
+    n_groups, counts = len(groups), counts.astype(np.float64)
+    starts = np.cumsum(lengths) - lengths
 
-    expected = np.add.reduceat(entropy_bits(probs), starts) / counts
-    total = entropy_bits(np.add.reduceat(probs, starts, axis=0) / counts[:, None])
-    hit = np.add.reduceat((behavior_index == item_pos).astype(np.float64), starts) / counts
-    p_true = probs[np.arange(n), item_pos]
-    logloss = np.add.reduceat(-np.log2(np.maximum(p_true, LOG_FLOOR)), starts) / counts
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=values, minlength=n_groups) / counts
 
-    group_key = key[starts]
-    weak = group_key % 2 == 1
+    expected = mean(segment_entropy(probs, lengths))
+    width = int(lengths.max())
+    column = np.arange(len(probs)) - np.repeat(starts, lengths)
+    summed = np.bincount(np.repeat(group, lengths) * width + column, weights=probs, minlength=n_groups * width)
+    total = entropy_bits(summed.reshape(n_groups, width) / counts[:, None])
+    hit = mean((behavior_index == item_pos).astype(np.float64))
+    logloss = mean(-np.log2(np.maximum(probs[starts + item_pos], LOG_FLOOR)))
+
+    weak = groups % 2 == 1
     # sorted keys put scene s's strong group (2s) right before its weak group (2s+1)
-    paired = np.zeros(len(group_key), dtype=bool)
-    paired[:-1] = ~weak[:-1] & (group_key[1:] == group_key[:-1] + 1)
-    s, w = np.flatnonzero(paired), np.flatnonzero(paired) + 1
+    paired = np.zeros(n_groups, dtype=bool)
+    paired[:-1] = ~weak[:-1] & (groups[1:] == groups[:-1] + 1)
+    s = np.flatnonzero(paired)
+    w = s + 1
     frame = pd.DataFrame(
         {
-            "scene_id": group_key[s] // 2,
+            "scene_id": groups[s] // 2,
             "n_strong": counts[s].astype(np.int64),
             "n_weak": counts[w].astype(np.int64),
             "strong_E": expected[s],
@@ -120,11 +121,10 @@ def compute_scores(
     return frame, missing
 
 
-def aligned_predictions(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per-prediction item_pos/choice_cnt looked up from the scenes, blob sizes checked, probs padded."""
+def scene_lookup(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-prediction (item_pos, choice_cnt) from the scenes; MirrorError when a blob does not fit its scene."""
     at = np.searchsorted(scenes["id"], arrays.scene_id)
-    item_pos = scenes["item_pos"][at]
-    choice_cnt = scenes["choice_cnt"][at]
+    item_pos, choice_cnt = scenes["item_pos"][at], scenes["choice_cnt"][at]
     bad = np.flatnonzero(arrays.n_probs != choice_cnt)
     if len(bad):
         k = bad[0]
@@ -132,11 +132,7 @@ def aligned_predictions(arrays: PredictionArrays, scenes: dict[str, np.ndarray])
             f"the prediction of rationale {arrays.rationale_id[k]} holds {arrays.n_probs[k]} probabilities but scene "
             f"{arrays.scene_id[k]} has {choice_cnt[k]} options ({len(bad)} such predictions); re-run predict"
         )
-    return {
-        "item_pos": item_pos,
-        "choice_cnt": choice_cnt,
-        "probs": pad_probs(arrays.probs, arrays.n_probs),
-    }
+    return item_pos, choice_cnt
 
 
 def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
@@ -150,15 +146,15 @@ def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
                 arrays = prediction_arrays(session=session)
                 scenes = scene_arrays(session=session)
                 bar.update()
-                aligned = aligned_predictions(arrays, scenes)
+                item_pos, _ = scene_lookup(arrays, scenes)
                 frame, missing = compute_scores(
                     scene_id=arrays.scene_id,
                     is_weak=arrays.role,
-                    probs=aligned["probs"],
+                    probs=arrays.probs,
+                    lengths=arrays.n_probs,
                     behavior_index=arrays.behavior_index,
-                    item_pos=aligned["item_pos"],
+                    item_pos=item_pos,
                 )
-                del aligned
                 bar.update()
                 scored = replace_scores(session=session, frame=frame, computed_at=utcnow())
                 session.commit()

@@ -25,7 +25,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
-from storage.scores import SCORE_COLUMNS, data_version, prediction_arrays, scene_arrays, scores_frame
+from core.scoring import scene_lookup, segment_entropy
+from storage.scores import (
+    SCORE_COLUMNS,
+    PredictionArrays,
+    data_version,
+    prediction_arrays,
+    scene_arrays,
+    scores_frame,
+)
 from storage.selections import write_selection
 
 FIXED_REASONS = ("no correct rationale", "no chosen", "no rejected")
@@ -92,25 +100,20 @@ def validate(config: SelectionConfig) -> None:
         raise BadInput("selection name must not be empty")
 
 
-def behaviour_pairs(arrays, scenes: dict[str, np.ndarray]) -> pd.DataFrame:
+def behaviour_pairs(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per scene with predictions: chosen/rejected rationale ids (-1 = none) and whether any rationale was correct."""
-    if len(arrays.scene_id) == 0:
-        return pd.DataFrame(columns=["scene_id", "chosen_rationale_id", "rejected_rationale_id", "any_correct"])
-    item_pos = scenes["item_pos"][np.searchsorted(scenes["id"], arrays.scene_id)]
-    flat = arrays.probs
-    terms = np.zeros_like(flat)
-    np.log2(flat, out=terms, where=flat > 0)
-    starts = np.cumsum(arrays.n_probs) - arrays.n_probs
-    entropy = -np.add.reduceat(flat * terms, starts)
-    correct = arrays.behavior_index == item_pos
     out = pd.DataFrame({"scene_id": np.unique(arrays.scene_id)})
-    for name, mask in (("chosen_rationale_id", correct & (arrays.role == 0)), ("rejected_rationale_id", ~correct)):
-        scene, rid = arrays.scene_id[mask], arrays.rationale_id[mask]
-        order = np.lexsort((rid, entropy[mask], scene))
-        first = np.r_[True, scene[order][1:] != scene[order][:-1]]
-        best = pd.Series(rid[order][first], index=scene[order][first])
-        out[name] = best.reindex(out["scene_id"]).fillna(-1).to_numpy(dtype=np.int64)
-    out["any_correct"] = np.isin(out["scene_id"].to_numpy(), arrays.scene_id[correct])
+    item_pos, _ = scene_lookup(arrays, scenes)
+    correct = arrays.behavior_index == item_pos
+    # one sort: by scene, then entropy, then rationale id; the first row of a scene passing a mask is its pick
+    order = np.lexsort((arrays.rationale_id, segment_entropy(arrays.probs, arrays.n_probs), arrays.scene_id))
+    scene, rid, correct, role = arrays.scene_id[order], arrays.rationale_id[order], correct[order], arrays.role[order]
+    for name, mask in (("chosen_rationale_id", correct & (role == 0)), ("rejected_rationale_id", ~correct)):
+        picked, first = np.unique(scene[mask], return_index=True)
+        found = np.full(len(out), -1, dtype=np.int64)
+        found[np.searchsorted(out["scene_id"].to_numpy(), picked)] = rid[mask][first]
+        out[name] = found
+    out["any_correct"] = np.isin(out["scene_id"].to_numpy(), scene[correct])
     return out
 
 

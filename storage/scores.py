@@ -6,7 +6,7 @@ from operator import itemgetter
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from storage.models import Dataset, Prediction, Score
@@ -70,7 +70,8 @@ def prediction_arrays(*, session: Session, dataset: str | None = None) -> Predic
     cursor = _raw_cursor(session)
     # three columns instead of five: fewer Python objects per row is what makes 2,000,000 rows fast
     cursor.execute(
-        f"SELECT rationale_id, (scene_id * 2 + (role = 'weak')) * {_PACK} + behavior_index, probs FROM prediction "
+        "SELECT rationale_id, "
+        f"(scene_id * 2 + (role = 'weak')) * {_PACK} + behavior_index, probs FROM prediction "
         f"WHERE role IN ('strong', 'weak'){where} ORDER BY id"
     )
     rationale_ids, packed, sizes, blobs = [], [], [], []
@@ -133,8 +134,10 @@ def scores_frame(*, session: Session, dataset: str | None = None) -> pd.DataFram
         f"FROM score sc JOIN scene s ON s.id = sc.scene_id JOIN dataset d ON d.id = s.dataset_id{where} "
         "ORDER BY sc.scene_id"
     )
-    result = session.connection().execute(text(sql))
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    cursor = _raw_cursor(session)
+    cursor.execute(sql)
+    frame = pd.DataFrame.from_records(cursor.fetchall(), columns=[d[0] for d in cursor.description])
+    cursor.close()
     if frame.empty:
         frame = pd.DataFrame(columns=["scene_id", "dataset", "split", "choice_cnt", "item_pos", *SCORE_COLUMNS])
     return frame

@@ -8,7 +8,7 @@ from sqlalchemy import insert, text
 from sqlmodel import select
 
 from core.errors import MirrorError
-from core.scoring import compute_scores, entropy_bits, pad_probs, score
+from core.scoring import compute_scores, entropy_bits, score, segment_entropy
 from storage.models import Prediction, Rationale, Run, Score
 from tests.factories import make_dataset, make_rationale, make_scene
 
@@ -60,7 +60,8 @@ def test_compute_scores_matches_direct_formulas_to_1e9(seed):
     frame, missing = compute_scores(
         scene_id=np.array([r[0] for r in rows]),
         is_weak=np.array([r[1] for r in rows], dtype=np.int64),
-        probs=pad_probs(np.concatenate([r[2] for r in rows]), lengths),
+        probs=np.concatenate([r[2] for r in rows]),
+        lengths=lengths,
         behavior_index=np.array([r[3] for r in rows]),
         item_pos=np.array([r[4] for r in rows]),
     )
@@ -80,6 +81,11 @@ def test_compute_scores_matches_direct_formulas_to_1e9(seed):
 def test_entropy_is_in_bits_with_zero_log_zero():
     probs = np.array([[0.5, 0.5, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
     assert entropy_bits(probs).tolist() == [1.0, 0.0, 2.0]
+    assert segment_entropy(np.array([0.5, 0.5, 1.0, 0.0, 0.25, 0.25, 0.25, 0.25]), np.array([2, 2, 4])).tolist() == [
+        1.0,
+        0.0,
+        2.0,
+    ]
 
 
 def test_score_stores_one_row_per_scene_with_both_roles_and_reports_the_rest(session, engine):
