@@ -20,15 +20,24 @@ def _rows(session: Session, sql: str, **params) -> list[tuple]:
 
 
 def load_interactions(*, session: Session, dataset_id: int) -> pd.DataFrame:
-    """Every interaction of a dataset: id, user_id, item_id, timestamp, has_impressions (no JSON parsed)."""
-    rows = _rows(
-        session,
+    """Every interaction of a dataset: id, user_id, item_id, timestamp, has_impressions (no JSON parsed).
+
+    Read through the DBAPI cursor in chunks: a million rows in about a second, without a Row object per row.
+    """
+    sql = (
         "SELECT id, user_id, item_id, timestamp, CASE WHEN impressions IS NULL THEN 0 "
         "WHEN CAST(impressions AS TEXT) IN ('null', '[]') THEN 0 ELSE 1 END "
-        "FROM interaction WHERE dataset_id = :ds",
-        ds=dataset_id,
+        f"FROM interaction WHERE dataset_id = {int(dataset_id)}"
     )
-    arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        chunks = [np.empty((0, 5), dtype=np.int64)]
+        while rows := cursor.fetchmany(100_000):
+            chunks.append(np.array(rows, dtype=np.int64))
+    finally:
+        cursor.close()
+    arr = np.concatenate(chunks)
     return pd.DataFrame(
         {
             "id": arr[:, 0],

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from threadpoolctl import threadpool_limits
 
 from core.errors import BadInput, NotFound
 from core.progress import SILENT, Progress
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
-from core.scenes.render import format_value, render_history, render_option, render_profile
+from core.scenes.render import Renderer, format_value, render_profile
 from core.scenes.scorers import SCORERS, Catalog, Targets, make_scorers, rank_candidates
 from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
 from core.templates import templates_for
@@ -90,7 +91,8 @@ def build_scenes(
         timings[phase] = timings.get(phase, 0.0) + now - clock
         clock = now
 
-    with Session(engine, expire_on_commit=False) as session:
+    # One BLAS thread: the matrices are small, and threaded BLAS on a busy machine was 5-10x slower, not faster.
+    with Session(engine, expire_on_commit=False) as session, threadpool_limits(limits=1, user_api="blas"):
         name = dataset.name if isinstance(dataset, Dataset) else dataset
         ds = store.dataset_by_name(session=session, name=name)
         if ds is None:
@@ -185,47 +187,44 @@ def _render(session, ds, templates, timeline, items, built, split, seed, progres
     if not built:
         return []
     item_db = items["id"].to_numpy(np.int64)
-    titles = dict(zip(item_db.tolist(), items["title"].tolist(), strict=True))
     raw = dict(zip(item_db.tolist(), items["features"].tolist(), strict=True))
-    parsed: dict[int, dict] = {}
 
-    def feats(item_id: int) -> dict:
-        if item_id not in parsed:
-            value = raw.get(item_id)
-            parsed[item_id] = (json.loads(value) if isinstance(value, str) else value) or {}
-        return parsed[item_id]
+    def item_features(item_id: int) -> dict:
+        value = raw.get(item_id)
+        return (json.loads(value) if isinstance(value, str) else value) or {}
 
+    renderer = Renderer(templates, dict(zip(item_db.tolist(), items["title"].tolist(), strict=True)), item_features)
     hist_pos = np.concatenate([h[h >= 0] for _, h, _ in built])
     inter_feats = store.interaction_features(session=session, interaction_ids=timeline.ids[hist_pos])
     users = store.user_features(session=session, user_ids=[timeline.user_id[p] for p, _, _ in built])
-    options: dict[int, str] = {}
+    profiles: dict[int, str] = {}
     now = utcnow()
     rows = []
     for p, hist, exposure in progress.iterate(built, label="rendering scenes"):
         real = bool(timeline.has_impressions[p])
         exposure_ids = exposure.items if real else item_db[np.asarray(exposure.items)].tolist()
-        for item_id in exposure_ids:
-            if item_id not in options:
-                options[item_id] = render_option(templates, titles[item_id], feats(item_id))
+        user = int(timeline.user_id[p])
+        if user not in profiles:
+            profiles[user] = render_profile(templates, users.get(user))
         h = hist[hist >= 0]
         h_items = timeline.item_id[h].tolist()
         history = [
-            render_history(templates, titles[i], feats(i), inter_feats.get(int(timeline.ids[q])), int(timeline.ts[q]))
-            for i, q in zip(h_items, h.tolist(), strict=True)
+            renderer.history(i, inter_feats.get(q), t)
+            for i, q, t in zip(h_items, timeline.ids[h].tolist(), timeline.ts[h].tolist(), strict=True)
         ]
         rows.append(
             {
                 "dataset_id": ds.id,
-                "user_id": int(timeline.user_id[p]),
+                "user_id": user,
                 "item_id": int(timeline.item_id[p]),
                 "interaction_id": int(timeline.ids[p]),
                 "timestamp": int(timeline.ts[p]),
                 "split": split,
-                "profile": render_profile(templates, users.get(int(timeline.user_id[p]))),
+                "profile": profiles[user],
                 "history": history,
                 "history_item_ids": h_items,
                 "exposure_item_ids": exposure_ids,
-                "options": [options[i] for i in exposure_ids],
+                "options": [renderer.option(i) for i in exposure_ids],
                 "option_sources": exposure.sources,
                 "item_pos": exposure.item_pos,
                 "choice_cnt": len(exposure_ids),

@@ -37,14 +37,22 @@ def format_value(value, max_chars: int = 300) -> str | None:
     return text
 
 
-def render_entry(section: dict, values: dict) -> str:
-    """One text from a template section and a dict of raw values (missing values drop their part)."""
-    max_chars = int(section.get("max_field_chars", 300))
+def shown_values(values: dict, max_chars: int = 300) -> dict[str, str]:
+    """Display text of every value that is present (missing ones left out)."""
     shown = {}
     for key, raw in values.items():
         text = format_value(raw, max_chars)
         if text is not None:
             shown[key] = text
+    return shown
+
+
+def render_entry(section: dict, values: dict, *, formatted: bool = False) -> str:
+    """One text from a template section and a dict of values (missing values drop their part).
+
+    formatted=True means values already went through shown_values (the fast path for cached items).
+    """
+    shown = values if formatted else shown_values(values, int(section.get("max_field_chars", 300)))
     pieces: list[str] = []
     named: set[str] = set()
     for part in section.get("parts", []):
@@ -77,3 +85,33 @@ def render_history(templates: dict, title: str, item_features: dict | None, feat
     return render_entry(
         templates["history"], {"title": title, **(item_features or {}), **(features or {}), "date": date}
     )
+
+
+class Renderer:
+    """Renders many scenes of one dataset, formatting each item's values once."""
+
+    def __init__(self, templates: dict, titles: dict[int, str], item_features) -> None:
+        self.templates = templates
+        self.titles = titles
+        self.item_features = item_features  # callable: item id -> dict
+        self.max_chars = int(templates["history"].get("max_field_chars", 300))
+        self._items: dict[int, dict[str, str]] = {}
+        self._options: dict[int, str] = {}
+
+    def _item(self, item_id: int) -> dict[str, str]:
+        if item_id not in self._items:
+            values = {"title": self.titles[item_id], **(self.item_features(item_id) or {})}
+            self._items[item_id] = shown_values(values, self.max_chars)
+        return self._items[item_id]
+
+    def option(self, item_id: int) -> str:
+        """The option text of an item (cached)."""
+        if item_id not in self._options:
+            self._options[item_id] = render_entry(self.templates["exposure"], self._item(item_id), formatted=True)
+        return self._options[item_id]
+
+    def history(self, item_id: int, features: dict | None, ts: int) -> str:
+        """One history entry for an item and the interaction's features."""
+        shown = {**self._item(item_id), **shown_values(features or {}, self.max_chars)}
+        shown["date"] = datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%d")
+        return render_entry(self.templates["history"], shown, formatted=True)

@@ -54,14 +54,16 @@ class PopularityScorer:
     """Interactions per item before the target time (at the start of its time bucket; exact for <= 64 times)."""
 
     def __init__(self, catalog: Catalog, rng: np.random.Generator) -> None:
-        times = np.unique(catalog.inter_ts)
+        times = np.sort(catalog.inter_ts)
+        times = times[np.r_[True, times[1:] != times[:-1]]] if len(times) else times  # unique (np.unique is slow)
         buckets = max(2, min(POPULARITY_BUCKETS, 20_000_000 // max(catalog.n_items, 1)))
         if len(times) > buckets:
-            times = np.unique(times[np.linspace(0, len(times) - 1, buckets).round().astype(np.int64)])
+            times = times[np.unique(np.linspace(0, len(times) - 1, buckets).round().astype(np.int64))]
         self.edges = times
         first_after = np.searchsorted(times, catalog.inter_ts, side="right")  # first edge later than the event
-        inc = np.zeros((len(times) + 1, catalog.n_items), dtype=np.int32)
-        np.add.at(inc, (first_after, catalog.inter_item), 1)
+        cells = (len(times) + 1) * catalog.n_items
+        inc = np.bincount(first_after * catalog.n_items + catalog.inter_item, minlength=cells)
+        inc = inc.reshape(len(times) + 1, catalog.n_items).astype(np.int32)
         self.before = np.cumsum(inc, axis=0, dtype=np.int32)[: len(times)]  # before[e] = count with ts < edges[e]
 
     def score(self, targets: Targets) -> np.ndarray:

@@ -42,9 +42,9 @@ def build_timeline(interactions: pd.DataFrame, item_ids: np.ndarray) -> Timeline
     ids, user_id, ts = ids[order], user_id[order], ts[order]
     item_id = interactions["item_id"].to_numpy(np.int64)[order]
     n = len(ids)
-    _, user = np.unique(user_id, return_inverse=True)
     new_user = np.ones(n, dtype=bool)
     new_user[1:] = user_id[1:] != user_id[:-1]
+    user = np.cumsum(new_user) - 1  # user index in sorted order
     new_time = new_user.copy()
     new_time[1:] |= ts[1:] != ts[:-1]
     positions = np.arange(n)
