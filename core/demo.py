@@ -63,15 +63,18 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
             progress.callback(step, steps, label)
 
     with Session(engine) as session:
-        exists = get_dataset(session=session, name=DEMO_DATASET) is not None
-    if not exists:
+        dataset = get_dataset(session=session, name=DEMO_DATASET)
+    if dataset is None:
         ing = ingest(engine=engine, name=DEMO_DATASET, fmt="movietweetings", path=SAMPLE_DIR, progress=progress)
         report.add(f"ingested {ing.users} users, {ing.items} items, {ing.interactions} interactions")
+        dataset_id = ing.dataset_id
+    else:
+        dataset_id = dataset.id
     tick("ingest")
 
     for split, wanted in (("train", config.train_scenes), ("eval", config.eval_scenes)):
         with Session(engine) as session:
-            have = count_scenes(session=session, dataset=DEMO_DATASET, split=split)
+            have = count_scenes(session=session, dataset_id=dataset_id)[split]
         if have < wanted:
             built = build_scenes(
                 engine=engine,
@@ -105,9 +108,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     report.add(f"scored {scored.scored} scenes")
     tick("scores")
 
-    selection = save_selection(
-        engine=engine, config=SelectionConfig(name=DEMO_SELECTION, target=1000), replace=True
-    )
+    selection = save_selection(engine=engine, config=SelectionConfig(name=DEMO_SELECTION, target=1000), replace=True)
     report.add(f"selection {DEMO_SELECTION}: {len(selection.kept)} scenes kept")
     with Session(engine) as session:
         sel = get_selection(session=session, name=DEMO_SELECTION)
