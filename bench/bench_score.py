@@ -3,12 +3,14 @@
 Data is generated straight into a fresh SQLite file with bulk inserts; the measured part runs in a child process
 so its peak RSS is its own. Default: 2,000 scenes (seconds). --scale: 100,000 scenes = 2,000,000 predictions
 (issue 4 budget: score + select <= 10 s and <= 2 GB peak RSS; exporting 10,000 DPO rows <= 5 s).
+Wall and CPU seconds are both printed, with the load average: on a shared machine wall time includes waiting.
 
     python bench/bench_score.py [--scale] [--scenes N] [--keep PATH]
 """
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -110,28 +112,36 @@ def measure(db: str, export_rows: int) -> dict:
     from core.selection import SelectionConfig, save_selection
     from storage.db import get_engine
 
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
     engine = get_engine(db)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu()
     report = score(engine=engine)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), cpu()
     sel = save_selection(engine=engine, config=SelectionConfig(name="bench", target=export_rows), replace=True)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), cpu()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = Path(db).with_suffix(".dpo.jsonl")
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), cpu()
     result = export(engine=engine, fmt="dpo", out=out, selection="bench", status="any")
-    t4 = time.perf_counter()
+    t4, c4 = time.perf_counter(), cpu()
     return {
         "predictions": report.predictions,
         "scored": report.scored,
         "score_s": round(t1 - t0, 2),
+        "score_cpu_s": round(c1 - c0, 2),
         "select_s": round(t2 - t1, 2),
         "score_plus_select_s": round(t2 - t0, 2),
+        "score_plus_select_cpu_s": round(c2 - c0, 2),
         "kept": len(sel.kept),
         "drops": sel.drops,
         "peak_rss_mb_score_select": round(rss_mb),
         "export_rows": result.rows,
         "export_s": round(t4 - t3, 2),
+        "export_cpu_s": round(c4 - c3, 2),
+        "load_average_1min": round(os.getloadavg()[0], 1),
     }
 
 
