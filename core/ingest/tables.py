@@ -20,6 +20,7 @@ class Table:
     df: pd.DataFrame
     file: str | None = None  # display name of the source file; None for in-memory frames
     first_line: int = 1  # file line of row 0 (2 when a header line precedes it)
+    unit: str = "line"  # "row" for Parquet, which has no lines
 
     def lines(self, positions: np.ndarray) -> np.ndarray:
         """File lines (or 1-based row numbers) of the rows at these positions."""
@@ -30,7 +31,7 @@ class Table:
     def where(self, position: int, column: str | None = None) -> str:
         """'users.csv, line 7, column user_id' for the row at this position."""
         line = int(self.lines(np.array([position]))[0])
-        place = f"{self.file}, line {line}" if self.file else f"{self.kind} frame, row {line}"
+        place = f"{self.file}, {self.unit} {line}" if self.file else f"{self.kind} frame, row {line}"
         return f"{place}, column {column}" if column else place
 
 

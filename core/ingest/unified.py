@@ -55,7 +55,7 @@ def _read_parquet(path: Path, kind: str) -> Table:
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a broken file
         raise BadInput(f"{path.name}: not a readable Parquet file ({exc})") from None
-    return Table(kind, df.reset_index(drop=True), path.name, first_line=1)
+    return Table(kind, df.reset_index(drop=True), path.name, first_line=1, unit="row")
 
 
 READERS = {".csv": _read_csv, ".jsonl": _read_jsonl, ".parquet": _read_parquet}

@@ -131,7 +131,9 @@ def _impressions(table: Table, items: pd.Series, source: str) -> tuple[np.ndarra
 def _check_columns(table: Table) -> None:
     missing = [c for c in REQUIRED[table.kind] if c not in table.df.columns]
     if missing:
-        place = f"{table.file}, line 1" if table.file else f"{table.kind} frame"
+        place = (
+            f"{table.file}, line 1" if table.file and table.unit == "line" else (table.file or f"{table.kind} frame")
+        )
         have = ", ".join(str(c) for c in table.df.columns if c != LINE) or "none"
         raise BadInput(f"{place}: missing column {missing[0]!r} (columns found: {have})")
 

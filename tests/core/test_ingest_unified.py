@@ -136,3 +136,35 @@ def test_years_become_jan_first_utc_including_ancient_and_missing_years():
     got = years_to_ts(pd.Series([1970, 2000, 1900, -750, None]))
     assert got.tolist()[:4] == [0, 946684800, -2208988800, -85834857600]
     assert got.isna().tolist() == [False, False, False, False, True]
+
+
+def test_ids_stay_text_and_iso_release_dates_parse(engine, tmp_path):
+    root = tmp_path / "d"
+    root.mkdir()
+    (root / "users.csv").write_text("user_id\n007\n")
+    (root / "items.csv").write_text("item_id,title,release_ts\n0042,Answer,1979-10-12\n0043,Other,\n")
+    (root / "interactions.csv").write_text("user_id,item_id,timestamp\n007,0042,1700000000.9\n")
+    ingest(engine=engine, name="ids", fmt="unified", path=root, min_interactions=1)
+    assert rows(engine, 'SELECT external_id FROM "user"') == [("007",)]
+    assert rows(engine, "SELECT external_id, release_ts, features FROM item ORDER BY id") == [
+        ("0042", 308534400, "{}"),
+        ("0043", None, "{}"),
+    ]
+    assert rows(engine, "SELECT timestamp FROM interaction") == [(1700000000,)]
+
+
+def test_frame_errors_name_the_frame_row_and_column(engine):
+    inter = INTER.assign(timestamp=["1", "2", "3", "soon", "5", "6"])
+    with pytest.raises(BadInput) as exc:
+        ingest_frames(engine=engine, name="f", fmt="unified", users=USERS, items=ITEMS, interactions=inter)
+    assert str(exc.value) == (
+        "interactions frame, row 4, column timestamp: cannot parse 'soon' as a timestamp (unix seconds or ISO 8601)"
+    )
+    assert rows(engine, "SELECT COUNT(*) FROM dataset") == [(0,)]
+
+
+def test_parquet_errors_name_the_row(engine, tmp_path):
+    write(tmp_path / "d", "parquet", users=pd.concat([USERS, USERS.iloc[[0]]]), items=ITEMS, interactions=INTER)
+    with pytest.raises(BadInput) as exc:
+        ingest(engine=engine, name="p", fmt="unified", path=tmp_path / "d")
+    assert str(exc.value) == "users.parquet, row 4, column user_id: duplicate user_id 'u1' (first at row 1)"
