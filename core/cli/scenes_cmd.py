@@ -8,16 +8,6 @@ from core.scenes import SCORERS, build_scenes
 from storage.db import get_engine
 
 
-def _scorers(value: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in value.split(",") if name.strip())
-    unknown = [name for name in names if name not in SCORERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown scorer(s) {', '.join(unknown) or '(none)'}; choose from {','.join(SCORERS)}"
-        )
-    return names
-
-
 def register(sub) -> None:
     """Add the `scenes` command."""
     parser = sub.add_parser("scenes", help="build simulation scenes (profile, history, options) from interactions")
@@ -29,8 +19,7 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed builds the same scenes")
     parser.add_argument(
         "--scorers",
-        type=_scorers,
-        default=SCORERS,
+        default=",".join(SCORERS),
         help=f"comma-separated candidate scorers (default {','.join(SCORERS)})",
     )
     parser.add_argument("--history-min", type=int, default=2, help="fewest history entries drawn (default 2)")
@@ -51,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         max_exposure=args.max_exposure,
         seed=args.seed,
         progress=Progress(),
-        scorers=args.scorers,
+        scorers=[name.strip() for name in args.scorers.split(",") if name.strip()],
         history_min=args.history_min,
         history_max=args.history_max,
     )
