@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from storage.models import Dataset, Prediction, Score
+from storage.models import Dataset, Prediction, Run, Score
 
 # Every numeric Score column: what ranking and thresholds may name, in table order.
 SCORE_COLUMNS = (
@@ -149,7 +149,9 @@ def count_scores(*, session: Session) -> int:
 
 
 def data_version(*, session: Session) -> tuple:
-    """Changes whenever predictions or scores change: (max prediction id, predictions, scores, last computed_at)."""
-    pred = session.exec(select(func.max(Prediction.id), func.count(Prediction.id))).one()
-    sc = session.exec(select(func.count(Score.scene_id), func.max(Score.computed_at))).one()
-    return (pred[0], pred[1], sc[0], str(sc[1]))
+    """Changes whenever `score` runs or predictions are added: (last score run id, max prediction id).
+
+    Both are index lookups, so a live preview can ask on every slider move.
+    """
+    run = session.exec(select(func.max(Run.id)).where(Run.kind == "score")).one()
+    return (run, session.exec(select(func.max(Prediction.id))).one())
