@@ -9,6 +9,7 @@ The timed part (read, validate, write) runs in a child process so its peak RSS i
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -66,12 +67,14 @@ def measure(root: str, db: str) -> None:
     from storage.db import get_engine
 
     engine = get_engine(db)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     report = ingest(engine=engine, name="bench", fmt="unified", path=root)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     figures = dict(users=report.users, items=report.items, interactions=report.interactions, seconds=seconds)
-    print(json.dumps(figures | {"peak_rss_mb": peak_mb}))
+    print(json.dumps(figures | {"cpu_seconds": cpu, "peak_rss_mb": after.ru_maxrss / 1024}))
 
 
 def main() -> None:
@@ -100,7 +103,10 @@ def main() -> None:
         fig = json.loads(out.stdout.strip().splitlines()[-1])
     print(
         f"ingest: {fig['users']:,} users, {fig['items']:,} items, {fig['interactions']:,} interactions "
-        f"in {fig['seconds']:.2f} s; peak RSS {fig['peak_rss_mb']:.0f} MB"
+        f"in {fig['seconds']:.2f} s wall ({fig['cpu_seconds']:.2f} s CPU); peak RSS {fig['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (the machine's 2 cores are shared)"
     )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from core.cli.main import main
 from core.ingest import ingest
+from core.templates import templates_for
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -53,7 +54,9 @@ def test_bundled_movietweetings_sample_counts_with_default_min_5(engine, capsys)
     ratings = "SELECT MIN(json_extract(features, '$.rating')), MAX(json_extract(features, '$.rating')), "
     ratings += "SUM(json_extract(features, '$.rating')) FROM interaction"
     assert q(engine, ratings) == [(1, 10, 33165)]  # checked against a plain-Python count of ratings.dat
-    assert q(engine, "SELECT format FROM dataset") == [("movietweetings",)]
+    (fmt, templates) = q(engine, "SELECT format, templates FROM dataset")[0]
+    assert fmt == "movietweetings"
+    assert json.loads(templates) == templates_for("movietweetings")
 
 
 def test_movielens_100k(engine, tmp_path):
