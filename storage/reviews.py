@@ -140,6 +140,28 @@ def latest_version(*, session: Session, rationale_id: int) -> RationaleVersion |
     return session.exec(stmt.order_by(col(RationaleVersion.version).desc()).limit(1)).first()
 
 
+def list_reviews(*, session: Session, selection_id: int, status: str | None = None) -> list[dict]:
+    """The selection's scenes in rank order with their review (status, reviewer, note, version, updated_at)."""
+    current = func.coalesce(Review.status, "pending")
+    stmt = (
+        select(
+            SelectionItem.scene_id,
+            SelectionItem.rank,
+            current.label("status"),
+            Review.reviewer,
+            Review.note,
+            func.coalesce(Review.version, 0).label("version"),
+            Review.updated_at,
+        )
+        .join(Review, col(Review.scene_id) == SelectionItem.scene_id, isouter=True)
+        .where(SelectionItem.selection_id == selection_id)
+        .order_by(col(SelectionItem.rank))
+    )
+    if status is not None:
+        stmt = stmt.where(current == status)
+    return [dict(row._mapping) for row in session.exec(stmt)]
+
+
 def review_counts(*, session: Session, selection_id: int) -> dict[str, int]:
     """{"scenes", "approved", "rejected", "pending"} over a selection's scenes (no Review row = pending)."""
     status = func.coalesce(Review.status, "pending")

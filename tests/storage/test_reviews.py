@@ -7,7 +7,14 @@ from sqlmodel import Session, select
 
 from core.errors import BadInput, NotFound, StaleVersion
 from storage.models import Rationale, RationaleVersion, Review, Selection, SelectionItem
-from storage.reviews import edit_rationale, get_review, rationale_versions, review_counts, set_review
+from storage.reviews import (
+    edit_rationale,
+    get_review,
+    list_reviews,
+    rationale_versions,
+    review_counts,
+    set_review,
+)
 from tests.factories import make_dataset, make_rationale, make_scene
 
 EDITED = """Stimulus: I am bored tonight.
@@ -132,6 +139,17 @@ def test_review_counts_per_selection_treat_missing_reviews_as_pending(session):
     set_review(session=session, scene_id=scenes[0].id, status="approved", reviewer="a")
     set_review(session=session, scene_id=scenes[1].id, status="rejected", reviewer="a")
     set_review(session=session, scene_id=scenes[2].id, status="pending", reviewer="a")
+    listed = list_reviews(session=session, selection_id=sel.id)
+    assert [(r["scene_id"], r["rank"], r["status"], r["version"]) for r in listed] == [
+        (scenes[0].id, 0, "approved", 1),
+        (scenes[1].id, 1, "rejected", 1),
+        (scenes[2].id, 2, "pending", 1),
+        (scenes[3].id, 3, "pending", 0),
+    ]
+    assert [r["scene_id"] for r in list_reviews(session=session, selection_id=sel.id, status="pending")] == [
+        scenes[2].id,
+        scenes[3].id,
+    ]
     assert review_counts(session=session, selection_id=sel.id) == {
         "scenes": 4,
         "pending": 2,
