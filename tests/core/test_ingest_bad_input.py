@@ -167,3 +167,24 @@ def test_bad_jsonl_line(workspace, capsys):
 def test_max_below_min(workspace, capsys):
     msg = "--max-interactions (2) must be >= --min-interactions (5)"
     refused(workspace, capsys, ingest_uni(workspace, "--min-interactions", "5", "--max-interactions", "2"), msg)
+
+
+def test_adapter_errors_name_the_line_of_headerless_files(workspace, capsys, tmp_path):
+    ml = tmp_path / "ml-1m"
+    ml.mkdir()
+    (ml / "ratings.dat").write_text("1::1193::5::978300760\n1::999::3::978302109\n")
+    (ml / "users.dat").write_text("1::F::1::10::48067\n")
+    (ml / "movies.dat").write_text("1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n")
+    msg = "ratings.dat, line 2, column item_id: unknown item '999' (not in movies.dat)"
+    refused(workspace, capsys, ["ingest", "--dataset", "ml", "--format", "movielens", str(ml)], msg)
+
+
+def test_mind_error_names_the_behaviors_line(workspace, capsys, tmp_path):
+    mind = tmp_path / "mind"
+    mind.mkdir()
+    (mind / "behaviors.tsv").write_text("1\tU1\t11/11/2019 9:05:58 AM\t\tN1-1\n2\tU1\tlast tuesday\t\tN1-0 N1-1\n")
+    (mind / "news.tsv").write_text("N1\tnews\tsub\tTitle\tAbstract\thttps://x\t[]\t[]\n")
+    msg = (
+        "behaviors.tsv, line 2, column timestamp: cannot parse 'last tuesday' as a timestamp (unix seconds or ISO 8601)"
+    )
+    refused(workspace, capsys, ["ingest", "--dataset", "m", "--format", "mind", str(mind)], msg)
