@@ -19,6 +19,7 @@ from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_
 from core.templates import templates_for
 from storage import scenes as store
 from storage.models import Dataset, utcnow
+from storage.runs import finish_run, start_run, update_run
 
 MAX_LETTERS = 26
 ROUNDS = 3  # extra draws to replace targets whose exposure came out too short
@@ -63,6 +64,20 @@ def _item_text(title: str, features_json: str | None) -> str:
     return " ".join([title or "", *(t for v in features.values() if (t := format_value(v, 2000)))])
 
 
+@dataclass(frozen=True)
+class Options:
+    """One build's settings (validated)."""
+
+    count: int
+    split: str
+    min_exposure: int
+    max_exposure: int
+    seed: int
+    scorers: tuple[str, ...]
+    history_min: int
+    history_max: int
+
+
 def build_scenes(
     *,
     engine: Engine,
@@ -80,8 +95,28 @@ def build_scenes(
     """Build up to `count` new scenes of one dataset and split in one transaction; same seed, same scenes."""
     names = tuple(scorers) if scorers is not None else SCORERS
     _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names)
-    progress = progress or SILENT
-    rng = np.random.default_rng(seed)
+    opts = Options(count, split, min_exposure, max_exposure, seed, names, history_min, history_max)
+    name = dataset.name if isinstance(dataset, Dataset) else dataset
+    with Session(engine, expire_on_commit=False) as session:
+        ds = store.dataset_by_name(session=session, name=name)
+        if ds is None:
+            raise NotFound(f"dataset {name!r} not found; ingest it first (python -m core ingest --dataset {name} ...)")
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in opts.__dict__.items()}
+        run = start_run(session=session, kind="scenes", dataset_id=ds.id, params=params, total=count)
+        try:
+            # One BLAS thread: the matrices are small; threaded BLAS on a busy machine was 5-10x slower, not faster.
+            with threadpool_limits(limits=1, user_api="blas"):
+                report = _build(engine, ds, opts, progress or SILENT)
+        except BaseException as exc:
+            finish_run(session=session, run_id=run.id, status="failed", message=(str(exc) or type(exc).__name__)[:500])
+            raise
+        update_run(session=session, run_id=run.id, done=report.created)
+        finish_run(session=session, run_id=run.id, message=report.message)
+    return report
+
+
+def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> ScenesReport:
+    rng = np.random.default_rng(opts.seed)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -91,66 +126,49 @@ def build_scenes(
         timings[phase] = timings.get(phase, 0.0) + now - clock
         clock = now
 
-    # One BLAS thread: the matrices are small, and threaded BLAS on a busy machine was 5-10x slower, not faster.
-    with Session(engine, expire_on_commit=False) as session, threadpool_limits(limits=1, user_api="blas"):
-        name = dataset.name if isinstance(dataset, Dataset) else dataset
-        ds = store.dataset_by_name(session=session, name=name)
-        if ds is None:
-            raise NotFound(f"dataset {name!r} not found; ingest it first (python -m core ingest --dataset {name} ...)")
+    with Session(engine, expire_on_commit=False) as session:
         templates = ds.templates or templates_for(ds.format)
         items = store.load_items(session=session, dataset_id=ds.id)
         timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), items["id"].to_numpy())
         pool = eligible_positions(timeline, store.used_interaction_ids(session=session, dataset_id=ds.id))
         lap("load")
         pool = pool[rng.permutation(len(pool))]
+        wants_text = "content" in opts.scorers
+        texts = [_item_text(t, f) for t, f in zip(items["title"], items["features"], strict=True)] if wants_text else []
         catalog = Catalog(
             n_items=len(items),
             user_items=timeline.user_items(len(items)),
             inter_item=timeline.item,
             inter_ts=timeline.ts,
             release_ts=items["release_ts"].to_numpy(np.float64),
-            item_texts=[_item_text(t, f) for t, f in zip(items["title"], items["features"], strict=True)]
-            if "content" in names
-            else [],
+            item_texts=texts,
         )
-        prepared = make_scorers(names, catalog, rng)
+        prepared = make_scorers(opts.scorers, catalog, rng)
         lap("prepare scorers")
         built: list[tuple[int, np.ndarray, expo.Exposure]] = []
         skipped, drawn = 0, 0
         for _ in range(ROUNDS):
-            want = count - len(built)
+            want = opts.count - len(built)
             if want <= 0 or drawn >= len(pool):
                 break
             chosen = np.sort(pool[drawn : drawn + want])
             drawn += len(chosen)
-            done = _exposures(
-                session,
-                timeline,
-                catalog,
-                prepared,
-                names,
-                chosen,
-                rng,
-                progress,
-                timings,
-                lap,
-                (min_exposure, max_exposure, history_min, history_max),
-            )
+            done = _exposures(session, timeline, catalog, prepared, chosen, rng, progress, lap, opts)
             skipped += sum(1 for _, _, e in done if e is None)
             built.extend(d for d in done if d[2] is not None)
-        rows = _render(session, ds, templates, timeline, items, built, split, seed, progress)
+        rows = _render(session, ds, templates, timeline, items, built, opts.split, opts.seed, progress)
         lap("render")
         store.insert_scenes(session=session, rows=rows)
         session.commit()
         lap("insert")
-    message = _message(name, split, len(rows), count, len(pool), skipped, min_exposure)
-    return ScenesReport(len(rows), count, message, split, len(pool), skipped, timings)
+    message = _message(ds.name, opts.split, len(rows), opts.count, len(pool), skipped, opts.min_exposure)
+    return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, timings)
 
 
-def _exposures(session, timeline: Timeline, catalog, prepared, names, chosen, rng, progress, timings, lap, limits):
+def _exposures(session, timeline: Timeline, catalog, prepared, chosen, rng, progress, lap, opts: Options):
     """(position, history positions, Exposure | None) for each chosen target position."""
-    min_len, max_len, h_min, h_max = limits
-    hist = history_positions(timeline, chosen, rng, h_min, h_max)
+    min_len, max_len = opts.min_exposure, opts.max_exposure
+    hist = history_positions(timeline, chosen, rng, opts.history_min, opts.history_max)
     result: dict[int, tuple] = {}
     real = chosen[timeline.has_impressions[chosen]]
     if len(real):
@@ -174,7 +192,7 @@ def _exposures(session, timeline: Timeline, catalog, prepared, names, chosen, rn
         lap("score")
         items, sources = interleave(lists, rng)
         made = expo.from_candidates(
-            catalog, items, sources, targets.user, targets.ts, timeline.item[pos], names, rng, min_len, max_len
+            catalog, items, sources, targets.user, targets.ts, timeline.item[pos], opts.scorers, rng, min_len, max_len
         )
         for p, exposure in zip(pos.tolist(), made, strict=True):
             result[p] = exposure

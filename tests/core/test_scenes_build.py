@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from core.errors import BadInput, NotFound
 from core.scenes import build_scenes
 from storage.db import get_engine
-from storage.models import Interaction, Item, Scene
+from storage.models import Interaction, Item, Run, Scene
 from storage.scenes import count_scenes, get_scene
 from tests.factories import make_interaction_dataset
 
@@ -182,3 +182,24 @@ def test_items_released_later_are_never_offered(tmp_path):
     scenes = scenes_of(engine)
     assert scenes and all(release[i] <= s.timestamp for s in scenes for i in s.exposure_item_ids if i != s.item_id)
     assert np.mean([s.choice_cnt for s in scenes]) > 2
+
+
+def test_targets_without_enough_candidates_are_replaced_or_reported(tmp_path):
+    engine = fresh_engine(tmp_path, "dense", seed=8, n_users=20, n_items=10, per_user=(5, 9), release_share=0.0)
+    report = build_scenes(engine=engine, dataset="synth", count=1000, seed=0, min_exposure=4, max_exposure=6)
+    scenes = scenes_of(engine)
+    assert report.created == len(scenes) == report.eligible - report.skipped and report.skipped > 0
+    assert all(4 <= s.choice_cnt <= 6 for s in scenes)
+    assert report.message.endswith(
+        f"; {report.skipped} targets skipped: fewer than 4 options left after removing items the user interacted "
+        "with and items released after the target time (or a shorter impression list)"
+    )
+
+
+def test_a_run_is_recorded(tmp_path):
+    engine = fresh_engine(tmp_path, "run", seed=1)
+    report = build_scenes(engine=engine, dataset="synth", count=7, seed=0)
+    with Session(engine) as session:
+        (run,) = session.exec(select(Run)).all()
+    assert (run.kind, run.status, run.total, run.done, run.message) == ("scenes", "done", 7, 7, report.message)
+    assert run.params["scorers"] == ["random", "popularity", "collaborative", "content"]
