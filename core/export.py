@@ -28,6 +28,10 @@ from storage.selections import get_selection, list_selections
 FORMATS = ("dpo", "sft", "eval", "scores")
 STATUSES = ("approved", "rejected", "pending", "any")
 IDENTITY = ("dataset", "user_id", "item_id", "timestamp")
+EVAL_FIELDS = (
+    *("scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "profile", "history", "action_list"),
+    *("impression_list", "item_pos", "choice_cnt"),
+)
 SCORE_FIELDS = (
     *("strong_E", "strong_T", "strong_D", "strong_hit", "weak_E", "weak_T", "weak_D", "weak_hit"),
     *("diff_model", "diff_total", "diff_data", "diff_hit"),
@@ -86,28 +90,14 @@ def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
 
 
 def _eval_rows(frame: pd.DataFrame) -> list[dict]:
-    return [
-        {
-            "scene_id": rec.scene_id,
-            "dataset": rec.dataset,
-            "split": rec.split,
-            "user_id": rec.user_id,
-            "item_id": rec.item_id,
-            "timestamp": rec.timestamp,
-            "profile": rec.profile,
-            "history": rec.history,
-            "action_list": rec.options,
-            "impression_list": rec.impression_list,
-            "item_pos": rec.item_pos,
-            "choice_cnt": rec.choice_cnt,
-        }
-        for rec in frame.itertuples(index=False)
-    ]
+    out = frame.rename(columns={"options": "action_list"})[list(EVAL_FIELDS)]
+    return out.to_dict("records")
 
 
-def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None) -> list[dict]:
+def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, preview: bool) -> list[dict]:
     """One row per scored scene with every rationale's distribution and sampled letter, per role."""
-    arrays = prediction_arrays(session=session, dataset=dataset)
+    scene_ids = frame["scene_id"].tolist() if preview else None
+    arrays = prediction_arrays(session=session, dataset=dataset, scene_ids=scene_ids)
     order = np.lexsort((arrays.rationale_id, arrays.role, arrays.scene_id))
     offsets = np.r_[0, np.cumsum(arrays.n_probs)]
     lists: dict[tuple[int, int], tuple[list, list]] = {}
@@ -136,7 +126,16 @@ def _native(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _collect(session: Session, *, fmt, selection, status, dataset, split, limit=None) -> tuple[list[dict], dict]:
+def _collect(
+    session: Session,
+    *,
+    fmt: str,
+    selection: str | None,
+    status: str,
+    dataset: str | None,
+    split: str | None,
+    limit: int | None = None,
+) -> tuple[list[dict], dict]:
     """(rows, manifest facts) for one export request; BadInput/NotFound for wrong arguments."""
     if fmt not in FORMATS:
         raise BadInput(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
@@ -167,6 +166,12 @@ def _collect(session: Session, *, fmt, selection, status, dataset, split, limit=
                 f"nothing to export: selection {sel.name!r} has no {status} scenes "
                 f"({len(everything)} selected, by status: {by_status or 'none'}); review scenes or use --status any"
             )
+        stale = frame.loc[frame["rejected_behavior"] == frame["item_pos"], "scene_id"].tolist()
+        if stale and fmt == "dpo":
+            raise BadInput(
+                f"selection {sel.name!r} is out of date: the rejected rationale of scene(s) {stale[:5]} now samples "
+                "the true option (re-predicted since); re-run `python -m core score` and `select --replace`"
+            )
         frame = _native(_scene_fields(frame, session))
         return _pair_rows(frame, fmt), facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
     facts["filters"] = {"dataset": dataset, "split": split}
@@ -181,7 +186,7 @@ def _collect(session: Session, *, fmt, selection, status, dataset, split, limit=
         what = "scored scenes (run `python -m core score`)" if fmt == "scores" else f"{split or 'train/eval'} scenes"
         raise BadInput(f"nothing to export: no {what} in {f'dataset {dataset!r}' if dataset else 'the database'}")
     frame = _native(_scene_fields(frame, session))
-    rows = _eval_rows(frame) if fmt == "eval" else _score_rows(frame, session, dataset)
+    rows = _eval_rows(frame) if fmt == "eval" else _score_rows(frame, session, dataset, limit is not None)
     return rows, facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
 
 
@@ -215,11 +220,8 @@ def _write(rows: list[dict], tmp: Path, parquet: bool) -> None:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def manifest_path(out: Path) -> Path:

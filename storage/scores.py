@@ -64,9 +64,13 @@ def _dataset_filter(session: Session, dataset: str | None, scene_col: str, keywo
     return f" {keyword} {scene_col} IN (SELECT id FROM scene WHERE dataset_id = {int(found or -1)})"
 
 
-def prediction_arrays(*, session: Session, dataset: str | None = None) -> PredictionArrays:
-    """All strong/weak predictions (optionally of one dataset), fetched in chunks so memory stays bounded."""
+def prediction_arrays(
+    *, session: Session, dataset: str | None = None, scene_ids: list[int] | None = None
+) -> PredictionArrays:
+    """All strong/weak predictions (optionally of one dataset or a few scenes), fetched in chunks (bounded memory)."""
     where = _dataset_filter(session, dataset, "scene_id", "AND")
+    if scene_ids is not None:  # a handful of ids for previews, inlined as ints
+        where += f" AND scene_id IN ({', '.join(str(int(i)) for i in scene_ids) or 'NULL'})"
     cursor = _raw_cursor(session)
     # three columns instead of five: fewer Python objects per row is what makes 2,000,000 rows fast
     cursor.execute(

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from core.cli.main import main
@@ -196,3 +197,19 @@ def test_cli_export_writes_the_file(workspace, tmp_path, capsys):
     assert "wrote 3 rows to" in capsys.readouterr().out
     assert len(read_jsonl(out)) == 3 and manifest_path(out).exists()
     assert main(["export", "--format", "eval", "--out", str(out), "--selection", "sel"]) == 2
+
+
+def test_a_rejected_rationale_re_predicted_as_correct_is_refused(workspace, engine, session, tmp_path):
+    scenes, rats = workspace
+    session.execute(text("UPDATE prediction SET behavior_index = 1 WHERE rationale_id = :r"), {"r": rats[0][1]})
+    session.commit()
+    with pytest.raises(
+        BadInput, match=rf"'sel' is out of date: the rejected rationale of scene\(s\) \[{scenes[0].id}\]"
+    ):
+        export(engine=engine, fmt="dpo", out=tmp_path / "x.jsonl", selection="sel", status="any")
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_scores_preview_reads_only_the_previewed_scenes(workspace, engine):
+    rows = preview_rows(engine=engine, fmt="scores", limit=1)
+    assert len(rows) == 1 and rows[0]["strong_behaviors"] == ["B"] and rows[0]["weak_behaviors"] == ["C"]
