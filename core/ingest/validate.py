@@ -1,5 +1,6 @@
 """Vectorised checks that turn three raw tables into clean, internally coded frames (or one BadInput)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ class Clean:
     imp_items: np.ndarray | None = None  # ... and item row, in interaction order
 
 
-def _fail(table: Table, bad: np.ndarray, column: str | None, what: str) -> None:
+def _fail(table: Table, bad: np.ndarray, column: str | None, what: Callable[[int], str]) -> None:
     """Raise one BadInput for the first flagged row, counting the others."""
     positions = np.flatnonzero(bad)
     if len(positions) == 0:
@@ -45,10 +46,12 @@ def _value(table: Table, column: str, pos: int) -> str:
 
 
 def _ids(table: Table, column: str) -> pd.Series:
-    """An id column as text; empty values are an error."""
+    """An id column as text (1.0 read from a gappy numeric column becomes "1"); empty values are an error."""
     raw = table.df[column]
     empty = raw.isna().to_numpy()
-    ids = raw.astype(str).str.strip() if not ptypes.is_float_dtype(raw) else raw.astype("Int64").astype(str)
+    if ptypes.is_float_dtype(raw) and (raw.dropna() % 1 == 0).all():
+        raw = raw.astype("Int64")
+    ids = raw.astype(str).str.strip()
     _fail(table, empty | (ids == "").to_numpy(), column, lambda _p: f"empty {column}")
     return ids.reset_index(drop=True)
 

@@ -1,0 +1,59 @@
+"""--replace removes everything built on the old dataset, keeps other datasets and the LLM call log."""
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from core.ingest import ingest
+from storage.datasets import get_dataset, list_datasets
+from storage.models import LlmCall, Review, Selection, SelectionItem
+from tests.factories import make_dataset, make_rationale, make_scene
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def count(engine, table: str, where: str = "1 = 1") -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f'SELECT COUNT(*) FROM "{table}" WHERE {where}')).scalar()
+
+
+def test_replace_drops_scenes_rationales_reviews_and_keeps_the_rest(engine, session):
+    ingest(engine=engine, name="mt", fmt="movietweetings", path=SAMPLE)
+    other = make_dataset(session, name="other")
+    mt = get_dataset(session=session, name="mt")
+    scene = make_scene(session, dataset=mt)
+    kept_scene = make_scene(session, dataset=other)
+    chosen = make_rationale(session, scene=scene, role="strong", sample_index=0, probs=[0.7, 0.1, 0.1, 0.1])
+    rejected = make_rationale(session, scene=scene, role="weak", sample_index=0, probs=[0.1, 0.7, 0.1, 0.1])
+    make_rationale(session, scene=kept_scene, role="strong", sample_index=0, probs=[0.7, 0.1, 0.1, 0.1])
+    selection = Selection(name="sel", config={})
+    session.add(selection)
+    session.flush()
+    session.add(
+        SelectionItem(
+            selection_id=selection.id,
+            scene_id=scene.id,
+            chosen_rationale_id=chosen.id,
+            rejected_rationale_id=rejected.id,
+            rank=0,
+        )
+    )
+    session.add(Review(scene_id=scene.id, status="approved", reviewer="ann"))
+    session.add(LlmCall(endpoint="e", model="m", prompt_hash="h", cache_key="k", scene_id=scene.id))
+    session.commit()
+    assert count(engine, "interaction", f"dataset_id = {mt.id}") == 4614 + 1
+
+    report = ingest(engine=engine, name="mt", fmt="movietweetings", path=SAMPLE, replace=True, min_interactions=10)
+
+    new = get_dataset(session=session, name="mt")
+    assert [d.name for d in list_datasets(session=session)] == ["other", "mt"]
+    assert new.id != mt.id and new.options == {"min_interactions": 10, "max_interactions": None}
+    assert count(engine, "interaction", f"dataset_id = {new.id}") == report.interactions
+    assert count(engine, "interaction", f"dataset_id = {mt.id}") == 0
+    assert count(engine, "scene") == 1 and count(engine, "scene", f"id = {kept_scene.id}") == 1
+    assert count(engine, "rationale") == 1 and count(engine, "rationaleversion") == 1
+    assert count(engine, "prediction") == 1
+    assert count(engine, "review") == 0 and count(engine, "selectionitem") == 0
+    assert count(engine, "selection") == 1
+    assert count(engine, "llmcall", "scene_id IS NULL") == 1
+    assert count(engine, "user", f"dataset_id = {other.id}") == 3
