@@ -5,7 +5,7 @@ import streamlit as st
 from core.app_support import escape_markdown, filter_from_params, filter_to_params, letter
 from core.errors import MirrorError
 from core.llm.endpoints import LOCAL
-from pages.review_parts import rationale_block, scores_figure
+from pages.review_parts import rationale_block, role_figure, scores_figure
 from pages.ui import engine, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours, scene_detail
 from storage.llm import list_endpoints
@@ -112,6 +112,10 @@ for tab, role in zip(tabs, ("strong", "weak"), strict=True):
         items = [r for r in detail.rationales if r["rationale"].role == role]
         if not items:
             st.caption(f"No {role} rationales for this scene yet.")
+        fig = role_figure(items, item_pos=scene.item_pos)
+        if fig is not None:
+            st.caption(f"Predicted distributions, one bar per rationale; true option {letter(scene.item_pos)} shaded")
+            st.plotly_chart(fig, key=f"dist_{role}")
         for item in items:
             rationale_block(item, scene=scene)
 

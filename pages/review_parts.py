@@ -1,6 +1,5 @@
 """Review page pieces: one rationale block (stages, chips, problems, distribution, edit, history), score plots."""
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
@@ -8,8 +7,8 @@ from sqlmodel import Session
 
 from core.app_support import escape_markdown, format_problems, letter
 from core.errors import MirrorError
-from pages.ui import reviewer, session
-from storage.browse import score_values
+from pages.ui import db_path, reviewer, session
+from storage.browse import score_histogram, score_version
 from storage.reviews import edit_rationale, rationale_versions
 
 TRUE_COLOUR = "#2a9d8f"
@@ -35,15 +34,44 @@ def reload_edit(rationale_id: int) -> None:
     st.session_state.pop(f"edit_{rationale_id}", None)
 
 
-def distribution_figure(probs: list[float], *, item_pos: int, sampled: int | None) -> go.Figure:
-    """Bars of the predicted distribution; the true option in colour, the sampled behaviour labelled."""
-    letters = [letter(k) for k in range(len(probs))]
-    colours = [TRUE_COLOUR if k == item_pos else OTHER_COLOUR for k in range(len(probs))]
-    labels = ["sampled" if k == sampled else "" for k in range(len(probs))]
-    fig = go.Figure(go.Bar(x=letters, y=probs, marker_color=colours, text=labels, textposition="outside"))
-    fig.update_layout(height=200, margin={"l": 0, "r": 0, "t": 10, "b": 0}, showlegend=False)
+def role_figure(items: list[dict], *, item_pos: int) -> go.Figure | None:
+    """One grouped bar chart per role: each rationale's predicted distribution (one bar group per option), the
+    true option shaded and its bars coloured, the sampled behaviour marked with a dot."""
+    predicted = [item for item in items if item["probs"] is not None]
+    if not predicted:
+        return None
+    n = len(predicted[0]["probs"])
+    letters = [letter(k) for k in range(n)]
+    fig = go.Figure()
+    for item in predicted:
+        probs = item["probs"]
+        sampled = item["behavior_index"]
+        fig.add_trace(
+            go.Bar(
+                x=letters[: len(probs)],
+                y=probs,
+                name=f"#{item['rationale'].sample_index}",
+                marker_color=[TRUE_COLOUR if k == item_pos else OTHER_COLOUR for k in range(len(probs))],
+                marker_line={"color": "white", "width": 1},
+                text=["●" if k == sampled else "" for k in range(len(probs))],
+                textposition="outside",
+            )
+        )
+    fig.add_vrect(x0=item_pos - 0.5, x1=item_pos + 0.5, fillcolor=TRUE_COLOUR, opacity=0.12, line_width=0)
+    fig.update_layout(
+        height=240, margin={"l": 0, "r": 0, "t": 10, "b": 0}, barmode="group", bargap=0.15, showlegend=False
+    )
     fig.update_yaxes(range=[0, 1.15], title="p")
     return fig
+
+
+def probs_line(probs: list[float], *, item_pos: int, sampled: int | None) -> str:
+    """The distribution as one plain line: 'A 0.12 · B 0.80 (true, sampled) · ...'."""
+    parts = []
+    for k, p in enumerate(probs):
+        tags = [t for t, on in (("true", k == item_pos), ("sampled", k == sampled)) if on]
+        parts.append(f"{letter(k)} {p:.2f}" + (f" ({', '.join(tags)})" if tags else ""))
+    return " · ".join(parts)
 
 
 def chips(label: str, factors: list | None) -> None:
@@ -83,8 +111,8 @@ def rationale_block(item: dict, *, scene) -> None:
             if item["probs"] is None:
                 st.caption("No prediction yet.")
             else:
-                fig = distribution_figure(item["probs"], item_pos=scene.item_pos, sampled=sampled)
-                st.plotly_chart(fig, key=f"dist_{rat.id}")
+                st.caption("Predicted distribution")
+                st.text(probs_line(item["probs"], item_pos=scene.item_pos, sampled=sampled))
                 if item["predicted_version"] not in (None, rat.version):
                     st.caption(f"Predicted from version {item['predicted_version']}; the text changed since.")
                 if item["estimated"]:
@@ -101,15 +129,20 @@ def rationale_block(item: dict, *, scene) -> None:
                 st.text(v.text)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _histogram(db: str, dataset_id: int, column: str, version: tuple) -> tuple:
+    with session() as s:
+        return score_histogram(session=s, column=column, dataset_id=dataset_id)
+
+
 def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figure:
-    """Histograms of key scores over the scene's dataset, with this scene's value as a vertical line."""
+    """Histograms of key scores over the scene's dataset (cached per score version), this scene as a line."""
+    version = score_version(session=session)
     fig = make_subplots(rows=1, cols=len(SCORE_PLOTS), subplot_titles=SCORE_PLOTS)
     for k, name in enumerate(SCORE_PLOTS, start=1):
-        values = score_values(session=session, column=name, dataset_id=dataset_id)
-        values = values[np.isfinite(values)]
-        if values.size:
-            counts, edges = np.histogram(values, bins=30)
-            fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, marker_color=OTHER_COLOUR), row=1, col=k)
+        counts, centres = _histogram(db_path(), dataset_id, name, version)
+        if counts:
+            fig.add_trace(go.Bar(x=centres, y=counts, marker_color=OTHER_COLOUR), row=1, col=k)
         fig.add_vline(x=score[name], line_color=TRUE_COLOUR, line_width=3, row=1, col=k)
     fig.update_layout(height=220, margin={"l": 0, "r": 0, "t": 30, "b": 0}, showlegend=False, bargap=0)
     return fig

@@ -345,3 +345,19 @@ def score_ranges(*, session: Session) -> dict[str, tuple[float, float]]:
     if row[0] is None:
         return {}
     return {name: (float(row[2 * i]), float(row[2 * i + 1])) for i, name in enumerate(SCORE_COLUMNS)}
+
+
+def score_version(*, session: Session) -> tuple[int, str]:
+    """(scored scenes, last computed time): changes whenever `score` reruns, so plots can cache on it."""
+    count, last = session.exec(select(func.count(), func.max(Score.computed_at))).one()
+    return int(count), str(last)
+
+
+def score_histogram(*, session: Session, column: str, dataset_id: int | None = None, bins: int = 30) -> tuple:
+    """(counts, bin centres) of one score column, binned in numpy from the column's values."""
+    values = score_values(session=session, column=column, dataset_id=dataset_id)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return [], []
+    counts, edges = np.histogram(values, bins=bins)
+    return counts.tolist(), ((edges[:-1] + edges[1:]) / 2).tolist()
