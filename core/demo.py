@@ -40,6 +40,7 @@ class DemoReport:
 def build_demo(*, engine: Engine, progress: Progress | None = None, config: DemoConfig | None = None) -> DemoReport:
     """Build (or complete) the demo workspace; every step resumes where an earlier run stopped."""
     from core.ingest import ingest
+    from core.llm.endpoints import open_endpoint
     from core.predict import predict
     from core.rationales import generate_rationales
     from core.scenes import build_scenes
@@ -89,19 +90,21 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
             report.add(f"{split} scenes: {built.created} built")
     tick("scenes")
 
-    for role in ("strong", "weak"):
-        generate_rationales(
-            engine=engine,
-            role=role,
-            endpoint=config.endpoint,
-            n=config.n,
-            dataset=DEMO_DATASET,
-            max_tokens=config.max_tokens,
-            progress=progress,
-        )
-        tick(f"{role} rationales")
-    for role in ("strong", "weak"):
-        predict(engine=engine, role=role, endpoint=config.endpoint, progress=progress)
+    # One embedded server for all four LLM stages instead of a start per stage.
+    with open_endpoint(engine=engine, name=config.endpoint) as endpoint:
+        for role in ("strong", "weak"):
+            generate_rationales(
+                engine=engine,
+                role=role,
+                endpoint=endpoint,
+                n=config.n,
+                dataset=DEMO_DATASET,
+                max_tokens=config.max_tokens,
+                progress=progress,
+            )
+            tick(f"{role} rationales")
+        for role in ("strong", "weak"):
+            predict(engine=engine, role=role, endpoint=endpoint, dataset=DEMO_DATASET, progress=progress)
     tick("predictions")
 
     scored = score(engine=engine, progress=progress)
@@ -113,9 +116,11 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     with Session(engine) as session:
         sel = get_selection(session=session, name=DEMO_SELECTION)
         scene_ids = selection_scene_ids(session=session, selection_id=sel.id) if sel else []
-        for k, scene_id in enumerate(scene_ids[: config.reviews]):
-            status = "rejected" if k == config.reviews - 1 else "approved"
+        reviewed = scene_ids[: config.reviews]
+        for k, scene_id in enumerate(reviewed):
+            # the last of several is rejected so every review state shows up in the app
+            status = "rejected" if k == len(reviewed) - 1 and k > 0 else "approved"
             set_review(session=session, scene_id=scene_id, status=status, reviewer=DEMO_REVIEWER, note="demo review")
-    report.add(f"reviewed {min(len(scene_ids), config.reviews)} scenes")
+    report.add(f"reviewed {len(reviewed)} scenes")
     tick("reviews")
     return report
