@@ -137,7 +137,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best scores per row, best first (ties by lower index); -inf entries become -1."""
     n_items = scores.shape[1]
     if k < n_items:
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        part = np.argpartition(scores, n_items - k, axis=1)[:, n_items - k :]
     else:
         part = np.broadcast_to(np.arange(n_items), scores.shape)
     vals = np.take_along_axis(scores, part, axis=1)
@@ -173,7 +173,7 @@ def rank_candidates(catalog: Catalog, scorers: list, targets: Targets, k: int, o
         mask = banned_mask(catalog, batch)
         for s, scorer in enumerate(scorers):
             scores = scorer.score(batch)
-            scores[mask] = -np.inf
+            np.copyto(scores, -np.inf, where=mask)
             out[rows, s] = top_k(scores, k)
         if on_batch:
             on_batch(rows.stop - rows.start)
