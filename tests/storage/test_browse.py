@@ -1,0 +1,115 @@
+"""The app's listing queries: filters, presets, search escaping, SQL paging and sorting, neighbours, one scene."""
+
+import pytest
+from sqlmodel import select
+
+from core.errors import BadInput
+from storage.browse import (
+    SceneFilter,
+    SceneOrder,
+    count_scenes,
+    like_pattern,
+    list_scenes,
+    neighbours,
+    scene_detail,
+    score_ranges,
+)
+from storage.models import Review, Score
+from tests.factories import make_dataset, make_scene, make_workspace
+
+
+@pytest.fixture
+def ids(session) -> list[int]:
+    return [scene.id for scene in make_workspace(session)]
+
+
+def test_filters_and_presets_count_exactly(session, ids):
+    session.add(Review(scene_id=ids[2], status="approved"))
+    session.commit()
+    assert count_scenes(session=session, flt=SceneFilter()) == 8
+    assert count_scenes(session=session, flt=SceneFilter(choice_cnt=4)) == 4
+    assert count_scenes(session=session, flt=SceneFilter(status="approved")) == 1
+    assert count_scenes(session=session, flt=SceneFilter(status="pending")) == 7
+    assert count_scenes(session=session, flt=SceneFilter(selection="sel")) == 4
+    assert count_scenes(session=session, flt=SceneFilter(selection="missing")) == 0
+    page = list_scenes(session=session, flt=SceneFilter(preset="strong right, weak wrong"))
+    assert page.rows["scene_id"].tolist() == [ids[k] for k in (1, 2, 5, 6)]
+    assert list_scenes(session=session, flt=SceneFilter(preset="both wrong")).rows["scene_id"].tolist() == [
+        ids[3],
+        ids[7],
+    ]
+    flt = SceneFilter(ranges={"diff_model": (0.5, None)})
+    assert list_scenes(session=session, flt=flt).rows["scene_id"].tolist() == [ids[5], ids[6], ids[7]]
+
+
+def test_paging_and_sorting_happen_in_sql(session, ids):
+    order = SceneOrder(column="diff_model", descending=True)
+    page = list_scenes(session=session, flt=SceneFilter(), order=order, offset=2, limit=3)
+    assert page.total == 8
+    assert page.rows["scene_id"].tolist() == [ids[6], ids[3], ids[4]]
+    assert page.rows["status"].tolist() == ["pending"] * 3
+    with pytest.raises(BadInput, match="cannot sort by 'profile; drop table'"):
+        list_scenes(session=session, flt=SceneFilter(), order=SceneOrder(column="profile; drop table"))
+    with pytest.raises(BadInput, match="unknown score column 'nope'"):
+        count_scenes(session=session, flt=SceneFilter(ranges={"nope": (0, 1)}))
+
+
+def test_unscored_scenes_sort_last_both_ways(session, ids):
+    extra = make_scene(session, dataset=make_dataset(session, name="other"), profile="unscored")
+    for descending in (False, True):
+        page = list_scenes(session=session, flt=SceneFilter(), order=SceneOrder("diff_model", descending), limit=20)
+        assert page.rows["scene_id"].tolist()[-1] == extra.id
+    assert count_scenes(session=session, flt=SceneFilter(preset="unscored")) == 1
+
+
+def test_search_escapes_wildcards_and_reads_json_text(session):
+    ds = make_dataset(session)
+    plain = make_scene(session, dataset=ds, profile="likes 100% cotton")
+    other = make_scene(session, dataset=ds, profile="likes 1000 things")
+    quoted = make_scene(session, dataset=ds, profile="p")
+    quoted.history = ['Watched "Amélie" twice']
+    session.add(quoted)
+    session.commit()
+    assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
+    found = lambda term: list_scenes(session=session, flt=SceneFilter(search=term)).rows["scene_id"].tolist()  # noqa: E731
+    assert found("100%") == [plain.id]
+    assert found("likes 1") == [plain.id, other.id]
+    assert found("_") == []
+    assert found('"Amélie"') == [quoted.id]
+    assert found("Item 3") == [plain.id, other.id, quoted.id]  # options of every scene hold "Item 3"
+
+
+def test_neighbours_follow_filter_and_order(session, ids):
+    flt = SceneFilter(preset="strong right, weak wrong")
+    assert neighbours(session=session, scene_id=ids[2], flt=flt) == (ids[1], ids[5])
+    assert neighbours(session=session, scene_id=ids[1], flt=flt) == (None, ids[2])
+    order = SceneOrder("diff_model", descending=True)  # 5: 0.754, 6: 0.706, 1: 0.279, 2: 0.276
+    assert neighbours(session=session, scene_id=ids[6], flt=flt, order=order) == (ids[5], ids[1])
+    assert neighbours(session=session, scene_id=ids[2], flt=flt, order=order) == (ids[1], None)
+    assert neighbours(session=session, scene_id=999_999, flt=flt) == (None, None)
+
+
+def test_scene_detail_has_everything_review_shows(session, ids):
+    detail = scene_detail(session=session, scene_id=ids[1])
+    assert detail.dataset == "toy"
+    assert [(r["rationale"].role, r["rationale"].sample_index) for r in detail.rationales] == [
+        ("strong", 0),
+        ("strong", 1),
+        ("weak", 0),
+        ("weak", 1),
+    ]
+    strong = detail.rationales[0]
+    assert strong["probs"] == pytest.approx([0.12, 0.64, 0.12, 0.12])
+    assert strong["behavior_index"] == 1
+    assert detail.pairs == [
+        {
+            "selection": "sel",
+            "chosen": detail.rationales[0]["rationale"].id,
+            "rejected": detail.rationales[2]["rationale"].id,
+        }
+    ]
+    stored = session.exec(select(Score).where(Score.scene_id == ids[1])).one()
+    assert detail.score["diff_model"] == stored.diff_model
+    assert detail.review is None
+    assert scene_detail(session=session, scene_id=999_999) is None
+    assert score_ranges(session=session)["strong_hit"] == (0.0, 1.0)
