@@ -75,7 +75,7 @@ def prediction_arrays(
     # three columns instead of five: fewer Python objects per row is what makes 2,000,000 rows fast
     cursor.execute(
         "SELECT rationale_id, "
-        f"(scene_id * 2 + (role = 'weak')) * {_PACK} + behavior_index, probs FROM prediction "
+        f"(scene_id * 2 + CASE role WHEN 'weak' THEN 1 ELSE 0 END) * {_PACK} + behavior_index, probs FROM prediction "
         f"WHERE role IN ('strong', 'weak'){where} ORDER BY id"
     )
     rationale_ids, packed, sizes, blobs = [], [], [], []
