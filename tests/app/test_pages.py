@@ -8,8 +8,20 @@ import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from storage.models import Endpoint, ExportRecord, Rationale, RationaleVersion, Review, Selection, SelectionItem
+from storage.llm import add_endpoint
+from storage.models import (
+    Endpoint,
+    ExportRecord,
+    LlmCall,
+    Prediction,
+    Rationale,
+    RationaleVersion,
+    Review,
+    Selection,
+    SelectionItem,
+)
 from tests.factories import make_workspace
+from tests.fault_server import FaultServer
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -298,3 +310,55 @@ def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
     assert (record.rows, record.path) == (4, str(out))
     assert at.download_button(key="x_download") is not None
     assert at.dataframe[0].value["rows"].tolist() == [4]
+
+
+# LLM actions against a loopback OpenAI-compatible server -----------------------------------------------------------
+
+GOOD = """Stimulus: I am bored tonight.
+Stimulus factors: boredom, time of day
+Knowledge: B looks like the comedies I love.
+Knowledge factors: personal relevance, past experience
+Evaluation: I go with my habit.
+Evaluation style: habitual
+Behavior: [B]"""
+
+
+@pytest.fixture
+def llm_server():
+    server = FaultServer().start()
+    yield server
+    server.stop()
+
+
+def add_fake_endpoint(engine, server) -> None:
+    with Session(engine) as s:
+        add_endpoint(session=s, name="fake", base_url=server.url, model="fake-model", timeout=5.0, retries=0)
+        s.commit()
+
+
+def test_review_generate_adds_a_predicted_rationale(workspace, engine, llm_server):
+    llm_server.responder = lambda body: GOOD
+    add_fake_endpoint(engine, llm_server)
+    at = open_page("review", scene=str(workspace[0]))
+    at.selectbox(key="gen_endpoint").set_value("fake")
+    at.radio(key="gen_role").set_value("weak")
+    at.button(key="generate").click().run()
+    with Session(engine) as s:
+        new = s.exec(select(Rationale).where(Rationale.scene_id == workspace[0], Rationale.sample_index == 2)).one()
+        pred = s.exec(select(Prediction).where(Prediction.rationale_id == new.id)).one()
+    assert (new.role, new.endpoint, new.behavior, new.style) == ("weak", "fake", "B", "habitual")
+    assert pred.role == "weak"
+    assert at.success[0].value == f"New weak rationale\\(s\\)\\: \\[{new.id}\\]"
+    weak_labels = [e.label for e in at.expander if e.label.startswith("\\#2")]
+    assert len(weak_labels) == 1
+
+
+def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
+    add_fake_endpoint(engine, llm_server)
+    at = open_page("settings")
+    at.selectbox(key="ep_target").set_value("fake").run()
+    at.button(key="ep_test").click().run()
+    assert "fake\\: ok in" in at.success[0].value
+    with Session(engine) as s:
+        calls = s.exec(select(LlmCall)).all()
+    assert [(c.endpoint, c.stage, c.status) for c in calls] == [("fake", "test", "ok")]
