@@ -31,38 +31,21 @@ class TrainRows:
         return len(self.scene_id)
 
 
-def distributions(choice: list, n: int, where: str) -> tuple[np.ndarray, dict[int, str]]:
-    """[k, n] float64 from k letter->probability dicts: missing letters floored at 1e-10, rows renormalised."""
-    allowed = _ALLOWED[n]
-    rows = []
-    for k, dist in enumerate(choice):
-        if not isinstance(dist, dict) or not dist.keys() <= allowed:
-            extra = sorted(set(dist) - allowed) if isinstance(dist, dict) else dist
-            raise BadInput(f"{where}: distribution {k + 1} has keys outside {LETTERS[0]}..{LETTERS[n - 1]}: {extra!r}")
-        rows.append([dist.get(letter, math.nan) for letter in LETTERS[:n]])
-    try:
-        probs = np.array(rows, dtype=np.float64).reshape(len(rows), n)
-    except (TypeError, ValueError):
-        raise BadInput(f"{where}: probabilities must be numbers") from None
-    missing_mask = np.isnan(probs)
-    if (probs[~missing_mask] < 0).any() or np.isinf(probs).any():
-        raise BadInput(f"{where}: probabilities must be finite and >= 0")
-    missing = {}
-    for k in np.flatnonzero(missing_mask.any(axis=1)):
-        letters = ", ".join(LETTERS[j] for j in np.flatnonzero(missing_mask[k]))
-        missing[int(k)] = f"imported probabilities had no value for {letters}: floored at 1e-10 and renormalised"
-    probs = np.maximum(np.where(missing_mask, PROB_FLOOR, probs), PROB_FLOOR)
-    return probs / probs.sum(axis=1, keepdims=True), missing
+def _number(value, where: str) -> float:
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadInput(f"{where}: probabilities must be numbers, got {value!r}")
+    return float(value)
 
 
 @dataclass
 class ProbsLine:
-    """One probs line: train row, its distributions, the missing-letter notes and the decision_list."""
+    """One probs line with a choice: its train row, the letter -> probability dicts and the decision_list."""
 
     lineno: int
     row: int
-    probs: np.ndarray
-    missing: dict[int, str]
+    choice: list
     decision_list: list
 
 
@@ -86,38 +69,73 @@ def probs_lines(path: Path, rel: str, train: TrainRows, bar: Bar | None, report:
             continue
         if not isinstance(choice, list):
             raise BadInput(f"{where}: 'choice' must be a list of letter -> probability objects")
-        probs, missing = distributions(choice, train.choice_cnt[row], where)
         decision_list = obj.get("decision_list")
-        yield ProbsLine(lineno, row, probs, missing, decision_list if isinstance(decision_list, list) else [])
+        yield ProbsLine(lineno, row, choice, decision_list if isinstance(decision_list, list) else [])
 
 
 class ProbTable:
-    """Probabilities of one role kept compactly by train row until the decisions file is read."""
+    """One role's probabilities by train row: collected raw per line, then checked, floored (1e-10, as the
+    reference's get_prob) and renormalised in one vectorised pass by finish()."""
 
-    def __init__(self, n_rows: int) -> None:
-        self.offset = np.full(n_rows, -1, dtype=np.int64)
+    def __init__(self, train: TrainRows, rel: str) -> None:
+        n_rows = len(train)
+        self.train, self.rel = train, rel
+        self.offset = np.full(n_rows, -1, dtype=np.int64)  # first value of the row in the flat array
+        self.first = np.zeros(n_rows, dtype=np.int64)  # index of the row's first distribution
         self.count = np.zeros(n_rows, dtype=np.int64)
         self.lineno = np.zeros(n_rows, dtype=np.int64)
-        self._flat = array("d")
-        self.missing: dict[tuple[int, int], str] = {}
         self.used = np.zeros(n_rows, dtype=bool)
+        self._raw, self._lengths, self._lines = array("d"), array("q"), array("q")
+        self.flat = np.zeros(0)
+        self.notes: dict[tuple[int, int], str] = {}
 
     def add(self, line: ProbsLine) -> None:
-        self.offset[line.row] = len(self._flat)
-        self.count[line.row] = len(line.probs)
-        self.lineno[line.row] = line.lineno
-        self._flat.frombytes(line.probs.tobytes())
-        for k, note in line.missing.items():
-            self.missing[(line.row, k)] = note
+        row, n = line.row, self.train.choice_cnt[line.row]
+        where = f"{self.rel}, line {line.lineno}"
+        allowed, letters, nans = _ALLOWED[n], LETTERS[:n], [math.nan] * n
+        self.offset[row], self.first[row] = len(self._raw), len(self._lengths)
+        self.count[row], self.lineno[row] = len(line.choice), line.lineno
+        for k, dist in enumerate(line.choice):
+            if not isinstance(dist, dict) or not dist.keys() <= allowed:
+                extra = sorted(set(dist) - allowed) if isinstance(dist, dict) else dist
+                raise BadInput(f"{where}: distribution {k + 1} has keys outside A..{LETTERS[n - 1]}: {extra!r}")
+            before = len(self._raw)
+            try:
+                self._raw.extend(map(dist.get, letters, nans))
+            except TypeError:  # null or non-numbers: the slow, checking path
+                del self._raw[before:]
+                self._raw.extend(_number(dist.get(letter), where) for letter in letters)
+        self._lengths.extend([n] * len(line.choice))
+        self._lines.extend([line.lineno] * len(line.choice))
 
-    def get(self, row: int, n: int) -> tuple[np.ndarray, dict[int, str]] | None:
+    def finish(self) -> None:
+        flat, lengths = np.array(self._raw, dtype=np.float64), np.array(self._lengths, dtype=np.int64)
+        self._raw = array("d")
+        if not len(lengths):
+            return
+        missing = np.isnan(flat)
+        bad = ~missing & ((flat < 0) | np.isinf(flat))
+        starts = np.cumsum(lengths) - lengths
+        if bad.any():
+            line = self._lines[int(np.searchsorted(starts, np.argmax(bad), side="right")) - 1]
+            raise BadInput(f"{self.rel}, line {line}: probabilities must be finite and >= 0")
+        flat = np.maximum(np.where(missing, PROB_FLOOR, flat), PROB_FLOOR)
+        flat /= np.repeat(np.add.reduceat(flat, starts), lengths)
+        dist_rows = np.repeat(np.flatnonzero(self.offset >= 0), self.count[self.offset >= 0])
+        for d in np.flatnonzero(np.add.reduceat(missing.astype(np.int64), starts)):
+            row = int(dist_rows[d])
+            letters = ", ".join(LETTERS[j] for j in np.flatnonzero(missing[starts[d] : starts[d] + lengths[d]]))
+            note = f"imported probabilities had no value for {letters}: floored at 1e-10 and renormalised"
+            self.notes[(row, int(d - self.first[row]))] = note
+        self.flat = flat
+
+    def get(self, row: int) -> tuple[np.ndarray, dict[int, str]] | None:
         if self.offset[row] < 0:
             return None
         self.used[row] = True
-        start, k = int(self.offset[row]), int(self.count[row])
-        flat = np.frombuffer(self._flat, dtype=np.float64, count=k * n, offset=start * 8)
-        notes = {j: self.missing[(row, j)] for j in range(k) if (row, j) in self.missing}
-        return flat.reshape(k, n), notes
+        start, k, n = int(self.offset[row]), int(self.count[row]), self.train.choice_cnt[row]
+        notes = {j: self.notes[(row, j)] for j in range(k) if (row, j) in self.notes}
+        return self.flat[start : start + k * n].reshape(k, n), notes
 
 
 @dataclass

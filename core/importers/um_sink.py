@@ -1,34 +1,44 @@
 """Buffered writer of one import: users/items by external id, scenes, parsed rationales, predictions, in chunks."""
 
 import hashlib
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 from sqlalchemy import Connection
 
+from core.importers.um_sampling import sample_behaviors
 from core.importers.um_scenes import SceneRow
 from core.rationale_parser import parse_rationale
 from storage import imports as db
 
 SOURCE = "usermirrorer"
 PROB_FLOOR = 1e-10  # the reference's get_prob floor (usermirrorer/filter/utils.py) and DESIGN.md §4
-SAMPLE_SEED = 0
+SAMPLE_SEED = 0  # core.predict's default seed: imported behaviours are the draws `predict` would make
 _SCENE_CHUNK = 5_000
-_RATIONALE_CHUNK = 20_000
+_RATIONALE_CHUNK = 10_000
+_MAX_INFLIGHT = 4
 
 
-def sample_behaviors(probs: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """One sampled option index per distribution (inverse CDF of one uniform draw each), vectorised."""
-    if not probs:
-        return np.zeros(0, dtype=np.int64)
-    width = max(len(p) for p in probs)
-    padded = np.zeros((len(probs), width))
-    for k, p in enumerate(probs):
-        padded[k, : len(p)] = p
-    cdf = np.cumsum(padded, axis=1)
-    draws = rng.random(len(probs)) * cdf[:, -1]
-    index = (cdf <= draws[:, None]).sum(axis=1)
-    lengths = np.fromiter((len(p) for p in probs), dtype=np.int64, count=len(probs))
-    return np.minimum(index, lengths - 1)
+def parse_many(items: list[tuple[str, int]]) -> list[tuple]:
+    """parse_rationale over (text, n_options) pairs -> the Rationale columns it fills (runs in worker processes)."""
+    out = []
+    for text, n in items:
+        p = parse_rationale(text, n)
+        out.append(
+            (
+                p.stimulus,
+                db.dumps_list(p.stimulus_factors),
+                p.knowledge,
+                db.dumps_list(p.knowledge_factors),
+                p.evaluation,
+                p.style,
+                p.behavior,
+                p.problems,
+            )
+        )
+    return out
 
 
 def item_title(option: str) -> str:
@@ -36,23 +46,29 @@ def item_title(option: str) -> str:
     return option.split("\n", 1)[0][:200]
 
 
+def _pool(workers: int) -> ProcessPoolExecutor | None:
+    """Parse workers forked from this process: they only parse text and leave by os._exit, so the open SQLite
+    connection they inherit is never touched or closed (spawn would re-run an unguarded __main__)."""
+    if workers <= 0 or "fork" not in get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+
+
 class ImportSink:
     """Everything one import writes, through one connection; flush() at the end."""
 
-    def __init__(self, conn: Connection, *, dataset_id: int, name: str) -> None:
+    def __init__(self, conn: Connection, *, dataset_id: int, name: str, workers: int = 0) -> None:
         self.conn, self.dataset_id, self.name = conn, dataset_id, name
         self.ids = db.IdCounter(conn)
         self.stamp = db.now_text()
         self.users: dict[str, int] = {}
         self.items: dict[str, int] = {}
-        self.rng = np.random.default_rng(SAMPLE_SEED)
+        self.pool = _pool(workers)
+        self._inflight: deque[tuple[list[tuple], object]] = deque()
+        self._specs: list[tuple] = []
         self._users: list[tuple] = []
         self._items: list[tuple] = []
         self._scenes: list[tuple] = []
-        self._rationales: list[tuple] = []
-        self._versions: list[tuple] = []
-        self._pred_rows: list[tuple] = []
-        self._pred_probs: list[np.ndarray] = []
         self.counts = {"scenes": 0, "rationales": 0, "predictions": 0, "users": 0, "items": 0}
 
     # -- users and items -------------------------------------------------------------------------------------
@@ -141,62 +157,85 @@ class ImportSink:
         probs: np.ndarray | None = None,
         problems: dict[int, str] | None = None,
         model: str | None = None,
-        first_index: int = 0,
     ) -> list[int]:
-        """Parse and buffer rationales (sample_index first_index, ...) with their predictions when probs [k, n]."""
+        """Queue rationales (sample_index 0, 1, ...) and, when probs [k, n] is given, their predictions."""
         first = self.ids.take("rationale", len(texts))
-        author = model or SOURCE
         for k, text in enumerate(texts):
-            rid = first + k
-            parsed = parse_rationale(text, n_options)
-            found = parsed.problems
-            if problems and k in problems:
-                found = [*found, problems[k]]
-            self._rationales.append(
+            note = problems.get(k) if problems else None
+            dist = probs[k] if probs is not None else None
+            self._specs.append((first + k, scene_id, role, k, model, text, n_options, note, dist))
+        if len(self._specs) >= _RATIONALE_CHUNK:
+            self._dispatch()
+        return list(range(first, first + len(texts)))
+
+    def _dispatch(self) -> None:
+        """Parse the queued rationales (in worker processes when there is a pool) and write finished chunks."""
+        specs, self._specs = self._specs, []
+        if not specs:
+            return
+        items = [(spec[5], spec[6]) for spec in specs]
+        if self.pool is None:
+            self._write(specs, parse_many(items))
+            return
+        self._inflight.append((specs, self.pool.submit(parse_many, items)))
+        while len(self._inflight) > _MAX_INFLIGHT:
+            self._drain_one()
+
+    def _drain_one(self) -> None:
+        specs, future = self._inflight.popleft()
+        self._write(specs, future.result())
+
+    def _write(self, specs: list[tuple], parsed: list[tuple]) -> None:
+        self._flush_scenes()
+        n = len(specs)
+        first_version = self.ids.take("rationaleversion", n)
+        rationales, versions = [], []
+        for j, (spec, fields) in enumerate(zip(specs, parsed, strict=True)):
+            rid, scene_id, role, index, model, text, _, note, _ = spec
+            *head, problems = fields
+            rationales.append(
                 (
                     rid,
                     scene_id,
                     role,
-                    first_index + k,
+                    index,
                     None,
                     model,
                     text,
                     1,
-                    parsed.stimulus,
-                    db.dumps(parsed.stimulus_factors),
-                    parsed.knowledge,
-                    db.dumps(parsed.knowledge_factors),
-                    parsed.evaluation,
-                    parsed.style,
-                    parsed.behavior,
-                    db.dumps(found),
+                    *head,
+                    db.dumps_list([*problems, note] if note else problems),
                     SOURCE,
                     self.stamp,
                     self.stamp,
                 )
             )
-            self._versions.append((self.ids.take("rationaleversion", 1), rid, text, author))
-            if probs is not None:
-                self._pred_rows.append((self.ids.take("prediction", 1), rid, scene_id, role))
-                self._pred_probs.append(probs[k])
-        self.counts["rationales"] += len(texts)
-        if len(self._rationales) >= _RATIONALE_CHUNK:
-            self._flush_rationales()
-        return list(range(first, first + len(texts)))
-
-    def _flush_rationales(self) -> None:
-        self._flush_scenes()
-        db.insert_rationales(conn=self.conn, rows=self._rationales, versions=self._versions)
-        behaviors = sample_behaviors(self._pred_probs, self.rng)
-        rows = [
-            (*head, np.ascontiguousarray(p, dtype=np.float64).tobytes(), int(b), None)
-            for head, p, b in zip(self._pred_rows, self._pred_probs, behaviors, strict=True)
-        ]
-        db.insert_predictions(conn=self.conn, rows=rows)
-        self.counts["predictions"] += len(rows)
-        self._rationales, self._versions, self._pred_rows, self._pred_probs = [], [], [], []
+            versions.append((first_version + j, rid, text, model or SOURCE))
+        db.insert_rationales(conn=self.conn, rows=rationales, versions=versions)
+        with_probs = [spec for spec in specs if spec[8] is not None]
+        if with_probs:
+            lengths = np.fromiter((len(spec[8]) for spec in with_probs), dtype=np.int64, count=len(with_probs))
+            flat = np.concatenate([spec[8] for spec in with_probs])
+            rids = np.fromiter((spec[0] for spec in with_probs), dtype=np.int64, count=len(with_probs))
+            behaviors = sample_behaviors(flat, lengths, seed=SAMPLE_SEED, rationale_ids=rids).tolist()
+            first = self.ids.take("prediction", len(with_probs))
+            rows = [
+                (first + j, spec[0], spec[1], spec[2], spec[8].tobytes(), behaviors[j], None)
+                for j, spec in enumerate(with_probs)
+            ]
+            db.insert_predictions(conn=self.conn, rows=rows)
+            self.counts["predictions"] += len(rows)
+        self.counts["rationales"] += n
 
     def flush(self) -> None:
-        """Write everything still buffered."""
+        """Write everything still queued."""
         self._flush_scenes()
-        self._flush_rationales()
+        self._dispatch()
+        while self._inflight:
+            self._drain_one()
+
+    def close(self) -> None:
+        """Stop the parse workers (also after an error: queued work is dropped)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None

@@ -6,6 +6,7 @@ public DPO pairs as scenes whose chosen rationale is stored as role "strong" and
 listed in a selection "NAME-reference". A malformed line raises BadInput naming file and line; nothing is written.
 """
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from storage import imports as db
 from storage.scenes import dataset_by_name
 
 FORMAT = "usermirrorer"
+_PARALLEL_BYTES = 64 << 20
 
 
 @dataclass
@@ -76,44 +78,56 @@ def _read_dpo(sink: ImportSink, found: um_files.Found, path: Path, bar: Bar, pai
 
 
 def _read_role(sink: ImportSink, found: um_files.Found, role: str, train: TrainRows, bar: Bar) -> dict:
-    """Probabilities first (kept compactly), then the decisions that they belong to; returns per-file counts."""
+    """Probabilities first (kept compactly by train row), then the decisions they belong to; per-file counts.
+
+    Without a decisions file the probs file's decision_list texts become the rationales (a second read)."""
     counts: dict[str, dict] = {}
     dec_path, prob_path = found.single.get(f"decisions_{role}"), found.single.get(f"probs_{role}")
-    table = ProbTable(len(train))
+    table = ProbTable(train, found.rel(prob_path) if prob_path else "")
     if prob_path is not None:
-        rel = found.rel(prob_path)
-        notes = {"scenes": 0, "distributions": 0, "missing_letters": 0}
-        for line in probs_lines(prob_path, rel, train, bar, notes):
+        notes = {"scenes": 0, "distributions": 0}
+        for line in probs_lines(prob_path, table.rel, train, bar, notes):
+            table.add(line)
             notes["scenes"] += 1
-            notes["distributions"] += len(line.probs)
-            notes["missing_letters"] += len(line.missing)
-            if dec_path is not None:
-                table.add(line)
-                continue
-            texts = line.decision_list
-            if len(texts) != len(line.probs) or not all(isinstance(t, str) for t in texts):
-                raise BadInput(f"{rel}, line {line.lineno}: decision_list must hold one text per distribution")
-            sink.add_rationales(
-                scene_id=train.scene_id[line.row], role=role, texts=texts, n_options=train.choice_cnt[line.row],
-                probs=line.probs, problems=line.missing,
-            )  # fmt: skip
-        counts[rel] = notes
+            notes["distributions"] += len(line.choice)
+        table.finish()
+        notes["missing_letters"] = len(table.notes)
+        counts[table.rel] = notes
+        if dec_path is None:
+            for line in probs_lines(prob_path, table.rel, train, None, {}):
+                texts = line.decision_list
+                if len(texts) != len(line.choice) or not all(isinstance(t, str) for t in texts):
+                    raise BadInput(
+                        f"{table.rel}, line {line.lineno}: decision_list must hold one text per distribution"
+                    )
+                probs, missing = table.get(line.row)
+                sink.add_rationales(
+                    scene_id=train.scene_id[line.row],
+                    role=role,
+                    texts=texts,
+                    n_options=train.choice_cnt[line.row],
+                    probs=probs,
+                    problems=missing,
+                )
     if dec_path is not None:
         rel, notes = found.rel(dec_path), {}
         matched = 0
         for line in decision_lines(dec_path, rel, len(train), bar, notes):
-            n = train.choice_cnt[line.row]
-            got = table.get(line.row, n)
-            probs, missing = got if got is not None else (None, None)
+            probs, missing = table.get(line.row) or (None, None)
             if probs is not None and len(probs) != len(line.texts):
                 raise BadInput(
-                    f"{rel}, line {line.lineno}: {len(line.texts)} choices but {found.rel(prob_path)} line "
+                    f"{rel}, line {line.lineno}: {len(line.texts)} choices but {table.rel} line "
                     f"{table.lineno[line.row]} has {len(probs)} distributions for that scene"
                 )
             sink.add_rationales(
-                scene_id=train.scene_id[line.row], role=role, texts=line.texts, n_options=n, probs=probs,
-                problems=missing, model=line.model,
-            )  # fmt: skip
+                scene_id=train.scene_id[line.row],
+                role=role,
+                texts=line.texts,
+                n_options=train.choice_cnt[line.row],
+                probs=probs,
+                problems=missing,
+                model=line.model,
+            )
             matched += 1
         unmatched = notes.pop("unmatched_custom_ids")
         if unmatched and not matched:
@@ -121,15 +135,54 @@ def _read_role(sink: ImportSink, found: um_files.Found, role: str, train: TrainR
         notes.update(scenes=matched, unmatched_custom_ids=len(unmatched))
         notes["unmatched_examples"] = unmatched[:5]
         if prob_path is not None:
-            counts[found.rel(prob_path)]["without_decisions"] = int(((table.offset >= 0) & ~table.used).sum())
+            counts[table.rel]["without_decisions"] = int(((table.offset >= 0) & ~table.used).sum())
         counts[rel] = notes
     return counts
 
 
+def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, bar: Bar) -> None:
+    """Scenes, then each role's probabilities and decisions, then the public DPO pairs and their selection."""
+    train = TrainRows(rel="")
+    for kind, split in (("train", "train"), ("eval", "eval")):
+        if kind in found.single:
+            rows = _read_scenes(sink, found, found.single[kind], split, bar)
+            report.files[rows.rel] = {"scenes": len(rows)}
+            train = rows if kind == "train" else train
+    for file in found.hf_eval:
+        rows = _read_scenes(sink, found, file, "eval", bar)
+        report.files[rows.rel] = {"scenes": len(rows)}
+    for role in um_files.ROLES:
+        report.files.update(_read_role(sink, found, role, train, bar))
+    pairs: list[tuple[int, int, int]] = []
+    for file in found.hf_dpo:
+        n = _read_dpo(sink, found, file, bar, pairs)
+        report.files[found.rel(file)] = {"scenes": n, "pairs": n}
+    sink.flush()
+    if pairs:
+        name, selection = report.dataset, f"{report.dataset}-reference"
+        if db.selection_exists(conn=sink.conn, name=selection):
+            raise BadInput(f"a selection named {selection!r} already exists; rename or delete it first")
+        sel_id = sink.ids.take("selection", 1)
+        config = {"source": FORMAT, "dataset": name, "files": [found.rel(p) for p in found.hf_dpo]}
+        db.insert_selection(conn=sink.conn, selection_id=sel_id, name=selection, config=config, report={})
+        first = sink.ids.take("selectionitem", len(pairs))
+        items = [(first + k, sel_id, s, c, r, k + 1) for k, (s, c, r) in enumerate(pairs)]
+        db.insert_selection_items(conn=sink.conn, rows=items)
+        report.selection = selection
+
+
 def import_usermirrorer(
-    *, engine: Engine, name: str, path: str | Path, replace: bool = False, progress: Progress | None = None
+    *,
+    engine: Engine,
+    name: str,
+    path: str | Path,
+    replace: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import DIR's usermirrorer files as dataset `name`; same files again = "already imported", nothing written."""
+    """Import DIR's usermirrorer files as dataset `name`; same files again = "already imported", nothing written.
+
+    workers: processes that parse rationales (default: 2 when the decisions files exceed 64 MB, else none)."""
     started = time.perf_counter()
     progress = progress or SILENT
     found = um_files.find_files(Path(path), name)
@@ -149,39 +202,19 @@ def import_usermirrorer(
             report.files = old_import.get("files", {})
             return report
         raise BadInput(f"dataset {name!r} already exists with other content; pass --replace to overwrite it")
-    selection = f"{name}-reference"
     total = sum(p.stat().st_size for p in found.all())
-    with engine.begin() as conn, progress.bar(total=total, label=f"import {name}") as bar:
+    with db.bulk_transaction(engine) as conn, progress.bar(total=total, label=f"import {name}") as bar:
         if existing is not None:
-            db.delete_dataset_rows(conn=conn, dataset_id=existing.id, selection_name=selection)
+            db.delete_dataset_rows(conn=conn, dataset_id=existing.id, selection_name=f"{name}-reference")
         dataset_id = db.insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), options={})
-        sink = ImportSink(conn, dataset_id=dataset_id, name=name)
-        train = TrainRows(rel="")
-        for kind, split in (("train", "train"), ("eval", "eval")):
-            if kind in found.single:
-                rows = _read_scenes(sink, found, found.single[kind], split, bar)
-                report.files[rows.rel] = {"scenes": len(rows)}
-                train = rows if kind == "train" else train
-        for file in found.hf_eval:
-            rows = _read_scenes(sink, found, file, "eval", bar)
-            report.files[rows.rel] = {"scenes": len(rows)}
-        for role in um_files.ROLES:
-            report.files.update(_read_role(sink, found, role, train, bar))
-        pairs: list[tuple[int, int, int]] = []
-        for file in found.hf_dpo:
-            report.files[found.rel(file)] = {"scenes": _read_dpo(sink, found, file, bar, pairs), "pairs": 0}
-            report.files[found.rel(file)]["pairs"] = report.files[found.rel(file)]["scenes"]
-        sink.flush()
-        if pairs:
-            if db.selection_exists(conn=conn, name=selection):
-                raise BadInput(f"a selection named {selection!r} already exists; rename or delete it first")
-            sel_id = sink.ids.take("selection", 1)
-            config = {"source": FORMAT, "dataset": name, "files": [found.rel(p) for p in found.hf_dpo]}
-            db.insert_selection(conn=conn, selection_id=sel_id, name=selection, config=config, report={})
-            first = sink.ids.take("selectionitem", len(pairs))
-            items = [(first + k, sel_id, s, c, r, k + 1) for k, (s, c, r) in enumerate(pairs)]
-            db.insert_selection_items(conn=conn, rows=items)
-            report.selection = selection
+        if workers is None:
+            dec_bytes = sum(p.stat().st_size for k, p in found.single.items() if k.startswith("decisions"))
+            workers = min(2, os.cpu_count() or 1) if dec_bytes > _PARALLEL_BYTES else 0
+        sink = ImportSink(conn, dataset_id=dataset_id, name=name, workers=workers)
+        try:
+            _import_all(sink, found, report, bar)
+        finally:
+            sink.close()
         report.totals = dict(sink.counts)
         for notes in report.files.values():
             report.unmatched_custom_ids += notes.get("unmatched_custom_ids", 0)

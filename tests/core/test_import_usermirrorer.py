@@ -361,3 +361,40 @@ def test_cli_import_prints_counts_then_already_imported(db_path, tmp_path, capsy
     _break(tmp_path, "datasets/ml-1m_train.jsonl", 2, lambda t: "{")
     assert main([*args, "--replace"]) == 2
     assert "datasets/ml-1m_train.jsonl, line 2: not valid JSON" in capsys.readouterr().err
+
+
+def test_vectorised_sampling_draws_exactly_what_predict_draws(engine, tmp_path):
+    from core.importers.um_sampling import sample_behaviors
+    from core.predict import sample_behavior
+
+    rng = np.random.default_rng(7)
+    probs = [rng.dirichlet(np.ones(rng.integers(2, 13))) for _ in range(3000)]
+    ids = np.r_[np.arange(1000), rng.integers(1000, 2**32, 2000)]
+    lengths = np.array([len(p) for p in probs])
+    got = sample_behaviors(np.concatenate(probs), lengths, seed=0, rationale_ids=ids)
+    assert got.tolist() == [sample_behavior(p, seed=0, rationale_id=int(r)) for p, r in zip(probs, ids, strict=True)]
+    write_workdir(tmp_path)
+    import_usermirrorer(engine=engine, name=NAME, path=tmp_path)
+    with Session(engine) as s:
+        preds = s.exec(select(Prediction)).all()
+        assert len(preds) == 24
+        for pred in preds:
+            p = np.frombuffer(pred.probs, dtype=np.float64)
+            assert pred.behavior_index == sample_behavior(p, seed=0, rationale_id=pred.rationale_id)
+
+
+def test_parse_workers_write_the_same_rows(engine, tmp_path):
+    from storage.db import get_engine
+
+    write_workdir(tmp_path / "w")
+    import_usermirrorer(engine=engine, name=NAME, path=tmp_path / "w", workers=2)
+    serial = get_engine(str(tmp_path / "serial.db"))
+    import_usermirrorer(engine=serial, name=NAME, path=tmp_path / "w", workers=0)
+    sql = (
+        "SELECT r.id, r.scene_id, r.role, r.sample_index, r.text, r.stimulus_factors, r.knowledge_factors, r.style, "
+        "r.behavior, r.problems, p.probs, p.behavior_index FROM rationale r LEFT JOIN prediction p "
+        "ON p.rationale_id = r.id ORDER BY r.id"
+    )
+    with engine.connect() as a, serial.connect() as b:
+        rows = a.exec_driver_sql(sql).all()
+        assert len(rows) == 24 and rows == b.exec_driver_sql(sql).all()
