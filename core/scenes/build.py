@@ -129,7 +129,8 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
     with Session(engine, expire_on_commit=False) as session:
         templates = ds.templates or templates_for(ds.format)
         items = store.load_items(session=session, dataset_id=ds.id)
-        timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), items["id"].to_numpy())
+        item_ids = items["id"].to_numpy(np.int64)
+        timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), item_ids)
         pool = eligible_positions(timeline, store.used_interaction_ids(session=session, dataset_id=ds.id))
         lap("load")
         pool = pool[rng.permutation(len(pool))]
@@ -153,7 +154,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
                 break
             chosen = np.sort(pool[drawn : drawn + want])
             drawn += len(chosen)
-            done = _exposures(session, timeline, catalog, prepared, chosen, rng, progress, lap, opts)
+            done = _exposures(session, timeline, item_ids, catalog, prepared, chosen, rng, progress, lap, opts)
             skipped += sum(1 for _, _, e in done if e is None)
             built.extend(d for d in done if d[2] is not None)
         rows = _render(session, ds, templates, timeline, items, built, opts.split, opts.seed, progress)
@@ -165,7 +166,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
     return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, timings)
 
 
-def _exposures(session, timeline: Timeline, catalog, prepared, chosen, rng, progress, lap, opts: Options):
+def _exposures(session, timeline: Timeline, known_items, catalog, prepared, chosen, rng, progress, lap, opts: Options):
     """(position, history positions, Exposure | None) for each chosen target position."""
     min_len, max_len = opts.min_exposure, opts.max_exposure
     hist = history_positions(timeline, chosen, rng, opts.history_min, opts.history_max)
@@ -173,7 +174,7 @@ def _exposures(session, timeline: Timeline, catalog, prepared, chosen, rng, prog
     real = chosen[timeline.has_impressions[chosen]]
     if len(real):
         shown = store.interaction_impressions(session=session, interaction_ids=timeline.ids[real])
-        known = set(timeline.item_id.tolist())
+        known = set(known_items.tolist())  # every item of the dataset: most shown items were never clicked
         for p in real.tolist():
             result[p] = expo.from_impressions(
                 shown[int(timeline.ids[p])], int(timeline.item_id[p]), known, rng, min_len, max_len
