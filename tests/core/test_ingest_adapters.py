@@ -289,3 +289,24 @@ def test_goodbooks_file_order_is_time_and_tags_are_top_counts(engine, tmp_path):
         ("1", "1", start + 2, {"rating": 4}),
         ("2", "1", start + 1, {"rating": 3}),
     ]
+
+
+def test_amazon_gzipped_files(engine, tmp_path):
+    import gzip
+
+    root = tmp_path / "amazon-gz"
+    root.mkdir()
+    review = {
+        "rating": 4.0,
+        "title": "t",
+        "text": "x",
+        "parent_asin": "P9",
+        "user_id": "U9",
+        "timestamp": 1600000000999,
+    }
+    meta = {"parent_asin": "P9", "title": "Mug", "main_category": "Home", "price": "12.50"}
+    (root / "Home.jsonl.gz").write_bytes(gzip.compress((json.dumps(review) + "\n").encode()))
+    (root / "meta_Home.jsonl.gz").write_bytes(gzip.compress((json.dumps(meta) + "\n").encode()))
+    ingest(engine=engine, name="gz", fmt="amazon", path=root, min_interactions=1)
+    assert item(engine, "P9") == ("Mug", None, {"main_category": "Home", "price": 12.5})
+    assert [e[:3] for e in events(engine)] == [("U9", "P9", 1600000000)]
