@@ -55,7 +55,10 @@ class Item(SQLModel, table=True):
 
 # One observed user-item event; impressions are internal item ids shown with it (real exposure logs).
 class Interaction(SQLModel, table=True):
-    __table_args__ = (Index("ix_interaction_user_time", "user_id", "timestamp"),)
+    __table_args__ = (
+        Index("ix_interaction_user_time", "user_id", "timestamp"),
+        Index("ix_interaction_item", "item_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     user_id: int = Field(foreign_key="user.id")
@@ -74,7 +77,7 @@ class Scene(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id")
     user_id: int = Field(foreign_key="user.id", index=True)
-    item_id: int = Field(foreign_key="item.id")
+    item_id: int = Field(foreign_key="item.id", index=True)
     interaction_id: int | None = Field(default=None, foreign_key="interaction.id", unique=True)
     timestamp: int
     split: str  # train | eval
