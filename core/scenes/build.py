@@ -60,7 +60,7 @@ def _validate(count: int, split: str, min_exposure: int, max_exposure: int, hist
 
 
 def _item_text(title: str, features_json: str | None) -> str:
-    features = json.loads(features_json) if isinstance(features_json, str) else features_json or {}
+    features = (json.loads(features_json) if isinstance(features_json, str) else features_json) or {}
     return " ".join([title or "", *(t for v in features.values() if (t := format_value(v, 2000)))])
 
 
@@ -134,7 +134,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
         pool = eligible_positions(timeline, store.used_interaction_ids(session=session, dataset_id=ds.id))
         lap("load")
         pool = pool[rng.permutation(len(pool))]
-        wants_text = "content" in opts.scorers
+        wants_text = "content" in opts.scorers and len(pool) > 0
         texts = [_item_text(t, f) for t, f in zip(items["title"], items["features"], strict=True)] if wants_text else []
         catalog = Catalog(
             n_items=len(items),
@@ -144,7 +144,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
             release_ts=items["release_ts"].to_numpy(np.float64),
             item_texts=texts,
         )
-        prepared = make_scorers(opts.scorers, catalog, rng)
+        prepared = make_scorers(opts.scorers, catalog, rng) if len(pool) else []
         lap("prepare scorers")
         built: list[tuple[int, np.ndarray, expo.Exposure]] = []
         skipped, drawn = 0, 0

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from core.errors import BadInput, NotFound
 from core.scenes import build_scenes
 from storage.db import get_engine
-from storage.models import Interaction, Item, Run, Scene
+from storage.models import Dataset, Interaction, Item, Run, Scene
 from storage.scenes import count_scenes, get_scene
 from tests.factories import make_interaction_dataset
 
@@ -206,3 +206,19 @@ def test_a_run_is_recorded(tmp_path):
         (run,) = session.exec(select(Run)).all()
     assert (run.kind, run.status, run.total, run.done, run.message) == ("scenes", "done", 7, 7, report.message)
     assert run.params["scorers"] == ["random", "popularity", "collaborative", "content"]
+
+
+def test_empty_dataset_and_items_without_features(tmp_path):
+    engine = get_engine(str(tmp_path / "edge.db"))
+    with Session(engine) as session:
+        ds = Dataset(name="empty", format="unified")
+        session.add(ds)
+        session.commit()
+        session.add(Item(dataset_id=ds.id, external_id="x", title="", features=None))
+        session.commit()
+        make_interaction_dataset(session, name="few", n_users=2, n_items=4, per_user=(4, 4))
+    empty = build_scenes(engine=engine, dataset="empty", count=5)
+    assert (empty.created, empty.eligible) == (0, 0)
+    few = build_scenes(engine=engine, dataset="few", count=5)
+    assert (few.created, few.eligible, few.skipped) == (0, 2, 2)
+    assert scenes_of(engine) == []
