@@ -131,7 +131,8 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
         items = store.load_items(session=session, dataset_id=ds.id)
         item_ids = items["id"].to_numpy(np.int64)
         timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), item_ids)
-        pool = eligible_positions(timeline, store.used_interaction_ids(session=session, dataset_id=ds.id))
+        used = store.used_interaction_ids(session=session, dataset_id=ds.id)
+        pool = eligible_positions(timeline, used, _min_earlier(opts))
         lap("load")
         pool = pool[rng.permutation(len(pool))]
         wants_text = "content" in opts.scorers and len(pool) > 0
@@ -162,7 +163,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
         store.insert_scenes(session=session, rows=rows)
         session.commit()
         lap("insert")
-    message = _message(ds.name, opts.split, len(rows), opts.count, len(pool), skipped, opts.min_exposure)
+    message = _message(ds.name, opts, len(rows), len(pool), skipped)
     return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, timings)
 
 
@@ -255,17 +256,22 @@ def _render(session, ds, templates, timeline, items, built, split, seed, progres
     return rows
 
 
-def _message(name, split, created, requested, eligible, skipped, min_exposure) -> str:
-    text = f"built {created} of {requested} requested {split} scenes for dataset {name!r}"
+def _min_earlier(opts: Options) -> int:
+    """Earlier interactions a target needs: 3, or more when the history must be longer."""
+    return max(MIN_EARLIER, opts.history_min)
+
+
+def _message(name: str, opts: Options, created: int, eligible: int, skipped: int) -> str:
+    text = f"built {created} of {opts.count} requested {opts.split} scenes for dataset {name!r}"
     reasons = []
-    if requested > eligible:
+    if opts.count > eligible:
         reasons.append(
-            f"only {eligible} eligible targets (interactions with at least {MIN_EARLIER} earlier interactions "
+            f"only {eligible} eligible targets (interactions with at least {_min_earlier(opts)} earlier interactions "
             "by the same user, not already the target of a scene)"
         )
     if skipped:
         reasons.append(
-            f"{skipped} targets skipped: fewer than {min_exposure} options left after removing items the user "
+            f"{skipped} targets skipped: fewer than {opts.min_exposure} options left after removing items the user "
             "interacted with and items released after the target time (or a shorter impression list)"
         )
     return text + ("; " + "; ".join(reasons) if reasons else "")

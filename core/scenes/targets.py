@@ -63,9 +63,9 @@ def build_timeline(interactions: pd.DataFrame, item_ids: np.ndarray) -> Timeline
     )
 
 
-def eligible_positions(timeline: Timeline, used_ids: np.ndarray) -> np.ndarray:
+def eligible_positions(timeline: Timeline, used_ids: np.ndarray, min_earlier: int = MIN_EARLIER) -> np.ndarray:
     """Positions (into the timeline) of interactions that may become a new scene's target."""
-    ok = (timeline.n_before >= MIN_EARLIER) & ~np.isin(timeline.ids, used_ids)
+    ok = (timeline.n_before >= min_earlier) & ~np.isin(timeline.ids, used_ids)
     return np.flatnonzero(ok)
 
 

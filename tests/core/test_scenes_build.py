@@ -222,3 +222,11 @@ def test_empty_dataset_and_items_without_features(tmp_path):
     few = build_scenes(engine=engine, dataset="few", count=5)
     assert (few.created, few.eligible, few.skipped) == (0, 2, 2)
     assert scenes_of(engine) == []
+
+
+def test_longer_history_minimum_needs_more_earlier_interactions(tmp_path):
+    engine = fresh_engine(tmp_path, "hist", seed=4)
+    report = build_scenes(engine=engine, dataset="synth", count=10_000, seed=0, history_min=6, history_max=6)
+    scenes = scenes_of(engine)
+    assert scenes and all(len(s.history) == 6 for s in scenes)
+    assert "at least 6 earlier interactions" in report.message
