@@ -140,12 +140,12 @@ def insert_rationales(*, conn: Connection, rows: list[tuple], versions: list[tup
 
 
 def insert_predictions(*, conn: Connection, rows: list[tuple]) -> None:
-    """rows: (id, rationale_id, scene_id, role, probs_blob, behavior_index, model)."""
+    """rows: (id, rationale_id, scene_id, role, probs_blob, estimated, behavior_index)."""
     if rows:
         stamp = now_text()
         conn.exec_driver_sql(
             "INSERT INTO prediction (id, rationale_id, scene_id, role, rationale_version, probs, estimated, "
-            f"behavior_index, endpoint, model, created_at) VALUES (?, ?, ?, ?, 1, ?, 0, ?, NULL, ?, '{stamp}')",
+            f"behavior_index, endpoint, model, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, NULL, NULL, '{stamp}')",
             rows,
         )
 

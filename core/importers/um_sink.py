@@ -72,11 +72,9 @@ class ImportSink:
         self.counts = {"scenes": 0, "rationales": 0, "predictions": 0, "users": 0, "items": 0}
 
     # -- users and items -------------------------------------------------------------------------------------
-    def _external(self, value: str, source: str | None) -> str:
-        return value if source in (None, self.name) else f"{source}/{value}"
-
-    def user_id(self, value: str, source: str | None) -> int:
-        key = self._external(value, source)
+    # External ids stay exactly as in the files (so exports give them back); the public sets mix several source
+    # datasets, and an id two of them share becomes one user/item row (features keep the first source seen).
+    def user_id(self, key: str, source: str | None) -> int:
         found = self.users.get(key)
         if found is None:
             found = self.users[key] = self.ids.take("user", 1)
@@ -97,9 +95,9 @@ class ImportSink:
         out = []
         for k, text in enumerate(row.options):
             if k == row.item_pos:
-                key = self._external(row.item, row.source_dataset)
+                key = row.item
             elif row.impressions is not None:
-                key = self._external(row.impressions[k], row.source_dataset)
+                key = row.impressions[k]
             else:
                 key = "option:" + hashlib.sha1(text.encode()).hexdigest()[:16]
             out.append(self.item_id(key, text, row.source_dataset))
@@ -157,13 +155,17 @@ class ImportSink:
         probs: np.ndarray | None = None,
         problems: dict[int, str] | None = None,
         model: str | None = None,
+        observed: int | None = None,
     ) -> list[int]:
-        """Queue rationales (sample_index 0, 1, ...) and, when probs [k, n] is given, their predictions."""
+        """Queue rationales (sample_index 0, 1, ...) and, when probs [k, n] is given, their predictions.
+
+        observed: the behaviour already sampled by the reference (one rationale): stored as the sampled behaviour
+        of an estimated prediction instead of a new draw."""
         first = self.ids.take("rationale", len(texts))
         for k, text in enumerate(texts):
             note = problems.get(k) if problems else None
             dist = probs[k] if probs is not None else None
-            self._specs.append((first + k, scene_id, role, k, model, text, n_options, note, dist))
+            self._specs.append((first + k, scene_id, role, k, model, text, n_options, note, dist, observed))
         if len(self._specs) >= _RATIONALE_CHUNK:
             self._dispatch()
         return list(range(first, first + len(texts)))
@@ -191,7 +193,7 @@ class ImportSink:
         first_version = self.ids.take("rationaleversion", n)
         rationales, versions = [], []
         for j, (spec, fields) in enumerate(zip(specs, parsed, strict=True)):
-            rid, scene_id, role, index, model, text, _, note, _ = spec
+            rid, scene_id, role, index, model, text, _, note, _, _ = spec
             *head, problems = fields
             rationales.append(
                 (
@@ -220,7 +222,15 @@ class ImportSink:
             behaviors = sample_behaviors(flat, lengths, seed=SAMPLE_SEED, rationale_ids=rids).tolist()
             first = self.ids.take("prediction", len(with_probs))
             rows = [
-                (first + j, spec[0], spec[1], spec[2], spec[8].tobytes(), behaviors[j], None)
+                (
+                    first + j,
+                    spec[0],
+                    spec[1],
+                    spec[2],
+                    spec[8].tobytes(),
+                    spec[9] is not None,
+                    behaviors[j] if spec[9] is None else spec[9],
+                )
                 for j, spec in enumerate(with_probs)
             ]
             db.insert_predictions(conn=self.conn, rows=rows)

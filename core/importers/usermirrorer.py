@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -18,8 +19,10 @@ from core.errors import BadInput
 from core.importers import um_files
 from core.importers.um_rationales import ProbTable, TrainRows, decision_lines, probs_lines
 from core.importers.um_scenes import dpo_row, scene_row
-from core.importers.um_sink import ImportSink
+from core.importers.um_sink import PROB_FLOOR, ImportSink
 from core.progress import SILENT, Bar, Progress
+from core.prompts import LETTERS
+from core.rationale_parser import parse_rationale
 from storage import imports as db
 from storage.scenes import dataset_by_name
 
@@ -65,16 +68,37 @@ def _read_scenes(sink: ImportSink, found: um_files.Found, path: Path, split: str
     return rows
 
 
-def _read_dpo(sink: ImportSink, found: um_files.Found, path: Path, bar: Bar, pairs: list[tuple[int, int, int]]) -> int:
-    rel, n = found.rel(path), 0
+def _read_dpo(sink: ImportSink, found: um_files.Found, path: Path, bar: Bar, pairs: list[tuple[int, int, int]]) -> dict:
+    """Scenes with the chosen (role strong) and rejected (role weak) rationale of each DPO line.
+
+    The rejected turn ends with the option the reference sampled for it; it is stored as an estimated one-sample
+    prediction (that option; 1e-10 elsewhere, renormalised) so exports can name it. The chosen rationale gets no
+    prediction, so these scenes are never scored (score needs both roles)."""
+    rel, n, unusable = found.rel(path), 0, 0
     for lineno, obj in um_files.json_lines(path, rel, bar):
         scene, chosen, rejected = dpo_row(obj, f"{rel}, line {lineno}")
         scene_id = sink.add_scene(scene, "train")
-        (c,) = sink.add_rationales(scene_id=scene_id, role="strong", texts=[chosen], n_options=len(scene.options))
-        (r,) = sink.add_rationales(scene_id=scene_id, role="weak", texts=[rejected], n_options=len(scene.options))
-        pairs.append((scene_id, c, r))
+        n_options = len(scene.options)
+        (c,) = sink.add_rationales(scene_id=scene_id, role="strong", texts=[chosen], n_options=n_options)
+        letter = parse_rationale(rejected, n_options).behavior
         n += 1
-    return n
+        if letter is None:  # kept for browsing, but without its sampled option no export can use the pair
+            sink.add_rationales(scene_id=scene_id, role="weak", texts=[rejected], n_options=n_options)
+            unusable += 1
+            continue
+        observed = LETTERS.index(letter)
+        probs = np.full((1, n_options), PROB_FLOOR)
+        probs[0, observed] = 1.0
+        (r,) = sink.add_rationales(
+            scene_id=scene_id,
+            role="weak",
+            texts=[rejected],
+            n_options=n_options,
+            probs=probs / probs.sum(),
+            observed=observed,
+        )
+        pairs.append((scene_id, c, r))
+    return {"scenes": n, "pairs": n - unusable, "rejected_without_letter": unusable}
 
 
 def _read_role(sink: ImportSink, found: um_files.Found, role: str, train: TrainRows, bar: Bar) -> dict:
@@ -155,8 +179,7 @@ def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, b
         report.files.update(_read_role(sink, found, role, train, bar))
     pairs: list[tuple[int, int, int]] = []
     for file in found.hf_dpo:
-        n = _read_dpo(sink, found, file, bar, pairs)
-        report.files[found.rel(file)] = {"scenes": n, "pairs": n}
+        report.files[found.rel(file)] = _read_dpo(sink, found, file, bar, pairs)
     sink.flush()
     if pairs:
         name, selection = report.dataset, f"{report.dataset}-reference"

@@ -332,7 +332,10 @@ def write_hf(root: Path) -> None:
 def test_public_hf_files_become_scenes_with_a_reference_selection(engine, tmp_path):
     write_hf(tmp_path)
     report = import_usermirrorer(engine=engine, name="um", path=tmp_path)
-    assert report.files == {"UserMirrorer-eval.jsonl": {"scenes": 1}, "UserMirrorer.jsonl": {"scenes": 2, "pairs": 2}}
+    assert report.files == {
+        "UserMirrorer-eval.jsonl": {"scenes": 1},
+        "UserMirrorer.jsonl": {"scenes": 2, "pairs": 2, "rejected_without_letter": 0},
+    }
     assert report.selection == "um-reference" and len(report.missing) == 6
     with Session(engine) as s:
         ev = s.exec(select(Scene).where(Scene.split == "eval")).one()
@@ -346,6 +349,11 @@ def test_public_hf_files_become_scenes_with_a_reference_selection(engine, tmp_pa
         first = list(items)[0]
         chosen, rejected = s.get(Rationale, first.chosen_rationale_id), s.get(Rationale, first.rejected_rationale_id)
         assert (chosen.role, chosen.behavior, rejected.role, rejected.behavior) == ("strong", "C", "weak", "B")
+        # the rejected option the reference sampled, as an estimated one-sample prediction; the chosen has none
+        pred = s.exec(select(Prediction).where(Prediction.rationale_id == rejected.id)).one()
+        assert (pred.behavior_index, pred.estimated, pred.role) == (1, True, "weak")
+        assert np.frombuffer(pred.probs).tolist() == pytest.approx([1e-10, 1 - 2e-10, 1e-10], rel=0, abs=1e-16)
+        assert s.exec(select(Prediction).where(Prediction.rationale_id == chosen.id)).first() is None
         assert s.exec(select(Dataset)).one().format == "usermirrorer"
 
 
@@ -398,3 +406,16 @@ def test_parse_workers_write_the_same_rows(engine, tmp_path):
     with engine.connect() as a, serial.connect() as b:
         rows = a.exec_driver_sql(sql).all()
         assert len(rows) == 24 and rows == b.exec_driver_sql(sql).all()
+
+
+def test_reference_pairs_export_as_dpo_with_the_reference_letters(engine, tmp_path):
+    from core.export import export
+
+    write_hf(tmp_path)
+    import_usermirrorer(engine=engine, name="um", path=tmp_path)
+    result = export(engine=engine, fmt="dpo", out=tmp_path / "dpo.jsonl", selection="um-reference", status="any")
+    rows = [json.loads(line) for line in (tmp_path / "dpo.jsonl").read_text().splitlines()]
+    assert result.rows == 2 and [r["item_pos"] for r in rows] == [2, 0]
+    assert rows[0]["messages_chosen"][-1]["content"].endswith("Behavior: [C]")
+    assert rows[0]["messages_rejected"][-1]["content"].endswith("Behavior: [B]")
+    assert rows[0]["impression_list"] == ["N0x0", "N0x1", "N0"] and rows[0]["user_id"] == "U0"
