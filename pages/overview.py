@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.progress import Progress
-from pages.ui import engine, session, show_flash, user_errors
+from pages.ui import db_path, engine, session, show_flash, user_errors
+from storage.browse import review_summary, workspace_token
 from storage.llm import call_stats
 from storage.runs import list_runs
 from storage.status import status
@@ -24,8 +25,9 @@ python -m core select --name first
 """
 
 
-def dataset_table(summary: dict) -> pd.DataFrame:
+def dataset_table(summary: dict, reviews: dict) -> pd.DataFrame:
     rows = []
+    empty = {"selected": 0, "approved": 0, "rejected": 0, "pending": 0}
     for name, d in summary.get("datasets", {}).items():
         rows.append(
             {
@@ -41,6 +43,7 @@ def dataset_table(summary: dict) -> pd.DataFrame:
                 "weak predictions": d["predictions"]["weak"],
                 "scored": d["scored"],
                 "failed calls": d["failed_calls"],
+                **reviews.get(name, empty),
             }
         )
     return pd.DataFrame(rows)
@@ -49,6 +52,13 @@ def dataset_table(summary: dict) -> pd.DataFrame:
 def selection_table(summary: dict) -> pd.DataFrame:
     rows = [{"selection": name, **counts} for name, counts in summary.get("selections", {}).items()]
     return pd.DataFrame(rows, columns=["selection", "scenes", "approved", "rejected", "pending"])
+
+
+@st.cache_data(show_spinner="Counting…", max_entries=4)
+def cached_counts(db: str, token: tuple) -> tuple[dict, dict, list[dict]]:
+    """status(), review counts and call_stats() group over every rationale and call; recount on a new token."""
+    with session() as s:
+        return status(session=s), review_summary(session=s), call_stats(session=s)
 
 
 def build_demo_now() -> None:
@@ -68,9 +78,8 @@ def build_demo_now() -> None:
 st.title("Overview")
 show_flash("flash")
 with session() as s:
-    summary = status(session=s)
+    summary, reviews, stats = cached_counts(db_path(), workspace_token(session=s))
     runs = list_runs(session=s, limit=20)
-    stats = call_stats(session=s)
 
 if not summary.get("datasets"):
     st.info(
@@ -83,7 +92,7 @@ if not summary.get("datasets"):
     st.stop()
 
 st.subheader("Datasets")
-st.dataframe(dataset_table(summary), hide_index=True)
+st.dataframe(dataset_table(summary, reviews), hide_index=True)
 st.subheader("Selections and reviews")
 selections = selection_table(summary)
 if selections.empty:
@@ -91,10 +100,14 @@ if selections.empty:
 else:
     st.dataframe(selections, hide_index=True)
 
-st.subheader("Pipeline runs")
-if not runs:
-    st.caption("No runs recorded yet.")
-else:
+
+def show_runs() -> None:
+    """The runs table; while a run is going it refreshes itself every 3 s (a fragment, not the whole page)."""
+    with session() as s:
+        runs = list_runs(session=s, limit=20)
+    if not runs:
+        st.caption("No runs recorded yet.")
+        return
     frame = pd.DataFrame(
         [
             {
@@ -117,8 +130,13 @@ else:
         hide_index=True,
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
     )
-    if st.button("Refresh", key="refresh_runs"):
-        st.rerun()
+
+
+st.subheader("Pipeline runs")
+running = any(r.status == "running" for r in runs)
+st.fragment(show_runs, run_every=3 if running else None)()
+if running:
+    st.caption("A run is in progress: this table refreshes every 3 seconds.")
 
 st.subheader("LLM calls per endpoint")
 if not stats:

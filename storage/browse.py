@@ -361,3 +361,27 @@ def score_histogram(*, session: Session, column: str, dataset_id: int | None = N
         return [], []
     counts, edges = np.histogram(values, bins=bins)
     return counts.tolist(), ((edges[:-1] + edges[1:]) / 2).tolist()
+
+
+def workspace_token(*, session: Session) -> tuple:
+    """Cheap fingerprint of what the Overview counts (max ids, score/review state): cache keys for slow counts."""
+    sql = (
+        "SELECT (SELECT max(id) FROM dataset), (SELECT count(*) FROM dataset), (SELECT max(id) FROM scene), "
+        "(SELECT max(id) FROM rationale), (SELECT max(id) FROM prediction), (SELECT max(computed_at) FROM score), "
+        "(SELECT max(id) FROM selection), (SELECT max(created_at) FROM selection), (SELECT count(*) FROM review), "
+        "(SELECT max(updated_at) FROM review), (SELECT max(id) FROM llmcall)"
+    )
+    return tuple(session.connection().exec_driver_sql(sql).one())
+
+
+def review_summary(*, session: Session) -> dict[str, dict[str, int]]:
+    """Per dataset: scenes in any selection and how many of them are approved, rejected, pending."""
+    sql = (
+        "SELECT d.name, COUNT(*), "
+        "COALESCE(SUM(CASE WHEN r.status = 'approved' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN r.status = 'rejected' THEN 1 ELSE 0 END), 0) "
+        "FROM (SELECT DISTINCT scene_id FROM selectionitem) si JOIN scene s ON s.id = si.scene_id "
+        "JOIN dataset d ON d.id = s.dataset_id LEFT JOIN review r ON r.scene_id = si.scene_id GROUP BY d.name"
+    )
+    rows = session.connection().exec_driver_sql(sql).all()
+    return {name: {"selected": n, "approved": a, "rejected": r, "pending": n - a - r} for name, n, a, r in rows}

@@ -20,6 +20,7 @@ from storage.models import (
     Selection,
     SelectionItem,
 )
+from storage.runs import start_run, update_run
 from tests.factories import make_workspace
 from tests.fault_server import FaultServer
 
@@ -85,19 +86,28 @@ def test_overview_demo_button_builds_the_workspace(db_path, engine, monkeypatch)
     assert datasets.loc[0, "train scenes"] == 8
 
 
-def test_overview_workspace_counts(workspace):
+def test_overview_workspace_counts_runs_and_calls(workspace, engine):
+    with Session(engine) as s:
+        run = start_run(session=s, kind="rationales", total=10)
+        update_run(session=s, run_id=run.id, done=4)
+        s.add(Review(scene_id=workspace[1], status="approved", reviewer="r"))
+        s.commit()
     at = open_page()
-    datasets = at.dataframe[0].value
-    row = datasets.iloc[0]
-    assert (row["dataset"], row["train scenes"], row["strong rationales"], row["weak predictions"], row["scored"]) == (
+    row = at.dataframe[0].value.iloc[0]
+    assert row[["dataset", "train scenes", "strong rationales", "weak predictions", "scored"]].tolist() == [
         "toy",
         8,
         16,
         16,
         8,
-    )
+    ]
+    assert row[["selected", "approved", "rejected", "pending"]].tolist() == [4, 1, 0, 3]
     selections = at.dataframe[1].value
-    assert selections.iloc[0].to_dict() == {"selection": "sel", "scenes": 4, "approved": 0, "rejected": 0, "pending": 4}
+    assert selections.iloc[0].to_dict() == {"selection": "sel", "scenes": 4, "approved": 1, "rejected": 0, "pending": 3}
+    runs = at.dataframe[2].value
+    assert runs[["kind", "status", "done", "total"]].iloc[0].tolist() == ["rationales", "running", 4, 10]
+    assert runs["progress"].iloc[0] == 0.4
+    assert "refreshes every 3 seconds" in texts(at)
 
 
 # Samples ----------------------------------------------------------------------------------------------------------
