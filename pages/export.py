@@ -102,3 +102,7 @@ else:
         ),
         hide_index=True,
     )
+    labels = [f"#{r.id} · {r.created_at:%Y-%m-%d %H:%M} · {Path(r.path).name}" for r in history]
+    picked = st.selectbox("Show the manifest of", range(len(history)), format_func=labels.__getitem__, key="x_pick")
+    with st.expander("Manifest"):
+        st.json(history[picked].manifest)

@@ -320,6 +320,7 @@ def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
     assert (record.rows, record.path) == (4, str(out))
     assert at.download_button(key="x_download") is not None
     assert at.dataframe[0].value["rows"].tolist() == [4]
+    assert json.loads(at.json[-1].value)["sha256"] == record.sha256  # the history's manifest viewer
 
 
 # LLM actions against a loopback OpenAI-compatible server -----------------------------------------------------------
