@@ -19,6 +19,7 @@ from core.scenes.scorers import SCORERS, Catalog, Targets, make_scorers, rank_ca
 from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
 from core.templates import templates_for
 from storage import scenes as store
+from storage.datasets import get_dataset
 from storage.models import Dataset
 from storage.runs import finish_run, start_run, update_run
 
@@ -99,7 +100,7 @@ def build_scenes(
     opts = Options(count, split, min_exposure, max_exposure, seed, names, history_min, history_max)
     name = dataset.name if isinstance(dataset, Dataset) else dataset
     with Session(engine, expire_on_commit=False) as session:
-        ds = store.dataset_by_name(session=session, name=name)
+        ds = get_dataset(session=session, name=name)
         if ds is None:
             raise NotFound(f"dataset {name!r} not found; ingest it first (python -m core ingest --dataset {name} ...)")
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in opts.__dict__.items()}
