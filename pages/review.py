@@ -67,9 +67,12 @@ head[3].button(
     "Approve", type="primary", shortcut="A", key="approve", on_click=review_action, args=("approved", version, scene.id)
 )
 head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=("rejected", version, scene.id))
-st.text_input("Review note", value=(review.note or "") if review else "", key=f"note_{scene.id}")
-if review and review.reviewer:
-    st.caption(f"Last review by {escape_markdown(review.reviewer)}")
+note_col, back_col = st.columns([5, 1])
+note_col.text_input("Review note", value=(review.note or "") if review else "", key=f"note_{scene.id}")
+if back_col.button("Back to the list", key="back_to_samples"):
+    st.switch_page("pages/samples.py", query_params=filter_to_params(flt, order, page))
+who = f" · last review by {escape_markdown(review.reviewer)}" if review and review.reviewer else ""
+st.caption(f"Shortcuts: A approve · X reject · ← previous · → next (within the Samples filter){who}")
 
 left, right = st.columns(2)
 with left:

@@ -373,3 +373,11 @@ def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
     with Session(engine) as s:
         calls = s.exec(select(LlmCall)).all()
     assert [(c.endpoint, c.stage, c.status) for c in calls] == [("fake", "test", "ok")]
+
+
+def test_review_back_to_the_list_keeps_the_filter(workspace):
+    at = open_page("review", scene=str(workspace[1]), preset="both right")
+    at.button(key="back_to_samples").click().run()
+    assert at.title[0].value == "Samples"
+    assert at.query_params["preset"] == "both right"
+    assert at.metric[0].value == "2"
