@@ -137,7 +137,11 @@ def timed(at, **kw) -> float:
 
 
 def bench_pages(path: str, n_scenes: int, repeats: int = 3) -> dict[str, tuple[float, float]]:
-    """(first run, median warm run) in seconds per page, plus the Filter threshold change and Review of one scene."""
+    """(first run, median warm run) in seconds per page, plus the Filter threshold change and Review of one scene.
+
+    "first" is the first run of that page in this process: it pays imports (plotly) and fills the caches (Overview
+    counts, Filter candidates, Review histograms); "warm" is the median of the next runs.
+    """
     import logging
 
     from streamlit.testing.v1 import AppTest
@@ -156,10 +160,10 @@ def bench_pages(path: str, n_scenes: int, repeats: int = 3) -> dict[str, tuple[f
         ("settings", {}),
     ):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-        at.run(timeout=300)
-        for key, value in params.items():
-            at.query_params[key] = value
         if page != "overview":
+            at.run(timeout=300)
+            for key, value in params.items():
+                at.query_params[key] = value
             at.switch_page(f"pages/{page}.py")
         first = timed(at, timeout=300)
         warm = statistics.median(timed(at, timeout=300) for _ in range(repeats))
