@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.progress import Progress
 from pages.ui import db_path, engine, session, show_flash, user_errors
-from storage.browse import review_summary, workspace_token
+from storage.browse_detail import review_summary, workspace_token
 from storage.llm import call_stats
 from storage.runs import list_runs
 from storage.status import status

@@ -7,7 +7,8 @@ from core.errors import MirrorError
 from core.llm.endpoints import LOCAL
 from pages.review_parts import rationale_block, role_figure, scores_figure
 from pages.ui import engine, reviewer, session, show_flash, user_errors
-from storage.browse import first_scene_id, neighbours, scene_detail
+from storage.browse import first_scene_id, neighbours
+from storage.browse_detail import scene_detail
 from storage.llm import list_endpoints
 from storage.reviews import set_review
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from core.app_support import escape_markdown, format_problems, letter
 from core.errors import MirrorError
 from pages.ui import db_path, reviewer, session
-from storage.browse import score_histogram, score_version
+from storage.browse_detail import score_histogram, score_version
 from storage.reviews import edit_rationale, rationale_versions
 
 TRUE_COLOUR = "#2a9d8f"

@@ -11,9 +11,9 @@ from storage.browse import (
     like_pattern,
     list_scenes,
     neighbours,
-    scene_detail,
     score_ranges,
 )
+from storage.browse_detail import scene_detail
 from storage.models import Review, Score
 from tests.factories import make_dataset, make_scene, make_workspace
 

@@ -1,0 +1,121 @@
+"""The Review and Overview pages' queries: one scene in full, score distributions, cheap change tokens."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from core.errors import BadInput
+from storage.browse import SCORE_COLUMNS
+from storage.models import Dataset, Prediction, Rationale, Review, Scene, Score, Selection, SelectionItem
+
+
+@dataclass
+class SceneDetail:
+    """One scene with everything the Review page shows."""
+
+    scene: Scene
+    dataset: str
+    rationales: list[dict]
+    review: Review | None
+    score: dict | None
+    pairs: list[dict]
+
+
+def decode_probs(blob: bytes | None) -> list[float] | None:
+    """A stored float64 distribution as a list (None when absent)."""
+    return None if blob is None else np.frombuffer(blob, dtype=np.float64).tolist()
+
+
+def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
+    """One scene with its rationales (+ predictions), review, score and chosen/rejected pairs; None if missing."""
+    scene = session.get(Scene, scene_id)
+    if scene is None:
+        return None
+    dataset = session.get(Dataset, scene.dataset_id)
+    stmt = (
+        select(Rationale, Prediction)
+        .outerjoin(Prediction, col(Prediction.rationale_id) == col(Rationale.id))
+        .where(Rationale.scene_id == scene_id)
+        .order_by(col(Rationale.role), col(Rationale.sample_index), col(Rationale.id))
+    )
+    rationales = []
+    for rat, pred in session.exec(stmt).all():
+        rationales.append(
+            {
+                "rationale": rat,
+                "probs": decode_probs(pred.probs) if pred else None,
+                "behavior_index": pred.behavior_index if pred else None,
+                "estimated": bool(pred.estimated) if pred else False,
+                "predicted_version": pred.rationale_version if pred else None,
+            }
+        )
+    review = session.exec(select(Review).where(Review.scene_id == scene_id)).first()
+    score_row = session.get(Score, scene_id)
+    score = {name: getattr(score_row, name) for name in SCORE_COLUMNS} if score_row else None
+    pair_stmt = (
+        select(Selection.name, SelectionItem.chosen_rationale_id, SelectionItem.rejected_rationale_id)
+        .join(Selection, col(Selection.id) == col(SelectionItem.selection_id))
+        .where(SelectionItem.scene_id == scene_id)
+        .order_by(col(Selection.id).desc())
+    )
+    pairs = [{"selection": n, "chosen": c, "rejected": r} for n, c, r in session.exec(pair_stmt).all()]
+    return SceneDetail(
+        scene=scene,
+        dataset=dataset.name if dataset else "?",
+        rationales=rationales,
+        review=review,
+        score=score,
+        pairs=pairs,
+    )
+
+
+def score_values(*, session: Session, column: str, dataset_id: int | None = None) -> np.ndarray:
+    """All values of one score column (optionally one dataset) as a float array, for distribution plots."""
+    if column not in SCORE_COLUMNS:
+        raise BadInput(f"unknown score column {column!r}")
+    stmt = select(getattr(Score, column))
+    if dataset_id is not None:
+        stmt = stmt.join(Scene, col(Scene.id) == col(Score.scene_id)).where(Scene.dataset_id == dataset_id)
+    return np.asarray(session.exec(stmt).all(), dtype=np.float64)
+
+
+def score_version(*, session: Session) -> tuple[int, str]:
+    """(scored scenes, last computed time): changes whenever `score` reruns, so plots can cache on it."""
+    count, last = session.exec(select(func.count(), func.max(Score.computed_at))).one()
+    return int(count), str(last)
+
+
+def score_histogram(*, session: Session, column: str, dataset_id: int | None = None, bins: int = 30) -> tuple:
+    """(counts, bin centres) of one score column, binned in numpy from the column's values."""
+    values = score_values(session=session, column=column, dataset_id=dataset_id)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return [], []
+    counts, edges = np.histogram(values, bins=bins)
+    return counts.tolist(), ((edges[:-1] + edges[1:]) / 2).tolist()
+
+
+def workspace_token(*, session: Session) -> tuple:
+    """Cheap fingerprint of what the Overview counts (max ids, score/review state): cache keys for slow counts."""
+    sql = (
+        "SELECT (SELECT max(id) FROM dataset), (SELECT count(*) FROM dataset), (SELECT max(id) FROM scene), "
+        "(SELECT max(id) FROM rationale), (SELECT max(id) FROM prediction), (SELECT max(computed_at) FROM score), "
+        "(SELECT max(id) FROM selection), (SELECT max(created_at) FROM selection), (SELECT count(*) FROM review), "
+        "(SELECT max(updated_at) FROM review), (SELECT max(id) FROM llmcall)"
+    )
+    return tuple(session.connection().exec_driver_sql(sql).one())
+
+
+def review_summary(*, session: Session) -> dict[str, dict[str, int]]:
+    """Per dataset: scenes in any selection and how many of them are approved, rejected, pending."""
+    sql = (
+        "SELECT d.name, COUNT(*), "
+        "COALESCE(SUM(CASE WHEN r.status = 'approved' THEN 1 ELSE 0 END), 0), "
+        "COALESCE(SUM(CASE WHEN r.status = 'rejected' THEN 1 ELSE 0 END), 0) "
+        "FROM (SELECT DISTINCT scene_id FROM selectionitem) si JOIN scene s ON s.id = si.scene_id "
+        "JOIN dataset d ON d.id = s.dataset_id LEFT JOIN review r ON r.scene_id = si.scene_id GROUP BY d.name"
+    )
+    rows = session.connection().exec_driver_sql(sql).all()
+    return {name: {"selected": n, "approved": a, "rejected": r, "pending": n - a - r} for name, n, a, r in rows}
