@@ -102,18 +102,22 @@ def validate(config: SelectionConfig) -> None:
 
 def behaviour_pairs(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per scene with predictions: chosen/rejected rationale ids (-1 = none) and whether any rationale was correct."""
-    out = pd.DataFrame({"scene_id": np.unique(arrays.scene_id)})
     item_pos, _ = scene_lookup(arrays, scenes)
-    correct = arrays.behavior_index == item_pos
-    # one sort: by scene, then entropy, then rationale id; the first row of a scene passing a mask is its pick
-    order = np.lexsort((arrays.rationale_id, segment_entropy(arrays.probs, arrays.n_probs), arrays.scene_id))
-    scene, rid, correct, role = arrays.scene_id[order], arrays.rationale_id[order], correct[order], arrays.role[order]
+    order = np.argsort(arrays.scene_id, kind="stable")
+    scene, rid, role = arrays.scene_id[order], arrays.rationale_id[order], arrays.role[order]
+    entropy = segment_entropy(arrays.probs, arrays.n_probs)[order]
+    correct = (arrays.behavior_index == item_pos)[order]
+    starts = np.flatnonzero(np.r_[True, scene[1:] != scene[:-1]])
+    sizes = np.diff(np.r_[starts, len(scene)])
+    out = pd.DataFrame({"scene_id": scene[starts]})
+    none = np.iinfo(np.int64).max
     for name, mask in (("chosen_rationale_id", correct & (role == 0)), ("rejected_rationale_id", ~correct)):
-        picked, first = np.unique(scene[mask], return_index=True)
-        found = np.full(len(out), -1, dtype=np.int64)
-        found[np.searchsorted(out["scene_id"].to_numpy(), picked)] = rid[mask][first]
-        out[name] = found
-    out["any_correct"] = np.isin(out["scene_id"].to_numpy(), scene[correct])
+        masked = np.where(mask, entropy, np.inf)
+        lowest = np.repeat(np.minimum.reduceat(masked, starts), sizes)
+        # among the rows at the scene's lowest entropy, the lowest rationale id
+        pick = np.minimum.reduceat(np.where(mask & (masked == lowest), rid, none), starts)
+        out[name] = np.where(pick == none, -1, pick)
+    out["any_correct"] = np.maximum.reduceat(correct, starts).astype(bool)
     return out
 
 
