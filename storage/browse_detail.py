@@ -97,15 +97,20 @@ def score_histogram(*, session: Session, column: str, dataset_id: int | None = N
     return counts.tolist(), ((edges[:-1] + edges[1:]) / 2).tolist()
 
 
-def workspace_token(*, session: Session) -> tuple:
-    """Cheap fingerprint of what the Overview counts (max ids, score/review state): cache keys for slow counts."""
+def workspace_token(*, session: Session) -> dict[str, object]:
+    """Cheap fingerprint of what the Overview counts (max ids, score/review state): cache keys for slow counts.
+
+    "pipeline" holds what a running pipeline changes every second (scenes, rationales, predictions, calls);
+    "workspace" what people and finished stages change (datasets, scores, selections, reviews).
+    """
     sql = (
-        "SELECT (SELECT max(id) FROM dataset), (SELECT count(*) FROM dataset), (SELECT max(id) FROM scene), "
-        "(SELECT max(id) FROM rationale), (SELECT max(id) FROM prediction), (SELECT max(computed_at) FROM score), "
-        "(SELECT max(id) FROM selection), (SELECT max(created_at) FROM selection), (SELECT count(*) FROM review), "
-        "(SELECT max(updated_at) FROM review), (SELECT max(id) FROM llmcall)"
+        "SELECT (SELECT max(id) FROM scene), (SELECT max(id) FROM rationale), (SELECT max(id) FROM prediction), "
+        "(SELECT max(id) FROM llmcall), (SELECT max(id) FROM dataset), (SELECT count(*) FROM dataset), "
+        "(SELECT max(computed_at) FROM score), (SELECT max(id) FROM selection), "
+        "(SELECT max(created_at) FROM selection), (SELECT count(*) FROM review), (SELECT max(updated_at) FROM review)"
     )
-    return tuple(session.connection().exec_driver_sql(sql).one())
+    row = tuple(session.connection().exec_driver_sql(sql).one())
+    return {"pipeline": row[:4], "workspace": row[4:]}
 
 
 def review_summary(*, session: Session) -> dict[str, dict[str, int]]:
