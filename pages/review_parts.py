@@ -8,7 +8,7 @@ from sqlmodel import Session
 from core.app_support import escape_markdown, format_problems, letter
 from core.errors import MirrorError
 from pages.ui import db_path, reviewer, session
-from storage.browse_detail import score_histogram, score_version
+from storage.browse_detail import score_histograms, score_version
 from storage.reviews import edit_rationale, rationale_versions
 
 TRUE_COLOUR = "#2a9d8f"
@@ -129,18 +129,18 @@ def rationale_block(item: dict, *, scene) -> None:
                 st.text(v.text)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _histogram(db: str, dataset_id: int, column: str, version: tuple) -> tuple:
+@st.cache_data(show_spinner=False, max_entries=16)
+def _histograms(db: str, dataset_id: int, version: tuple) -> dict:
     with session() as s:
-        return score_histogram(session=s, column=column, dataset_id=dataset_id)
+        return score_histograms(session=s, columns=list(SCORE_PLOTS), dataset_id=dataset_id)
 
 
 def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figure:
     """Histograms of key scores over the scene's dataset (cached per score version), this scene as a line."""
-    version = score_version(session=session)
+    histograms = _histograms(db_path(), dataset_id, score_version(session=session))
     fig = make_subplots(rows=1, cols=len(SCORE_PLOTS), subplot_titles=SCORE_PLOTS)
     for k, name in enumerate(SCORE_PLOTS, start=1):
-        counts, centres = _histogram(db_path(), dataset_id, name, version)
+        counts, centres = histograms[name]
         if counts:
             fig.add_trace(go.Bar(x=centres, y=counts, marker_color=OTHER_COLOUR), row=1, col=k)
         fig.add_vline(x=score[name], line_color=TRUE_COLOUR, line_width=3, row=1, col=k)

@@ -71,14 +71,15 @@ def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
     )
 
 
-def score_values(*, session: Session, column: str, dataset_id: int | None = None) -> np.ndarray:
-    """All values of one score column (optionally one dataset) as a float array, for distribution plots."""
-    if column not in SCORE_COLUMNS:
-        raise BadInput(f"unknown score column {column!r}")
-    stmt = select(getattr(Score, column))
-    if dataset_id is not None:
-        stmt = stmt.join(Scene, col(Scene.id) == col(Score.scene_id)).where(Scene.dataset_id == dataset_id)
-    return np.asarray(session.exec(stmt).all(), dtype=np.float64)
+def score_values(*, session: Session, columns: list[str], dataset_id: int | None = None) -> np.ndarray:
+    """Values of score columns (optionally of one dataset) as a float array (rows x columns), one query."""
+    for column in columns:
+        if column not in SCORE_COLUMNS:
+            raise BadInput(f"unknown score column {column!r}")
+    where = " WHERE s.dataset_id = ?" if dataset_id is not None else ""
+    sql = f"SELECT {', '.join(f'sc.{c}' for c in columns)} FROM score sc JOIN scene s ON s.id = sc.scene_id{where}"
+    rows = session.connection().exec_driver_sql(sql, (dataset_id,) if dataset_id is not None else ()).all()
+    return np.asarray(rows, dtype=np.float64).reshape(-1, len(columns))
 
 
 def score_version(*, session: Session) -> tuple[int, str]:
@@ -87,14 +88,20 @@ def score_version(*, session: Session) -> tuple[int, str]:
     return int(count), str(last)
 
 
-def score_histogram(*, session: Session, column: str, dataset_id: int | None = None, bins: int = 30) -> tuple:
-    """(counts, bin centres) of one score column, binned in numpy from the column's values."""
-    values = score_values(session=session, column=column, dataset_id=dataset_id)
-    values = values[np.isfinite(values)]
-    if not values.size:
-        return [], []
-    counts, edges = np.histogram(values, bins=bins)
-    return counts.tolist(), ((edges[:-1] + edges[1:]) / 2).tolist()
+def score_histograms(
+    *, session: Session, columns: list[str], dataset_id: int | None = None, bins: int = 30
+) -> dict[str, tuple[list[int], list[float]]]:
+    """Per column (counts, bin centres), binned in numpy; empty lists for a column without finite values."""
+    values = score_values(session=session, columns=columns, dataset_id=dataset_id)
+    out = {}
+    for k, column in enumerate(columns):
+        finite = values[:, k][np.isfinite(values[:, k])]
+        if not finite.size:
+            out[column] = ([], [])
+            continue
+        counts, edges = np.histogram(finite, bins=bins)
+        out[column] = (counts.tolist(), ((edges[:-1] + edges[1:]) / 2).tolist())
+    return out
 
 
 def workspace_token(*, session: Session) -> dict[str, object]:
