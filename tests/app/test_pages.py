@@ -381,3 +381,15 @@ def test_review_back_to_the_list_keeps_the_filter(workspace):
     assert at.title[0].value == "Samples"
     assert at.query_params["preset"] == "both right"
     assert at.metric[0].value == "2"
+
+
+def test_samples_to_review_and_back_does_not_reopen_the_row(workspace):
+    at = open_page("samples", preset="both right")
+    at.session_state["samples_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.query_params["scene"] == str(workspace[0])
+    at.button(key="back_to_samples").click().run()
+    assert at.title[0].value == "Samples"
+    at.run()
+    assert at.title[0].value == "Samples"
+    assert at.metric[0].value == "2"
