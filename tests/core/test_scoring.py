@@ -174,3 +174,15 @@ def test_other_roles_are_ignored(session, engine):
     )
     session.commit()
     assert score(engine=engine).predictions == 2
+
+
+def test_cli_score_prints_the_report(session, capsys):
+    from core.cli.main import main
+
+    ds = make_dataset(session)
+    scene = make_scene(session, dataset=ds, choice_cnt=2, item_pos=0)
+    make_rationale(session, scene=scene, role="weak", sample_index=0, probs=[0.4, 0.6])
+    assert main(["score"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("scored 0 scenes from 1 predictions in ")
+    assert out.endswith("not scored: 0 with strong predictions only, 1 with weak only, 0 without predictions\n")

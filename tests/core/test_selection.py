@@ -168,3 +168,16 @@ def test_cli_select_prints_groups_and_drops_and_needs_replace(groups, capsys):
     assert main(["select", "--name", "s", "--target", "2"]) == 2
     assert "selection 's' already exists; use --replace" in capsys.readouterr().err
     assert main(["select", "--name", "s", "--target", "2", "--replace"]) == 0
+
+
+def test_preview_cache_follows_a_new_score_run(sampling, engine, session):
+    (s1, ids1), *_ = sampling
+    before = preview_selection(engine=engine, config=SelectionConfig(target=100))
+    assert s1 in before.kept["scene_id"].tolist()
+    # scene 1's strong rationales now all sample a wrong option (its weak ones already did): no correct rationale
+    session.execute(text("UPDATE prediction SET behavior_index = 2 WHERE scene_id = :s AND role = 'strong'"), {"s": s1})
+    session.commit()
+    assert preview_selection(engine=engine, config=SelectionConfig(target=100)).kept.equals(before.kept)  # cached
+    score(engine=engine)
+    after = preview_selection(engine=engine, config=SelectionConfig(target=100))
+    assert s1 not in after.kept["scene_id"].tolist() and after.drops["no correct rationale"] == 2
