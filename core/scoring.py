@@ -35,6 +35,7 @@ class ScoreReport:
 
     @property
     def message(self) -> str:
+        """One line for the CLI and the run log."""
         return (
             f"scored {self.scored} scenes from {self.predictions} predictions in {self.seconds:.1f} s; "
             f"not scored: {self.only_strong} with strong predictions only, {self.only_weak} with weak only, "

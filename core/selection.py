@@ -53,6 +53,7 @@ class SelectionConfig:
     maxs: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """JSON-ready copy (stored on the Selection row)."""
         return asdict(self)
 
 
