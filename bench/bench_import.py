@@ -7,6 +7,7 @@ fresh child process so its peak RSS is its own.
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -98,18 +99,25 @@ def run_import(root: str, db: str) -> None:
     from storage.db import get_engine
 
     engine = get_engine(db)
-    started = time.perf_counter()
+    load = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()
     report = import_usermirrorer(engine=engine, name=NAME, path=root)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     again = time.perf_counter()
     repeat = import_usermirrorer(engine=engine, name=NAME, path=root)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest parse worker
     print(
         json.dumps(
             {
                 "import_s": round(seconds, 1),
+                "cpu_s_main": round(cpu, 1),
+                "cpu_s_workers": round(children.ru_utime + children.ru_stime, 1),
+                "load_avg_1min_at_start": round(load, 1),
                 "totals": report.totals,
                 "peak_rss_mb": round(rss),
+                "peak_rss_mb_largest_worker": round(workers_rss),
                 "reimport_s": round(time.perf_counter() - again, 1),
                 "reimport_noop": repeat.already_imported,
             }

@@ -7,6 +7,7 @@ listed in a selection "NAME-reference". A malformed line raises BadInput naming 
 """
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,7 +206,8 @@ def import_usermirrorer(
 ) -> ImportReport:
     """Import DIR's usermirrorer files as dataset `name`; same files again = "already imported", nothing written.
 
-    workers: processes that parse rationales (default: 2 when the decisions files exceed 64 MB, else none)."""
+    workers: forked processes that parse rationales (default: 2 when the decisions files exceed 64 MB and this is the
+    main thread, else none)."""
     started = time.perf_counter()
     progress = progress or SILENT
     found = um_files.find_files(Path(path), name)
@@ -230,9 +232,10 @@ def import_usermirrorer(
         if existing is not None:
             db.delete_dataset_rows(conn=conn, dataset_id=existing.id, selection_name=f"{name}-reference")
         dataset_id = db.insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), options={})
-        if workers is None:
+        if workers is None:  # forking is only safe from the main thread (the app runs pages in other threads)
             dec_bytes = sum(p.stat().st_size for k, p in found.single.items() if k.startswith("decisions"))
-            workers = min(2, os.cpu_count() or 1) if dec_bytes > _PARALLEL_BYTES else 0
+            big = dec_bytes > _PARALLEL_BYTES and threading.current_thread() is threading.main_thread()
+            workers = min(2, os.cpu_count() or 1) if big else 0
         sink = ImportSink(conn, dataset_id=dataset_id, name=name, workers=workers)
         try:
             _import_all(sink, found, report, bar)
