@@ -86,9 +86,9 @@ with right:
     st.dataframe(
         {
             "letter": [letter(k) for k in range(len(scene.options))],
+            "true": ["✓" if k == scene.item_pos else "" for k in range(len(scene.options))],
             "option": list(scene.options),
             "source": list(scene.option_sources or [""] * len(scene.options)),
-            "true": ["✓" if k == scene.item_pos else "" for k in range(len(scene.options))],
         },
         hide_index=True,
     )
