@@ -173,32 +173,11 @@ def selection_exists(*, conn: Connection, name: str) -> bool:
     return conn.exec_driver_sql("SELECT 1 FROM selection WHERE name = ?", (name,)).first() is not None
 
 
-def delete_dataset_rows(*, conn: Connection, dataset_id: int, selection_name: str | None = None) -> None:
-    """Delete a dataset and everything hanging off it (for --replace), children first, in the caller's transaction."""
-    scenes = "SELECT id FROM scene WHERE dataset_id = :ds"
-    rationales = f"SELECT id FROM rationale WHERE scene_id IN ({scenes})"
-    statements = [
-        f"DELETE FROM selectionitem WHERE scene_id IN ({scenes}) OR chosen_rationale_id IN ({rationales}) "
-        f"OR rejected_rationale_id IN ({rationales})",
-        f"DELETE FROM prediction WHERE scene_id IN ({scenes})",
-        f"DELETE FROM rationaleversion WHERE rationale_id IN ({rationales})",
-        f"DELETE FROM rationale WHERE scene_id IN ({scenes})",
-        f"DELETE FROM review WHERE scene_id IN ({scenes})",
-        f"DELETE FROM score WHERE scene_id IN ({scenes})",
-        f"UPDATE llmcall SET scene_id = NULL WHERE scene_id IN ({scenes})",
-        "DELETE FROM scene WHERE dataset_id = :ds",
-        "DELETE FROM interaction WHERE dataset_id = :ds",
-        "DELETE FROM item WHERE dataset_id = :ds",
-        "DELETE FROM user WHERE dataset_id = :ds",
-        "UPDATE run SET dataset_id = NULL WHERE dataset_id = :ds",
-        "DELETE FROM dataset WHERE id = :ds",
-    ]
-    for sql in statements:
-        conn.execute(text(sql), {"ds": dataset_id})
-    if selection_name:
-        sel = "SELECT id FROM selection WHERE name = :name"
-        conn.execute(text(f"DELETE FROM selectionitem WHERE selection_id IN ({sel})"), {"name": selection_name})
-        conn.execute(text("DELETE FROM selection WHERE name = :name"), {"name": selection_name})
+def delete_selection(*, conn: Connection, name: str) -> None:
+    """Delete a selection and its items by name (the reference pair selection, on --replace)."""
+    sel = "SELECT id FROM selection WHERE name = :name"
+    conn.execute(text(f"DELETE FROM selectionitem WHERE selection_id IN ({sel})"), {"name": name})
+    conn.execute(text("DELETE FROM selection WHERE name = :name"), {"name": name})
 
 
 def table_counts(*, conn: Connection) -> dict[str, int]:

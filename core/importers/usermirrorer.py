@@ -25,7 +25,7 @@ from core.progress import SILENT, Bar, Progress
 from core.prompts import LETTERS
 from core.rationale_parser import parse_rationale
 from storage import imports as db
-from storage.scenes import dataset_by_name
+from storage.datasets import delete_dataset, get_dataset
 
 FORMAT = "usermirrorer"
 _PARALLEL_BYTES = 64 << 20
@@ -219,7 +219,7 @@ def import_usermirrorer(
     digest = um_files.content_hash(found)
     report = ImportReport(dataset=name, sha256=digest, missing=found.missing)
     with Session(engine) as session:
-        existing = dataset_by_name(session=session, name=name)
+        existing = get_dataset(session=session, name=name)
     old_import = ((existing.options or {}).get("import") or {}) if existing else {}
     if existing is not None and not replace:
         if existing.format == FORMAT and old_import.get("sha256") == digest:
@@ -230,7 +230,8 @@ def import_usermirrorer(
     total = sum(p.stat().st_size for p in found.all())
     with db.bulk_transaction(engine) as conn, progress.bar(total=total, label=f"import {name}") as bar:
         if existing is not None:
-            db.delete_dataset_rows(conn=conn, dataset_id=existing.id, selection_name=f"{name}-reference")
+            delete_dataset(conn=conn, dataset_id=existing.id)
+            db.delete_selection(conn=conn, name=f"{name}-reference")
         dataset_id = db.insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), options={})
         if workers is None:  # forking is only safe from the main thread (the app runs pages in other threads)
             dec_bytes = sum(p.stat().st_size for k, p in found.single.items() if k.startswith("decisions"))

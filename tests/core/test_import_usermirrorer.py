@@ -419,3 +419,15 @@ def test_reference_pairs_export_as_dpo_with_the_reference_letters(engine, tmp_pa
     assert rows[0]["messages_chosen"][-1]["content"].endswith("Behavior: [C]")
     assert rows[0]["messages_rejected"][-1]["content"].endswith("Behavior: [B]")
     assert rows[0]["impression_list"] == ["N0x0", "N0x1", "N0"] and rows[0]["user_id"] == "U0"
+
+
+def test_replace_rebuilds_the_reference_selection(engine, tmp_path):
+    write_hf(tmp_path)
+    import_usermirrorer(engine=engine, name="um", path=tmp_path)
+    path = tmp_path / "UserMirrorer.jsonl"
+    path.write_text(path.read_text().splitlines()[1] + "\n")
+    report = import_usermirrorer(engine=engine, name="um", path=tmp_path, replace=True)
+    assert report.files["UserMirrorer.jsonl"]["pairs"] == 1
+    after = counts(engine)
+    assert (after["selection"], after["selectionitem"], after["scene"], after["rationale"]) == (1, 1, 2, 2)
+    assert (after["dataset"], after["prediction"], after["rationaleversion"]) == (1, 1, 2)
