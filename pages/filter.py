@@ -5,9 +5,10 @@ import streamlit as st
 
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection
 from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
-from pages.ui import engine, session, show_flash, user_errors
+from pages.ui import engine, ensure_navigation, session, show_flash, user_errors
 from storage.scores import SCORE_COLUMNS, count_scores
 
+ensure_navigation()
 st.title("Filter")
 show_flash("filter_flash")
 with session() as s:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.progress import Progress
-from pages.ui import db_path, engine, session, show_flash, user_errors
+from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
 from storage.browse_detail import review_summary, workspace_token
 from storage.llm import call_stats
 from storage.runs import list_runs
@@ -77,6 +77,7 @@ def build_demo_now() -> None:
         st.rerun()
 
 
+ensure_navigation()
 st.title("Overview")
 show_flash("flash")
 with session() as s:

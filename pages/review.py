@@ -6,12 +6,13 @@ from core.app_support import escape_markdown, filter_from_params, filter_to_para
 from core.errors import MirrorError
 from core.llm.endpoints import LOCAL
 from pages.review_parts import rationale_block, role_figure, scores_figure
-from pages.ui import engine, reviewer, session, show_flash, user_errors
+from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours
 from storage.browse_detail import scene_detail
 from storage.llm import list_endpoints
 from storage.reviews import set_review
 
+ensure_navigation()
 st.title("Review")
 flt, order, page = filter_from_params(st.query_params.to_dict())
 raw_scene = st.query_params.get("scene", "")

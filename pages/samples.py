@@ -5,7 +5,7 @@ import math
 import streamlit as st
 
 from core.app_support import PAGE_SIZE, filter_from_params, filter_to_params, is_filter_key
-from pages.ui import session, user_errors
+from pages.ui import ensure_navigation, session, user_errors
 from storage.browse import (
     PRESETS,
     SCORE_COLUMNS,
@@ -42,6 +42,7 @@ def pick(label: str, options: list, current, key: str):
     return None if value == ALL else value
 
 
+ensure_navigation()
 st.title("Samples")
 url_filter, url_order, url_page = filter_from_params(st.query_params.to_dict())
 with session() as s:

@@ -5,9 +5,10 @@ import streamlit as st
 
 from core.app_support import add_endpoint_checked, escape_markdown, try_endpoint
 from core.llm.endpoints import LOCAL
-from pages.ui import engine, reviewer, session, show_flash, user_errors
+from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.llm import list_endpoints, remove_endpoint
 
+ensure_navigation()
 st.title("Settings")
 show_flash("settings_flash")
 

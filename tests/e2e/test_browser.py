@@ -119,9 +119,13 @@ def screenshot_on_failure(page, name: str) -> Iterator[None]:
 
 
 def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    """Wait until Streamlit has finished the current script run and dropped stale elements."""
+    page.wait_for_timeout(700)  # the status widget shows up only after a short delay
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=30_000,
+    )
 
 
 def metric(page, label: str) -> str:
@@ -137,6 +141,10 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
         # Samples: filter by text, then open the only row in Review.
         page.goto(f"{base}/samples")
         page.get_by_text("Matching scenes").wait_for()
+        wait_idle(page)
+        nav = page.get_by_test_id("stSidebarNav").inner_text()  # app.py's navigation, even on a deep link
+        assert "Overview" in nav and "review parts" not in nav, nav
+        assert db in page.get_by_test_id("stSidebar").inner_text()
         assert metric(page, "Matching scenes") == "8"
         search = page.get_by_label("Search profile, history and options")
         search.fill("User 5 likes")
@@ -151,6 +159,7 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
         page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the row's selection cell, first data row
         page.wait_for_url(re.compile(rf"/review\?.*scene={target}"))
         page.get_by_text(f"Scene {target}", exact=True).wait_for()
+        wait_idle(page)
 
         # Review: edit strong rationale #0, then approve.
         page.get_by_role("tab", name="strong").click()
@@ -159,6 +168,7 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
         area.fill(EDIT)
         page.get_by_role("button", name=re.compile("^Save as new version")).first.click()
         page.get_by_text(re.compile("as version 2")).wait_for()
+        wait_idle(page)
         page.get_by_label("Review note").fill("a quick look, x marks it")
         page.get_by_label("Review note").press("Enter")
         wait_idle(page)
