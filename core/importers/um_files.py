@@ -20,6 +20,7 @@ from core.errors import BadInput
 from core.progress import Bar
 
 ROLES = ("strong", "weak")
+_decode = json.JSONDecoder().decode
 HF_EVAL_GLOBS = ("UserMirrorer-eval*.jsonl", "UserMirrorer_eval*.jsonl")
 HF_DPO_GLOBS = ("UserMirrorer.jsonl", "UserMirrorer-train*.jsonl", "UserMirrorer_train*.jsonl", "datasets/*_pref.jsonl")
 
@@ -92,7 +93,7 @@ def json_lines(path: Path, rel: str, bar: Bar | None = None) -> Iterator[tuple[i
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = _decode(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 raise BadInput(f"{rel}, line {lineno}: not UTF-8 ({exc.reason})") from None
             except ValueError as exc:

@@ -138,6 +138,12 @@ class ProbTable:
         return self.flat[start : start + k * n].reshape(k, n), notes
 
 
+def _content(choice) -> str:
+    message = choice.get("message") if isinstance(choice, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) else ""
+
+
 @dataclass
 class DecisionLine:
     """One batch output line: its train row and the contents of its choices."""
@@ -171,10 +177,11 @@ def decision_lines(path: Path, rel: str, n_rows: int, bar: Bar | None, report: d
         choices = body.get("choices")
         if not isinstance(choices, list):
             raise BadInput(f"{where}: response.body.choices must be a list")
-        texts = []
-        for choice in choices:
-            message = choice.get("message") if isinstance(choice, dict) else None
-            content = message.get("content") if isinstance(message, dict) else None
-            texts.append(content if isinstance(content, str) else "")
+        try:
+            texts = [choice["message"]["content"] for choice in choices]
+            if not all(type(text) is str for text in texts):
+                raise TypeError
+        except (KeyError, TypeError):  # a choice without text content (e.g. a refusal) imports as ""
+            texts = [_content(choice) for choice in choices]
         model = body.get("model")
         yield DecisionLine(lineno, row, texts, model if isinstance(model, str) else None)

@@ -63,6 +63,7 @@ class ImportSink:
         self.stamp = db.now_text()
         self.users: dict[str, int] = {}
         self.items: dict[str, int] = {}
+        self.option_items: dict[str, int] = {}  # option text -> item id, for options without an id
         self.pool = _pool(workers)
         self._inflight: deque[tuple[list[tuple], object]] = deque()
         self._specs: list[tuple] = []
@@ -98,8 +99,13 @@ class ImportSink:
                 key = row.item
             elif row.impressions is not None:
                 key = row.impressions[k]
-            else:
-                key = "option:" + hashlib.sha1(text.encode()).hexdigest()[:16]
+            else:  # no id in the file: the option text names the item
+                found = self.option_items.get(text)
+                if found is None:
+                    key = "option:" + hashlib.sha1(text.encode()).hexdigest()[:16]
+                    found = self.option_items[text] = self.item_id(key, text, row.source_dataset)
+                out.append(found)
+                continue
             out.append(self.item_id(key, text, row.source_dataset))
         return out
 

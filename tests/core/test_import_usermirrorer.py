@@ -431,3 +431,22 @@ def test_replace_rebuilds_the_reference_selection(engine, tmp_path):
     after = counts(engine)
     assert (after["selection"], after["selectionitem"], after["scene"], after["rationale"]) == (1, 1, 2, 2)
     assert (after["dataset"], after["prediction"], after["rationaleversion"]) == (1, 1, 2)
+
+
+def test_imported_scenes_open_like_native_ones_in_the_review_queries(engine, tmp_path):
+    from core.scoring import score
+    from storage.browse_detail import scene_detail
+
+    raw = write_workdir(tmp_path)
+    _break(tmp_path, DEC_W, 4, _edit("response", {"status_code": 200, "body": {"choices": [
+        {"message": {"content": None}}, {"message": {"content": decision("A")}}, {"message": {}}]}}))  # fmt: skip
+    import_usermirrorer(engine=engine, name=NAME, path=tmp_path)
+    score(engine=engine)
+    with Session(engine) as s:
+        first = s.exec(select(Scene).order_by(Scene.id)).first()
+        detail = scene_detail(session=s, scene_id=first.id)
+    assert detail.dataset == NAME and detail.score is not None and len(detail.rationales) == 6
+    weak = [r for r in detail.rationales if r["rationale"].role == "weak"]
+    assert [r["rationale"].text for r in weak] == ["", decision("A"), ""]
+    assert "missing Behavior line" in weak[0]["rationale"].problems
+    assert weak[1]["probs"] == pytest.approx(expected_probs(raw[("weak", 0)][1], 3).tolist(), abs=1e-15)
