@@ -16,9 +16,9 @@ def register(sub) -> None:
             "Reads DIR/datasets/NAME_{train,eval}.jsonl, DIR/decisions/NAME_decisions_{strong,weak}.jsonl, "
             "DIR/probs/NAME_probs_{strong,weak}.jsonl and the public Hugging Face files saved as JSON lines "
             "(DIR/UserMirrorer-eval*.jsonl, DIR/UserMirrorer.jsonl or DIR/UserMirrorer-train*.jsonl, "
-            "DIR/datasets/*_pref.jsonl). Missing files are skipped and listed."
+            "DIR/datasets/*_pref.jsonl). Missing files are skipped and listed; the public DPO pairs become the "
+            "selection NAME-reference. Importing the same files again changes nothing."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--format", required=True, choices=["usermirrorer"], help="layout of the files")
     parser.add_argument("--dataset", required=True, metavar="NAME", help="dataset name (also the files' prefix)")
