@@ -393,3 +393,34 @@ def test_samples_to_review_and_back_does_not_reopen_the_row(workspace):
     at.run()
     assert at.title[0].value == "Samples"
     assert at.metric[0].value == "2"
+
+
+def test_review_stale_approve_is_refused(workspace, engine):
+    from storage.reviews import set_review
+
+    scene_id = workspace[2]
+    at = open_page("review", scene=str(scene_id))
+    with Session(engine) as s:  # another reviewer rejects it first
+        set_review(session=s, scene_id=scene_id, status="rejected", reviewer="other", expected_version=0)
+    at.button(key="approve").click().run()
+    assert "since you opened it" in at.error[0].value
+    with Session(engine) as s:
+        review = s.exec(select(Review).where(Review.scene_id == scene_id)).one()
+    assert (review.status, review.reviewer) == ("rejected", "other")
+
+
+def test_review_shows_parsed_stages_chips_and_problems_after_an_edit(workspace, engine):
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id, Rationale.role == "strong")).first()
+    at = open_page("review", scene=str(scene_id))
+    at.text_area(key=f"edit_{rid}").set_value(GOOD.replace("Behavior: [B]", "Behavior: [Z]"))
+    at.button(key=f"save_{rid}").click().run()
+    shown = [t.value for t in at.text]
+    assert "I am bored tonight." in shown
+    assert "B looks like the comedies I love." in shown
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert ":blue-badge[boredom]" in badges and ":blue-badge[habitual]" in badges
+    assert any("Z" in w.value for w in at.warning)  # the invalid letter is a format problem, shown
+    label = next(e.label for e in at.expander if e.label.startswith("\\#0"))
+    assert "v2" in label and "format problem" in label
