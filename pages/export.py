@@ -42,7 +42,8 @@ else:
     status = "approved"
 
 suffix = "parquet" if parquet else "jsonl"
-default_dir = Path(db_path()).expanduser().resolve().parent / "exports"
+db = db_path()
+default_dir = (Path.cwd() if "://" in db else Path(db).expanduser().resolve().parent) / "exports"
 default_name = f"{selection or dataset or 'all'}-{fmt}{'-' + split if split else ''}.{suffix}"
 out = cols[3].text_input("Write to path", value=str(default_dir / default_name), key=f"x_out_{default_name}")
 
