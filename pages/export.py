@@ -1,6 +1,7 @@
 """Export: a selection (or the scenes) as DPO / SFT / eval / scores, JSONL or Parquet; preview, file, history."""
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +45,8 @@ else:
 suffix = "parquet" if parquet else "jsonl"
 db = db_path()
 default_dir = (Path.cwd() if "://" in db else Path(db).expanduser().resolve().parent) / "exports"
-default_name = f"{selection or dataset or 'all'}-{fmt}{'-' + split if split else ''}.{suffix}"
+stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{selection or dataset or 'all'}-{fmt}{'-' + split if split else ''}")
+default_name = f"{stem}.{suffix}"
 out = cols[3].text_input("Write to path", value=str(default_dir / default_name), key=f"x_out_{default_name}")
 
 args = {"fmt": fmt, "selection": selection, "status": status, "dataset": dataset, "split": split}
