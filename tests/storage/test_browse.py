@@ -113,3 +113,18 @@ def test_scene_detail_has_everything_review_shows(session, ids):
     assert detail.review is None
     assert scene_detail(session=session, scene_id=999_999) is None
     assert score_ranges(session=session)["strong_hit"] == (0.0, 1.0)
+
+
+def test_format_problems_preset_and_counts(session, ids):
+    from storage.models import Rationale
+
+    rats = session.exec(select(Rationale).where(Rationale.scene_id == ids[3]).order_by(Rationale.id)).all()
+    rats[0].problems = ["missing stage: Knowledge"]
+    rats[1].problems = ["behavior letter [Z] is not an option"]
+    rats[2].problems = None
+    session.add_all(rats)
+    session.commit()
+    page = list_scenes(session=session, flt=SceneFilter(preset="format problems"))
+    assert page.rows["scene_id"].tolist() == [ids[3]]
+    assert page.rows["problems"].tolist() == [2]
+    assert list_scenes(session=session, flt=SceneFilter(choice_cnt=4)).rows["problems"].tolist() == [0, 2, 0, 0]
