@@ -40,11 +40,12 @@ SCORE_COLUMNS = (
     "weak_logloss",
 )
 STATUSES = ("pending", "approved", "rejected")
+NO_PROBLEMS = ("[]", "null")  # stored JSON of a rationale without format problems (NULL counts as none too)
 _STATUS = func.coalesce(Review.status, literal("pending"))
 # One scan of the rationale table (an IN list), not one probe per scene: 0.4 s instead of 1.4 s at 2M rationales.
 _HAS_PROBLEMS = col(Scene.id).in_(
     select(Rationale.scene_id).where(
-        col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String) != "[]"
+        col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String).not_in(NO_PROBLEMS)
     )
 )
 # name -> (help text, SQL condition); conditions on scores only match scored scenes.
@@ -217,7 +218,7 @@ def _problem_counts(session: Session, scene_ids: list[int]) -> list[int]:
     stmt = (
         select(Rationale.scene_id, func.count())
         .where(col(Rationale.scene_id).in_(scene_ids))
-        .where(col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String) != "[]")
+        .where(col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String).not_in(NO_PROBLEMS))
         .group_by(Rationale.scene_id)
     )
     counts = dict(session.exec(stmt).all())
