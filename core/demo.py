@@ -27,6 +27,9 @@ class DemoConfig:
     max_exposure: int = 5
     endpoint: str = "local"
     reviews: int = 3
+    # One embedded model plays both roles: the teacher samples cooler than the student, so the two
+    # roles differ (same settings would share every cached answer and make every score difference 0).
+    temperatures: tuple[float, float] = (0.7, 1.3)
 
 
 @dataclass
@@ -92,7 +95,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
 
     # One embedded server for all four LLM stages instead of a start per stage.
     with open_endpoint(engine=engine, name=config.endpoint) as endpoint:
-        for role in ("strong", "weak"):
+        for role, temperature in zip(("strong", "weak"), config.temperatures, strict=True):
             generate_rationales(
                 engine=engine,
                 role=role,
@@ -101,6 +104,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
                 dataset=DEMO_DATASET,
                 max_tokens=config.max_tokens,
                 progress=progress,
+                temperature=temperature,
             )
             tick(f"{role} rationales")
         for role in ("strong", "weak"):

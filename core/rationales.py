@@ -131,7 +131,7 @@ def run_stage(
 
 
 def _rationale_requests(
-    *, session: Session, work: list[tuple[int, int]], role: str, max_tokens: int
+    *, session: Session, work: list[tuple[int, int]], role: str, max_tokens: int, temperature: float = TEMPERATURE
 ) -> tuple[list[LlmRequest], dict[str, tuple[int, int, int]]]:
     scenes = scene_prompts(session=session, scene_ids=[scene_id for scene_id, _ in work])
     requests, meta = [], {}
@@ -139,17 +139,27 @@ def _rationale_requests(
         scene = scenes[scene_id]
         key = f"rationale:{scene_id}:{role}:{index}"
         messages = rationale_messages(profile=scene["profile"], history=scene["history"], options=scene["options"])
-        params = {"temperature": TEMPERATURE, "top_p": TOP_P, "max_tokens": max_tokens, "seed": index}
+        params = {"temperature": temperature, "top_p": TOP_P, "max_tokens": max_tokens, "seed": index}
         requests.append(LlmRequest(key, messages, params, scene_id=scene_id, stage="rationale"))
         meta[key] = (scene_id, index, len(scene["options"]))
     return requests, meta
 
 
 def _generate(
-    *, engine: Engine, endpoint: Endpoint, role: str, work, max_tokens: int, progress, report: StageReport
+    *,
+    engine: Engine,
+    endpoint: Endpoint,
+    role: str,
+    work,
+    max_tokens: int,
+    progress,
+    report: StageReport,
+    temperature: float = TEMPERATURE,
 ) -> list[int]:
     with Session(engine) as session:
-        requests, meta = _rationale_requests(session=session, work=work, role=role, max_tokens=max_tokens)
+        requests, meta = _rationale_requests(
+            session=session, work=work, role=role, max_tokens=max_tokens, temperature=temperature
+        )
     created: list[int] = []
 
     def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
@@ -186,16 +196,25 @@ def generate_rationales(
     limit: int | None = None,
     max_tokens: int = 1024,
     progress: Progress | None = None,
+    temperature: float = TEMPERATURE,
 ) -> StageReport:
     """Generate the missing rationales (sample indices 0..n-1) of `role` for the first `limit` scenes."""
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         work = missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit)
     params = {"role": role, "n": n, "dataset": dataset, "limit": limit, "max_tokens": max_tokens}
+    params["temperature"] = temperature
 
     def body(ep: Endpoint, report: StageReport) -> None:
         _generate(
-            engine=engine, endpoint=ep, role=role, work=work, max_tokens=max_tokens, progress=progress, report=report
+            engine=engine,
+            endpoint=ep,
+            role=role,
+            work=work,
+            max_tokens=max_tokens,
+            progress=progress,
+            report=report,
+            temperature=temperature,
         )
 
     return tracked_run(

@@ -20,6 +20,9 @@ def register(sub) -> None:
     rat.add_argument("--dataset", help="only scenes of this dataset (default: all)")
     rat.add_argument("--limit", type=int, help="only the first K scenes, by id")
     rat.add_argument("--max-tokens", type=int, default=1024, help="max tokens per rationale (default 1024)")
+    rat.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling temperature (default 1.0, top-p 0.9, as the paper)"
+    )
     rat.set_defaults(func=run_rationales)
 
     pred = sub.add_parser("predict", help="predict a choice distribution for every rationale lacking one")
@@ -42,6 +45,8 @@ def run_rationales(args: argparse.Namespace) -> int:
     """Generate the missing rationales and print a summary line."""
     for flag, value in (("--n", args.n), ("--limit", args.limit), ("--max-tokens", args.max_tokens)):
         _positive(flag, value)
+    if not 0.0 <= args.temperature <= 2.0:
+        raise BadInput(f"--temperature must be between 0 and 2 (got {args.temperature})")
     report = generate_rationales(
         engine=get_engine(),
         role=args.role,
@@ -51,6 +56,7 @@ def run_rationales(args: argparse.Namespace) -> int:
         limit=args.limit,
         max_tokens=args.max_tokens,
         progress=Progress(),
+        temperature=args.temperature,
     )
     print(report.summary(f"{args.role} rationales"))
     return 0

@@ -25,15 +25,24 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_makes_no_c
             text("SELECT COUNT(DISTINCT item_key) FROM llmcall WHERE stage = 'predict' AND status = 'error'")
         ).scalar()
         calls = conn.execute(text("SELECT COUNT(*) FROM llmcall")).scalar()
+        # strong and weak sample at different temperatures, so no rationale answer is shared through the cache
+        rationale_calls = conn.execute(
+            text("SELECT COUNT(DISTINCT cache_key) FROM llmcall WHERE stage = 'rationale' AND status = 'ok'")
+        ).scalar()
         reviews = conn.execute(text("SELECT status FROM review ORDER BY id")).scalars().all()
     assert ds["predictions"]["strong"] + ds["predictions"]["weak"] + failed_predictions == 16
+    assert rationale_calls == 16
     assert DEMO_SELECTION in first["selections"]
     kept = first["selections"][DEMO_SELECTION]["scenes"]
     expected = ["approved"] * min(kept, 3)
     if len(expected) > 1:
         expected[-1] = "rejected"
     assert reviews == expected
-    assert [label for _, _, label in seen if label in ("ingest", "scores", "reviews")] == ["ingest", "scores", "reviews"]
+    assert [label for _, _, label in seen if label in ("ingest", "scores", "reviews")] == [
+        "ingest",
+        "scores",
+        "reviews",
+    ]
 
     build_demo(engine=engine, config=config)
     with Session(engine) as session:

@@ -259,6 +259,7 @@ def test_cli_rationales_and_predict_print_their_summary(engine, session, server,
         "dataset": None,
         "limit": None,
         "max_tokens": 64,
+        "temperature": 1.0,
         "endpoint": "fault",
     }
     assert _rows(engine, LlmCall)[0].params == {"temperature": 1.0, "top_p": 0.9, "max_tokens": 64, "seed": 0}

@@ -1,0 +1,21 @@
+"""Rationale sampling options reach the request parameters (and so the cache key)."""
+
+import pytest
+
+from core.cli.main import main
+from core.rationales import _rationale_requests
+from tests.factories import make_dataset, make_scene
+
+
+def test_temperature_is_a_request_parameter(session):
+    scene = make_scene(session, dataset=make_dataset(session))
+    requests, _ = _rationale_requests(
+        session=session, work=[(scene.id, 0)], role="weak", max_tokens=64, temperature=1.3
+    )
+    assert requests[0].params == {"temperature": 1.3, "top_p": 0.9, "max_tokens": 64, "seed": 0}
+
+
+@pytest.mark.parametrize("value", ["-0.1", "2.5"])
+def test_temperature_outside_0_2_exits_2(db_path, capsys, value):
+    assert main(["rationales", "--role", "strong", "--endpoint", "local", "--temperature", value]) == 2
+    assert capsys.readouterr().err == f"error: --temperature must be between 0 and 2 (got {float(value)})\n"
