@@ -1,10 +1,10 @@
 """CLI: import — open the reference UserMirrorer pipeline's artifacts (and its public files) as a dataset."""
 
 import argparse
+from typing import TYPE_CHECKING
 
-from core.importers import ImportReport, import_usermirrorer
-from core.progress import Progress
-from storage.db import get_engine
+if TYPE_CHECKING:
+    from core.importers import ImportReport
 
 
 def register(sub) -> None:
@@ -27,7 +27,7 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
-def print_report(report: ImportReport) -> None:
+def print_report(report: "ImportReport") -> None:
     """Per-file counts, the files that were not there, and custom_ids that matched no scene."""
     for rel, counts in report.files.items():
         shown = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "unmatched_examples")
@@ -43,6 +43,11 @@ def print_report(report: ImportReport) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Import the reference files and print the per-file report."""
+    from core.importers import import_usermirrorer
+    from core.progress import Progress
+    from storage.db import get_engine
+
     report = import_usermirrorer(
         engine=get_engine(), name=args.dataset, path=args.path, replace=args.replace, progress=Progress()
     )
