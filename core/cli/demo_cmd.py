@@ -1,14 +1,23 @@
 """CLI: demo — the bundled sample data and the embedded model become a small workspace, end to end."""
 
 import argparse
+from dataclasses import dataclass
 
-from core.demo import DemoConfig, build_demo
-from storage.db import get_engine
+
+@dataclass(frozen=True)
+class _Defaults:
+    """core.demo.DemoConfig's defaults (pinned by a test): importing core.demo pulls in every stage."""
+
+    train_scenes: int = 16
+    eval_scenes: int = 4
+    n: int = 3
+    max_tokens: int = 96
+    endpoint: str = "local"
 
 
 def register(sub) -> None:
     """Add the `demo` command."""
-    defaults = DemoConfig()
+    defaults = _Defaults()
     p = sub.add_parser(
         "demo",
         help="build the demo workspace offline: sample data -> scenes -> rationales -> scores -> selection",
@@ -24,6 +33,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build (or resume) the demo workspace and print each step."""
+    from core.demo import DemoConfig, build_demo
+    from storage.db import get_engine
+
     config = DemoConfig(
         train_scenes=args.scenes,
         eval_scenes=args.eval_scenes,

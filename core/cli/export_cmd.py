@@ -3,8 +3,10 @@
 import argparse
 
 from core.errors import BadInput
-from core.export import FORMATS, STATUSES, export
-from storage.db import get_engine
+
+# core.export.FORMATS / STATUSES (pinned by a test): importing core.export pulls in pandas and pyarrow.
+FORMATS = ("dpo", "sft", "eval", "scores")
+STATUSES = ("approved", "rejected", "pending", "any")
 
 
 def register(sub) -> None:
@@ -27,6 +29,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check the flag combination, export, and print the file and its manifest."""
+    from core.export import export
+    from storage.db import get_engine
+
     if args.format in ("dpo", "sft") and (args.dataset or args.split):
         raise BadInput(f"--dataset/--split do not apply to {args.format}; the selection decides the scenes")
     if args.format in ("eval", "scores") and args.selection:

@@ -3,12 +3,10 @@
 import argparse
 
 from core.errors import BadInput
-from core.predict import SAMPLES, predict
-from core.progress import Progress
-from core.rationales import generate_rationales
-from storage.db import get_engine
 
 ROLES = ("strong", "weak")
+# core.predict.SAMPLES (pinned by a test): importing the LLM stages pulls in openai.
+SAMPLES = 8
 
 
 def register(sub) -> None:
@@ -43,6 +41,10 @@ def _positive(flag: str, value: int | None) -> None:
 
 def run_rationales(args: argparse.Namespace) -> int:
     """Generate the missing rationales and print a summary line."""
+    from core.progress import Progress
+    from core.rationales import generate_rationales
+    from storage.db import get_engine
+
     for flag, value in (("--n", args.n), ("--limit", args.limit), ("--max-tokens", args.max_tokens)):
         _positive(flag, value)
     if not 0.0 <= args.temperature <= 2.0:
@@ -64,6 +66,10 @@ def run_rationales(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Predict every rationale lacking a prediction and print a summary line."""
+    from core.predict import predict
+    from core.progress import Progress
+    from storage.db import get_engine
+
     _positive("--samples", args.samples)
     report = predict(
         engine=get_engine(),

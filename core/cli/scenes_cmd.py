@@ -3,9 +3,9 @@
 import argparse
 
 from core.errors import BadInput
-from core.progress import Progress
-from core.scenes import SCORERS, build_scenes
-from storage.db import get_engine
+
+# The scorer names (core.scenes.scorers.SCORERS, pinned by a test): importing that module pulls in scikit-learn.
+SCORERS = ("random", "popularity", "collaborative", "content")
 
 
 def register(sub) -> None:
@@ -29,6 +29,10 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the scenes and print how many were created (and why fewer, when fewer)."""
+    from core.progress import Progress
+    from core.scenes import build_scenes
+    from storage.db import get_engine
+
     if args.count < 1:
         raise BadInput(f"--count must be at least 1 (got {args.count})")
     report = build_scenes(
