@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core.app_support import add_endpoint_checked, escape_markdown, try_endpoint
-from core.llm.endpoints import LOCAL
+from core.app_support import escape_markdown
+from core.llm.endpoints import LOCAL, add_checked_endpoint, probe_endpoint
 from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.llm import list_endpoints, remove_endpoint
 
@@ -59,7 +59,7 @@ with st.form("add_endpoint", clear_on_submit=False):
     concurrency = cols[0].number_input("Concurrency", min_value=1, max_value=256, value=8, key="ep_conc")
     if st.form_submit_button("Add endpoint"):
         with user_errors():
-            add_endpoint_checked(
+            add_checked_endpoint(
                 engine=engine(),
                 name=new_name,
                 base_url=base_url,
@@ -75,7 +75,7 @@ cols = st.columns([2, 1, 1])
 target = cols[0].selectbox("Endpoint", names, key="ep_target")
 if cols[1].button("Test with one call", key="ep_test"):
     with user_errors(), st.spinner(f"Calling {target}…"):
-        ok, line = try_endpoint(engine=engine(), name=target)
+        ok, line = probe_endpoint(engine=engine(), name=target)
         (st.success if ok else st.error)(escape_markdown(line))
 if cols[2].button("Remove", key="ep_remove", disabled=target == LOCAL):
     with session() as s:

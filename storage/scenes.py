@@ -7,7 +7,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, insert, text
 from sqlmodel import Session, col, select
 
-from storage.models import Dataset, Scene
+from storage.models import Scene
 
 _CHUNK = 20_000
 
@@ -131,7 +131,3 @@ def count_scenes(*, session: Session, dataset_id: int | None = None) -> dict[str
     counts.update({split: int(n) for split, n in session.exec(query)})
     return counts
 
-
-def dataset_by_name(*, session: Session, name: str) -> Dataset | None:
-    """The dataset with this name, None when absent (kept for callers; storage/datasets.get_dataset is the same)."""
-    return session.exec(select(Dataset).where(Dataset.name == name)).first()

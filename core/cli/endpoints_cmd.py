@@ -2,13 +2,8 @@
 
 import argparse
 
-from core.errors import BadInput, NotFound
-from core.llm.client import LlmRequest, run_requests
-from core.llm.endpoints import LOCAL, check_env_name, open_endpoint
-from storage.db import get_engine, session_scope
-from storage.llm import add_endpoint, call_stats, calls_for_item, get_endpoint, list_endpoints, remove_endpoint
-
-TEST_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]
+# core.llm.endpoints.LOCAL; that module is imported lazily (it pulls in openai).
+LOCAL = "local"
 
 
 def register(sub) -> None:
@@ -40,38 +35,29 @@ def register(sub) -> None:
 
 def run_add(args: argparse.Namespace) -> int:
     """Validate and store one endpoint."""
-    if args.name == LOCAL:
-        raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
-    if args.api_key_env:
-        check_env_name(args.api_key_env)
-    if not args.base_url.startswith(("http://", "https://")):
-        raise BadInput(f"--base-url must start with http:// or https:// (got {args.base_url!r})")
-    for flag, value in (("--concurrency", args.concurrency), ("--timeout", args.timeout)):
-        if value <= 0:
-            raise BadInput(f"{flag} must be positive (got {value})")
-    if args.retries < 0:
-        raise BadInput(f"--retries must be 0 or more (got {args.retries})")
-    get_engine()
-    with session_scope() as session:
-        if get_endpoint(session=session, name=args.name) is not None:
-            raise BadInput(f"endpoint {args.name!r} already exists; remove it first")
-        add_endpoint(
-            session=session,
-            name=args.name,
-            base_url=args.base_url,
-            model=args.model,
-            api_key_env=args.api_key_env,
-            kind="vllm" if args.vllm else "openai",
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            retries=args.retries,
-        )
+    from core.llm.endpoints import add_checked_endpoint
+    from storage.db import get_engine
+
+    add_checked_endpoint(
+        engine=get_engine(),
+        name=args.name,
+        base_url=args.base_url,
+        model=args.model,
+        api_key_env=args.api_key_env,
+        kind="vllm" if args.vllm else "openai",
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        retries=args.retries,
+    )
     print(f"added endpoint {args.name}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
     """Print every endpoint, the built-in one first."""
+    from storage.db import session_scope
+    from storage.llm import call_stats, list_endpoints
+
     with session_scope() as session:
         endpoints = list_endpoints(session=session)
         stats = {row["endpoint"]: row for row in call_stats(session=session)}
@@ -86,6 +72,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     """Delete one stored endpoint."""
+    from core.errors import NotFound
+    from storage.db import session_scope
+    from storage.llm import remove_endpoint
+
     with session_scope() as session:
         if not remove_endpoint(session=session, name=args.name):
             raise NotFound(f"unknown endpoint {args.name!r}")
@@ -95,16 +85,9 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     """One uncached call; prints latency and the reply (exit 1 when it failed)."""
-    engine = get_engine()
-    with open_endpoint(engine=engine, name=args.name) as endpoint:
-        request = LlmRequest(
-            item_key=f"test:{args.name}", messages=TEST_MESSAGES, params={"max_tokens": 8}, stage="test"
-        )
-        [result] = run_requests(engine=engine, endpoint=endpoint, requests=[request], use_cache=False)
-    with session_scope() as session:
-        last = calls_for_item(session=session, item_key=request.item_key)[-1]
-    if not result.ok:
-        print(f"{args.name}: failed after {last.latency_ms:.0f} ms: {result.error}")
-        return 1
-    print(f"{args.name}: ok in {last.latency_ms:.0f} ms, model {endpoint.model}: {result.content!r}")
-    return 0
+    from core.llm.endpoints import probe_endpoint
+    from storage.db import get_engine
+
+    ok, line = probe_endpoint(engine=get_engine(), name=args.name)
+    print(line)
+    return 0 if ok else 1

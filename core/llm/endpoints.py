@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
-from storage.llm import get_endpoint
+from storage.llm import add_endpoint, calls_for_item, get_endpoint
 from storage.models import Endpoint
 
 LOCAL = "local"
@@ -19,6 +19,7 @@ LOCAL = "local"
 LOCAL_CONCURRENCY = 2
 LOCAL_TIMEOUT = 600.0
 LOCAL_RETRIES = 1
+TEST_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -85,3 +86,67 @@ def open_endpoint(*, engine: Engine, name: str) -> Iterator[Endpoint]:
     endpoint = find_endpoint(engine=engine, name=name)
     api_key(endpoint)  # fail now, naming the variable, rather than on the first call
     yield endpoint
+
+
+def add_checked_endpoint(
+    *,
+    engine: Engine,
+    name: str,
+    base_url: str,
+    model: str,
+    api_key_env: str | None = None,
+    kind: str = "openai",
+    concurrency: int = 8,
+    timeout: float = 60.0,
+    retries: int = 4,
+) -> Endpoint:
+    """Validate and store one endpoint (the CLI's `endpoints add` and the Settings page); BadInput names the flaw."""
+    name, base_url, model = name.strip(), base_url.strip(), model.strip()
+    api_key_env = (api_key_env or "").strip() or None
+    if not name or not model:
+        raise BadInput("an endpoint needs a name and a model")
+    if name == LOCAL:
+        raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
+    if api_key_env:
+        check_env_name(api_key_env)
+    if not base_url.startswith(("http://", "https://")):
+        raise BadInput(f"the base URL must start with http:// or https:// (got {base_url!r})")
+    for label, value in (("concurrency", concurrency), ("timeout", timeout)):
+        if value <= 0:
+            raise BadInput(f"{label} must be positive (got {value})")
+    if retries < 0:
+        raise BadInput(f"retries must be 0 or more (got {retries})")
+    with Session(engine, expire_on_commit=False) as session:
+        if get_endpoint(session=session, name=name) is not None:
+            raise BadInput(f"endpoint {name!r} already exists; remove it first")
+        row = add_endpoint(
+            session=session,
+            name=name,
+            base_url=base_url,
+            model=model,
+            api_key_env=api_key_env,
+            kind=kind,
+            concurrency=concurrency,
+            timeout=timeout,
+            retries=retries,
+        )
+        session.commit()
+    return row
+
+
+def probe_endpoint(*, engine: Engine, name: str) -> tuple[bool, str]:
+    """One uncached call; (ok, "NAME: ok in N ms, model M: 'reply'" or "NAME: failed after N ms: error").
+
+    The latency is the logged call's own, so starting the embedded server is not counted.
+    """
+    from core.llm.client import LlmRequest, run_requests  # the client imports this module
+
+    request = LlmRequest(item_key=f"test:{name}", messages=TEST_MESSAGES, params={"max_tokens": 8}, stage="test")
+    with open_endpoint(engine=engine, name=name) as endpoint:
+        [result] = run_requests(engine=engine, endpoint=endpoint, requests=[request], use_cache=False)
+    with Session(engine) as session:
+        calls = calls_for_item(session=session, item_key=request.item_key)
+        latency = calls[-1].latency_ms if calls else 0.0
+    if not result.ok:
+        return False, f"{name}: failed after {latency:.0f} ms: {result.error}"
+    return True, f"{name}: ok in {latency:.0f} ms, model {endpoint.model}: {result.content!r}"
