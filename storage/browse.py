@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from core.errors import BadInput
+from storage import scores
 from storage.models import (
     Dataset,
     Rationale,
@@ -23,21 +24,9 @@ from storage.models import (
     SelectionItem,
 )
 
-SCORE_COLUMNS = (
-    "diff_model",
-    "diff_total",
-    "diff_data",
-    "diff_hit",
-    "strong_E",
-    "strong_T",
-    "strong_D",
-    "strong_hit",
-    "strong_logloss",
-    "weak_E",
-    "weak_T",
-    "weak_D",
-    "weak_hit",
-    "weak_logloss",
+# The rankable score columns, differences first (the counts n_strong / n_weak are not offered).
+SCORE_COLUMNS = tuple(
+    sorted((c for c in scores.SCORE_COLUMNS if not c.startswith("n_")), key=lambda c: not c.startswith("diff_"))
 )
 STATUSES = ("pending", "approved", "rejected")
 NO_PROBLEMS = ("[]", "null")  # stored JSON of a rationale without format problems (NULL counts as none too)

@@ -4,25 +4,8 @@ import argparse
 
 from core.errors import BadInput
 
-# storage.scores.SCORE_COLUMNS, for the help text only (pinned by a test): that module pulls in pandas.
-SCORE_COLUMNS = (
-    "n_strong",
-    "n_weak",
-    "strong_E",
-    "strong_T",
-    "strong_D",
-    "strong_hit",
-    "strong_logloss",
-    "weak_E",
-    "weak_T",
-    "weak_D",
-    "weak_hit",
-    "weak_logloss",
-    "diff_model",
-    "diff_total",
-    "diff_data",
-    "diff_hit",
-)
+# storage.scores.SCORE_COLUMNS in short (a test expands it): importing that module pulls in pandas.
+SCORE_COLUMNS_HELP = "n_strong, n_weak, {strong,weak}_{E,T,D,hit,logloss}, diff_{model,total,data,hit}"
 
 
 def register(sub) -> None:
@@ -41,7 +24,7 @@ def register(sub) -> None:
         help="save a named selection: chosen/rejected pairs, thresholds, ranking, stratified quotas",
         description="Behaviour sampling (chosen = lowest-entropy correct strong rationale, rejected = lowest-entropy "
         "wrong rationale of either role), optional min/max thresholds, ranking by a score column and quotas per "
-        f"(dataset, exposure length) group up to the target. Score columns: {', '.join(SCORE_COLUMNS)}.",
+        f"(dataset, exposure length) group up to the target. Score columns: {SCORE_COLUMNS_HELP}.",
     )
     p.add_argument("--name", required=True, help="name to save the selection under")
     p.add_argument("--column", default="diff_model", help="score column to rank by (default diff_model)")
