@@ -16,7 +16,7 @@ from sqlmodel import Session
 from core.errors import MirrorError
 from core.progress import SILENT, Progress
 from storage.models import utcnow
-from storage.runs import finish_run, start_run
+from storage.runs import finish_run, start_run, update_run
 from storage.scores import PredictionArrays, prediction_arrays, replace_scores, scene_arrays
 
 LOG_FLOOR = 1e-10
@@ -58,6 +58,29 @@ def segment_entropy(flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.add.reduceat(terms, np.cumsum(lengths) - lengths) / -np.log(2.0)
 
 
+NO_PICK = -1  # chosen/rejected id of a scene without such a rationale
+_NONE = np.iinfo(np.int64).max
+
+
+def behaviour_pairs(
+    *, starts: np.ndarray, entropy: np.ndarray, correct: np.ndarray, strong: np.ndarray, rationale_id: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per scene (rows sorted by scene, scene k = rows starts[k]:starts[k+1]): chosen and rejected rationale ids.
+
+    chosen = the strong rationale that sampled the true option with the lowest entropy, rejected = the rationale of
+    either role that sampled a wrong option with the lowest entropy; equal entropies go to the lower rationale id,
+    NO_PICK when there is none. Two grouped min-reductions per pick (reduceat), no sort and no loop per scene.
+    """
+    sizes = np.diff(np.r_[starts, len(entropy)])
+    picks = []
+    for mask in (correct & strong, ~correct):
+        masked = np.where(mask, entropy, np.inf)
+        lowest = np.repeat(np.minimum.reduceat(masked, starts), sizes)
+        pick = np.minimum.reduceat(np.where(mask & (masked == lowest), rationale_id, _NONE), starts)
+        picks.append(np.where(pick == _NONE, NO_PICK, pick))
+    return picks[0], picks[1]
+
+
 def compute_scores(
     *,
     scene_id: np.ndarray,
@@ -66,29 +89,41 @@ def compute_scores(
     lengths: np.ndarray,
     behavior_index: np.ndarray,
     item_pos: np.ndarray,
+    rationale_id: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Scores of every scene with predictions of both roles, from per-prediction arrays in any order.
 
-    probs is the concatenation of every distribution (lengths[i] values for prediction i). Groups (scene, role) are
-    summed with bincount, so nothing is sorted or padded per prediction; only the [groups, width] matrix of summed
+    probs is the concatenation of every distribution (lengths[i] values for prediction i). One stable sort by
+    (scene, role) defines the groups; means are bincounts, so only the [groups, width] matrix of summed
     distributions is dense. Returns the per-scene frame (scene_id, n_strong, n_weak, {role}_E/T/D/hit/logloss,
-    diff_*) sorted by scene_id, and counts of scenes left out: {"only_strong": n, "only_weak": n}.
+    diff_*, and with rationale_id also chosen_rationale_id / rejected_rationale_id, NO_PICK = none) sorted by
+    scene_id, and counts of scenes left out: {"only_strong": n, "only_weak": n}.
     """
     if len(scene_id) == 0:
         return pd.DataFrame(columns=["scene_id"]), {"only_strong": 0, "only_weak": 0}
-    groups, group, counts = np.unique(scene_id.astype(np.int64) * 2 + is_weak, return_inverse=True, return_counts=True)
-    n_groups, counts = len(groups), counts.astype(np.float64)
+    keys = scene_id.astype(np.int64) * 2 + is_weak
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    group_starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    groups = sorted_keys[group_starts]
+    n_groups = len(groups)
+    counts = np.diff(np.r_[group_starts, len(keys)])
+    group = np.empty(len(keys), dtype=np.int64)
+    group[order] = np.repeat(np.arange(n_groups), counts)
+    counts = counts.astype(np.float64)
     starts = np.cumsum(lengths) - lengths
 
     def mean(values: np.ndarray) -> np.ndarray:
         return np.bincount(group, weights=values, minlength=n_groups) / counts
 
-    expected = mean(segment_entropy(probs, lengths))
+    entropy = segment_entropy(probs, lengths)
+    expected = mean(entropy)
     width = int(lengths.max())
     column = np.arange(len(probs)) - np.repeat(starts, lengths)
     summed = np.bincount(np.repeat(group, lengths) * width + column, weights=probs, minlength=n_groups * width)
     total = entropy_bits(summed.reshape(n_groups, width) / counts[:, None])
-    hit = mean((behavior_index == item_pos).astype(np.float64))
+    correct = behavior_index == item_pos
+    hit = mean(correct.astype(np.float64))
     logloss = mean(-np.log2(np.maximum(probs[starts + item_pos], LOG_FLOOR)))
 
     weak = groups % 2 == 1
@@ -118,6 +153,20 @@ def compute_scores(
     frame["diff_total"] = frame["weak_T"] - frame["strong_T"]
     frame["diff_data"] = frame["diff_total"] - frame["diff_model"]
     frame["diff_hit"] = frame["weak_hit"] - frame["strong_hit"]
+    if rationale_id is not None:
+        # rows of scored scenes in (scene, role) order: each scene's strong group, then its weak group
+        in_pair = np.zeros(n_groups, dtype=bool)
+        in_pair[s] = in_pair[w] = True
+        rows = order[np.repeat(in_pair, counts.astype(np.int64))]
+        sizes = (counts[s] + counts[w]).astype(np.int64)
+        chosen, rejected = behaviour_pairs(
+            starts=np.cumsum(sizes) - sizes,
+            entropy=entropy[rows],
+            correct=correct[rows],
+            strong=is_weak[rows] == 0,
+            rationale_id=rationale_id[rows].astype(np.int64),
+        )
+        frame["chosen_rationale_id"], frame["rejected_rationale_id"] = chosen, rejected
     n_pairs = len(s)
     missing = {"only_strong": int((~weak).sum()) - n_pairs, "only_weak": int(weak.sum()) - n_pairs}
     return frame, missing
@@ -138,16 +187,24 @@ def scene_lookup(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> tup
 
 
 def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
-    """Recompute every scene's scores from all predictions and replace the Score table in one transaction."""
+    """Recompute every scene's scores and behaviour pair from all predictions; replace the Score table atomically.
+
+    The Run row counts three steps (read, compute, write); each is stored as it finishes, the last after the commit.
+    """
     progress = progress or SILENT
     started = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         run = start_run(session=session, kind="score", total=3)
         try:
             with progress.bar(total=3, label="score") as bar:
+
+                def step(done: int) -> None:
+                    bar.update()
+                    update_run(session=session, run_id=run.id, done=done)
+
                 arrays = prediction_arrays(session=session)
                 scenes = scene_arrays(session=session)
-                bar.update()
+                step(1)
                 item_pos, _ = scene_lookup(arrays, scenes)
                 frame, missing = compute_scores(
                     scene_id=arrays.scene_id,
@@ -156,22 +213,22 @@ def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
                     lengths=arrays.n_probs,
                     behavior_index=arrays.behavior_index,
                     item_pos=item_pos,
+                    rationale_id=arrays.rationale_id,
                 )
-                bar.update()
+                step(2)
                 scored = replace_scores(session=session, frame=frame, computed_at=utcnow())
                 session.commit()
-                bar.update()
+                step(3)
         except BaseException as exc:
             session.rollback()
             finish_run(session=session, run_id=run.id, status="failed", message=str(exc)[:500])
             raise
-        predicted = len(np.unique(arrays.scene_id))
         report = ScoreReport(
             scored=scored,
             predictions=len(arrays.scene_id),
             only_strong=missing["only_strong"],
             only_weak=missing["only_weak"],
-            unpredicted=len(scenes["id"]) - predicted,
+            unpredicted=len(scenes["id"]) - scored - missing["only_strong"] - missing["only_weak"],
             seconds=time.perf_counter() - started,
         )
         finish_run(session=session, run_id=run.id, message=report.message)

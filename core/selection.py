@@ -5,9 +5,10 @@ Every scored scene is considered and gets at most one drop reason, checked in th
 only among weak ones), "no rejected" (no rationale of either role sampled a wrong option), "below min COL" /
 "above max COL" (thresholds in the order given, mins first), "over quota" (stratification cut).
 
-Pairs: chosen = the strong rationale with the lowest predictive entropy among those whose sampled behaviour is the
-true option; rejected = the rationale of either role with the lowest entropy among those whose sampled behaviour is
-wrong; equal entropies go to the lower rationale id.
+Pairs (computed and stored on the Score row by `score`, core/scoring.py): chosen = the strong rationale with the
+lowest predictive entropy among those whose sampled behaviour is the true option; rejected = the rationale of either
+role with the lowest entropy among those whose sampled behaviour is wrong; equal entropies go to the lower rationale
+id. Selection itself reads only the Score table (one row per scene).
 
 Stratification: eligible scenes are ranked by the column (direction as configured; ties by scene id). When more
 than `target` remain, each (dataset, exposure length) group of size n_g gets ceil(n_g * target / N) places filled
@@ -25,15 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
-from core.scoring import scene_lookup, segment_entropy
-from storage.scores import (
-    SCORE_COLUMNS,
-    PredictionArrays,
-    data_version,
-    prediction_arrays,
-    scene_arrays,
-    scores_frame,
-)
+from storage.scores import PAIR_COLUMNS, SCORE_COLUMNS, data_version, scores_frame
 from storage.selections import write_selection
 
 FIXED_REASONS = ("no correct rationale", "no chosen", "no rejected")
@@ -101,39 +94,16 @@ def validate(config: SelectionConfig) -> None:
         raise BadInput("selection name must not be empty")
 
 
-def behaviour_pairs(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Per scene with predictions: chosen/rejected rationale ids (-1 = none) and whether any rationale was correct."""
-    item_pos, _ = scene_lookup(arrays, scenes)
-    order = np.argsort(arrays.scene_id, kind="stable")
-    scene, rid, role = arrays.scene_id[order], arrays.rationale_id[order], arrays.role[order]
-    entropy = segment_entropy(arrays.probs, arrays.n_probs)[order]
-    correct = (arrays.behavior_index == item_pos)[order]
-    starts = np.flatnonzero(np.r_[True, scene[1:] != scene[:-1]])
-    sizes = np.diff(np.r_[starts, len(scene)])
-    out = pd.DataFrame({"scene_id": scene[starts]})
-    none = np.iinfo(np.int64).max
-    for name, mask in (("chosen_rationale_id", correct & (role == 0)), ("rejected_rationale_id", ~correct)):
-        masked = np.where(mask, entropy, np.inf)
-        lowest = np.repeat(np.minimum.reduceat(masked, starts), sizes)
-        # among the rows at the scene's lowest entropy, the lowest rationale id
-        pick = np.minimum.reduceat(np.where(mask & (masked == lowest), rid, none), starts)
-        out[name] = np.where(pick == none, -1, pick)
-    out["any_correct"] = np.maximum.reduceat(correct, starts).astype(bool)
-    return out
-
-
 def candidates(*, engine: Engine) -> pd.DataFrame:
-    """Scored scenes with scores and behaviour pairs; cached per data version so previews only re-filter."""
+    """Scored scenes with their scores and behaviour pair (stored by `score`); cached per data version, so previews
+    only re-filter. Reads the Score table only (one row per scene), never the predictions."""
     with Session(engine) as session:
         key = (str(engine.url), *data_version(session=session))
         if key in _CACHE:
             return _CACHE[key]
-        scores = scores_frame(session=session)
-        pairs = behaviour_pairs(prediction_arrays(session=session), scene_arrays(session=session))
-    frame = scores.merge(pairs, on="scene_id", how="left")
-    frame["chosen_rationale_id"] = frame["chosen_rationale_id"].fillna(-1).astype(np.int64)
-    frame["rejected_rationale_id"] = frame["rejected_rationale_id"].fillna(-1).astype(np.int64)
-    frame["any_correct"] = frame["any_correct"].fillna(False).astype(bool)
+        frame = scores_frame(session=session)
+    for column in PAIR_COLUMNS:
+        frame[column] = frame[column].astype(np.int64)
     _CACHE.clear()
     _CACHE[key] = frame
     return frame
@@ -163,7 +133,7 @@ def preview_selection(*, engine: Engine, config: SelectionConfig) -> SelectionRe
     def drop(mask: pd.Series, why: str) -> None:
         reason[(reason == "") & mask] = why
 
-    drop(~frame["any_correct"], "no correct rationale")
+    drop((frame["strong_hit"] == 0) & (frame["weak_hit"] == 0), "no correct rationale")
     drop(frame["chosen_rationale_id"] < 0, "no chosen")
     drop(frame["rejected_rationale_id"] < 0, "no rejected")
     for column, low in config.mins.items():
@@ -172,7 +142,7 @@ def preview_selection(*, engine: Engine, config: SelectionConfig) -> SelectionRe
         drop(frame[column] > float(high), f"above max {column}")
     eligible = frame[reason == ""]
     kept = stratify(eligible, column=config.column, ascending=config.ascending, target=int(config.target))
-    kept = kept.drop(columns="any_correct").reset_index(drop=True)
+    kept = kept.reset_index(drop=True)
     kept.insert(0, "rank", np.arange(1, len(kept) + 1))
     kept["rank_value"] = kept[config.column].astype(float)
 

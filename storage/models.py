@@ -222,6 +222,10 @@ class Score(SQLModel, table=True):
     diff_total: float
     diff_data: float
     diff_hit: float
+    # Behaviour-sampling pair (DESIGN.md §6) computed by `score`; None when the scene has no such rationale.
+    # Indexed so deleting rationales checks these keys by lookup, not by scanning every score row.
+    chosen_rationale_id: int | None = Field(default=None, foreign_key="rationale.id", ondelete="SET NULL", index=True)
+    rejected_rationale_id: int | None = Field(default=None, foreign_key="rationale.id", ondelete="SET NULL", index=True)
     computed_at: datetime = Field(default_factory=utcnow)
 
 

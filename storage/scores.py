@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from storage.models import Dataset, Prediction, Run, Score
+from storage.models import Dataset, Run, Score
 
 # Every numeric Score column: what ranking and thresholds may name, in table order.
 SCORE_COLUMNS = (
@@ -30,6 +30,8 @@ SCORE_COLUMNS = (
     "diff_data",
     "diff_hit",
 )
+# The behaviour-sampling pair `score` stores with each row (DESIGN.md §6).
+PAIR_COLUMNS = ("chosen_rationale_id", "rejected_rationale_id")
 ROLE_CODE = {"strong": 0, "weak": 1}
 _CHUNK = 250_000
 _PACK = 1024  # behavior_index < _PACK; scene, role and behaviour travel as one integer
@@ -112,12 +114,18 @@ def scene_arrays(*, session: Session, dataset: str | None = None) -> dict[str, n
 
 
 def replace_scores(*, session: Session, frame: pd.DataFrame, computed_at: datetime) -> int:
-    """Delete every Score row and bulk-insert the frame's rows (scene_id + SCORE_COLUMNS); caller commits."""
+    """Delete every Score row and bulk-insert the frame's rows; caller commits.
+
+    The frame holds scene_id and SCORE_COLUMNS, optionally PAIR_COLUMNS (a negative id = none, stored as NULL).
+    """
     session.execute(delete(Score))
     if frame.empty:
         return 0
-    columns = ["scene_id", *SCORE_COLUMNS]
+    columns = ["scene_id", *SCORE_COLUMNS, *(c for c in PAIR_COLUMNS if c in frame)]
     out = frame[columns].astype(object)
+    for column in PAIR_COLUMNS:
+        if column in out:
+            out[column] = out[column].where(frame[column] >= 0, None)
     conn = session.connection()
     stamp = computed_at.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else computed_at
     out["computed_at"] = stamp
@@ -130,11 +138,13 @@ def replace_scores(*, session: Session, frame: pd.DataFrame, computed_at: dateti
 
 
 def scores_frame(*, session: Session, dataset: str | None = None) -> pd.DataFrame:
-    """One row per scored scene: scene_id, dataset, split, choice_cnt, item_pos and every score column."""
+    """One row per scored scene: scene_id, dataset, split, choice_cnt, item_pos, every score column and the
+    behaviour pair (PAIR_COLUMNS, -1 = none)."""
     where = _dataset_filter(session, dataset, "sc.scene_id")
     cols = ", ".join(f"sc.{c}" for c in SCORE_COLUMNS)
+    pairs = ", ".join(f"COALESCE(sc.{c}, -1) AS {c}" for c in PAIR_COLUMNS)
     sql = (
-        f"SELECT sc.scene_id, d.name AS dataset, s.split, s.choice_cnt, s.item_pos, {cols} "
+        f"SELECT sc.scene_id, d.name AS dataset, s.split, s.choice_cnt, s.item_pos, {cols}, {pairs} "
         f"FROM score sc JOIN scene s ON s.id = sc.scene_id JOIN dataset d ON d.id = s.dataset_id{where} "
         "ORDER BY sc.scene_id"
     )
@@ -143,7 +153,9 @@ def scores_frame(*, session: Session, dataset: str | None = None) -> pd.DataFram
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=[d[0] for d in cursor.description])
     cursor.close()
     if frame.empty:
-        frame = pd.DataFrame(columns=["scene_id", "dataset", "split", "choice_cnt", "item_pos", *SCORE_COLUMNS])
+        frame = pd.DataFrame(
+            columns=["scene_id", "dataset", "split", "choice_cnt", "item_pos", *SCORE_COLUMNS, *PAIR_COLUMNS]
+        )
     return frame
 
 
@@ -153,9 +165,10 @@ def count_scores(*, session: Session) -> int:
 
 
 def data_version(*, session: Session) -> tuple:
-    """Changes whenever `score` runs or predictions are added: (last score run id, max prediction id).
+    """Changes whenever the Score table is replaced: (last finished score run id,).
 
-    Both are index lookups, so a live preview can ask on every slider move.
+    A running score run does not count until it is done (its rows are committed just before), so a preview taken
+    meanwhile is never cached under the new version. One index lookup: a live preview can ask on every slider move.
     """
-    run = session.exec(select(func.max(Run.id)).where(Run.kind == "score")).one()
-    return (run, session.exec(select(func.max(Prediction.id))).one())
+    run = session.exec(select(func.max(Run.id)).where(Run.kind == "score", Run.status == "done")).one()
+    return (run,)

@@ -118,6 +118,13 @@ def test_score_stores_one_row_per_scene_with_both_roles_and_reports_the_rest(ses
     assert row.diff_model == pytest.approx(h_weak - 0.5, abs=1e-12)
     run = session.exec(select(Run).where(Run.kind == "score")).one()
     assert run.status == "done" and "scored 1 scenes" in run.message
+    assert (run.done, run.total) == (3, 3)
+    # pair: the only correct strong rationale (sample 0) is chosen; of the two wrong ones (strong H=1, weak
+    # H=0.811) the weak one has the lower entropy
+    strong0, weak0 = session.exec(
+        select(Rationale.id).where(Rationale.scene_id == both.id).order_by(Rationale.role, Rationale.sample_index)
+    ).all()[::2]
+    assert (row.chosen_rationale_id, row.rejected_rationale_id) == (strong0, weak0)
 
 
 def test_score_replaces_old_rows_and_refuses_a_blob_of_the_wrong_size(session, engine):
@@ -186,3 +193,68 @@ def test_cli_score_prints_the_report(session, capsys):
     out = capsys.readouterr().out
     assert out.startswith("scored 0 scenes from 1 predictions in ")
     assert out.endswith("not scored: 0 with strong predictions only, 1 with weak only, 0 without predictions\n")
+
+
+def direct_pairs(rows: list[tuple]) -> dict[int, tuple[int, int]]:
+    """chosen/rejected per scene with both roles, by a plain loop over each scene's rationales (DESIGN.md §6)."""
+
+    def h(p):
+        return -sum(x * math.log2(x) for x in p if x > 0)
+
+    by_scene: dict[int, list[tuple]] = {}
+    for row in rows:
+        by_scene.setdefault(row[0], []).append(row)
+    pairs = {}
+    for scene, members in by_scene.items():
+        if len({weak for _, weak, *_ in members}) < 2:
+            continue
+        chosen = [(h(d), rid) for _, weak, d, b, true, rid in members if not weak and b == true]
+        rejected = [(h(d), rid) for _, weak, d, b, true, rid in members if b != true]
+        pairs[scene] = (min(chosen)[1] if chosen else -1, min(rejected)[1] if rejected else -1)
+    return pairs
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_stored_pair_equals_a_direct_per_scene_pick(seed, session, engine):
+    """Random scenes (some missing a role, some without a correct or a wrong rationale, duplicated distributions
+    for entropy ties) in the DB: score() stores exactly the ids the direct per-scene loop picks."""
+    rng = np.random.default_rng(seed)
+    ds = make_dataset(session, n_users=40, n_items=40)
+    rows = []
+    for k in range(40):
+        cnt, true = int(rng.integers(2, 6)), int(rng.integers(2))
+        scene = make_scene(session, dataset=ds, choice_cnt=cnt, item_pos=true, user_index=k)
+        roles = ("strong", "weak") if k % 8 else ("strong",)
+        for role in roles:
+            dists = list(rng.dirichlet(np.full(cnt, 0.5), int(rng.integers(1, 6))))
+            if len(dists) > 2:
+                dists[2] = dists[0].copy()  # an exact entropy tie: the lower rationale id must win
+            for j, dist in enumerate(dists):
+                behaviour = true if k % 5 == 1 else (1 - true if k % 5 == 2 else int(rng.integers(2)))
+                rat = make_rationale(
+                    session, scene=scene, role=role, sample_index=j, probs=list(dist), behavior_index=behaviour
+                )
+                rows.append((scene.id, role == "weak", dist, behaviour, true, rat.id))
+    expected = direct_pairs(rows)
+    assert {c for c, _ in expected.values()} >= {-1} and {r for _, r in expected.values()} >= {-1}
+    score(engine=engine)
+    stored = session.exec(select(Score.scene_id, Score.chosen_rationale_id, Score.rejected_rationale_id)).all()
+    assert {s: (c if c is not None else -1, r if r is not None else -1) for s, c, r in stored} == expected
+
+
+def test_compute_scores_pairs_follow_the_rows_in_any_order():
+    rows, _, _ = random_workload(7)
+    rng = np.random.default_rng(7)
+    ids = rng.permutation(len(rows)) + 1  # rationale ids unrelated to row order
+    full = [(*r, int(i)) for r, i in zip(rows, ids, strict=True)]
+    frame, _ = compute_scores(
+        scene_id=np.array([r[0] for r in full]),
+        is_weak=np.array([r[1] for r in full], dtype=np.int64),
+        probs=np.concatenate([r[2] for r in full]),
+        lengths=np.array([len(r[2]) for r in full]),
+        behavior_index=np.array([r[3] for r in full]),
+        item_pos=np.array([r[4] for r in full]),
+        rationale_id=ids,
+    )
+    pairs = zip(frame["chosen_rationale_id"], frame["rejected_rationale_id"], strict=True)
+    assert dict(zip(frame["scene_id"], pairs, strict=True)) == direct_pairs(full)
