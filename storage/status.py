@@ -19,12 +19,16 @@ _PER_DATASET = {
             SELECT 1 FROM llmcall ok WHERE ok.item_key = c.item_key AND ok.status = 'ok' AND ok.id > c.id)
         GROUP BY s.dataset_id""",
 }
+# Rationales and predictions are counted per (scene, role) first — a scan of the covering (scene_id, role, ...)
+# index — and only those per-scene counts are joined to scene: 2 lookups per scene instead of 1 per row.
+_PER_SCENE_ROLE = (
+    "SELECT s.dataset_id, x.role, SUM(x.n) FROM (SELECT scene_id, role, COUNT(*) AS n FROM {table} "
+    "GROUP BY scene_id, role) x JOIN scene s ON s.id = x.scene_id GROUP BY s.dataset_id, x.role"
+)
 _PER_DATASET_KEY = {
     "scenes": "SELECT dataset_id, split, COUNT(*) FROM scene GROUP BY dataset_id, split",
-    "rationales": "SELECT s.dataset_id, r.role, COUNT(*) FROM rationale r JOIN scene s ON s.id = r.scene_id "
-    "GROUP BY s.dataset_id, r.role",
-    "predictions": "SELECT s.dataset_id, p.role, COUNT(*) FROM prediction p JOIN scene s ON s.id = p.scene_id "
-    "GROUP BY s.dataset_id, p.role",
+    "rationales": _PER_SCENE_ROLE.format(table="rationale"),
+    "predictions": _PER_SCENE_ROLE.format(table="prediction"),
 }
 _SELECTIONS = """
     SELECT sel.name, COUNT(si.id),
