@@ -137,6 +137,12 @@ def show_runs() -> None:
         hide_index=True,
         column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
     )
+    stopped = [str(r.id) for r in runs if r.status == "interrupted"]
+    if stopped:
+        st.caption(
+            f"Interrupted (the process is gone without finishing): run {', '.join(stopped)}. "
+            "Run the same command again to resume; finished work is kept."
+        )
 
 
 st.subheader("Pipeline runs")

@@ -1,6 +1,7 @@
-"""Pipeline runs: start, progress, finish, list."""
+"""Pipeline runs: start, progress, finish, list (a run whose process died shows as interrupted)."""
 
 import os
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
@@ -56,6 +57,47 @@ def finish_run(*, session: Session, run_id: int, status: str = "done", message: 
     session.commit()
 
 
+def _process_start(pid: int) -> float | None:
+    """Unix time the process started (Linux /proc), None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def pid_alive(pid: int, started_at: datetime | None = None) -> bool:
+    """Whether the process of a run still exists on this host.
+
+    A pid taken over by a process started after the run began (pid reuse) counts as gone.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    if started_at is None:
+        return True
+    began = (started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)).timestamp()
+    start = _process_start(pid)
+    return start is None or start <= began + 5.0  # /proc start times are exact to about a second
+
+
 def list_runs(*, session: Session, limit: int = 50) -> list[Run]:
-    """Most recent runs first."""
-    return list(session.exec(select(Run).order_by(col(Run.id).desc()).limit(limit)))
+    """Most recent runs first; a "running" run whose process is gone from this host is shown as "interrupted".
+
+    Only on SQLite (a local file, so its runs ran here): on a server database the pid may belong to another host.
+    The interrupted status is reported, never written: the returned rows are detached from the session.
+    """
+    runs = list(session.exec(select(Run).order_by(col(Run.id).desc()).limit(limit)))
+    if session.get_bind().dialect.name != "sqlite":
+        return runs
+    for run in runs:
+        if run.status == "running" and run.pid is not None and not pid_alive(run.pid, run.started_at):
+            session.expunge(run)
+            run.status = "interrupted"
+    return runs

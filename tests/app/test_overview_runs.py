@@ -1,0 +1,35 @@
+"""Overview: a run killed without finishing (its pid gone) shows as interrupted, and the page says how to resume."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from storage.models import Run
+from storage.runs import start_run
+from tests.factories import make_workspace
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def test_overview_shows_a_killed_run_as_interrupted(engine):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    with Session(engine, expire_on_commit=False) as s:
+        make_workspace(s)
+        run = start_run(session=s, kind="rationales", total=10)
+        s.get(Run, run.id).pid = child.pid
+        s.commit()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    runs = at.dataframe[2].value
+    assert runs[["id", "kind", "status"]].iloc[0].tolist() == [run.id, "rationales", "interrupted"]
+    captions = [c.value for c in at.caption]
+    assert (
+        f"Interrupted (the process is gone without finishing): run {run.id}. "
+        "Run the same command again to resume; finished work is kept."
+    ) in captions
+    assert not any("refreshes every 3 seconds" in c for c in captions)
