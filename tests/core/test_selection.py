@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
+import core.selection as selection_module
 from core.cli.main import main
 from core.errors import BadInput
 from core.scoring import score
@@ -181,3 +182,27 @@ def test_preview_cache_follows_a_new_score_run(sampling, engine, session):
     score(engine=engine)
     after = preview_selection(engine=engine, config=SelectionConfig(target=100))
     assert s1 not in after.kept["scene_id"].tolist() and after.drops["no correct rationale"] == 2
+
+
+def test_selection_reads_the_pairs_stored_by_score_not_the_predictions(sampling, engine, session):
+    (s1, ids1), *_ = sampling
+    before = preview_selection(engine=engine, config=SelectionConfig(target=100))
+    session.execute(text("DELETE FROM prediction"))
+    session.commit()
+    selection_module._CACHE.clear()  # recompute from the database, not from the cached frame
+    assert preview_selection(engine=engine, config=SelectionConfig(target=100)).kept.equals(before.kept)
+    stored = session.execute(
+        text("SELECT chosen_rationale_id, rejected_rationale_id FROM score WHERE scene_id = :s"), {"s": s1}
+    ).one()
+    assert tuple(stored) == (ids1["strong", 1], ids1["strong", 2])
+
+
+def test_a_running_score_run_does_not_change_the_cache_version(sampling, engine, session):
+    from storage.runs import finish_run, start_run
+    from storage.scores import data_version
+
+    done = data_version(session=session)
+    run = start_run(session=session, kind="score", total=3)
+    assert data_version(session=session) == done
+    finish_run(session=session, run_id=run.id)
+    assert data_version(session=session) == (run.id,) != done
