@@ -127,10 +127,21 @@ def finish(path: str) -> None:
             )
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process (every thread: AppTest runs the script in its own thread)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+FIRST_CPU: dict[str, tuple[float, float]] = {}  # label -> (first, warm) CPU seconds, beside the wall figures
+CPU: list[float] = []  # CPU seconds of every timed run, in order (the machine is shared: wall includes waiting)
+
+
 def timed(at, **kw) -> float:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     at.run(**kw)
     elapsed = time.perf_counter() - started
+    CPU.append(cpu_seconds() - cpu)
     if at.exception:
         raise RuntimeError(at.exception[0].value)
     return elapsed
@@ -166,9 +177,11 @@ def bench_pages(path: str, n_scenes: int, repeats: int = 3) -> dict[str, tuple[f
                 at.query_params[key] = value
             at.switch_page(f"pages/{page}.py")
         first = timed(at, timeout=300)
+        first_cpu = CPU[-1]
         warm = statistics.median(timed(at, timeout=300) for _ in range(repeats))
         label = page + (" (preset, sorted, page 4)" if page == "samples" and params else "")
         figures[label] = (first, warm)
+        FIRST_CPU[label] = (first_cpu, statistics.median(CPU[-repeats:]))
         if page == "filter":
             slider = at.slider(key="th_diff_model")
             low, high = slider.value
@@ -177,9 +190,11 @@ def bench_pages(path: str, n_scenes: int, repeats: int = 3) -> dict[str, tuple[f
                 at.slider(key="th_diff_model").set_value((low + step * (high - low), high))
                 changes.append(timed(at, timeout=300))
             figures["filter: threshold change"] = (changes[0], statistics.median(changes))
+            FIRST_CPU["filter: threshold change"] = (CPU[-3], statistics.median(CPU[-3:]))
         if page == "review":
             at.query_params["scene"] = str(n_scenes // 2 + 1)
             figures["review: next scene"] = (timed(at, timeout=300), timed(at, timeout=300))
+            FIRST_CPU["review: next scene"] = (CPU[-2], CPU[-1])
     return figures
 
 
@@ -204,11 +219,12 @@ def main() -> None:
         )
     dispose_engines()
     figures = bench_pages(path, n)
-    print(f"{'page run':<40} {'first s':>8} {'warm s':>8}")
+    print(f"{'page run':<40} {'first s':>8} {'warm s':>8} {'first cpu':>10} {'warm cpu':>9}")
     for label, (first, warm) in figures.items():
-        print(f"{label:<40} {first:>8.3f} {warm:>8.3f}")
+        first_cpu, warm_cpu = FIRST_CPU[label]
+        print(f"{label:<40} {first:>8.3f} {warm:>8.3f} {first_cpu:>10.3f} {warm_cpu:>9.3f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak_mb:.0f} MB")
+    print(f"peak RSS {peak_mb:.0f} MB; load average (1, 5, 15 min) {os.getloadavg()}; {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -167,8 +167,9 @@ def main() -> None:
         [sys.executable, __file__, "--measure", db, "--export-rows", str(export_rows)],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if child.returncode:
+        sys.exit(f"measuring failed (exit {child.returncode}):\n{child.stderr}")
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     for key, value in figures.items():
         print(f"{key:>26}: {value}")
