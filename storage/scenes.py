@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from storage.models import Scene
 
 _CHUNK = 20_000
+_FEW_USERS = 2_000  # more target users than this: read the whole dataset, not IN lists
 
 
 def _rows(session: Session, sql: str, **params) -> list[tuple]:
@@ -131,3 +132,65 @@ def count_scenes(*, session: Session, dataset_id: int | None = None) -> dict[str
     counts.update({split: int(n) for split, n in session.exec(query)})
     return counts
 
+
+def _json_path(feature: str) -> str:
+    return '$."' + feature.replace('"', '\\"') + '"'
+
+
+def interaction_numbers(*, session: Session, dataset_id: int, user_ids, feature: str) -> tuple[np.ndarray, np.ndarray]:
+    """(interaction ids, float values) of one numeric interaction feature over the given users' interactions.
+
+    Missing or non-numeric values are NaN. On SQLite the JSON is read by SQL and rows go straight into numpy
+    (a million rows in about a second); many users are read as the whole dataset rather than a long IN list.
+    """
+    users = [int(u) for u in np.unique(np.asarray(user_ids, dtype=np.int64))]
+    if session.get_bind().dialect.name != "sqlite":
+        rows = _by_users(session, "features", dataset_id, users)
+        raw = [(_json(r[1]) or {}).get(feature) for r in rows]
+        values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(np.float64)
+        return np.array([r[0] for r in rows], dtype=np.int64), values
+    path = _json_path(feature).replace("'", "''")
+    value = f"CASE WHEN json_type(features, '{path}') IN ('integer', 'real') THEN json_extract(features, '{path}') END"
+    sql = f"SELECT id, {value} FROM interaction WHERE dataset_id = {int(dataset_id)}"
+    chunks = [np.empty((0, 2), dtype=np.float64)]
+    groups = [users[k : k + _CHUNK] for k in range(0, len(users), _CHUNK)] if len(users) <= _FEW_USERS else [None]
+    cursor = session.connection().connection.cursor()
+    try:
+        for group in groups:
+            cursor.execute(sql + (f" AND user_id IN ({','.join(map(str, group))})" if group else ""))
+            while rows := cursor.fetchmany(100_000):
+                chunks.append(np.array(rows, dtype=np.float64))  # NULL becomes NaN
+    finally:
+        cursor.close()
+    found = np.concatenate(chunks)
+    return found[:, 0].astype(np.int64), found[:, 1]
+
+
+def _by_users(session: Session, columns: str, dataset_id: int, users: list[int]) -> list[tuple]:
+    rows: list[tuple] = []
+    for start in range(0, len(users), _CHUNK):
+        chunk = users[start : start + _CHUNK]
+        sql = f"SELECT id, {columns} FROM interaction WHERE dataset_id = :ds AND user_id IN :ids"
+        rows.extend(_rows(session, sql, ds=dataset_id, ids=chunk))
+    return rows
+
+
+def item_labels(*, session: Session, dataset_id: int, feature: str) -> tuple[np.ndarray, list[str]]:
+    """(item ids, labels): one row per value of an item feature (a list gives one row per element)."""
+    if session.get_bind().dialect.name == "sqlite":
+        rows = _rows(
+            session,
+            "SELECT item.id, j.value FROM item, json_each(item.features, :path) AS j "
+            "WHERE item.dataset_id = :ds AND j.value IS NOT NULL AND j.type != 'object'",
+            ds=dataset_id,
+            path=_json_path(feature),
+        )
+    else:
+        rows = []
+        for item_id, features in _rows(session, "SELECT id, features FROM item WHERE dataset_id = :ds", ds=dataset_id):
+            value = (_json(features) or {}).get(feature)
+            rows.extend((item_id, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
+    frame = pd.DataFrame(rows, columns=["id", "label"])
+    frame["label"] = frame["label"].astype(str).str.strip()
+    frame = frame[frame["label"] != ""]
+    return frame["id"].to_numpy(np.int64), frame["label"].tolist()

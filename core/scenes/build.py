@@ -17,7 +17,7 @@ from core.scenes.render import format_value
 from core.scenes.rows import scene_rows
 from core.scenes.scorers import SCORERS, Catalog, Targets, make_scorers, rank_candidates
 from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
-from core.templates import templates_for
+from core.templates import current_templates
 from storage import scenes as store
 from storage.datasets import get_dataset
 from storage.models import Dataset
@@ -129,7 +129,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
         clock = now
 
     with Session(engine, expire_on_commit=False) as session:
-        templates = ds.templates or templates_for(ds.format)
+        templates = current_templates(ds.templates, ds.format)
         items = store.load_items(session=session, dataset_id=ds.id)
         item_ids = items["id"].to_numpy(np.int64)
         timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), item_ids)

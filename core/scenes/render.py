@@ -69,9 +69,16 @@ def render_entry(section: dict, values: dict, *, formatted: bool = False) -> str
     return text or section.get("empty", "")
 
 
-def render_profile(templates: dict, features: dict | None) -> str:
-    """The profile text of a user."""
-    return render_entry(templates["profile"], features or {})
+def render_profile(templates: dict, features: dict | None, history: dict | None = None) -> str:
+    """The profile text of a user: their features, then what they did before the target (profile_history)."""
+    text = render_entry(templates["profile"], features or {})
+    section = templates.get("profile_history")
+    extra = render_entry(section, history) if section and history else ""
+    if not extra:
+        return text
+    if not text:
+        return extra
+    return text + (" " if text.endswith((".", "!", "?")) else ". ") + extra
 
 
 def render_option(templates: dict, title: str, features: dict | None) -> str:

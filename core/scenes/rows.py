@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from core.scenes.profile_history import history_values
 from core.scenes.render import Renderer, render_profile
 from storage import scenes as store
 from storage.models import utcnow
@@ -23,16 +24,18 @@ def scene_rows(session, ds, templates, timeline, items, built, split, seed, prog
     renderer = Renderer(templates, dict(zip(item_db.tolist(), items["title"].tolist(), strict=True)), item_features)
     hist_pos = np.concatenate([h[h >= 0] for _, h, _ in built])
     inter_feats = store.interaction_features(session=session, interaction_ids=timeline.ids[hist_pos])
-    users = store.user_features(session=session, user_ids=[timeline.user_id[p] for p, _, _ in built])
-    profiles: dict[int, str] = {}
+    targets = np.array([p for p, _, _ in built], dtype=np.int64)
+    users = store.user_features(session=session, user_ids=timeline.user_id[targets])
+    section = templates.get("profile_history") or {}
+    facts = history_values(
+        session=session, dataset_id=ds.id, section=section, timeline=timeline, positions=targets, items=items
+    )
     now = utcnow()
     rows = []
-    for p, hist, exposure in progress.iterate(built, label="rendering scenes"):
+    for (p, hist, exposure), before in zip(progress.iterate(built, label="rendering scenes"), facts, strict=True):
         real = bool(timeline.has_impressions[p])
         exposure_ids = exposure.items if real else item_db[np.asarray(exposure.items)].tolist()
         user = int(timeline.user_id[p])
-        if user not in profiles:
-            profiles[user] = render_profile(templates, users.get(user))
         h = hist[hist >= 0]
         h_items = timeline.item_id[h].tolist()
         history = [
@@ -47,7 +50,7 @@ def scene_rows(session, ds, templates, timeline, items, built, split, seed, prog
                 "interaction_id": int(timeline.ids[p]),
                 "timestamp": int(timeline.ts[p]),
                 "split": split,
-                "profile": profiles[user],
+                "profile": render_profile(templates, users.get(user), before),
                 "history": history,
                 "history_item_ids": h_items,
                 "exposure_item_ids": exposure_ids,

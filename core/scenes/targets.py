@@ -74,12 +74,13 @@ def history_positions(
 ) -> np.ndarray:
     """(n, k_max) timeline positions of each target's last k earlier interactions, oldest first, -1 padded."""
     k = np.minimum(rng.integers(k_min, k_max + 1, size=len(positions)), timeline.n_before[positions])
-    first_same_time = _user_start(timeline, positions) + timeline.n_before[positions]
+    first_same_time = user_start(timeline, positions) + timeline.n_before[positions]
     cols = np.arange(k_max)[None, :]
     hist = (first_same_time - k)[:, None] + cols
     return np.where(cols < k[:, None], hist, -1)
 
 
-def _user_start(timeline: Timeline, positions: np.ndarray) -> np.ndarray:
+def user_start(timeline: Timeline, positions: np.ndarray) -> np.ndarray:
+    """Timeline position of the first interaction of each position's user."""
     starts = np.flatnonzero(np.r_[True, timeline.user[1:] != timeline.user[:-1]])
     return starts[np.searchsorted(starts, positions, side="right") - 1]

@@ -1,5 +1,7 @@
 """build_scenes end to end on random synthetic datasets: the DESIGN.md §2 properties over many seeds."""
 
+import re
+
 import numpy as np
 import pytest
 from sqlmodel import Session, select
@@ -145,7 +147,11 @@ def test_scorer_choice_and_rendered_options(tmp_path):
         titles = {i.id: i.title for i in session.exec(select(Item))}
     for scene in scenes_of(engine):
         assert set(scene.option_sources) == {"target", "popularity"}
-        assert scene.profile in ("Gender: female; Age: 25-34", "Gender: male; Age: 25-34")
+        assert re.fullmatch(
+            r"Gender: (female|male); Age: 25-34\. \d+ earlier ratings since 2001; "
+            r"favourite genres: [A-Za-z-]+(, [A-Za-z-]+){0,2}; mean rating \d(\.\d\d?)?/5",
+            scene.profile,
+        ), scene.profile
         for item, text in zip(scene.exposure_item_ids, scene.options, strict=True):
             assert text.startswith(f"{titles[item]} (1990) | genres: ")
         assert all(" | rated " in entry for entry in scene.history)
