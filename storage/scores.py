@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
@@ -122,19 +123,21 @@ def replace_scores(*, session: Session, frame: pd.DataFrame, computed_at: dateti
     if frame.empty:
         return 0
     columns = ["scene_id", *SCORE_COLUMNS, *(c for c in PAIR_COLUMNS if c in frame)]
-    out = frame[columns].astype(object)
-    for column in PAIR_COLUMNS:
-        if column in out:
-            out[column] = out[column].where(frame[column] >= 0, None)
+    values = []  # one list of plain Python values per column (tolist() converts in C)
+    for column in columns:
+        array = frame[column].to_numpy()
+        if column in PAIR_COLUMNS:
+            array = array.astype(object)
+            array[frame[column].to_numpy() < 0] = None
+        values.append(array.tolist())
     conn = session.connection()
     stamp = computed_at.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else computed_at
-    out["computed_at"] = stamp
     mark = _placeholder(session)
     sql = (
         f"INSERT INTO score ({', '.join([*columns, 'computed_at'])}) VALUES ({', '.join([mark] * (len(columns) + 1))})"
     )
-    conn.exec_driver_sql(sql, list(out.itertuples(index=False, name=None)))
-    return len(out)
+    conn.exec_driver_sql(sql, list(zip(*values, repeat(stamp, len(frame)), strict=True)))
+    return len(frame)
 
 
 def scores_frame(*, session: Session, dataset: str | None = None) -> pd.DataFrame:
