@@ -1,8 +1,10 @@
 """Non-UI helpers for the app: URL <-> filter state, markdown escaping, labels. No Streamlit here."""
 
+import math
 import re
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from storage.browse import PRESETS, SCORE_COLUMNS, SORT_COLUMNS, STATUSES, SceneFilter, SceneOrder
 
@@ -37,6 +39,11 @@ def _float(text: str) -> float | None:
         return float(text) if text.strip() else None
     except ValueError:
         return None
+
+
+def _finite(text: str | None) -> float | None:
+    value = _float(text or "")
+    return value if value is not None and math.isfinite(value) else None
 
 
 def filter_from_params(params: Mapping[str, object]) -> tuple[SceneFilter, SceneOrder, int]:
@@ -102,3 +109,54 @@ def short(text: str, limit: int = 80) -> str:
     """One line, cut at limit characters."""
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# Query parameters of the Filter page (rank column, direction, target, threshold columns and bounds).
+SELECTION_KEYS = ("rank", "asc", "target", "th")
+
+
+@dataclass
+class SelectionView:
+    """What the Filter page shows: the ranking, target and per-column threshold bounds."""
+
+    column: str = "diff_model"
+    ascending: bool = False
+    target: int | None = None
+    on: list[str] = field(default_factory=lambda: ["diff_model"])  # columns with threshold sliders
+    mins: dict[str, float] = field(default_factory=dict)
+    maxs: dict[str, float] = field(default_factory=dict)
+
+
+def selection_from_params(params: Mapping[str, object], columns: list[str] | tuple[str, ...]) -> SelectionView:
+    """The Filter page's state from URL query parameters; unknown columns and malformed values are ignored."""
+    get = lambda key: _first(params.get(key))  # noqa: E731
+    column = get("rank") if get("rank") in columns else "diff_model"
+    target = get("target")
+    raw = get("th")
+    on = [column] if raw is None else list(dict.fromkeys(c for c in raw.split(",") if c in columns))
+    return SelectionView(
+        column=column,
+        ascending=get("asc") == "1",
+        target=int(target) if target and target.isdigit() and int(target) > 0 else None,
+        on=on,
+        mins={c: v for c in on if (v := _finite(get(f"min_{c}"))) is not None},
+        maxs={c: v for c in on if (v := _finite(get(f"max_{c}"))) is not None},
+    )
+
+
+def selection_to_params(view: SelectionView) -> dict[str, str]:
+    """The URL query parameters that encode the Filter page's state (defaults left out)."""
+    params = {
+        "rank": view.column if view.column != "diff_model" else None,
+        "asc": "1" if view.ascending else None,
+        "target": str(view.target) if view.target else None,
+        "th": None if view.on == [view.column] else ",".join(view.on) or "-",  # "-": no threshold column
+    }
+    params.update({f"min_{c}": repr(float(v)) for c, v in view.mins.items()})
+    params.update({f"max_{c}": repr(float(v)) for c, v in view.maxs.items()})
+    return {key: value for key, value in params.items() if value}
+
+
+def is_selection_key(key: str) -> bool:
+    """Whether a query parameter belongs to the Filter page."""
+    return key in SELECTION_KEYS or key.startswith(("min_", "max_"))

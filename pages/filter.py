@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.app_support import SelectionView, is_selection_key, selection_from_params, selection_to_params
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection
 from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
 from pages.ui import engine, ensure_navigation, session, show_flash, user_errors
@@ -23,12 +24,26 @@ if not scored:
 frame = candidates(engine=engine())
 columns = [c for c in SCORE_COLUMNS if c not in ("n_strong", "n_weak")]
 
+url = selection_from_params(st.query_params.to_dict(), columns)
+default_target = min(10_000, scored)
+
+
+def seed(key: str, value) -> None:
+    """Start a widget at the URL's value the first time it is drawn (widgets then take no default argument)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
 controls, views = st.columns([1, 3])
 with controls:
-    column = st.selectbox("Rank by", columns, index=columns.index("diff_model"), key="rank_column")
+    seed("rank_column", url.column)
+    column = st.selectbox("Rank by", columns, key="rank_column")
+    seed("rank_dir", "smaller first" if url.ascending else "larger first")
     ascending = st.radio("Direction", ["larger first", "smaller first"], key="rank_dir") == "smaller first"
-    target = st.number_input("Target size", min_value=1, value=min(10_000, scored), step=100, key="target")
-    limited = st.multiselect("Thresholds on", columns, default=[column], key="threshold_columns")
+    seed("target", url.target or default_target)
+    target = st.number_input("Target size", min_value=1, step=100, key="target")
+    seed("threshold_columns", url.on)
+    limited = st.multiselect("Thresholds on", columns, key="threshold_columns")
     mins: dict[str, float] = {}
     maxs: dict[str, float] = {}
     for name in limited:
@@ -37,11 +52,18 @@ with controls:
         if high <= low:
             st.caption(f"{name}: every scene has {low:g}")
             continue
-        chosen = st.slider(name, min_value=low, max_value=high, value=(low, high), key=f"th_{name}")
+        start = min(max(url.mins.get(name, low), low), high)
+        seed(f"th_{name}", (start, max(min(url.maxs.get(name, high), high), start)))
+        chosen = st.slider(name, min_value=low, max_value=high, key=f"th_{name}")
         if chosen[0] > low:
             mins[name] = chosen[0]
         if chosen[1] < high:
             maxs[name] = chosen[1]
+
+shown = SelectionView(column, ascending, None if target == default_target else int(target), limited, mins, maxs)
+for key in [k for k in st.query_params if is_selection_key(k)]:
+    del st.query_params[key]
+st.query_params.update(selection_to_params(shown))
 
 config = SelectionConfig(column=column, ascending=ascending, target=int(target), mins=mins, maxs=maxs)
 with user_errors():
