@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,18 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
 
+from bench.fault import CONCURRENCY, LATENCY, start_server  # noqa: E402
 from core.llm.client import LlmRequest, run_requests  # noqa: E402
 from storage.db import get_engine  # noqa: E402
 from storage.models import Endpoint  # noqa: E402
-
-CONCURRENCY = 32
-LATENCY = 0.1
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, str(ROOT / "tests" / "fault_server.py"), "--latency", str(LATENCY)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    return server, server.stdout.readline().strip()
 
 
 def messages(tag: str, i: int) -> list[dict]:

@@ -12,7 +12,6 @@ then both stages again after deleting their rows, answered from the cache. `--sc
 import argparse
 import asyncio
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,21 +24,13 @@ import openai  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from bench.fault import CONCURRENCY, LATENCY, start_server  # noqa: E402
 from core.predict import predict  # noqa: E402
 from core.prompts import rationale_messages  # noqa: E402
 from core.rationales import generate_rationales  # noqa: E402
 from storage.db import get_engine  # noqa: E402
 from storage.models import Endpoint, Scene  # noqa: E402
 from tests.factories import make_dataset  # noqa: E402
-
-CONCURRENCY = 32
-LATENCY = 0.1
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    command = [sys.executable, str(ROOT / "tests" / "fault_server.py"), "--latency", str(LATENCY)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    return server, server.stdout.readline().strip()
 
 
 def make_scenes(engine, count: int) -> None:
