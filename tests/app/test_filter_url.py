@@ -1,33 +1,10 @@
 """Filter page state in the URL: a shared link restores ranking, direction, target and thresholds."""
 
-from pathlib import Path
-
-import pytest
-from sqlmodel import Session
-from streamlit.testing.v1 import AppTest
-
 from core.app_support import SelectionView, is_selection_key, selection_from_params, selection_to_params
 from core.selection import SelectionConfig, preview_selection
-from tests.factories import make_workspace
+from tests.app.test_pages import open_page, workspace  # noqa: F401  (workspace is a fixture)
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 COLUMNS = ("diff_model", "diff_hit", "strong_E", "weak_E")
-
-
-def open_filter(**params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page("pages/filter.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-@pytest.fixture
-def workspace(engine) -> list[int]:
-    with Session(engine, expire_on_commit=False) as s:
-        return [scene.id for scene in make_workspace(s)]
 
 
 def test_params_round_trip_and_bad_values_are_ignored():
@@ -50,8 +27,8 @@ def test_params_round_trip_and_bad_values_are_ignored():
     assert [k for k in ("rank", "min_x", "page", "q", "th") if is_selection_key(k)] == ["rank", "min_x", "th"]
 
 
-def test_a_shared_link_restores_the_controls_and_the_kept_set(workspace, engine):
-    at = open_filter(rank="diff_model", asc="1", target="3", th="diff_model,weak_E", min_diff_model="0.5")
+def test_a_shared_link_restores_the_controls_and_the_kept_set(workspace, engine):  # noqa: F811
+    at = open_page("filter", rank="diff_model", asc="1", target="3", th="diff_model,weak_E", min_diff_model="0.5")
     assert at.selectbox(key="rank_column").value == "diff_model"
     assert at.radio(key="rank_dir").value == "smaller first"
     assert at.number_input(key="target").value == 3
@@ -65,8 +42,8 @@ def test_a_shared_link_restores_the_controls_and_the_kept_set(workspace, engine)
     assert at.query_params["min_diff_model"] == "0.5" and at.query_params["target"] == "3"
 
 
-def test_moving_a_slider_writes_the_url(workspace):
-    at = open_filter()
+def test_moving_a_slider_writes_the_url(workspace):  # noqa: F811
+    at = open_page("filter")
     assert not any(is_selection_key(k) for k in at.query_params)
     low, high = at.slider(key="th_diff_model").value
     at.slider(key="th_diff_model").set_value((0.5, high)).run()

@@ -2,16 +2,13 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 from sqlmodel import Session
-from streamlit.testing.v1 import AppTest
 
 from storage.models import Run
 from storage.runs import start_run
+from tests.app.test_pages import open_page
 from tests.factories import make_workspace
-
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def test_overview_shows_a_killed_run_as_interrupted(engine):
@@ -22,9 +19,7 @@ def test_overview_shows_a_killed_run_as_interrupted(engine):
         run = start_run(session=s, kind="rationales", total=10)
         s.get(Run, run.id).pid = child.pid
         s.commit()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
+    at = open_page()
     runs = at.dataframe[2].value
     assert runs[["id", "kind", "status"]].iloc[0].tolist() == [run.id, "rationales", "interrupted"]
     captions = [c.value for c in at.caption]
