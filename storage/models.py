@@ -244,8 +244,8 @@ class SelectionItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     selection_id: int = Field(foreign_key="selection.id", index=True)
     scene_id: int = Field(foreign_key="scene.id", index=True)
-    chosen_rationale_id: int = Field(foreign_key="rationale.id")
-    rejected_rationale_id: int = Field(foreign_key="rationale.id")
+    chosen_rationale_id: int = Field(foreign_key="rationale.id", index=True)
+    rejected_rationale_id: int = Field(foreign_key="rationale.id", index=True)
     rank: int
     rank_value: float | None = None
 
