@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from storage.models import utcnow
 
 # Tables whose ids the importer assigns itself, in insert order.
-ID_TABLES = ("user", "item", "scene", "rationale", "rationaleversion", "prediction", "selection", "selectionitem")
+ID_TABLES = ("user", "item", "scene", "rationale", "prediction", "selection", "selectionitem")
 
 _SCENE_COLS = (
     "id, dataset_id, user_id, item_id, interaction_id, timestamp, split, profile, history, history_item_ids, "
@@ -125,18 +125,11 @@ def insert_scenes(*, conn: Connection, rows: list[tuple]) -> None:
         conn.exec_driver_sql(f"INSERT INTO scene ({_SCENE_COLS}) VALUES ({marks})", rows)
 
 
-def insert_rationales(*, conn: Connection, rows: list[tuple], versions: list[tuple]) -> None:
-    """Rationale rows (column order of _RATIONALE_COLS) and their version-1 rows (id, rationale_id, text, author)."""
+def insert_rationales(*, conn: Connection, rows: list[tuple]) -> None:
+    """Rationale rows in the column order of _RATIONALE_COLS (no RationaleVersion rows: those exist once edited)."""
     if rows:
         marks = ", ".join("?" * len(_RATIONALE_COLS.split(", ")))
         conn.exec_driver_sql(f"INSERT INTO rationale ({_RATIONALE_COLS}) VALUES ({marks})", rows)
-    if versions:
-        stamp = now_text()
-        conn.exec_driver_sql(
-            "INSERT INTO rationaleversion (id, rationale_id, version, text, author, created_at) "
-            f"VALUES (?, ?, 1, ?, ?, '{stamp}')",
-            versions,
-        )
 
 
 def insert_predictions(*, conn: Connection, rows: list[tuple]) -> None:

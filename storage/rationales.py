@@ -1,10 +1,10 @@
 """Queries for rationales and predictions: set-based work lists and bulk, never-overwriting writes."""
 
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from storage.models import Prediction, Rationale, RationaleVersion, Scene
+from storage.models import Prediction, Rationale, Scene
 
 _CHUNK = 900  # bound parameters per IN (...) lookup, far below SQLite's limit
 
@@ -60,25 +60,19 @@ def next_sample_index(*, session: Session, scene_id: int, role: str) -> int:
 
 
 def insert_rationales(*, session: Session, rows: list[dict]) -> list[int]:
-    """Insert rationales whose (scene_id, role, sample_index) is free, each with its version 1; returns new ids.
+    """Insert rationales whose (scene_id, role, sample_index) is free (version 1); returns the new ids.
 
-    An existing row (maybe edited by a reviewer) is never touched.
+    No RationaleVersion row: those exist once a rationale is edited (storage.reviews.edit_rationale stores version 1
+    then). An existing row (maybe edited by a reviewer) is never touched.
     """
     if not rows:
         return []
     stmt = (
         _upsert_insert(session, Rationale)
         .on_conflict_do_nothing(index_elements=["scene_id", "role", "sample_index"])
-        .returning(Rationale.id, Rationale.text, Rationale.model, Rationale.endpoint)
+        .returning(Rationale.id)
     )
-    created = session.execute(stmt, rows).all()
-    versions = [
-        {"rationale_id": rid, "version": 1, "text": body, "author": model or endpoint or "pipeline"}
-        for rid, body, model, endpoint in created
-    ]
-    if versions:
-        session.execute(insert(RationaleVersion), versions)
-    return sorted(rid for rid, *_ in created)
+    return sorted(rid for (rid,) in session.execute(stmt, rows).all())
 
 
 def prediction_work(

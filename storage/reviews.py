@@ -78,10 +78,22 @@ def set_review(
     raise StaleVersion(f"review of scene {scene_id} keeps changing under concurrent saves; reload and try again")
 
 
+def original_author(rationale: Rationale) -> str:
+    """Who wrote version 1: the generating model (or endpoint), else "pipeline" / the import source."""
+    return rationale.model or rationale.endpoint or ("pipeline" if rationale.source == "native" else rationale.source)
+
+
+def _stored_versions(session: Session, rationale_id: int) -> int:
+    stmt = select(func.count()).select_from(RationaleVersion).where(RationaleVersion.rationale_id == rationale_id)
+    return int(session.exec(stmt).one())
+
+
 def edit_rationale(*, session: Session, rationale_id: int, text: str, author: str, expected_version: int) -> Rationale:
     """Save text as the next version of a rationale (commits): re-parsed fields, RationaleVersion with the author.
 
-    Raises StaleVersion when the stored version is not expected_version, NotFound for an unknown id.
+    RationaleVersion rows exist only once a rationale is edited: the first edit also stores version 1 (the original
+    text by original_author), in the same transaction. Raises StaleVersion when the stored version is not
+    expected_version, NotFound for an unknown id.
     """
     from core.rationale_parser import parse_rationale  # pure text parsing, no storage
 
@@ -92,6 +104,7 @@ def edit_rationale(*, session: Session, rationale_id: int, text: str, author: st
         raise BadInput(f"rationale {rationale_id}: the edited text is empty")
     n_options = session.exec(select(Scene.choice_cnt).where(Scene.id == rationale.scene_id)).one()
     parsed = parse_rationale(text, n_options)
+    original = rationale.text
     now = utcnow()
     changed = session.execute(
         update(Rationale)
@@ -119,6 +132,18 @@ def edit_rationale(*, session: Session, rationale_id: int, text: str, author: st
             f"rationale {rationale_id} was changed by {who} at {_when(latest.created_at if latest else None)} since "
             f"you opened it (version {stored.version}, yours {expected_version}); reload to see it"
         )
+    if _stored_versions(session, rationale_id) == 0:  # the first edit: keep the original as version 1
+        # The UPDATE above matched expected_version, and a rationale's text only changes with its version, so the
+        # text read before it is the text of expected_version (1 for every rationale stored unedited).
+        session.add(
+            RationaleVersion(
+                rationale_id=rationale_id,
+                version=expected_version,
+                text=original,
+                author=original_author(rationale),
+                created_at=rationale.created_at,
+            )
+        )
     session.add(
         RationaleVersion(
             rationale_id=rationale_id, version=expected_version + 1, text=text, author=author, created_at=now
@@ -129,9 +154,24 @@ def edit_rationale(*, session: Session, rationale_id: int, text: str, author: st
 
 
 def rationale_versions(*, session: Session, rationale_id: int) -> list[RationaleVersion]:
-    """Every stored version of a rationale, oldest first."""
+    """Every version of a rationale, oldest first: the stored rows, or for a never-edited rationale its text as one
+    synthesized version 1 (not added to the session). [] for an unknown id."""
     stmt = select(RationaleVersion).where(RationaleVersion.rationale_id == rationale_id)
-    return list(session.exec(stmt.order_by(col(RationaleVersion.version))))
+    stored = list(session.exec(stmt.order_by(col(RationaleVersion.version))))
+    if stored:
+        return stored
+    rationale = session.get(Rationale, rationale_id, populate_existing=True)
+    if rationale is None:
+        return []
+    return [
+        RationaleVersion(
+            rationale_id=rationale_id,
+            version=rationale.version,
+            text=rationale.text,
+            author=original_author(rationale),
+            created_at=rationale.created_at,
+        )
+    ]
 
 
 def latest_version(*, session: Session, rationale_id: int) -> RationaleVersion | None:

@@ -196,9 +196,8 @@ class ImportSink:
     def _write(self, specs: list[tuple], parsed: list[tuple]) -> None:
         self._flush_scenes()
         n = len(specs)
-        first_version = self.ids.take("rationaleversion", n)
-        rationales, versions = [], []
-        for j, (spec, fields) in enumerate(zip(specs, parsed, strict=True)):
+        rationales = []
+        for spec, fields in zip(specs, parsed, strict=True):
             rid, scene_id, role, index, model, text, _, note, _, _ = spec
             *head, problems = fields
             rationales.append(
@@ -218,8 +217,7 @@ class ImportSink:
                     self.stamp,
                 )
             )
-            versions.append((first_version + j, rid, text, model or SOURCE))
-        db.insert_rationales(conn=self.conn, rows=rationales, versions=versions)
+        db.insert_rationales(conn=self.conn, rows=rationales)
         with_probs = [spec for spec in specs if spec[8] is not None]
         if with_probs:
             lengths = np.fromiter((len(spec[8]) for spec in with_probs), dtype=np.int64, count=len(with_probs))

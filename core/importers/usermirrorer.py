@@ -1,9 +1,10 @@
 """Import the reference UserMirrorer pipeline's artifacts and public files as a dataset (see um_files for names).
 
 Everything is written in one transaction: scenes (source "usermirrorer", no interaction), users/items by external
-id, rationales parsed like native ones (RationaleVersion 1), predictions with a seeded sampled behaviour, and the
-public DPO pairs as scenes whose chosen rationale is stored as role "strong" and rejected as role "weak" (sample 0),
-listed in a selection "NAME-reference". A malformed line raises BadInput naming file and line; nothing is written.
+id, rationales parsed like native ones (version 1, no RationaleVersion row until edited), predictions with a
+seeded sampled behaviour, and the public DPO pairs as scenes whose chosen rationale is stored as role "strong" and
+rejected as role "weak" (sample 0), listed in a selection "NAME-reference". A malformed line raises BadInput naming
+file and line; nothing is written.
 """
 
 import os

@@ -12,6 +12,7 @@ from core.errors import BadInput
 from core.importers import import_usermirrorer
 from storage import imports as db
 from storage.models import Dataset, Prediction, Rationale, RationaleVersion, Scene, Score, Selection, SelectionItem
+from storage.reviews import rationale_versions
 
 NAME = "ml-1m"
 LETTERS = "ABCDEFGHIJKL"
@@ -159,7 +160,9 @@ def test_workdir_import_writes_scenes_rationales_predictions(engine, tmp_path):
             )
         ).one()
         assert ok.behavior == "B" and ok.problems == [] and ok.style == "intuitive"
-        assert s.exec(select(RationaleVersion).where(RationaleVersion.rationale_id == ok.id)).one().text == ok.text
+        assert s.exec(select(RationaleVersion)).all() == []  # versions are stored once a rationale is edited
+        history = rationale_versions(session=s, rationale_id=ok.id)
+        assert [(v.id, v.version, v.text, v.author) for v in history] == [(None, 1, ok.text, "Qwen2.5-14B")]
         for role in ("strong", "weak"):
             for row, (_, _, _, n) in enumerate(SCENES):
                 for k, d in enumerate(raw[(role, row)]):
@@ -430,7 +433,7 @@ def test_replace_rebuilds_the_reference_selection(engine, tmp_path):
     assert report.files["UserMirrorer.jsonl"]["pairs"] == 1
     after = counts(engine)
     assert (after["selection"], after["selectionitem"], after["scene"], after["rationale"]) == (1, 1, 2, 2)
-    assert (after["dataset"], after["prediction"], after["rationaleversion"]) == (1, 1, 2)
+    assert (after["dataset"], after["prediction"], after["rationaleversion"]) == (1, 1, 0)
 
 
 def test_imported_scenes_open_like_native_ones_in_the_review_queries(engine, tmp_path):
@@ -450,3 +453,24 @@ def test_imported_scenes_open_like_native_ones_in_the_review_queries(engine, tmp
     assert [r["rationale"].text for r in weak] == ["", decision("A"), ""]
     assert "missing Behavior line" in weak[0]["rationale"].problems
     assert weak[1]["probs"] == pytest.approx(expected_probs(raw[("weak", 0)][1], 3).tolist(), abs=1e-15)
+
+
+def test_first_edit_of_an_imported_rationale_stores_the_original_as_version_1(engine, tmp_path):
+    from storage.reviews import edit_rationale
+
+    write_hf(tmp_path)
+    import_usermirrorer(engine=engine, name="um", path=tmp_path)
+    assert counts(engine)["rationaleversion"] == 0
+    with Session(engine) as s:
+        chosen = s.exec(select(Rationale).where(Rationale.role == "strong").order_by(Rationale.id)).first()
+        original = chosen.text
+        assert [(v.version, v.text, v.author) for v in rationale_versions(session=s, rationale_id=chosen.id)] == [
+            (1, original, "usermirrorer")
+        ]
+        edit_rationale(session=s, rationale_id=chosen.id, text="Behavior: [A]", author="ann", expected_version=1)
+    with Session(engine) as s:
+        stored = s.exec(select(RationaleVersion).order_by(RationaleVersion.version)).all()
+        assert [(v.rationale_id, v.version, v.text, v.author) for v in stored] == [
+            (chosen.id, 1, original, "usermirrorer"),
+            (chosen.id, 2, "Behavior: [A]", "ann"),
+        ]

@@ -99,7 +99,7 @@ def test_rationale_faults_are_recorded_and_only_failures_are_retried(
     )
     wrong = [r for r in stored if r.scene_id == scenes["wrong-letter"]]
     assert [(r.behavior, r.problems) for r in wrong] == [(None, ["invalid letter: [Z] (options A-D)"])] * 2
-    assert len(_rows(engine, RationaleVersion)) == 10
+    assert _rows(engine, RationaleVersion) == []  # version rows are stored once a rationale is edited
     failed = {f"rationale:{scenes['FAULT:' + m]}:strong:{i}" for m in DEADLY for i in range(2)}
     with Session(engine) as s:
         assert failed_item_keys(session=s, stage="rationale") == failed

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from core.errors import BadInput, NotFound, StaleVersion
 from storage.models import Rationale, RationaleVersion, Review, Selection, SelectionItem
+from storage.rationales import insert_rationales
 from storage.reviews import (
     edit_rationale,
     get_review,
@@ -109,6 +110,69 @@ def test_stale_edit_is_refused_and_changes_nothing(scene, engine):
         stored = check.get(Rationale, rat_id)
         assert (stored.version, stored.text, stored.behavior) == (2, EDITED, "B")
         assert len(check.exec(select(RationaleVersion).where(RationaleVersion.rationale_id == rat_id)).all()) == 2
+
+
+def _generated(session, scene, *, model: str | None = "qwen", endpoint: str | None = "local", index: int = 0) -> int:
+    """A rationale stored the way generation stores it (no RationaleVersion row); its id."""
+    text = f"I pick what I know ({index}).\nBehavior: [A]"
+    row = {"scene_id": scene.id, "role": "strong", "sample_index": index, "text": text, "behavior": "A"}
+    (rid,) = insert_rationales(session=session, rows=[{**row, "model": model, "endpoint": endpoint}])
+    session.commit()
+    return rid
+
+
+def _stored(session, rid: int) -> list[tuple]:
+    rows = session.exec(select(RationaleVersion).where(RationaleVersion.rationale_id == rid)).all()
+    return sorted((v.version, v.text, v.author) for v in rows)
+
+
+def test_unedited_rationale_lists_one_synthesized_version_and_stores_none(scene, session):
+    rid = _generated(session, scene)
+    rat = session.get(Rationale, rid)
+    listed = rationale_versions(session=session, rationale_id=rid)
+    assert [(v.id, v.rationale_id, v.version, v.text, v.author) for v in listed] == [
+        (None, rid, 1, "I pick what I know (0).\nBehavior: [A]", "qwen")
+    ]
+    assert listed[0].created_at == rat.created_at
+    session.commit()
+    assert _stored(session, rid) == [] and session.exec(select(RationaleVersion)).all() == []
+    assert rationale_versions(session=session, rationale_id=999) == []
+
+
+def test_first_edit_stores_the_original_as_version_1_then_the_edit(scene, session):
+    rid = _generated(session, scene)
+    edit_rationale(session=session, rationale_id=rid, text=EDITED, author="alice", expected_version=1)
+    assert _stored(session, rid) == [(1, "I pick what I know (0).\nBehavior: [A]", "qwen"), (2, EDITED, "alice")]
+    edit_rationale(session=session, rationale_id=rid, text="Behavior: [C]", author="bob", expected_version=2)
+    listed = rationale_versions(session=session, rationale_id=rid)
+    assert [(v.version, v.text, v.author) for v in listed] == [
+        (1, "I pick what I know (0).\nBehavior: [A]", "qwen"),
+        (2, EDITED, "alice"),
+        (3, "Behavior: [C]", "bob"),
+    ]
+    assert all(v.id is not None for v in listed)
+
+
+def test_first_edit_names_the_endpoint_or_pipeline_when_no_model(scene, session):
+    by_endpoint = _generated(session, scene, model=None, endpoint="local", index=0)
+    by_nobody = _generated(session, scene, model=None, endpoint=None, index=1)
+    assert [v.author for v in rationale_versions(session=session, rationale_id=by_nobody)] == ["pipeline"]
+    for rid in (by_endpoint, by_nobody):
+        edit_rationale(session=session, rationale_id=rid, text=EDITED, author="ann", expected_version=1)
+    assert [a for _, _, a in _stored(session, by_endpoint)] == ["local", "ann"]
+    assert [a for _, _, a in _stored(session, by_nobody)] == ["pipeline", "ann"]
+
+
+def test_stale_first_edit_stores_nothing_twice(scene, engine):
+    with Session(engine) as setup:
+        rid = _generated(setup, scene)
+    with Session(engine) as alice, Session(engine) as bob:
+        bob.get(Rationale, rid)
+        edit_rationale(session=alice, rationale_id=rid, text=EDITED, author="alice", expected_version=1)
+        with pytest.raises(StaleVersion, match=rf"rationale {rid} was changed by alice at {STAMP}"):
+            edit_rationale(session=bob, rationale_id=rid, text="Behavior: [C]", author="bob", expected_version=1)
+    with Session(engine) as check:
+        assert _stored(check, rid) == [(1, "I pick what I know (0).\nBehavior: [A]", "qwen"), (2, EDITED, "alice")]
 
 
 def test_edit_records_format_problems_and_refuses_empty_or_unknown(scene, session):
