@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from core.prompts import LETTERS, letter_range
 from core.vocabulary import (
@@ -43,37 +44,61 @@ _LABELS = {
     "behaviour": "behavior",
 }
 _LABEL_RE = re.compile(r"^(" + "|".join(_LABELS) + r")\s*(?::\s*(.*))?$", re.IGNORECASE)
+# Every character _LABEL_RE can start with: the labels' first letters in either case, plus the two non-ASCII letters
+# that IGNORECASE folds onto them (U+017F long s, U+212A Kelvin sign); a test checks this against all of Unicode.
+_LABEL_FIRST = frozenset("sSkKeEbB\u017f\u212a")
 _MARKUP_RE = re.compile(r"\*\*|__|`")
 _LEAD_RE = re.compile(r"^(?:[#>*\-\s]+|\d+[.)]\s*)+")
+_LEAD_SYMBOLS = frozenset("#>*-")
 _BRACKET_RE = re.compile(r"\[\s*([A-Za-z]+)\s*\]")
 _OPTION_RE = re.compile(r"\boption\s+([A-Za-z])\b", re.IGNORECASE)
 _BARE_RE = re.compile(r"^([A-Za-z])\s*(?:$|[.):\]-])")
+_PAREN_RE = re.compile(r"\([^)]*\)")
+_SPLIT_RE = re.compile(r"[,;\n]")
+_CONJUNCTION_RE = re.compile(r"^(?:and|or)\s+", re.IGNORECASE)
 
 
 def _clean(line: str) -> str:
-    return _LEAD_RE.sub("", _MARKUP_RE.sub("", line)).strip()
+    # The regexes only run when they can change something (the same result, a few times faster on plain lines):
+    # markup needs "**", "__" or "`"; _LEAD_RE needs a symbol, whitespace (str.isspace = \s) or a digit (\d) first.
+    if "**" in line or "__" in line or "`" in line:
+        line = _MARKUP_RE.sub("", line)
+    if line and (line[0] in _LEAD_SYMBOLS or line[0].isspace() or line[0].isdecimal()):
+        line = _LEAD_RE.sub("", line)
+    return line.strip()
 
 
 def _label(line: str) -> tuple[str, str] | None:
     """(field, rest of line) when the line starts a labelled section."""
-    match = _LABEL_RE.match(_clean(line))
+    cleaned = _clean(line)
+    if cleaned[:1] not in _LABEL_FIRST:
+        return None
+    match = _LABEL_RE.match(cleaned)
     if match is None:
         return None
     return _LABELS[match.group(1).lower()], (match.group(2) or "").strip()
 
 
-def _factor_list(text: str) -> list[str]:
-    parts = re.split(r"[,;\n]", re.sub(r"\([^)]*\)", "", text))
-    cleaned = (re.sub(r"^(?:and|or)\s+", "", _clean(part), flags=re.IGNORECASE).strip(" .'\"[]") for part in parts)
-    return [part for part in cleaned if part]
+def _factor_list(text: str) -> tuple[str, ...]:
+    parts = _SPLIT_RE.split(_PAREN_RE.sub("", text))
+    cleaned = (_CONJUNCTION_RE.sub("", _clean(part)).strip(" .'\"[]") for part in parts)
+    return tuple(part for part in cleaned if part)
 
 
-def _factors(text: str | None, kind: str, canon, bounds: tuple[int, int], problems: list[str]) -> list[str]:
-    given = _factor_list(text or "")
+_KINDS = {
+    "stimulus": (canonical_stimulus, STIMULUS_RANGE),
+    "knowledge": (canonical_knowledge, KNOWLEDGE_RANGE),
+}
+
+
+def _factors_of(text: str, kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(canonical factors, problems) of a factor section."""
+    canon, (low, high) = _KINDS[kind]
+    given = _factor_list(text)
     if not given:
-        problems.append(f"missing {kind} factors")
-        return []
+        return (), (f"missing {kind} factors",)
     found: list[str] = []
+    problems: list[str] = []
     for part in given:
         name = canon(part)
         if name is None:
@@ -81,12 +106,23 @@ def _factors(text: str | None, kind: str, canon, bounds: tuple[int, int], proble
         value = name or part
         if value not in found:
             found.append(value)
-    low, high = bounds
     if len(given) < low:
         problems.append(f"too few {kind} factors: {len(given)} (at least {low})")
     if len(given) > high:
         problems.append(f"too many {kind} factors: {len(given)} (at most {high})")
-    return found
+    return tuple(found), tuple(problems)
+
+
+# Models write the same few factor lines over and over: short ones are cached (bounded memory).
+_cached_factors_of = lru_cache(maxsize=1 << 16)(_factors_of)
+_CACHED_LENGTH = 300
+
+
+def _factors(text: str | None, kind: str, problems: list[str]) -> list[str]:
+    text = text or ""
+    found, added = (_cached_factors_of if len(text) <= _CACHED_LENGTH else _factors_of)(text, kind)
+    problems.extend(added)
+    return list(found)
 
 
 def _letter(rest: str, n_options: int, problems: list[str]) -> str | None:
@@ -149,15 +185,11 @@ def parse_rationale(text: str, n_options: int) -> ParsedRationale:
     parsed.stimulus = body.get("stimulus")
     if parsed.stimulus is None:
         problems.append("missing stage: Stimulus")
-    parsed.stimulus_factors = _factors(
-        body.get("stimulus_factors"), "stimulus", canonical_stimulus, STIMULUS_RANGE, problems
-    )
+    parsed.stimulus_factors = _factors(body.get("stimulus_factors"), "stimulus", problems)
     parsed.knowledge = body.get("knowledge")
     if parsed.knowledge is None:
         problems.append("missing stage: Knowledge")
-    parsed.knowledge_factors = _factors(
-        body.get("knowledge_factors"), "knowledge", canonical_knowledge, KNOWLEDGE_RANGE, problems
-    )
+    parsed.knowledge_factors = _factors(body.get("knowledge_factors"), "knowledge", problems)
     parsed.evaluation = body.get("evaluation")
     if parsed.evaluation is None:
         problems.append("missing stage: Evaluation")

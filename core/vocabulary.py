@@ -1,6 +1,7 @@
 """The Engel-Kollat-Blackwell factor vocabularies and evaluation styles (DESIGN.md §3), as data."""
 
 import re
+from functools import lru_cache
 
 # What starts the need: the user's internal states, then cues from outside.
 INTERNAL_STATES: tuple[str, ...] = (
@@ -56,8 +57,11 @@ STIMULUS_RANGE = (1, 3)
 KNOWLEDGE_RANGE = (2, 4)
 
 
+_SPACES_RE = re.compile(r"\s+")
+
+
 def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().lower())
+    return _SPACES_RE.sub(" ", text.strip().lower())
 
 
 def _aliases(names: tuple[str, ...]) -> dict[str, str]:
@@ -76,16 +80,19 @@ _KNOWLEDGE = _aliases(KNOWLEDGE_FACTORS)
 _STYLES = {name: name for name in EVALUATION_STYLES}
 
 
+@lru_cache(maxsize=4096)
 def canonical_stimulus(text: str) -> str | None:
     """The vocabulary name a written stimulus factor stands for, or None when it is outside the vocabulary."""
     return _STIMULUS.get(_key(text))
 
 
+@lru_cache(maxsize=4096)
 def canonical_knowledge(text: str) -> str | None:
     """The vocabulary name a written knowledge factor stands for, or None when it is outside the vocabulary."""
     return _KNOWLEDGE.get(_key(text))
 
 
+@lru_cache(maxsize=4096)
 def canonical_style(text: str) -> str | None:
     """The evaluation style a written style stands for, or None when it is not one of the four."""
     return _STYLES.get(_key(text))

@@ -163,3 +163,20 @@ def test_prompts_letter_the_options_and_prefill_the_behavior_line():
     assert [m["role"] for m in ask] == ["system", "user", "assistant", "user"]
     assert ask[2]["content"] == PROCESS
     assert ask[3]["content"].startswith("[A] x\n[B] y\n\nWhich option do I pick?")
+
+
+def test_fast_paths_skip_only_lines_the_regexes_cannot_change():
+    """_clean/_label skip their regexes by the first character; check those shortcuts against all of Unicode."""
+    import re
+    import sys
+
+    from core import rationale_parser as rp
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000]
+    assert {c for c in chars if rp._LABEL_RE.match(c + "tyle") or re.match(r"[skeb]", c, re.IGNORECASE)} == set(
+        rp._LABEL_FIRST
+    )
+    assert [c for c in chars if bool(re.match(r"\s", c)) != c.isspace()] == []
+    assert [c for c in chars if bool(re.match(r"\d", c)) != c.isdecimal()] == []
+    assert rp._clean("  **Stimulus**: x") == "Stimulus: x" and rp._clean("1. Knowledge: y") == "Knowledge: y"
+    assert rp._label("\u212anowledge: k") == ("knowledge", "k") and rp._label("Thought:") is None
