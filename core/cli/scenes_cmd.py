@@ -48,6 +48,5 @@ def run(args: argparse.Namespace) -> int:
         history_min=args.history_min,
         history_max=args.history_max,
     )
-    print(f"created {report.created} {report.split} scenes")
     print(report.message)
     return 0

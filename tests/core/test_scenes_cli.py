@@ -20,7 +20,7 @@ def test_scenes_command_builds_and_reports(engine, db_path, capsys):
     )
     assert code == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["created 25 train scenes", "built 25 of 25 requested train scenes for dataset 'synth'"]
+    assert out == ["built 25 of 25 requested train scenes for dataset 'synth'"]
     assert scene_count(engine) == 25
     with Session(engine) as session:
         assert {s.seed for s in session.exec(select(Scene))} == {4}
