@@ -2,7 +2,7 @@
 
 from core.app_support import SelectionView, is_selection_key, selection_from_params, selection_to_params
 from core.selection import SelectionConfig, preview_selection
-from tests.app.test_pages import open_page, workspace  # noqa: F401  (workspace is a fixture)
+from tests.app.pages_helpers import open_page
 
 COLUMNS = ("diff_model", "diff_hit", "strong_E", "weak_E")
 
@@ -27,7 +27,7 @@ def test_params_round_trip_and_bad_values_are_ignored():
     assert [k for k in ("rank", "min_x", "page", "q", "th") if is_selection_key(k)] == ["rank", "min_x", "th"]
 
 
-def test_a_shared_link_restores_the_controls_and_the_kept_set(workspace, engine):  # noqa: F811
+def test_a_shared_link_restores_the_controls_and_the_kept_set(workspace, engine):
     at = open_page("filter", rank="diff_model", asc="1", target="3", th="diff_model,weak_E", min_diff_model="0.5")
     assert at.selectbox(key="rank_column").value == "diff_model"
     assert at.radio(key="rank_dir").value == "smaller first"
@@ -42,7 +42,7 @@ def test_a_shared_link_restores_the_controls_and_the_kept_set(workspace, engine)
     assert at.query_params["min_diff_model"] == "0.5" and at.query_params["target"] == "3"
 
 
-def test_moving_a_slider_writes_the_url(workspace):  # noqa: F811
+def test_moving_a_slider_writes_the_url(workspace):
     at = open_page("filter")
     assert not any(is_selection_key(k) for k in at.query_params)
     low, high = at.slider(key="th_diff_model").value

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from storage.models import Run
 from storage.runs import start_run
-from tests.app.test_pages import open_page
+from tests.app.pages_helpers import open_page
 from tests.factories import make_workspace
 
 

@@ -1,0 +1,46 @@
+"""Shared AppTest helpers: open a page of the real app, read what a user sees, a fake endpoint."""
+
+from pathlib import Path
+
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from storage.llm import add_endpoint
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+GOOD = """Stimulus: I am bored tonight.
+Stimulus factors: boredom, time of day
+Knowledge: B looks like the comedies I love.
+Knowledge factors: personal relevance, past experience
+Evaluation: I go with my habit.
+Evaluation style: habitual
+Behavior: [B]"""
+
+
+def open_page(page: str | None = None, **params: str) -> AppTest:
+    """The app run once on Overview, then (optionally) switched to a page with query params."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """All visible text of the main area, for checks on what a user reads."""
+    parts = [
+        el.value
+        for kind in ("markdown", "info", "caption", "text", "code", "error", "success")
+        for el in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def add_fake_endpoint(engine, server) -> None:
+    with Session(engine) as s:
+        add_endpoint(session=s, name="fake", base_url=server.url, model="fake-model", timeout=5.0, retries=0)
+        s.commit()

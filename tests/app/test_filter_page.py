@@ -1,0 +1,38 @@
+"""AppTest: Filter page — empty state, prepared workspace, real interactions."""
+
+from sqlmodel import Session, select
+
+from storage.models import (
+    Selection,
+    SelectionItem,
+)
+from tests.app.pages_helpers import open_page
+
+
+def test_filter_empty_database(db_path):
+    at = open_page("filter")
+    assert "No scores yet" in at.info[0].value
+
+
+def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, engine):
+    at = open_page("filter")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Scored scenes": "8", "Kept": "4", "Dropped": "4"}
+    drops = at.dataframe[0].value
+    assert dict(zip(drops["reason"], drops["scenes"], strict=True)) == {
+        "no correct rationale": 2,
+        "no chosen": 0,
+        "no rejected": 2,
+        "over quota": 0,
+    }
+    low, high = at.slider(key="th_diff_model").value
+    at.slider(key="th_diff_model").set_value((0.5, high)).run()
+    assert {m.label: m.value for m in at.metric}["Kept"] == "2"
+    at.text_input(key="selection_name").set_value("top")
+    at.button[-1].click().run()
+    assert at.success[0].value.startswith("Saved selection top")
+    with Session(engine) as s:
+        sel = s.exec(select(Selection).where(Selection.name == "top")).one()
+        kept = s.exec(select(SelectionItem.scene_id).where(SelectionItem.selection_id == sel.id)).all()
+    assert sorted(kept) == [workspace[5], workspace[6]]
+    assert sel.config["mins"] == {"diff_model": 0.5}

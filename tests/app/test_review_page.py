@@ -1,0 +1,127 @@
+"""AppTest: Review page — empty state, prepared workspace, real interactions."""
+
+from sqlmodel import Session, select
+
+from storage.models import (
+    Prediction,
+    Rationale,
+    RationaleVersion,
+    Review,
+)
+from tests.app.pages_helpers import GOOD, add_fake_endpoint, open_page
+
+
+def test_review_empty_database(db_path):
+    at = open_page("review")
+    assert "No scene to review" in at.info[0].value
+
+
+def test_review_shows_scene_and_approve_writes_review(workspace, engine):
+    scene_id = workspace[1]
+    at = open_page("review", scene=str(scene_id))
+    assert at.subheader[0].value == f"Scene {scene_id}"
+    assert "User 1 likes drama." in [t.value for t in at.text]
+    at.text_input(key=f"note_{scene_id}").set_value("clear case")
+    at.button(key="approve").click().run()
+    with Session(engine) as s:
+        review = s.exec(select(Review).where(Review.scene_id == scene_id)).one()
+    assert (review.status, review.note, review.reviewer) == ("approved", "clear case", "reviewer")
+    assert at.success[0].value == f"Scene {scene_id} approved\\."
+
+
+def test_review_next_and_previous_follow_the_filter(workspace):
+    at = open_page("review", scene=str(workspace[1]), preset="strong right, weak wrong")
+    at.button(key="next_scene").click().run()
+    assert at.query_params["scene"] == str(workspace[2])
+    at.button(key="prev_scene").click().run()
+    assert at.query_params["scene"] == str(workspace[1])
+    assert at.button(key="prev_scene").disabled
+
+
+def test_review_edit_creates_a_version(workspace, engine):
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id, Rationale.role == "strong")).first()
+    at = open_page("review", scene=str(scene_id))
+    at.text_area(key=f"edit_{rid}").set_value("I was bored.\nBehavior: [A]")
+    at.button(key=f"save_{rid}").click().run()
+    with Session(engine) as s:
+        rat = s.get(Rationale, rid)
+        versions = s.exec(select(RationaleVersion).where(RationaleVersion.rationale_id == rid)).all()
+    assert (rat.version, rat.text) == (2, "I was bored.\nBehavior: [A]")
+    assert [(v.version, v.author) for v in versions] == [(1, "m"), (2, "reviewer")]
+    assert not at.error
+
+
+def test_review_stale_edit_is_refused(workspace, engine):
+    from storage.reviews import edit_rationale
+
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id)).first()
+    at = open_page("review", scene=str(scene_id))
+    with Session(engine) as s:  # another reviewer saves first
+        edit_rationale(session=s, rationale_id=rid, text="theirs", author="other", expected_version=1)
+        s.commit()
+    at.text_area(key=f"edit_{rid}").set_value("mine")
+    at.button(key=f"save_{rid}").click().run()
+    assert len(at.error) == 1
+    with Session(engine) as s:
+        rat = s.get(Rationale, rid)
+    assert (rat.version, rat.text) == (2, "theirs")
+
+
+def test_review_generate_adds_a_predicted_rationale(workspace, engine, llm_server):
+    llm_server.responder = lambda body: GOOD
+    add_fake_endpoint(engine, llm_server)
+    at = open_page("review", scene=str(workspace[0]))
+    at.selectbox(key="gen_endpoint").set_value("fake")
+    at.radio(key="gen_role").set_value("weak")
+    at.button(key="generate").click().run()
+    with Session(engine) as s:
+        new = s.exec(select(Rationale).where(Rationale.scene_id == workspace[0], Rationale.sample_index == 2)).one()
+        pred = s.exec(select(Prediction).where(Prediction.rationale_id == new.id)).one()
+    assert (new.role, new.endpoint, new.behavior, new.style) == ("weak", "fake", "B", "habitual")
+    assert pred.role == "weak"
+    assert at.success[0].value == f"New weak rationale\\(s\\)\\: \\[{new.id}\\]"
+    weak_labels = [e.label for e in at.expander if e.label.startswith("\\#2")]
+    assert len(weak_labels) == 1
+
+
+def test_review_back_to_the_list_keeps_the_filter(workspace):
+    at = open_page("review", scene=str(workspace[1]), preset="both right")
+    at.button(key="back_to_samples").click().run()
+    assert at.title[0].value == "Samples"
+    assert at.query_params["preset"] == "both right"
+    assert at.metric[0].value == "2"
+
+
+def test_review_stale_approve_is_refused(workspace, engine):
+    from storage.reviews import set_review
+
+    scene_id = workspace[2]
+    at = open_page("review", scene=str(scene_id))
+    with Session(engine) as s:  # another reviewer rejects it first
+        set_review(session=s, scene_id=scene_id, status="rejected", reviewer="other", expected_version=0)
+    at.button(key="approve").click().run()
+    assert "since you opened it" in at.error[0].value
+    with Session(engine) as s:
+        review = s.exec(select(Review).where(Review.scene_id == scene_id)).one()
+    assert (review.status, review.reviewer) == ("rejected", "other")
+
+
+def test_review_shows_parsed_stages_chips_and_problems_after_an_edit(workspace, engine):
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id, Rationale.role == "strong")).first()
+    at = open_page("review", scene=str(scene_id))
+    at.text_area(key=f"edit_{rid}").set_value(GOOD.replace("Behavior: [B]", "Behavior: [Z]"))
+    at.button(key=f"save_{rid}").click().run()
+    shown = [t.value for t in at.text]
+    assert "I am bored tonight." in shown
+    assert "B looks like the comedies I love." in shown
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert ":blue-badge[boredom]" in badges and ":blue-badge[habitual]" in badges
+    assert any("Z" in w.value for w in at.warning)  # the invalid letter is a format problem, shown
+    label = next(e.label for e in at.expander if e.label.startswith("\\#0"))
+    assert "v2" in label and "format problem" in label

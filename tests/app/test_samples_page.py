@@ -1,0 +1,55 @@
+"""AppTest: Samples page — empty state, prepared workspace, real interactions."""
+
+from tests.app.pages_helpers import open_page
+
+
+def test_samples_empty_database_says_what_to_do(db_path):
+    at = open_page("samples")
+    assert "No scenes yet" in at.info[0].value
+    assert "Overview" in at.info[0].value
+
+
+def test_samples_preset_filter_changes_count_and_url(workspace):
+    at = open_page("samples")
+    assert at.metric[0].value == "8"
+    assert len(at.dataframe[0].value) == 8
+    at.selectbox(key="f_preset").set_value("strong right, weak wrong").run()
+    assert at.metric[0].value == "4"
+    assert at.dataframe[0].value["scene_id"].tolist() == [workspace[k] for k in (1, 2, 5, 6)]
+    assert at.query_params["preset"] == "strong right, weak wrong"
+
+
+def test_samples_filter_state_comes_from_the_url(workspace):
+    at = open_page("samples", len="4", sort="diff_model", desc="1")
+    assert at.metric[0].value == "4"
+    assert at.dataframe[0].value["scene_id"].tolist() == [workspace[k] for k in (7, 5, 3, 1)]
+
+
+def test_samples_search_escapes_like_wildcards(workspace):
+    at = open_page("samples")
+    at.text_input(key="f_q").set_value("User 3 likes").run()
+    assert at.metric[0].value == "1"
+    at.text_input(key="f_q").set_value("%").run()
+    assert "No scene matches" in at.info[0].value
+
+
+def test_samples_selecting_a_row_opens_review(workspace):
+    at = open_page("samples", preset="both right")
+    assert at.dataframe[0].value["scene_id"].tolist() == [workspace[0], workspace[4]]
+    at.session_state["samples_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value == "Review"
+    assert at.query_params["scene"] == str(workspace[4])
+    assert at.query_params["preset"] == "both right"
+
+
+def test_samples_to_review_and_back_does_not_reopen_the_row(workspace):
+    at = open_page("samples", preset="both right")
+    at.session_state["samples_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.query_params["scene"] == str(workspace[0])
+    at.button(key="back_to_samples").click().run()
+    assert at.title[0].value == "Samples"
+    at.run()
+    assert at.title[0].value == "Samples"
+    assert at.metric[0].value == "2"

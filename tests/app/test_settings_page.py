@@ -1,0 +1,60 @@
+"""AppTest: Settings page — empty state, prepared workspace, real interactions."""
+
+from sqlmodel import Session, select
+
+from storage.models import (
+    Endpoint,
+    LlmCall,
+    Review,
+)
+from tests.app.pages_helpers import add_fake_endpoint, open_page
+
+
+def test_settings_lists_local_endpoint(db_path):
+    at = open_page("settings")
+    assert at.dataframe[0].value["name"].tolist() == ["local"]
+
+
+def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
+    at = open_page("settings")
+    at.text_input(key="ep_name").set_value("big")
+    at.text_input(key="ep_model").set_value("gpt-x")
+    at.text_input(key="ep_url").set_value("http://127.0.0.1:9/v1")
+    at.text_input(key="ep_key_env").set_value("sk-secret123")
+    at.button[0].click().run()
+    assert "NAME of an environment variable" in at.error[0].value
+    with Session(engine) as s:
+        assert s.exec(select(Endpoint)).all() == []
+    at.text_input(key="ep_key_env").set_value("MY_KEY")
+    at.button[0].click().run()
+    with Session(engine) as s:
+        row = s.exec(select(Endpoint)).one()
+    assert (row.name, row.model, row.api_key_env) == ("big", "gpt-x", "MY_KEY")
+    assert at.dataframe[0].value["name"].tolist() == ["local", "big"]
+    at.selectbox(key="ep_target").set_value("big").run()
+    at.button(key="ep_remove").click().run()
+    with Session(engine) as s:
+        assert s.exec(select(Endpoint)).all() == []
+
+
+def test_settings_reviewer_name_is_used_for_reviews(workspace, engine):
+    at = open_page("settings")
+    at.text_input(key="reviewer_input").set_value("ada").run()
+    assert at.session_state["reviewer"] == "ada"
+    at.query_params["scene"] = str(workspace[2])
+    at.switch_page("pages/review.py").run()
+    at.button(key="reject").click().run()
+    with Session(engine) as s:
+        review = s.exec(select(Review).where(Review.scene_id == workspace[2])).one()
+    assert (review.status, review.reviewer) == ("rejected", "ada")
+
+
+def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
+    add_fake_endpoint(engine, llm_server)
+    at = open_page("settings")
+    at.selectbox(key="ep_target").set_value("fake").run()
+    at.button(key="ep_test").click().run()
+    assert "fake\\: ok in" in at.success[0].value
+    with Session(engine) as s:
+        calls = s.exec(select(LlmCall)).all()
+    assert [(c.endpoint, c.stage, c.status) for c in calls] == [("fake", "test", "ok")]
