@@ -21,8 +21,8 @@ _SCENE_COLS = (
     "exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, source, created_at"
 )
 _RATIONALE_COLS = (
-    "id, scene_id, role, sample_index, endpoint, model, text, version, stimulus, stimulus_factors, knowledge, "
-    "knowledge_factors, evaluation, style, behavior, problems, source, created_at, updated_at"
+    "id, scene_id, role, sample_index, model, text, stimulus, stimulus_factors, knowledge, knowledge_factors, "
+    "evaluation, style, behavior, problems, endpoint, version, source, created_at, updated_at"
 )
 
 
@@ -125,11 +125,19 @@ def insert_scenes(*, conn: Connection, rows: list[tuple]) -> None:
         conn.exec_driver_sql(f"INSERT INTO scene ({_SCENE_COLS}) VALUES ({marks})", rows)
 
 
-def insert_rationales(*, conn: Connection, rows: list[tuple]) -> None:
-    """Rationale rows in the column order of _RATIONALE_COLS (no RationaleVersion rows: those exist once edited)."""
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def insert_rationales(*, conn: Connection, rows: list[tuple], source: str, stamp: str) -> None:
+    """Unedited rationales (version 1, no endpoint, no RationaleVersion row: those exist once edited).
+
+    rows: (id, scene_id, role, sample_index, model, text, stimulus, stimulus_factors_json, knowledge,
+    knowledge_factors_json, evaluation, style, behavior, problems_json); source and stamp are the same for all."""
     if rows:
-        marks = ", ".join("?" * len(_RATIONALE_COLS.split(", ")))
-        conn.exec_driver_sql(f"INSERT INTO rationale ({_RATIONALE_COLS}) VALUES ({marks})", rows)
+        constants = f"NULL, 1, {_literal(source)}, {_literal(stamp)}, {_literal(stamp)}"
+        marks = ", ".join("?" * len(rows[0]))
+        conn.exec_driver_sql(f"INSERT INTO rationale ({_RATIONALE_COLS}) VALUES ({marks}, {constants})", rows)
 
 
 def insert_predictions(*, conn: Connection, rows: list[tuple]) -> None:

@@ -21,13 +21,21 @@ _RATIONALE_CHUNK = 10_000
 _MAX_INFLIGHT = 4
 
 
-def parse_many(items: list[tuple[str, int]]) -> list[tuple]:
-    """parse_rationale over (text, n_options) pairs -> the Rationale columns it fills (runs in worker processes)."""
-    out = []
-    for text, n in items:
+def rationale_rows(specs: list[tuple]) -> list[tuple]:
+    """Rationale rows (storage.imports.insert_rationales order) from (id, scene_id, role, sample_index, model, text,
+    n_options, note) specs: the text parsed like a native rationale, note appended to its problems. Runs in the
+    parse workers when there are some, so the importing process only writes."""
+    rows = []
+    for rid, scene_id, role, index, model, text, n, note in specs:
         p = parse_rationale(text, n)
-        out.append(
+        rows.append(
             (
+                rid,
+                scene_id,
+                role,
+                index,
+                model,
+                text,
                 p.stimulus,
                 db.dumps_list(p.stimulus_factors),
                 p.knowledge,
@@ -35,10 +43,10 @@ def parse_many(items: list[tuple[str, int]]) -> list[tuple]:
                 p.evaluation,
                 p.style,
                 p.behavior,
-                p.problems,
+                db.dumps_list([*p.problems, note] if note else p.problems),
             )
         )
-    return out
+    return rows
 
 
 def item_title(option: str) -> str:
@@ -65,8 +73,9 @@ class ImportSink:
         self.items: dict[str, int] = {}
         self.option_items: dict[str, int] = {}  # option text -> item id, for options without an id
         self.pool = _pool(workers)
-        self._inflight: deque[tuple[list[tuple], object]] = deque()
+        self._inflight: deque[tuple[object, list[tuple]]] = deque()
         self._specs: list[tuple] = []
+        self._probs: list[tuple] = []
         self._users: list[tuple] = []
         self._items: list[tuple] = []
         self._scenes: list[tuple] = []
@@ -168,78 +177,55 @@ class ImportSink:
         observed: the behaviour already sampled by the reference (one rationale): stored as the sampled behaviour
         of an estimated prediction instead of a new draw."""
         first = self.ids.take("rationale", len(texts))
-        for k, text in enumerate(texts):
-            note = problems.get(k) if problems else None
-            dist = probs[k] if probs is not None else None
-            self._specs.append((first + k, scene_id, role, k, model, text, n_options, note, dist, observed))
+        notes = problems or {}
+        self._specs.extend(
+            (first + k, scene_id, role, k, model, text, n_options, notes.get(k)) for k, text in enumerate(texts)
+        )
+        if probs is not None:
+            self._probs.append((first, scene_id, role, probs[: len(texts)], observed))
         if len(self._specs) >= _RATIONALE_CHUNK:
             self._dispatch()
         return list(range(first, first + len(texts)))
 
     def _dispatch(self) -> None:
         """Parse the queued rationales (in worker processes when there is a pool) and write finished chunks."""
-        specs, self._specs = self._specs, []
+        specs, probs = self._specs, self._probs
+        self._specs, self._probs = [], []
         if not specs:
             return
-        items = [(spec[5], spec[6]) for spec in specs]
         if self.pool is None:
-            self._write(specs, parse_many(items))
+            self._write(rationale_rows(specs), probs)
             return
-        self._inflight.append((specs, self.pool.submit(parse_many, items)))
+        self._inflight.append((self.pool.submit(rationale_rows, specs), probs))
         while len(self._inflight) > _MAX_INFLIGHT:
             self._drain_one()
 
     def _drain_one(self) -> None:
-        specs, future = self._inflight.popleft()
-        self._write(specs, future.result())
+        future, probs = self._inflight.popleft()
+        self._write(future.result(), probs)
 
-    def _write(self, specs: list[tuple], parsed: list[tuple]) -> None:
+    def _write(self, rows: list[tuple], probs: list[tuple]) -> None:
+        """Insert parsed rationale rows, then the predictions of the probability blocks (first rationale id,
+        scene id, role, [k, n] probabilities, observed behaviour) queued with them."""
         self._flush_scenes()
-        n = len(specs)
-        rationales = []
-        for spec, fields in zip(specs, parsed, strict=True):
-            rid, scene_id, role, index, model, text, _, note, _, _ = spec
-            *head, problems = fields
-            rationales.append(
-                (
-                    rid,
-                    scene_id,
-                    role,
-                    index,
-                    None,
-                    model,
-                    text,
-                    1,
-                    *head,
-                    db.dumps_list([*problems, note] if note else problems),
-                    SOURCE,
-                    self.stamp,
-                    self.stamp,
-                )
-            )
-        db.insert_rationales(conn=self.conn, rows=rationales)
-        with_probs = [spec for spec in specs if spec[8] is not None]
-        if with_probs:
-            lengths = np.fromiter((len(spec[8]) for spec in with_probs), dtype=np.int64, count=len(with_probs))
-            flat = np.concatenate([spec[8] for spec in with_probs])
-            rids = np.fromiter((spec[0] for spec in with_probs), dtype=np.int64, count=len(with_probs))
-            behaviors = sample_behaviors(flat, lengths, seed=SAMPLE_SEED, rationale_ids=rids).tolist()
-            first = self.ids.take("prediction", len(with_probs))
-            rows = [
-                (
-                    first + j,
-                    spec[0],
-                    spec[1],
-                    spec[2],
-                    spec[8].tobytes(),
-                    spec[9] is not None,
-                    behaviors[j] if spec[9] is None else spec[9],
-                )
-                for j, spec in enumerate(with_probs)
-            ]
-            db.insert_predictions(conn=self.conn, rows=rows)
-            self.counts["predictions"] += len(rows)
-        self.counts["rationales"] += n
+        db.insert_rationales(conn=self.conn, rows=rows, source=SOURCE, stamp=self.stamp)
+        self.counts["rationales"] += len(rows)
+        if not probs:
+            return
+        flat = np.concatenate([block[3].ravel() for block in probs])
+        lengths = np.concatenate([np.full(len(block[3]), block[3].shape[1], dtype=np.int64) for block in probs])
+        rids = np.concatenate([np.arange(block[0], block[0] + len(block[3]), dtype=np.int64) for block in probs])
+        behaviors = sample_behaviors(flat, lengths, seed=SAMPLE_SEED, rationale_ids=rids).tolist()
+        first = self.ids.take("prediction", len(rids))
+        out, j = [], 0
+        for rid, scene_id, role, block, observed in probs:
+            estimated = observed is not None
+            for k in range(len(block)):
+                sampled = behaviors[j] if observed is None else observed
+                out.append((first + j, rid + k, scene_id, role, block[k].tobytes(), estimated, sampled))
+                j += 1
+        db.insert_predictions(conn=self.conn, rows=out)
+        self.counts["predictions"] += len(out)
 
     def flush(self) -> None:
         """Write everything still queued."""
