@@ -10,6 +10,7 @@ import numpy as np
 
 from core.errors import BadInput
 from core.importers.um_files import json_lines, row_index
+from core.importers.um_scenes import scene_row
 from core.importers.um_sink import PROB_FLOOR
 from core.progress import Bar
 from core.prompts import LETTERS
@@ -136,6 +137,34 @@ class ProbTable:
         start, k, n = int(self.offset[row]), int(self.count[row]), self.train.choice_cnt[row]
         notes = {j: self.notes[(row, j)] for j in range(k) if (row, j) in self.notes}
         return self.flat[start : start + k * n].reshape(k, n), notes
+
+
+def load_probs(path: Path, rel: str, train: TrainRows, bar: Bar | None) -> tuple[ProbTable, dict]:
+    """One role's probs file as a finished ProbTable, and its per-file counts."""
+    table = ProbTable(train, rel)
+    notes = {"scenes": 0, "distributions": 0}
+    for line in probs_lines(path, rel, train, bar, notes):
+        table.add(line)
+        notes["scenes"] += 1
+        notes["distributions"] += len(line.choice)
+    table.finish()
+    notes["missing_letters"] = len(table.notes)
+    return table, notes
+
+
+def load_probs_apart(train_path: Path, train_rel: str, path: Path, rel: str) -> tuple[ProbTable, dict]:
+    """load_probs in a worker process, while the importer writes scenes: it reads the train rows it needs itself
+    (a malformed train line is reported by the importer first) and returns the table without them."""
+    train = TrainRows(rel=train_rel)
+    for lineno, obj in json_lines(train_path, train_rel):
+        scene = scene_row(obj, f"{train_rel}, line {lineno}")
+        train.scene_id.append(-1)
+        train.choice_cnt.append(len(scene.options))
+        train.user.append(scene.user)
+        train.item.append(scene.item)
+    table, notes = load_probs(path, rel, train, None)
+    table.train = None
+    return table, notes
 
 
 def _content(choice) -> str:

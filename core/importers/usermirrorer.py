@@ -10,6 +10,7 @@ file and line; nothing is written.
 import os
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlmodel import Session
 
 from core.errors import BadInput
 from core.importers import um_files
-from core.importers.um_rationales import ProbTable, TrainRows, decision_lines, probs_lines
+from core.importers.um_rationales import ProbTable, TrainRows, decision_lines, load_probs, load_probs_apart, probs_lines
 from core.importers.um_scenes import dpo_row, scene_row
 from core.importers.um_sink import PROB_FLOOR, ImportSink
 from core.progress import SILENT, Bar, Progress
@@ -103,21 +104,23 @@ def _read_dpo(sink: ImportSink, found: um_files.Found, path: Path, bar: Bar, pai
     return {"scenes": n, "pairs": n - unusable, "rejected_without_letter": unusable}
 
 
-def _read_role(sink: ImportSink, found: um_files.Found, role: str, train: TrainRows, bar: Bar) -> dict:
-    """Probabilities first (kept compactly by train row), then the decisions they belong to; per-file counts.
+def _read_role(
+    sink: ImportSink, found: um_files.Found, role: str, train: TrainRows, bar: Bar, job: Future | None
+) -> dict:
+    """Probabilities first (kept compactly by train row; job = their load_probs_apart), then the decisions they
+    belong to; per-file counts.
 
     Without a decisions file the probs file's decision_list texts become the rationales (a second read)."""
     counts: dict[str, dict] = {}
     dec_path, prob_path = found.single.get(f"decisions_{role}"), found.single.get(f"probs_{role}")
-    table = ProbTable(train, found.rel(prob_path) if prob_path else "")
+    table = ProbTable(train, "")
     if prob_path is not None:
-        notes = {"scenes": 0, "distributions": 0}
-        for line in probs_lines(prob_path, table.rel, train, bar, notes):
-            table.add(line)
-            notes["scenes"] += 1
-            notes["distributions"] += len(line.choice)
-        table.finish()
-        notes["missing_letters"] = len(table.notes)
+        if job is None:
+            table, notes = load_probs(prob_path, found.rel(prob_path), train, bar)
+        else:  # read by a worker while the scenes were written
+            table, notes = job.result()
+            table.train = train
+            bar.update(prob_path.stat().st_size)
         counts[table.rel] = notes
         if dec_path is None:
             for line in probs_lines(prob_path, table.rel, train, None, {}):
@@ -169,6 +172,13 @@ def _read_role(sink: ImportSink, found: um_files.Found, role: str, train: TrainR
 def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, bar: Bar) -> None:
     """Scenes, then each role's probabilities and decisions, then the public DPO pairs and their selection."""
     train = TrainRows(rel="")
+    jobs = {}  # each role's probabilities, read by the parse workers while the scenes are written
+    if sink.pool is not None and "train" in found.single:
+        train_path = found.single["train"]
+        train_rel = found.rel(train_path)
+        for role in um_files.ROLES:
+            if (path := found.single.get(f"probs_{role}")) is not None:
+                jobs[role] = sink.pool.submit(load_probs_apart, train_path, train_rel, path, found.rel(path))
     for kind, split in (("train", "train"), ("eval", "eval")):
         if kind in found.single:
             rows = _read_scenes(sink, found, found.single[kind], split, bar)
@@ -178,7 +188,7 @@ def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, b
         rows = _read_scenes(sink, found, file, "eval", bar)
         report.files[rows.rel] = {"scenes": len(rows)}
     for role in um_files.ROLES:
-        report.files.update(_read_role(sink, found, role, train, bar))
+        report.files.update(_read_role(sink, found, role, train, bar, jobs.get(role)))
     pairs: list[tuple[int, int, int]] = []
     for file in found.hf_dpo:
         report.files[found.rel(file)] = _read_dpo(sink, found, file, bar, pairs)
@@ -217,12 +227,29 @@ def import_usermirrorer(
     uses_train = any(k.startswith(("decisions", "probs")) for k in found.single)
     if uses_train and "train" not in found.single:
         raise BadInput(f"{path}: decisions/probs files need datasets/{name}_train.jsonl (their rows point into it)")
-    digest = um_files.content_hash(found)
-    report = ImportReport(dataset=name, sha256=digest, missing=found.missing)
+    with ThreadPoolExecutor(1) as hasher:  # hashlib and file reads release the GIL: hashing overlaps the import
+        hashing = hasher.submit(um_files.content_hash, found)
+        return _import(engine, name, path, found, replace, progress, workers, hashing, started)
+
+
+def _import(
+    engine: Engine,
+    name: str,
+    path: str | Path,
+    found: um_files.Found,
+    replace: bool,
+    progress: Progress,
+    workers: int | None,
+    hashing: Future,
+    started: float,
+) -> ImportReport:
+    """import_usermirrorer once the files are known; hashing yields their content hash."""
     with Session(engine) as session:
         existing = get_dataset(session=session, name=name)
+    report = ImportReport(dataset=name, sha256="", missing=found.missing)
     old_import = ((existing.options or {}).get("import") or {}) if existing else {}
     if existing is not None and not replace:
+        report.sha256 = digest = hashing.result()
         if existing.format == FORMAT and old_import.get("sha256") == digest:
             report.already_imported = True
             report.files = old_import.get("files", {})
@@ -247,6 +274,7 @@ def import_usermirrorer(
         for notes in report.files.values():
             report.unmatched_custom_ids += notes.get("unmatched_custom_ids", 0)
             report.unmatched_examples += notes.get("unmatched_examples", [])
+        report.sha256 = digest = hashing.result()
         options = {"import": {"format": FORMAT, "sha256": digest, "files": report.files, "missing": found.missing}}
         db.set_dataset_options(conn=conn, dataset_id=dataset_id, options=options)
     report.seconds = time.perf_counter() - started

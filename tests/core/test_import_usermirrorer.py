@@ -270,13 +270,14 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize("rel,line,change,message", MALFORMED, ids=[m[3][:60] for m in MALFORMED])
-def test_malformed_line_names_file_and_line_and_writes_nothing(engine, tmp_path, rel, line, change, message):
+def test_malformed_line_names_file_and_line_and_writes_nothing(engine, tmp_path, rel, line, change, message, workers):
     write_workdir(tmp_path)
     before = counts(engine)
     _break(tmp_path, rel, line, change)
     with pytest.raises(BadInput) as err:
-        import_usermirrorer(engine=engine, name=NAME, path=tmp_path)
+        import_usermirrorer(engine=engine, name=NAME, path=tmp_path, workers=workers)
     assert str(err.value).startswith(message)
     assert counts(engine) == before
 
@@ -398,17 +399,22 @@ def test_parse_workers_write_the_same_rows(engine, tmp_path):
     from storage.db import get_engine
 
     write_workdir(tmp_path / "w")
-    import_usermirrorer(engine=engine, name=NAME, path=tmp_path / "w", workers=2)
+    parallel = import_usermirrorer(engine=engine, name=NAME, path=tmp_path / "w", workers=2)
     serial = get_engine(str(tmp_path / "serial.db"))
-    import_usermirrorer(engine=serial, name=NAME, path=tmp_path / "w", workers=0)
+    alone = import_usermirrorer(engine=serial, name=NAME, path=tmp_path / "w", workers=0)
+    assert (parallel.files, parallel.totals, parallel.sha256) == (alone.files, alone.totals, alone.sha256)
+    assert parallel.files["probs/ml-1m_probs_weak.jsonl"]["missing_letters"] == 1
     sql = (
-        "SELECT r.id, r.scene_id, r.role, r.sample_index, r.text, r.stimulus_factors, r.knowledge_factors, r.style, "
-        "r.behavior, r.problems, p.probs, p.behavior_index FROM rationale r LEFT JOIN prediction p "
-        "ON p.rationale_id = r.id ORDER BY r.id"
+        "SELECT r.id, r.scene_id, r.role, r.sample_index, r.endpoint, r.model, r.text, r.version, r.stimulus, "
+        "r.stimulus_factors, r.knowledge, r.knowledge_factors, r.evaluation, r.style, r.behavior, r.problems, "
+        "r.source, p.id, p.scene_id, p.role, p.rationale_version, p.probs, p.estimated, p.behavior_index "
+        "FROM rationale r LEFT JOIN prediction p ON p.rationale_id = r.id ORDER BY r.id"
     )
     with engine.connect() as a, serial.connect() as b:
         rows = a.exec_driver_sql(sql).all()
         assert len(rows) == 24 and rows == b.exec_driver_sql(sql).all()
+        options = "SELECT options FROM dataset"
+        assert a.exec_driver_sql(options).all() == b.exec_driver_sql(options).all()
 
 
 def test_reference_pairs_export_as_dpo_with_the_reference_letters(engine, tmp_path):
