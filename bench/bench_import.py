@@ -103,7 +103,10 @@ def run_import(root: str, db: str) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     report = import_usermirrorer(engine=engine, name=NAME, path=root)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    load_end = os.getloadavg()[0]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with engine.connect() as conn:
+        versions = conn.exec_driver_sql("SELECT COUNT(*) FROM rationaleversion").scalar_one()
     again = time.perf_counter()
     repeat = import_usermirrorer(engine=engine, name=NAME, path=root)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -114,7 +117,10 @@ def run_import(root: str, db: str) -> None:
                 "import_s": round(seconds, 1),
                 "cpu_s_main": round(cpu, 1),
                 "cpu_s_workers": round(children.ru_utime + children.ru_stime, 1),
+                "cpu_s_total": round(cpu + children.ru_utime + children.ru_stime, 1),
                 "load_avg_1min_at_start": round(load, 1),
+                "load_avg_1min_at_end": round(load_end, 1),
+                "rationaleversion_rows": versions,
                 "totals": report.totals,
                 "peak_rss_mb": round(rss),
                 "peak_rss_mb_largest_worker": round(workers_rss),
@@ -131,6 +137,7 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=2_000, help="scenes when not --scale")
     parser.add_argument("--n", type=int, default=10, help="decisions per scene and role")
     parser.add_argument("--dir", help="working directory to write (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="keep DIR/work if it was written before (with --dir)")
     parser.add_argument("--run-import", nargs=2, metavar=("DIR", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_import:
@@ -140,11 +147,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_import_") as tmp:
         root = Path(args.dir or tmp) / "work"
         t0 = time.perf_counter()
-        size = write_workdir(root, scenes, args.n)
-        print(
-            f"wrote {scenes} scenes x 2 roles x {args.n} decisions ({size / 1e6:.0f} MB) in "
-            f"{time.perf_counter() - t0:.1f} s"
-        )
+        if args.reuse and args.dir and (root / "datasets" / f"{NAME}_train.jsonl").is_file():
+            size = sum(p.stat().st_size for p in root.rglob("*.jsonl"))
+            print(f"reusing {root} ({size / 1e6:.0f} MB)")
+        else:
+            size = write_workdir(root, scenes, args.n)
+            print(
+                f"wrote {scenes} scenes x 2 roles x {args.n} decisions ({size / 1e6:.0f} MB) in "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
         db = str(Path(tmp) / "bench.db")
         out = subprocess.run([sys.executable, __file__, "--run-import", str(root), db], capture_output=True, text=True)
         if out.returncode:
