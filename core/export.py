@@ -28,10 +28,10 @@ from storage.selections import get_selection, list_selections
 FORMATS = ("dpo", "sft", "eval", "scores")
 STATUSES = ("approved", "rejected", "pending", "any")
 IDENTITY = ("dataset", "user_id", "item_id", "timestamp")
-EVAL_FIELDS = (
-    *("scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "profile", "history", "action_list"),
-    *("impression_list", "item_pos", "choice_cnt"),
-)
+# The public UserMirrorer eval layout (what core.importers reads back): scene text nested under `text`.
+EVAL_FIELDS = ("scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "text", "impression_list")
+EVAL_FIELDS += ("item_pos", "choice_cnt")
+SPLITS = ("train", "eval", "any")
 SCORE_FIELDS = (
     *("strong_E", "strong_T", "strong_D", "strong_hit", "weak_E", "weak_T", "weak_D", "weak_hit"),
     *("diff_model", "diff_total", "diff_data", "diff_hit"),
@@ -90,7 +90,12 @@ def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
 
 
 def _eval_rows(frame: pd.DataFrame) -> list[dict]:
-    out = frame.rename(columns={"options": "action_list"})[list(EVAL_FIELDS)]
+    """Rows as the public eval set: ids, `text: {profile, history, action_list}`, impression_list, item_pos, ..."""
+    texts = [
+        {"profile": p, "history": h, "action_list": a}
+        for p, h, a in zip(frame["profile"], frame["history"], frame["options"], strict=True)
+    ]
+    out = frame.assign(text=texts)[list(EVAL_FIELDS)]
     return out.to_dict("records")
 
 
@@ -126,6 +131,24 @@ def _native(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+_EDITED = "was edited after its prediction, so its Behavior letter would come from the old text; run `python -m core "
+_EDITED += "predict`, then `python -m core score` and `select --replace`"
+_RESAMPLED = "now samples the true option (re-predicted since); re-run `python -m core score` and `select --replace`"
+
+
+def _check_rejected_current(frame: pd.DataFrame, name: str) -> None:
+    """The rejected turn ends with its sampled wrong letter: refuse when that sample is not of the current text."""
+    for mask, why in (
+        (frame["rejected_predicted_version"] != frame["rejected_version"], _EDITED),
+        (frame["rejected_behavior"] == frame["item_pos"], _RESAMPLED),
+    ):
+        if ids := frame.loc[mask, "scene_id"].tolist():
+            more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+            raise BadInput(
+                f"selection {name!r} is out of date: the rejected rationale of scene(s) {ids[:5]}{more} {why}"
+            )
+
+
 def _collect(
     session: Session,
     *,
@@ -141,8 +164,10 @@ def _collect(
         raise BadInput(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
     if status not in STATUSES:
         raise BadInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
-    if split not in (None, "train", "eval"):
-        raise BadInput(f"unknown split {split!r}; use train or eval")
+    if split not in (None, *SPLITS):
+        raise BadInput(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
+    if split is None:  # an eval file holds eval scenes unless asked otherwise; scores cover every split
+        split = "eval" if fmt == "eval" else "any"
     ds = None
     if dataset is not None and (ds := get_dataset(session=session, name=dataset)) is None:
         known = ", ".join(d.name for d in list_datasets(session=session)) or "none"
@@ -166,24 +191,15 @@ def _collect(
                 f"nothing to export: selection {sel.name!r} has no {status} scenes "
                 f"({len(everything)} selected, by status: {by_status or 'none'}); review scenes or use --status any"
             )
-        stale = frame.loc[frame["rejected_behavior"] == frame["item_pos"], "scene_id"].tolist()
-        if stale and fmt == "dpo":
-            raise BadInput(
-                f"selection {sel.name!r} is out of date: the rejected rationale of scene(s) {stale[:5]} now samples "
-                "the true option (re-predicted since); re-run `python -m core score` and `select --replace`"
-            )
+        if fmt == "dpo":
+            _check_rejected_current(frame, sel.name)
         frame = _native(_scene_fields(frame, session))
         return _pair_rows(frame, fmt), facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
     facts["filters"] = {"dataset": dataset, "split": split}
-    frame = scene_rows(
-        session=session,
-        dataset_id=ds.id if ds else None,
-        split=split,
-        scored_only=fmt == "scores",
-        limit=limit,
-    )
+    only = None if split == "any" else split
+    frame = scene_rows(session=session, dataset_id=ds and ds.id, split=only, scored_only=fmt == "scores", limit=limit)
     if frame.empty:
-        what = "scored scenes (run `python -m core score`)" if fmt == "scores" else f"{split or 'train/eval'} scenes"
+        what = "scored scenes (run `python -m core score`)" if fmt == "scores" else f"{only or 'train/eval'} scenes"
         raise BadInput(f"nothing to export: no {what} in {f'dataset {dataset!r}' if dataset else 'the database'}")
     frame = _native(_scene_fields(frame, session))
     rows = _eval_rows(frame) if fmt == "eval" else _score_rows(frame, session, dataset, limit is not None)

@@ -28,13 +28,17 @@ def selection_rows(
 ) -> pd.DataFrame:
     """Scene fields + chosen/rejected latest texts + the rejected rationale's sampled option, in rank order.
 
+    rejected_version / rejected_predicted_version: the rejected rationale's current version and the version its
+    prediction (hence rejected_behavior) was made for; they differ after an edit that was not predicted again.
+
     status None = every selected scene; JSON columns (history, options, exposure_item_ids) come back as text.
     """
     where = " AND COALESCE(rv.status, 'pending') = :status" if status else ""
     cap = " LIMIT :limit" if limit is not None else ""
     sql = (
         f"SELECT si.rank, {_SCENE_COLUMNS}, rc.text AS chosen_text, rr.text AS rejected_text, "
-        "pr.behavior_index AS rejected_behavior FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
+        "pr.behavior_index AS rejected_behavior, rr.version AS rejected_version, "
+        "pr.rationale_version AS rejected_predicted_version FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
         f"{_SCENE_JOINS} JOIN rationale rc ON rc.id = si.chosen_rationale_id "
         "JOIN rationale rr ON rr.id = si.rejected_rationale_id JOIN prediction pr ON pr.rationale_id = rr.id "
         f"WHERE si.selection_id = :sid{where} ORDER BY si.rank{cap}"

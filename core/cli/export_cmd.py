@@ -15,7 +15,8 @@ def register(sub) -> None:
         "export",
         help="write DPO/SFT pairs of a selection, eval scenes or scores (JSONL or Parquet) plus a manifest",
         description="dpo/sft need --selection (default: approved scenes only; --status any for all selected); "
-        "eval writes scene text (optional --dataset/--split); scores writes one row per scored scene. "
+        "eval writes the scene text of eval-split scenes in the public UserMirrorer eval layout (--split train or "
+        "any for others; optional --dataset); scores writes one row per scored scene. "
         "A manifest <file>.manifest.json (counts, sha256, configuration) is written beside the file.",
     )
     p.add_argument("--format", required=True, choices=FORMATS, help="what to export")
@@ -23,7 +24,11 @@ def register(sub) -> None:
     p.add_argument("--selection", help="selection name (required for dpo and sft)")
     p.add_argument("--status", default="approved", choices=STATUSES, help="review status to export (default approved)")
     p.add_argument("--dataset", help="only this dataset (eval, scores)")
-    p.add_argument("--split", choices=("train", "eval"), help="only this split (eval)")
+    p.add_argument(
+        "--split",
+        choices=("train", "eval", "any"),
+        help="eval format: which scenes (default eval; train = training scenes, any = both)",
+    )
     p.add_argument("--parquet", action="store_true", help="write Parquet instead of JSONL")
     p.set_defaults(func=run)
 

@@ -144,8 +144,8 @@ def make_dataset_and_export_empty(engine, tmp_path):
     export(engine=engine, fmt="eval", out=tmp_path / "x.jsonl", dataset="toy2", split="eval")
 
 
-def test_eval_export_needs_no_selection_and_filters_split(workspace, engine, tmp_path):
-    export(engine=engine, fmt="eval", out=tmp_path / "eval.jsonl", split="eval")
+def test_eval_export_defaults_to_the_eval_split_in_the_public_nested_layout(workspace, engine, tmp_path):
+    export(engine=engine, fmt="eval", out=tmp_path / "eval.jsonl")
     (row,) = read_jsonl(tmp_path / "eval.jsonl")
     assert row == {
         "scene_id": row["scene_id"],
@@ -154,14 +154,62 @@ def test_eval_export_needs_no_selection_and_filters_split(workspace, engine, tmp
         "user_id": "u0",
         "item_id": "i0",
         "timestamp": 1_800_000_000,
-        "profile": "E",
-        "history": ["Watched Item 9"],
-        "action_list": ["Item 0", "Item 1"],
+        "text": {"profile": "E", "history": ["Watched Item 9"], "action_list": ["Item 0", "Item 1"]},
         "impression_list": ["i0", "i1"],
         "item_pos": 0,
         "choice_cnt": 2,
     }
-    assert len(preview_rows(engine=engine, fmt="eval", dataset="toy", limit=10)) == 4
+    manifest = json.loads(manifest_path(tmp_path / "eval.jsonl").read_text())
+    assert manifest["filters"] == {"dataset": None, "split": "eval"}
+    assert [r["split"] for r in preview_rows(engine=engine, fmt="eval", dataset="toy", limit=10)] == ["eval"]
+    train = preview_rows(engine=engine, fmt="eval", split="train", limit=10)
+    assert [(r["split"], r["text"]["profile"]) for r in train] == [("train", "P0"), ("train", "P1"), ("train", "P2")]
+    assert len(preview_rows(engine=engine, fmt="eval", split="any", limit=10)) == 4
+    with pytest.raises(BadInput, match="unknown split 'test'; use one of: train, eval, any"):
+        preview_rows(engine=engine, fmt="eval", split="test")
+
+
+def test_cli_eval_export_without_split_writes_only_eval_scenes(workspace, tmp_path, capsys):
+    out = tmp_path / "eval.jsonl"
+    assert main(["export", "--format", "eval", "--out", str(out)]) == 0
+    assert "wrote 1 rows to" in capsys.readouterr().out
+    assert [row["split"] for row in read_jsonl(out)] == ["eval"]
+    assert main(["export", "--format", "eval", "--out", str(out), "--split", "any"]) == 0
+    assert sorted(row["split"] for row in read_jsonl(out)) == ["eval", "train", "train", "train"]
+
+
+def test_eval_export_round_trips_through_the_usermirrorer_importer(workspace, engine, session, tmp_path):
+    from core.importers import import_usermirrorer
+    from storage.models import Dataset, Scene
+
+    scenes, _ = workspace
+    first = session.get(Scene, scenes[0].id)
+    first.profile, first.history = "Age 30.\nLikes drama.", ["Watched Item 9 (5/5)", "Watched Item 3: fine"]
+    session.add(first)
+    session.commit()
+    public = tmp_path / "public"
+    public.mkdir()
+    export(engine=engine, fmt="eval", out=public / "UserMirrorer-eval.jsonl", split="any")
+    manifest_path(public / "UserMirrorer-eval.jsonl").unlink()
+    report = import_usermirrorer(engine=engine, name="rt", path=public)
+    assert report.files == {"UserMirrorer-eval.jsonl": {"scenes": 4}}
+
+    def scene_facts(dataset: str) -> list[tuple]:
+        ds = session.exec(select(Dataset).where(Dataset.name == dataset)).one()
+        rows = session.exec(select(Scene).where(Scene.dataset_id == ds.id).order_by(Scene.id)).all()
+        ids = dict(session.execute(text("SELECT id, external_id FROM item")).all())
+        users = dict(session.execute(text('SELECT id, external_id FROM "user"')).all())
+        return [
+            (
+                users[s.user_id], ids[s.item_id], s.timestamp, s.profile, s.history, s.options, s.item_pos,
+                s.choice_cnt, [ids[i] for i in s.exposure_item_ids],
+            )
+            for s in rows
+        ]  # fmt: skip
+
+    original, imported = scene_facts("toy"), scene_facts("rt")
+    assert imported == original
+    assert imported[0][3:5] == ("Age 30.\nLikes drama.", ["Watched Item 9 (5/5)", "Watched Item 3: fine"])
 
 
 def test_scores_export_has_exactly_the_documented_columns(workspace, engine, session, tmp_path):
@@ -208,6 +256,41 @@ def test_a_rejected_rationale_re_predicted_as_correct_is_refused(workspace, engi
     ):
         export(engine=engine, fmt="dpo", out=tmp_path / "x.jsonl", selection="sel", status="any")
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_dpo_refuses_a_rejected_rationale_edited_since_its_prediction(workspace, engine, session, tmp_path):
+    from storage.rationales import upsert_predictions
+
+    scenes, rats = workspace
+    edited = "Stimulus: Bored, edited.\nKnowledge: A is new.\nEvaluation: fine.\nBehavior: [C]"
+    edit_rationale(session=session, rationale_id=rats[0][1], text=edited, author="alice", expected_version=1)
+    edit_rationale(session=session, rationale_id=rats[1][0], text=CHOSEN, author="bob", expected_version=1)
+    out = tmp_path / "dpo.jsonl"
+    message = (
+        f"selection 'sel' is out of date: the rejected rationale of scene(s) [{scenes[0].id}] was edited after its "
+        "prediction, so its Behavior letter would come from the old text; run `python -m core predict`, then "
+        "`python -m core score` and `select --replace`"
+    )
+    with pytest.raises(BadInput) as refused:
+        export(engine=engine, fmt="dpo", out=out, selection="sel", status="any")
+    assert str(refused.value) == message
+    assert not out.exists()
+    # the chosen turn always ends with the true letter, so SFT (chosen only) is unaffected by the stale rejected one
+    assert export(engine=engine, fmt="sft", out=tmp_path / "sft.jsonl", selection="sel").rows == 2
+
+    row = {
+        "rationale_id": rats[0][1], "scene_id": scenes[0].id, "role": "weak", "rationale_version": 2,
+        "probs": np.array([0.7, 0.2, 0.1]).tobytes(), "estimated": False, "behavior_index": 0, "endpoint": "e",
+        "model": "m",
+    }  # fmt: skip
+    upsert_predictions(session=session, rows=[row])
+    session.commit()
+    assert export(engine=engine, fmt="dpo", out=out, selection="sel", status="any").rows == 3
+    rows = {r["user_id"]: r for r in read_jsonl(out)}
+    assert rows["u0"]["messages_rejected"][2]["content"] == (
+        "Stimulus: Bored, edited.\nKnowledge: A is new.\nEvaluation: fine.\nBehavior: [A]"
+    )
+    assert rows["u1"]["messages_rejected"][2]["content"].endswith("Evaluation: sure.\nBehavior: [C]")
 
 
 def test_scores_preview_reads_only_the_previewed_scenes(workspace, engine):
