@@ -50,7 +50,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     from core.scoring import score
     from core.selection import SelectionConfig, save_selection
     from storage.datasets import get_dataset
-    from storage.reviews import set_review
+    from storage.reviews import get_review, set_review
     from storage.scenes import count_scenes
     from storage.selections import get_selection, selection_scene_ids
 
@@ -120,10 +120,12 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     with Session(engine) as session:
         sel = get_selection(session=session, name=DEMO_SELECTION)
         scene_ids = selection_scene_ids(session=session, selection_id=sel.id) if sel else []
-        reviewed = scene_ids[: config.reviews]
-        for k, scene_id in enumerate(reviewed):
+        first = scene_ids[: config.reviews]
+        # Reviews are human work: a rerun never touches a scene that already has one.
+        reviewed = [scene_id for scene_id in first if get_review(session=session, scene_id=scene_id) is None]
+        for scene_id in reviewed:
             # the last of several is rejected so every review state shows up in the app
-            status = "rejected" if k == len(reviewed) - 1 and k > 0 else "approved"
+            status = "rejected" if scene_id == first[-1] and len(first) > 1 else "approved"
             set_review(session=session, scene_id=scene_id, status=status, reviewer=DEMO_REVIEWER, note="demo review")
     report.add(f"reviewed {len(reviewed)} scenes")
     tick("reviews")

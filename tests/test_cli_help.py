@@ -21,8 +21,19 @@ COMMANDS = list(_walk(build_parser()))
 
 def test_the_cli_has_every_contract_command():
     top = {path[0] for path, _, _ in COMMANDS}
-    assert {"ingest", "scenes", "endpoints", "rationales", "predict", "score", "select", "export", "import",
-            "status", "demo"} <= top
+    assert {
+        "ingest",
+        "scenes",
+        "endpoints",
+        "rationales",
+        "predict",
+        "score",
+        "select",
+        "export",
+        "import",
+        "status",
+        "demo",
+    } <= top
 
 
 @pytest.mark.parametrize("path,help_text,parser", COMMANDS, ids=[" ".join(p) for p, _, _ in COMMANDS])

@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.demo import DEMO_DATASET, DEMO_SELECTION, DemoConfig, build_demo
+from storage.reviews import get_review, set_review
 from storage.status import status
 
 
@@ -24,7 +25,6 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_makes_no_c
         failed_predictions = conn.execute(
             text("SELECT COUNT(DISTINCT item_key) FROM llmcall WHERE stage = 'predict' AND status = 'error'")
         ).scalar()
-        calls = conn.execute(text("SELECT COUNT(*) FROM llmcall")).scalar()
         # strong and weak sample at different temperatures, so no rationale answer is shared through the cache
         rationale_calls = conn.execute(
             text("SELECT COUNT(DISTINCT cache_key) FROM llmcall WHERE stage = 'rationale' AND status = 'ok'")
@@ -44,10 +44,38 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_makes_no_c
         "reviews",
     ]
 
+    # a human overrules the demo's first verdict; the rerun must keep it and make no new call
+    with Session(engine) as session:
+        scene_id = session.execute(
+            text("SELECT COALESCE((SELECT scene_id FROM review ORDER BY id LIMIT 1), (SELECT MIN(id) FROM scene))")
+        ).scalar()
+        review = get_review(session=session, scene_id=scene_id)
+        set_review(
+            session=session,
+            scene_id=scene_id,
+            status="rejected",
+            reviewer="ada",
+            note="wrong pair",
+            expected_version=review.version if review else 0,
+        )
+    with engine.connect() as conn:
+        last_call = conn.execute(text("SELECT MAX(id) FROM llmcall")).scalar()
+        failed_items = set(
+            conn.execute(text("SELECT item_key FROM llmcall WHERE status = 'error'")).scalars().all()
+        ) - set(conn.execute(text("SELECT item_key FROM llmcall WHERE status = 'ok'")).scalars().all())
+        reviews_before = conn.execute(text("SELECT scene_id, status, reviewer, note FROM review ORDER BY id")).all()
+
     build_demo(engine=engine, config=config)
     with Session(engine) as session:
         second = status(session=session)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM llmcall WHERE status = 'ok'")).scalar() <= calls
+        # only items that had failed are asked again; finished ones come from the database
+        rerun_items = conn.execute(text("SELECT item_key FROM llmcall WHERE id > :last"), {"last": last_call})
+        assert set(rerun_items.scalars().all()) <= failed_items
         assert conn.execute(text("SELECT COUNT(*) FROM scene")).scalar() == 4
-    assert second["datasets"] == first["datasets"]
+        reviews_after = conn.execute(text("SELECT scene_id, status, reviewer, note FROM review ORDER BY id")).all()
+    assert reviews_after == reviews_before
+    assert (scene_id, "rejected", "ada", "wrong pair") in reviews_after
+    if not failed_items:
+        assert second["datasets"] == first["datasets"]
+        assert second["selections"][DEMO_SELECTION]["scenes"] == kept
