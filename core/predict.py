@@ -7,7 +7,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.llm.client import LlmRequest, LlmResult
+from core.llm.client import LOGPROB_TOKENS, LlmRequest, LlmResult
 from core.progress import Progress
 from core.prompts import LETTERS, letter_range, prediction_messages
 from core.rationale_parser import decision_process, find_letter
@@ -18,6 +18,7 @@ from storage.rationales import prediction_work, upsert_predictions
 FLOOR = 1e-10
 TOP_LOGPROBS = 20
 SAMPLES = 8
+MIN_LETTER_MASS = 0.1  # letter probability at a position whose own token is no letter, to read the letters there
 SAMPLE_MAX_TOKENS = 4
 # How the first answer token may spell letter X; each matching entry of top_logprobs adds exp(logprob) to X.
 PREFIXES = ("", " ", "[", " [", "[ ")
@@ -36,7 +37,7 @@ def normalise(mass: np.ndarray) -> np.ndarray:
 
 
 def letter_distribution(top_logprobs: list[dict], n_options: int) -> np.ndarray | None:
-    """p(letter) from the first token's top logprobs; None when no spelling of any option letter is among them."""
+    """p(letter) from one token position's top logprobs; None when no spelling of any option letter is among them."""
     spellings = _spellings(n_options)
     mass = np.zeros(n_options, dtype=np.float64)
     found = False
@@ -48,20 +49,47 @@ def letter_distribution(top_logprobs: list[dict], n_options: int) -> np.ndarray 
     return normalise(mass) if found else None
 
 
-def first_token_top(logprobs: list[dict] | None) -> list[dict]:
-    """The top logprobs of the first generated token (the token itself when the endpoint gave no alternatives)."""
+def _letter_mass(top_logprobs: list[dict], n_options: int) -> float:
+    spellings = _spellings(n_options)
+    logprobs = [e.get("logprob") for e in top_logprobs if (e.get("token") or "") in spellings]
+    return sum(math.exp(v) for v in logprobs if v is not None)
+
+
+def answer_top(logprobs: list[dict] | None, n_options: int) -> list[dict] | None:
+    """The top logprobs of the token position that answers with a letter; None when no position does.
+
+    That is the first position whose generated token spells one of the scene's letters (`B`, ` B`, `[B`, ...), so a
+    reply starting `[`, `Behavior` or a space is read where its letter is; failing that, the first position whose
+    alternatives give the scene's letters at least MIN_LETTER_MASS (e.g. an out-of-range letter `Z` was generated).
+    A position without top logprobs cannot give a distribution (None): the caller samples instead.
+    """
     if not logprobs:
-        return []
-    first = logprobs[0]
-    return first.get("top_logprobs") or [{"token": first.get("token"), "logprob": first.get("logprob")}]
+        return None
+    spellings = _spellings(n_options)
+    chosen = [i for i, tok in enumerate(logprobs) if (tok.get("token") or "") in spellings]
+    if not chosen:
+        chosen = [
+            i
+            for i, tok in enumerate(logprobs)
+            if _letter_mass(tok.get("top_logprobs") or [], n_options) >= MIN_LETTER_MASS
+        ]
+    return (logprobs[chosen[0]].get("top_logprobs") or None) if chosen else None
+
+
+def logprob_distribution(logprobs: list[dict] | None, n_options: int) -> np.ndarray | None:
+    """p(letter) read at the answer position (answer_top); None = sample answers instead."""
+    top = answer_top(logprobs, n_options)
+    return letter_distribution(top, n_options) if top else None
 
 
 def sampled_distribution(letters: list[int | None], n_options: int) -> np.ndarray | None:
-    """Counts of sampled answer indices as a distribution; None when any answer had no valid letter."""
-    if not letters or any(index is None for index in letters):
+    """Counts of the valid sampled answers as a distribution; None when fewer than half of them (rounded up) are
+    valid (None = no option letter in the answer, or the call failed)."""
+    valid = [index for index in letters if index is not None]
+    if not letters or len(valid) < math.ceil(len(letters) / 2):
         return None
-    counts = np.bincount(np.asarray(letters, dtype=np.int64), minlength=n_options)[:n_options]
-    return normalise(counts / len(letters))
+    counts = np.bincount(np.asarray(valid, dtype=np.int64), minlength=n_options)[:n_options]
+    return normalise(counts / len(valid))
 
 
 def sample_behavior(probs: np.ndarray, *, seed: int, rationale_id: int) -> int:
@@ -135,23 +163,22 @@ def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageRepor
     fallback: list[_Item] = []
 
     def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
-        bad, found = [], []
+        found = []
         for result in batch:
             item = items[result.item_key]
             if not result.ok:
                 continue
-            if not result.logprobs:
+            probs = logprob_distribution(result.logprobs, item.n)
+            if probs is None:  # no logprobs, or no position answering with a letter
                 fallback.append(item)
-                continue
-            probs = letter_distribution(first_token_top(result.logprobs), item.n)
-            if probs is None:
-                bad.append((result, f"no option letter ({letter_range(item.n)}) among the first token's logprobs"))
             else:
                 found.append((item, probs, False))
         store(session, found)
-        return bad
+        return []
 
-    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": 1, "temperature": 0.0, **extra}
+    # Prefilled "Behavior: [" makes the letter the first token; otherwise the letter may come a few tokens in.
+    tokens = 1 if prefill else LOGPROB_TOKENS
+    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0, **extra}
     requests = [
         LlmRequest(i.key, i.messages, params, scene_id=i.row["scene_id"], stage="predict") for i in items.values()
     ]

@@ -7,8 +7,9 @@ import pytest
 
 from core.predict import (
     FLOOR,
-    first_token_top,
+    answer_top,
     letter_distribution,
+    logprob_distribution,
     normalise,
     sample_behavior,
     sampled_distribution,
@@ -54,20 +55,78 @@ def test_the_reference_fault_server_reply():
     np.testing.assert_allclose(letter_distribution(tokens, 4), mass / mass.sum(), rtol=1e-14)
 
 
-def test_first_token_top_falls_back_to_the_token_itself():
-    logprobs = [{"token": "B", "logprob": -0.3, "top_logprobs": []}, {"token": "]", "logprob": 0.0}]
-    assert first_token_top(logprobs) == [{"token": "B", "logprob": -0.3}]
-    assert first_token_top(None) == []
-    full = [{"token": "B", "logprob": -0.3, "top_logprobs": top(("B", -0.3), ("A", -1.5))}]
-    assert first_token_top(full) == top(("B", -0.3), ("A", -1.5))
+def position(token: str, logprob: float, *alternatives: tuple[str, float]) -> dict:
+    return {"token": token, "logprob": logprob, "top_logprobs": top(*alternatives)}
+
+
+def test_a_reply_starting_with_a_bracket_is_read_at_its_letter():
+    logprobs = [
+        position("[", -0.01, ("[", -0.01), ("B", -6.0), ("A", -7.0)),
+        position("B", -0.2, ("B", -0.2), ("A", -1.9), ("C", -3.0), ("The", -4.0)),
+        position("]", -0.001, ("]", -0.001), ("A", -8.0)),
+    ]
+    assert answer_top(logprobs, 3) == logprobs[1]["top_logprobs"]
+    mass = np.exp([-1.9, -0.2, -3.0])
+    np.testing.assert_allclose(logprob_distribution(logprobs, 3), mass / mass.sum(), rtol=1e-14)
+    # "Behavior", ":", " [", "C": the fourth token carries the letter
+    words = [position("Behavior", -0.1, ("Behavior", -0.1), ("A", -5.0)), position(":", 0.0, (":", 0.0))]
+    words += [position(" [", 0.0, (" [", 0.0)), position("C", -0.5, ("C", -0.5), ("B", -1.0))]
+    mass = np.array([0.0, math.exp(-1.0), math.exp(-0.5)])
+    total = mass.sum() + FLOOR
+    assert logprob_distribution(words, 3).tolist() == pytest.approx([FLOOR / total, *(mass[1:] / total)], rel=1e-12)
+
+
+def test_a_reply_starting_with_a_letter_is_read_at_the_first_token():
+    logprobs = [
+        position("B", -0.1, ("B", -0.1), ("A", -2.0), ("C", -4.0), ("D", -5.0)),
+        position("]", 0.0, ("]", 0.0), ("A", -3.0)),
+    ]
+    mass = np.exp([-2.0, -0.1, -4.0, -5.0])
+    np.testing.assert_allclose(logprob_distribution(logprobs, 4), mass / mass.sum(), rtol=1e-14)
+    assert answer_top(logprobs, 4) == logprobs[0]["top_logprobs"]
+
+
+def test_no_letter_at_any_position_means_sampling():
+    logprobs = [
+        position("[", -0.01, ("[", -0.01), ("B", -6.0), ("A", -7.0)),  # letter mass 0.0034: leftovers, not an answer
+        position("The", -0.3, ("The", -0.3), ("I", -1.5)),
+        position(" answer", -0.1, (" answer", -0.1)),
+    ]
+    assert answer_top(logprobs, 3) is None and logprob_distribution(logprobs, 3) is None
+    assert logprob_distribution(None, 3) is None and logprob_distribution([], 3) is None
+
+
+def test_an_out_of_range_letter_reads_the_letters_among_its_alternatives():
+    # the fault server's reply "Z": Z -0.1, then A -2, B -3, C -4, D -5 (letter mass 0.21 >= MIN_LETTER_MASS)
+    logprobs = [position("Z", -0.1, ("Z", -0.1), ("A", -2.0), ("B", -3.0), ("C", -4.0), ("D", -5.0))]
+    mass = np.exp([-2.0, -3.0, -4.0, -5.0])
+    np.testing.assert_allclose(logprob_distribution(logprobs, 4), mass / mass.sum(), rtol=1e-14)
+
+
+def test_empty_top_logprobs_mean_sampling_not_a_one_hot():
+    assert logprob_distribution([position("B", -0.3), position("]", 0.0)], 4) is None
+    assert logprob_distribution([{"token": "B", "logprob": -0.3}], 4) is None
 
 
 def test_sampling_fallback_counts_answers_then_floors():
     probs = sampled_distribution([1, 1, 0, 1, 1, 1, 0, 1], 3)
     total = 1.0 + FLOOR
     assert probs.tolist() == pytest.approx([0.25 / total, 0.75 / total, FLOOR / total], rel=1e-12)
-    assert sampled_distribution([1, None, 0], 3) is None
     assert sampled_distribution([], 3) is None
+
+
+def test_sampling_fallback_needs_half_of_the_answers_valid():
+    # 8 samples: 4 valid (= ceil(8 / 2)) are enough and only they are counted; 3 are not
+    probs = sampled_distribution([1, None, 1, 0, None, None, 1, None], 3)
+    total = 1.0 + FLOOR
+    assert probs.tolist() == pytest.approx([0.25 / total, 0.75 / total, FLOOR / total], rel=1e-12)
+    assert sampled_distribution([1, None, 1, 0, None, None, None, None], 3) is None
+    # 3 samples: ceil(1.5) = 2 valid needed
+    assert sampled_distribution([2, None, 2], 3).tolist() == pytest.approx(
+        [FLOOR / (1 + 2 * FLOOR), FLOOR / (1 + 2 * FLOOR), 1 / (1 + 2 * FLOOR)], rel=1e-12
+    )
+    assert sampled_distribution([2, None, None], 3) is None
+    assert sampled_distribution([None] * 8, 3) is None
 
 
 def test_normalise_floors_at_1e_10():
