@@ -6,12 +6,15 @@ from contextlib import contextmanager
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core.app_support import escape_markdown
 from core.errors import MirrorError
 from core.settings import load_settings
 from storage.db import get_engine
+
+BUSY = "The database is busy: a pipeline run is writing. Try again in a moment."
 
 
 def db_path() -> str:
@@ -50,11 +53,18 @@ def reviewer() -> str:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Show expected failures as one st.error line instead of a traceback."""
+    """Show expected failures as one st.error line instead of a traceback.
+
+    SQLite's "database is locked" (a long pipeline write held the lock past the busy timeout) is expected too.
+    """
     try:
         yield
     except MirrorError as exc:
         st.error(escape_markdown(str(exc)))
+    except OperationalError as exc:
+        if "database is locked" not in str(exc):
+            raise
+        st.error(BUSY)
 
 
 def show_flash(key: str) -> None:
