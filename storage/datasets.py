@@ -8,24 +8,26 @@ from sqlmodel import Session, select
 
 from storage.models import Dataset, utcnow
 
-# Children first, so foreign keys hold at every statement. :d is the dataset id.
+# Children first, so foreign keys hold at every statement. :d is the dataset id. (count key or None, statement)
 _SCENES = "SELECT id FROM scene WHERE dataset_id = :d"
 _RATIONALES = f"SELECT id FROM rationale WHERE scene_id IN ({_SCENES})"
 _DELETE_DATASET = [
-    f"DELETE FROM selectionitem WHERE scene_id IN ({_SCENES})",
-    f"DELETE FROM prediction WHERE scene_id IN ({_SCENES})",
-    f"DELETE FROM rationaleversion WHERE rationale_id IN ({_RATIONALES})",
-    f"DELETE FROM rationale WHERE scene_id IN ({_SCENES})",
-    f"DELETE FROM review WHERE scene_id IN ({_SCENES})",
-    f"DELETE FROM score WHERE scene_id IN ({_SCENES})",
-    f"UPDATE llmcall SET scene_id = NULL WHERE scene_id IN ({_SCENES})",  # the call log outlives its scenes
-    "DELETE FROM scene WHERE dataset_id = :d",
-    "UPDATE run SET dataset_id = NULL WHERE dataset_id = :d",
-    "DELETE FROM interaction WHERE dataset_id = :d",
-    'DELETE FROM "user" WHERE dataset_id = :d',
-    "DELETE FROM item WHERE dataset_id = :d",
-    "DELETE FROM dataset WHERE id = :d",
+    ("selection_items", f"DELETE FROM selectionitem WHERE scene_id IN ({_SCENES})"),
+    ("predictions", f"DELETE FROM prediction WHERE scene_id IN ({_SCENES})"),
+    ("rationale_versions", f"DELETE FROM rationaleversion WHERE rationale_id IN ({_RATIONALES})"),
+    ("rationales", f"DELETE FROM rationale WHERE scene_id IN ({_SCENES})"),
+    ("reviews", f"DELETE FROM review WHERE scene_id IN ({_SCENES})"),
+    ("scores", f"DELETE FROM score WHERE scene_id IN ({_SCENES})"),
+    (None, f"UPDATE llmcall SET scene_id = NULL WHERE scene_id IN ({_SCENES})"),  # the call log outlives its scenes
+    ("scenes", "DELETE FROM scene WHERE dataset_id = :d"),
+    (None, "UPDATE run SET dataset_id = NULL WHERE dataset_id = :d"),
+    ("interactions", "DELETE FROM interaction WHERE dataset_id = :d"),
+    ("users", 'DELETE FROM "user" WHERE dataset_id = :d'),
+    ("items", "DELETE FROM item WHERE dataset_id = :d"),
+    (None, "DELETE FROM dataset WHERE id = :d"),
 ]
+# Human work among them: rationales a reviewer edited (version > 1) and reviews.
+_EDITED = f"SELECT COUNT(*) FROM rationale WHERE scene_id IN ({_SCENES}) AND version > 1"
 
 
 @contextmanager
@@ -61,10 +63,29 @@ def dataset_id(*, conn: Connection, name: str) -> int | None:
     return conn.execute(text("SELECT id FROM dataset WHERE name = :n"), {"n": name}).scalar()
 
 
-def delete_dataset(*, conn: Connection, dataset_id: int) -> None:
-    """Delete a dataset and everything built on it (scenes, rationales, scores, reviews) in the caller's transaction."""
-    for sql in _DELETE_DATASET:
-        conn.execute(text(sql), {"d": dataset_id})
+def delete_dataset(*, conn: Connection, dataset_id: int) -> dict[str, int]:
+    """Delete a dataset and everything built on it (scenes, rationales, scores, reviews) in the caller's transaction.
+
+    Returns the rows deleted per kind (scenes, rationales, edited_rationales, rationale_versions, predictions, reviews,
+    selection_items, scores, interactions, users, items)."""
+    params = {"d": dataset_id}
+    counts = {"edited_rationales": int(conn.execute(text(_EDITED), params).scalar())}
+    for key, sql in _DELETE_DATASET:
+        deleted = conn.execute(text(sql), params).rowcount
+        if key is not None:
+            counts[key] = int(deleted)
+    return counts
+
+
+def dataset_contents(*, session: Session, dataset_id: int) -> dict[str, int]:
+    """What delete_dataset would delete now, counted without deleting (same keys)."""
+    conn, params = session.connection(), {"d": dataset_id}
+    counts = {"edited_rationales": int(conn.execute(text(_EDITED), params).scalar())}
+    for key, sql in _DELETE_DATASET:
+        if key is not None:
+            table, where = sql.removeprefix("DELETE FROM ").split(" WHERE ", 1)
+            counts[key] = int(conn.execute(text(f"SELECT COUNT(*) FROM {table} WHERE {where}"), params).scalar())
+    return counts
 
 
 def insert_dataset(

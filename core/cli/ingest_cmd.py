@@ -28,7 +28,12 @@ def register(sub) -> None:
     p.add_argument(
         "--format", required=True, dest="fmt", metavar="{" + ",".join(FORMATS) + "}", help="layout of the files in PATH"
     )
-    p.add_argument("--replace", action="store_true", help="replace an existing dataset of that name (and its scenes)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace an existing dataset of that name, deleting its scenes, rationales, reviews and "
+        "edits (the counts are printed)",
+    )
     p.add_argument(
         "--min-interactions", type=_count, default=5, metavar="N", help="drop users with fewer interactions (default 5)"
     )
@@ -40,12 +45,20 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest one dataset and print the report."""
+    from sqlmodel import Session
+
     from core.ingest import ingest
     from core.progress import Progress
+    from storage.datasets import dataset_contents, get_dataset
     from storage.db import get_engine
 
+    engine, old = get_engine(), None
+    if args.replace:  # counted just before: ingest's own transaction deletes the same rows
+        with Session(engine) as session:
+            if (existing := get_dataset(session=session, name=args.dataset)) is not None:
+                old = dataset_contents(session=session, dataset_id=existing.id)
     report = ingest(
-        engine=get_engine(),
+        engine=engine,
         name=args.dataset,
         fmt=args.fmt,
         path=args.path,
@@ -54,5 +67,16 @@ def run(args: argparse.Namespace) -> int:
         max_interactions=args.max_interactions,
         progress=Progress(),
     )
+    if old is not None:
+        print(replaced_message(args.dataset, old))
     print(report.message)
     return 0
+
+
+def replaced_message(name: str, counts: dict[str, int]) -> str:
+    """One line naming what --replace deleted, human work (reviews, edited rationales) first."""
+    return (
+        f"replaced dataset {name!r}: deleted {counts['scenes']} scenes, {counts['reviews']} reviews, "
+        f"{counts['edited_rationales']} edited rationales ({counts['rationales']} rationales, "
+        f"{counts['selection_items']} selection items)"
+    )

@@ -57,3 +57,56 @@ def test_replace_drops_scenes_rationales_reviews_and_keeps_the_rest(engine, sess
     assert count(engine, "selection") == 1
     assert count(engine, "llmcall", "scene_id IS NULL") == 1
     assert count(engine, "user", f"dataset_id = {other.id}") == 3
+
+
+def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
+    from core.cli.main import main
+    from storage.datasets import bulk_transaction, dataset_contents, delete_dataset
+    from storage.reviews import edit_rationale, set_review
+
+    ingest(engine=engine, name="mt", fmt="movietweetings", path=SAMPLE)
+    mt = get_dataset(session=session, name="mt")
+    scenes = [make_scene(session, dataset=mt, user_index=k, timestamp=1_700_000_000 + k) for k in range(3)]
+    rats = [
+        make_rationale(session, scene=scene, role=role, sample_index=0, probs=[0.7, 0.1, 0.1, 0.1])
+        for scene in scenes
+        for role in ("strong", "weak")
+    ]
+    edit_rationale(session=session, rationale_id=rats[0].id, text="Evaluation: mine.\nBehavior: [A]", author="ann",
+                   expected_version=1)  # fmt: skip
+    edit_rationale(session=session, rationale_id=rats[3].id, text="Evaluation: too.\nBehavior: [B]", author="bo",
+                   expected_version=1)  # fmt: skip
+    set_review(session=session, scene_id=scenes[0].id, status="approved", reviewer="ann")
+    set_review(session=session, scene_id=scenes[1].id, status="rejected", reviewer="ann")
+    selection = Selection(name="sel", config={})
+    session.add(selection)
+    session.flush()
+    session.add(SelectionItem(selection_id=selection.id, scene_id=scenes[0].id, chosen_rationale_id=rats[0].id,
+                              rejected_rationale_id=rats[1].id, rank=0))  # fmt: skip
+    session.commit()
+    n_interactions = count(engine, "interaction", f"dataset_id = {mt.id}")
+    expected = {
+        "edited_rationales": 2, "selection_items": 1, "predictions": 6, "rationale_versions": 6 + 2,
+        "rationales": 6, "reviews": 2, "scores": 0, "scenes": 3, "interactions": n_interactions,
+        "users": 503, "items": 3096,
+    }  # fmt: skip
+    assert n_interactions == 4614 + 3
+    with session.begin():
+        assert dataset_contents(session=session, dataset_id=mt.id) == expected
+
+    assert main(["ingest", str(SAMPLE), "--dataset", "mt", "--format", "movietweetings", "--replace"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "replaced dataset 'mt': deleted 3 scenes, 2 reviews, 2 edited rationales (6 rationales, 1 selection items)"
+    )
+    assert out[1].startswith("ingested 'mt' (movietweetings)")
+    assert count(engine, "scene") == count(engine, "review") == count(engine, "rationale") == 0
+
+    new = get_dataset(session=session, name="mt")
+    with bulk_transaction(engine=engine) as conn:
+        deleted = delete_dataset(conn=conn, dataset_id=new.id)
+    assert deleted == expected | {
+        "edited_rationales": 0, "selection_items": 0, "predictions": 0, "rationale_versions": 0, "rationales": 0,
+        "reviews": 0, "scenes": 0, "interactions": 4614,
+    }  # fmt: skip
+    assert count(engine, "dataset") == 0
