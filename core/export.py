@@ -75,28 +75,16 @@ def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
         if fmt == "sft":
             rows.append({**ident, "messages": chosen, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
             continue
-        wrong = int(rec.rejected_behavior)
-        rejected = [*prompt, {"role": "assistant", "content": assistant_turn(rec.rejected_text, wrong)}]
-        rows.append(
-            {
-                **ident,
-                "messages_chosen": chosen,
-                "messages_rejected": rejected,
-                "impression_list": rec.impression_list,
-                "item_pos": rec.item_pos,
-            }
-        )
+        rejected = [*prompt, {"role": "assistant", "content": assistant_turn(rec.rejected_text, rec.rejected_behavior)}]
+        pair = {"messages_chosen": chosen, "messages_rejected": rejected}
+        rows.append({**ident, **pair, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
     return rows
 
 
 def _eval_rows(frame: pd.DataFrame) -> list[dict]:
     """Rows as the public eval set: ids, `text: {profile, history, action_list}`, impression_list, item_pos, ..."""
-    texts = [
-        {"profile": p, "history": h, "action_list": a}
-        for p, h, a in zip(frame["profile"], frame["history"], frame["options"], strict=True)
-    ]
-    out = frame.assign(text=texts)[list(EVAL_FIELDS)]
-    return out.to_dict("records")
+    texts = frame[["profile", "history", "options"]].set_axis(["profile", "history", "action_list"], axis=1)
+    return frame.assign(text=texts.to_dict("records"))[list(EVAL_FIELDS)].to_dict("records")
 
 
 def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, preview: bool) -> list[dict]:
