@@ -115,6 +115,9 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     report.add(f"scored {scored.scored} scenes")
     tick("scores")
 
+    if not scored.scored:
+        report.add("no scene has predictions for both roles; rerun `python -m core demo` to retry the failed calls")
+        return report
     selection = save_selection(engine=engine, config=SelectionConfig(name=DEMO_SELECTION, target=1000), replace=True)
     report.add(f"selection {DEMO_SELECTION}: {len(selection.kept)} scenes kept")
     with Session(engine) as session:

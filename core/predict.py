@@ -24,6 +24,20 @@ SAMPLE_MAX_TOKENS = 4
 PREFIXES = ("", " ", "[", " [", "[ ")
 SUFFIXES = ("", "]")
 VLLM_PREFILL = {"continue_final_message": True, "add_generation_prompt": False}
+GRAMMAR_KINDS = ("local",)  # llama.cpp servers: a GBNF grammar can restrict the answer to the scene's letters
+
+
+def answer_constraint(endpoint: Endpoint, n_options: int) -> dict:
+    """Request parameters that make the answer exactly one of the scene's letters, where the server supports it.
+
+    With the grammar the first generated token is the answer itself; llama.cpp reports its top_logprobs from the
+    model's raw distribution at that position, so the letter probabilities are read there, not from leftover mass
+    after some other first token. Endpoints without such support get {} (and the multi-token scan).
+    """
+    if endpoint.kind not in GRAMMAR_KINDS:
+        return {}
+    choices = " | ".join(f'"{LETTERS[k]}"' for k in range(n_options))
+    return {"extra_body": {"grammar": f"root ::= {choices}"}, "max_tokens": 1}
 
 
 def _spellings(n_options: int) -> dict[str, int]:
@@ -180,7 +194,14 @@ def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageRepor
     tokens = 1 if prefill else LOGPROB_TOKENS
     params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0, **extra}
     requests = [
-        LlmRequest(i.key, i.messages, params, scene_id=i.row["scene_id"], stage="predict") for i in items.values()
+        LlmRequest(
+            i.key,
+            i.messages,
+            {**params, **answer_constraint(endpoint, i.n)},
+            scene_id=i.row["scene_id"],
+            stage="predict",
+        )
+        for i in items.values()
     ]
     report.cached += run_stage(
         engine=engine,
@@ -214,6 +235,7 @@ def _sample(*, engine, endpoint, items: list[_Item], report: StageReport, progre
             key = f"{item.key}:sample{j}"
             by_key[key] = (item, j)
             params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j, **extra}
+            params.update(answer_constraint(endpoint, item.n))
             requests.append(LlmRequest(key, item.messages, params, scene_id=item.row["scene_id"], stage="predict"))
 
     def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:

@@ -262,7 +262,12 @@ def test_cli_rationales_and_predict_print_their_summary(engine, session, server,
         "temperature": 1.0,
         "endpoint": "fault",
     }
-    assert _rows(engine, LlmCall)[0].params == {"temperature": 1.0, "top_p": 0.9, "max_tokens": 64, "seed": 0}
+    # the two samples run concurrently, so their log order varies: compare by item
+    rationale_calls = sorted((c for c in _rows(engine, LlmCall) if c.stage == "rationale"), key=lambda c: c.item_key)
+    assert [c.params for c in rationale_calls] == [
+        {"temperature": 1.0, "top_p": 0.9, "max_tokens": 64, "seed": 0},
+        {"temperature": 1.0, "top_p": 0.9, "max_tokens": 64, "seed": 1},
+    ]
 
 
 @pytest.mark.parametrize(
