@@ -76,7 +76,9 @@ def _label(line: str) -> tuple[str, str] | None:
     match = _LABEL_RE.match(cleaned)
     if match is None:
         return None
-    return _LABELS[match.group(1).lower()], (match.group(2) or "").strip()
+    # re.IGNORECASE also matches look-alikes such as 'ſ' (long s) whose lower() is no label: not a label then
+    field = _LABELS.get(match.group(1).lower())
+    return None if field is None else (field, (match.group(2) or "").strip())
 
 
 def _factor_list(text: str) -> tuple[str, ...]:

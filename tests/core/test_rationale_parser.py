@@ -180,3 +180,9 @@ def test_fast_paths_skip_only_lines_the_regexes_cannot_change():
     assert [c for c in chars if bool(re.match(r"\d", c)) != c.isdecimal()] == []
     assert rp._clean("  **Stimulus**: x") == "Stimulus: x" and rp._clean("1. Knowledge: y") == "Knowledge: y"
     assert rp._label("\u212anowledge: k") == ("knowledge", "k") and rp._label("Thought:") is None
+
+
+def test_a_look_alike_label_is_plain_text_not_a_crash():
+    parsed = parse_rationale("ſtyle: x\nBehavior: [A]", 3)
+    assert parsed.style is None and parsed.behavior == "A"
+    assert "missing evaluation style" in parsed.problems
