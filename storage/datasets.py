@@ -1,9 +1,8 @@
 """Datasets: lookup, listing, bulk writes of users/items/interactions and whole-dataset delete (for --replace)."""
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy import Connection, insert, text
 from sqlmodel import Session, select
 
 from storage.models import Dataset, utcnow
@@ -28,24 +27,6 @@ _DELETE_DATASET = [
 ]
 # Human work among them: rationales a reviewer edited (version > 1) and reviews.
 _EDITED = f"SELECT COUNT(*) FROM rationale WHERE scene_id IN ({_SCENES}) AND version > 1"
-
-
-@contextmanager
-def bulk_transaction(*, engine: Engine, cache_kib: int = 262_144) -> Iterator[Connection]:
-    """One transaction on one connection; SQLite gets a large page cache for it so index pages stay in memory."""
-    with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
-            conn.commit()
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            if sqlite:  # pooled connections keep their pragmas
-                conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
-                conn.commit()
 
 
 def get_dataset(*, session: Session, name: str) -> Dataset | None:

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -100,3 +100,26 @@ def session_scope(db: str | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def bulk_transaction(*, engine: Engine, cache_kib: int = 262_144, foreign_keys: bool = True) -> Iterator[Connection]:
+    """One write transaction on one connection for bulk loads. On SQLite the page cache is enlarged so index pages
+    stay in memory, and per-row foreign-key checks can be switched off where the caller assigns every id itself;
+    both are restored afterwards (pooled connections keep their pragmas)."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # PRAGMA foreign_keys only takes effect outside a transaction
+            previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+            if not foreign_keys:
+                conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                conn.commit()

@@ -5,11 +5,8 @@ instead of read back row by row; every function takes the open connection of tha
 """
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import Connection, text
-from sqlalchemy.engine import Engine
 
 from storage.models import utcnow
 
@@ -51,26 +48,6 @@ def dumps_list(values: list) -> str:
             _LIST_MEMO.clear()
         found = _LIST_MEMO[key] = _encode(values)
     return found
-
-
-@contextmanager
-def bulk_transaction(engine: Engine, *, cache_mb: int = 256) -> Iterator[Connection]:
-    """One transaction for a bulk import; on SQLite with a larger page cache and without per-row foreign-key checks
-    (the importer assigns every id itself), both restored afterwards."""
-    with engine.connect() as conn:
-        sqlite = engine.dialect.name == "sqlite"
-        if sqlite:  # PRAGMA foreign_keys only takes effect outside a transaction
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{cache_mb * 1024}")
-            conn.commit()
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.exec_driver_sql("PRAGMA cache_size=-2000")
-                conn.commit()
 
 
 class IdCounter:

@@ -28,6 +28,7 @@ from core.prompts import LETTERS
 from core.rationale_parser import parse_rationale
 from storage import imports as db
 from storage.datasets import delete_dataset, get_dataset
+from storage.db import bulk_transaction
 
 FORMAT = "usermirrorer"
 _PARALLEL_BYTES = 64 << 20
@@ -256,7 +257,10 @@ def _import(
             return report
         raise BadInput(f"dataset {name!r} already exists with other content; pass --replace to overwrite it")
     total = sum(p.stat().st_size for p in found.all())
-    with db.bulk_transaction(engine) as conn, progress.bar(total=total, label=f"import {name}") as bar:
+    with (
+        bulk_transaction(engine=engine, foreign_keys=False) as conn,
+        progress.bar(total=total, label=f"import {name}") as bar,
+    ):
         if existing is not None:
             delete_dataset(conn=conn, dataset_id=existing.id)
             db.delete_selection(conn=conn, name=f"{name}-reference")

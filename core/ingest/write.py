@@ -11,6 +11,7 @@ from core.errors import BadInput
 from core.ingest.validate import Clean
 from core.progress import Progress
 from storage import datasets as store
+from storage.db import bulk_transaction
 
 CHUNK = 100_000
 
@@ -114,7 +115,7 @@ def write_dataset(
     release = clean.items["release_ts"].astype(object).where(clean.items["release_ts"].notna(), None)
     with (
         progress.bar(total=n_users + n_items + n_inter, label="writing") as bar,
-        store.bulk_transaction(engine=engine) as conn,
+        bulk_transaction(engine=engine) as conn,
     ):
         existing = store.dataset_id(conn=conn, name=name)
         if existing is not None:
