@@ -6,7 +6,7 @@ import os
 import sys
 
 from core import __version__
-from core.errors import MirrorError
+from core.errors import BadInput, MirrorError
 
 # Each module defines register(subparsers); order is the order of `--help`.
 COMMAND_MODULES = [
@@ -42,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def open_database() -> None:
+    """Open (and upgrade) the database once up front, so a wrong --db is bad input, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, DatabaseError
+
+    from storage.db import database_url, get_engine
+
+    try:
+        get_engine()
+    except (DatabaseError, ArgumentError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise BadInput(f"cannot open database {database_url()}: {reason}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; expected failures print one message and return their exit code."""
     parser = build_parser()
@@ -52,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.db:
         os.environ["MIRROR_DB"] = args.db
     try:
+        open_database()
         return int(args.func(args) or 0)
     except MirrorError as exc:
         print(f"error: {exc}", file=sys.stderr)
