@@ -10,29 +10,8 @@ from storage.models import Endpoint, LlmCache, LlmCall
 _CHUNK = 900
 
 
-def add_endpoint(
-    *,
-    session: Session,
-    name: str,
-    base_url: str,
-    model: str,
-    api_key_env: str | None = None,
-    kind: str = "openai",
-    concurrency: int = 8,
-    timeout: float = 60.0,
-    retries: int = 4,
-) -> Endpoint:
-    """Insert one endpoint (the caller checks the name is free)."""
-    endpoint = Endpoint(
-        name=name,
-        base_url=base_url,
-        model=model,
-        api_key_env=api_key_env,
-        kind=kind,
-        concurrency=concurrency,
-        timeout=timeout,
-        retries=retries,
-    )
+def add_endpoint(*, session: Session, endpoint: Endpoint) -> Endpoint:
+    """Insert one new endpoint row (the caller checks the name is free); the row, with its id."""
     session.add(endpoint)
     session.flush()
     return endpoint

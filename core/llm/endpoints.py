@@ -119,8 +119,7 @@ def add_checked_endpoint(
     with Session(engine, expire_on_commit=False) as session:
         if get_endpoint(session=session, name=name) is not None:
             raise BadInput(f"endpoint {name!r} already exists; remove it first")
-        row = add_endpoint(
-            session=session,
+        row = Endpoint(
             name=name,
             base_url=base_url,
             model=model,
@@ -130,6 +129,7 @@ def add_checked_endpoint(
             timeout=timeout,
             retries=retries,
         )
+        add_endpoint(session=session, endpoint=row)
         session.commit()
     return row
 

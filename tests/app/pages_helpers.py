@@ -6,6 +6,7 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from storage.llm import add_endpoint
+from storage.models import Endpoint
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -42,5 +43,8 @@ def texts(at: AppTest) -> str:
 
 def add_fake_endpoint(engine, server) -> None:
     with Session(engine) as s:
-        add_endpoint(session=s, name="fake", base_url=server.url, model="fake-model", timeout=5.0, retries=0)
+        add_endpoint(
+            session=s,
+            endpoint=Endpoint(name="fake", base_url=server.url, model="fake-model", timeout=5.0, retries=0),
+        )
         s.commit()

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from storage.llm import add_endpoint
+from storage.models import Endpoint
 from tests.factories import make_dataset, make_scene
 from tests.fault_server import FaultServer
 
@@ -43,7 +44,8 @@ def test_killed_run_resumes_without_duplicates_or_repeated_calls(engine, db_path
         make_scene(session, dataset=dataset, profile=f"user {k}", timestamp=1_700_000_000 + k)
     server = FaultServer(latency=0.15).start()
     try:
-        add_endpoint(session=session, name="slow", base_url=server.url, model="m", concurrency=2, timeout=10)
+        endpoint = Endpoint(name="slow", base_url=server.url, model="m", concurrency=2, timeout=10)
+        add_endpoint(session=session, endpoint=endpoint)
         session.commit()
 
         first = _command(db_path)

@@ -45,8 +45,7 @@ def fast_backoff(monkeypatch):
 @pytest.fixture
 def endpoint(engine, fault_server):  # noqa: F811
     with Session(engine) as session:
-        add_endpoint(
-            session=session,
+        row = Endpoint(
             name="fault",
             base_url=fault_server.url,
             model="fault-model",
@@ -55,6 +54,7 @@ def endpoint(engine, fault_server):  # noqa: F811
             timeout=0.5,
             retries=2,
         )
+        add_endpoint(session=session, endpoint=row)
         session.commit()
     fault_server.hang_seconds = 2.0
     with open_endpoint(engine=engine, name="fault") as opened:

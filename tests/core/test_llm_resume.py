@@ -37,7 +37,7 @@ def count(db_path: str, sql: str) -> int:
 def test_sigkill_then_rerun_loses_nothing_and_logs_each_item_once(engine, db_path, fault_server):  # noqa: F811
     fault_server.latency = 0.01
     with Session(engine) as session:
-        add_endpoint(session=session, name="fault", base_url=fault_server.url, model="fault-model")
+        add_endpoint(session=session, endpoint=Endpoint(name="fault", base_url=fault_server.url, model="fault-model"))
         session.commit()
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "MIRROR_DB": db_path, "PYTHONPATH": str(root)}

@@ -14,7 +14,7 @@ from core.cli.main import main
 from core.predict import FLOOR, predict
 from core.rationales import generate_for_scene, generate_rationales
 from storage.llm import add_endpoint, failed_item_keys
-from storage.models import LlmCall, Prediction, Rationale, RationaleVersion, Run, Scene
+from storage.models import Endpoint, LlmCall, Prediction, Rationale, RationaleVersion, Run, Scene
 from tests.factories import make_dataset, make_rationale, make_scene
 from tests.fault_server import FaultServer
 
@@ -41,8 +41,7 @@ def server():
 
 def _endpoint(session: Session, server: FaultServer, monkeypatch, kind: str = "openai"):
     monkeypatch.setenv("MIRROR_TEST_KEY", SECRET)
-    add_endpoint(
-        session=session,
+    row = Endpoint(
         name="fault",
         base_url=server.url,
         model="fault-model",
@@ -52,6 +51,7 @@ def _endpoint(session: Session, server: FaultServer, monkeypatch, kind: str = "o
         timeout=0.5,
         retries=1,
     )
+    add_endpoint(session=session, endpoint=row)
     session.commit()
 
 
