@@ -1,6 +1,7 @@
 """Behaviour prediction (DESIGN.md §4): per rationale, a distribution over the scene's letters and a sampled choice."""
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,30 +204,20 @@ def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageRepor
         )
         for i in items.values()
     ]
-    report.cached += run_stage(
-        engine=engine,
-        endpoint=endpoint,
-        requests=requests,
-        run_id=report.run_id,
-        on_batch=on_batch,
-        progress=progress,
-        done=lambda: report.done,
-    )
+
+    def run(requests: list[LlmRequest], on_batch: Callable) -> None:
+        stage = {"engine": engine, "endpoint": endpoint, "run_id": report.run_id, "progress": progress}
+        report.cached += run_stage(requests=requests, on_batch=on_batch, done=lambda: report.done, **stage)
+
+    run(requests, on_batch)
     if fallback:
-        _sample(
-            engine=engine,
-            endpoint=endpoint,
-            items=fallback,
-            report=report,
-            progress=progress,
-            samples=samples,
-            extra=extra,
-            store=store,
-        )
+        _sample(engine=engine, endpoint=endpoint, items=fallback, samples=samples, extra=extra, store=store, run=run)
 
 
-def _sample(*, engine, endpoint, items: list[_Item], report: StageReport, progress, samples, extra, store) -> None:
-    """The no-logprobs fallback: `samples` answers per rationale, counted into an estimated distribution."""
+def _sample(*, engine, endpoint, items: list[_Item], samples, extra, store, run) -> None:
+    """The no-logprobs fallback: `samples` answers per rationale, counted into an estimated distribution.
+
+    run(requests, on_batch) is _predict's: the same stage run, report and progress."""
     answers: dict[str, list[int | None]] = {item.key: [None] * samples for item in items}
     by_key: dict[str, tuple[_Item, int]] = {}
     requests = []
@@ -249,15 +240,7 @@ def _sample(*, engine, endpoint, items: list[_Item], report: StageReport, progre
                 bad.append((result, f"no option letter ({letter_range(item.n)}) in the answer {result.content!r}"))
         return bad
 
-    report.cached += run_stage(
-        engine=engine,
-        endpoint=endpoint,
-        requests=requests,
-        run_id=report.run_id,
-        on_batch=on_batch,
-        progress=progress,
-        done=lambda: report.done,
-    )
+    run(requests, on_batch)
     found = []
     for item in items:
         probs = sampled_distribution(answers[item.key], item.n)
