@@ -76,9 +76,13 @@ def _run(
     replace: bool,
     min_interactions: int,
     max_interactions: int | None,
-    progress: Progress,
-    started: float,
+    progress: Progress | None,
 ) -> IngestReport:
+    """What ingest and ingest_frames share: check the arguments, read, validate, filter, write, report."""
+    started = time.perf_counter()
+    _check_range(min_interactions, max_interactions)
+    _check_name(engine, name, replace)
+    progress = progress or SILENT
     with progress.bar(total=2, label="reading and validating") as bar:
         frames = read()
         bar.update()
@@ -137,11 +141,8 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Read PATH in format fmt and store it as dataset `name`; BadInput (nothing written) on any input problem."""
-    started = time.perf_counter()
     if fmt not in FORMATS:
         raise BadInput(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    _check_range(min_interactions, max_interactions)
-    _check_name(engine, name, replace)
     return _run(
         lambda: read_path(fmt, path),
         engine=engine,
@@ -151,8 +152,7 @@ def ingest(
         replace=replace,
         min_interactions=min_interactions,
         max_interactions=max_interactions,
-        progress=progress or SILENT,
-        started=started,
+        progress=progress,
     )
 
 
@@ -170,12 +170,8 @@ def ingest_frames(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Store in-memory frames in the unified form (DESIGN.md §1) as dataset `name`; fmt is recorded as given."""
-    started = time.perf_counter()
-    _check_range(min_interactions, max_interactions)
-    _check_name(engine, name, replace)
-    frames = Frames(Table("users", users), Table("items", items), Table("interactions", interactions))
     return _run(
-        lambda: frames,
+        lambda: Frames(Table("users", users), Table("items", items), Table("interactions", interactions)),
         engine=engine,
         name=name,
         fmt=fmt,
@@ -183,8 +179,7 @@ def ingest_frames(
         replace=replace,
         min_interactions=min_interactions,
         max_interactions=max_interactions,
-        progress=progress or SILENT,
-        started=started,
+        progress=progress,
     )
 
 
