@@ -109,7 +109,7 @@ flt = SceneFilter(
 order = SceneOrder(column=sort, descending=descending)
 page = url_page if filter_to_params(flt, order) == filter_to_params(url_filter, url_order) else 0
 
-with session() as s, user_errors():
+with user_errors(), session() as s:  # a failed commit (locked database) is shown as one error too
     listing = list_scenes(session=s, flt=flt, order=order, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, math.ceil(listing.total / PAGE_SIZE))
     if page >= pages:

@@ -1,5 +1,12 @@
 """AppTest: Samples page — empty state, prepared workspace, real interactions."""
 
+import sqlite3
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+import pages.ui
+import storage.browse
 from tests.app.pages_helpers import open_page
 
 
@@ -53,3 +60,26 @@ def test_samples_to_review_and_back_does_not_reopen_the_row(workspace):
     at.run()
     assert at.title[0].value == "Samples"
     assert at.metric[0].value == "2"
+
+
+def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(workspace, monkeypatch):
+    """The listing session commits on leaving its block; SQLite's "database is locked" there is shown as BUSY."""
+    listed = storage.browse.list_scenes
+
+    def list_scenes(*, session, **kwargs):
+        session.info["listed"] = True
+        return listed(session=session, **kwargs)
+
+    class LockedAtCommit(Session):
+        def commit(self) -> None:
+            if self.info.get("listed"):
+                raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+            super().commit()
+
+    at = open_page("samples")
+    monkeypatch.setattr(storage.browse, "list_scenes", list_scenes)
+    monkeypatch.setattr(pages.ui, "Session", LockedAtCommit)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [pages.ui.BUSY]
+    assert at.metric[0].value == "8"
