@@ -39,7 +39,8 @@ else:
     dataset = cols[1].selectbox("Dataset", ["(all)", *choices["datasets"]], key="x_dataset")
     dataset = None if dataset == "(all)" else dataset
     if fmt == "eval":
-        split = cols[2].selectbox("Split", ["eval", "train"], key="x_split")
+        labels = {"eval": "eval", "train": "train", "any": "any (train and eval)"}
+        split = cols[2].selectbox("Split", list(labels), format_func=labels.__getitem__, key="x_split")
     status = "approved"
 
 suffix = "parquet" if parquet else "jsonl"

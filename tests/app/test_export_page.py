@@ -5,10 +5,9 @@ import json
 
 from sqlmodel import Session, select
 
-from storage.models import (
-    ExportRecord,
-)
+from storage.models import Dataset, ExportRecord
 from tests.app.pages_helpers import open_page
+from tests.factories import make_scene
 
 
 def test_export_empty_database(db_path):
@@ -39,3 +38,26 @@ def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
     assert at.download_button(key="x_download") is not None
     assert at.dataframe[0].value["rows"].tolist() == [4]
     assert json.loads(at.json[-1].value)["sha256"] == record.sha256  # the history's manifest viewer
+
+
+def test_export_eval_offers_each_split_and_both(workspace, engine, session, tmp_path):
+    toy = session.exec(select(Dataset).where(Dataset.name == "toy")).one()
+    held_out = make_scene(session, dataset=toy, split="eval", timestamp=1_800_000_000).id
+    session.commit()
+    at = open_page("export")
+    at.radio(key="x_format").set_value("eval").run()
+    assert at.selectbox(key="x_split").options == ["eval", "train", "any (train and eval)"]
+    assert [json.loads(c.value)["scene_id"] for c in at.main.code] == [held_out]
+    at.selectbox(key="x_split").set_value("train").run()
+    assert [json.loads(c.value)["split"] for c in at.main.code] == ["train"] * 3
+    at.selectbox(key="x_split").set_value("any").run()
+    out = tmp_path / "all-eval-any.jsonl"
+    at.text_input(key="x_out_all-eval-any.jsonl").set_value(str(out))
+    at.button(key="x_write").click().run()
+    assert not at.error, [e.value for e in at.error]
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted((r["split"], r["scene_id"]) for r in rows) == [("eval", held_out)] + [
+        ("train", scene_id) for scene_id in sorted(workspace)
+    ]
+    manifest = json.loads((tmp_path / "all-eval-any.jsonl.manifest.json").read_text())
+    assert (manifest["rows"], manifest["filters"]) == (9, {"dataset": None, "split": "any"})
