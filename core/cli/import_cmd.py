@@ -28,7 +28,11 @@ def register(sub) -> None:
 
 
 def print_report(report: "ImportReport") -> None:
-    """Per-file counts, the files that were not there, and custom_ids that matched no scene."""
+    """What --replace deleted, per-file counts, the files that were not there, custom_ids that matched no scene."""
+    from core.cli.ingest_cmd import replaced_message
+
+    if report.replaced is not None:
+        print(replaced_message(report.dataset, report.replaced))
     for rel, counts in report.files.items():
         shown = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "unmatched_examples")
         print(f"  {rel}: {shown}")

@@ -48,6 +48,7 @@ class ImportReport:
     unmatched_examples: list[str] = field(default_factory=list)
     selection: str | None = None
     seconds: float = 0.0
+    replaced: dict[str, int] | None = None  # what --replace deleted: storage.datasets.delete_dataset's counts
 
     @property
     def message(self) -> str:
@@ -262,7 +263,7 @@ def _import(
         progress.bar(total=total, label=f"import {name}") as bar,
     ):
         if existing is not None:
-            delete_dataset(conn=conn, dataset_id=existing.id)
+            report.replaced = delete_dataset(conn=conn, dataset_id=existing.id)
             db.delete_selection(conn=conn, name=f"{name}-reference")
         dataset_id = db.insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), options={})
         if workers is None:  # forking is only safe from the main thread (the app runs pages in other threads)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
+from core.cli.main import main
 from core.errors import BadInput
 from core.importers import import_usermirrorer
 from storage.models import Prediction, Rationale, RationaleVersion, Scene, Score
-from storage.reviews import rationale_versions
+from storage.reviews import edit_rationale, rationale_versions, set_review
 from tests.core.usermirrorer_fixtures import (
     DEC_S,
     DEC_W,
@@ -193,3 +194,36 @@ def test_probs_without_decisions_take_the_decision_list(engine, tmp_path):
     with Session(engine) as s:
         rat = s.exec(select(Rationale).where(Rationale.role == "strong").order_by(Rationale.id)).first()
         assert rat.text == decision("A").split("Behavior:")[0].strip() and rat.behavior is None
+
+
+def test_cli_replace_prints_what_it_deleted_human_work_first(engine, tmp_path, capsys):
+    write_workdir(tmp_path)
+    import_usermirrorer(engine=engine, name=NAME, path=tmp_path)
+    with Session(engine) as s:
+        scenes = s.exec(select(Scene).order_by(Scene.id)).all()
+        first = s.exec(select(Rationale).where(Rationale.scene_id == scenes[0].id).order_by(Rationale.id)).first()
+        edit_rationale(session=s, rationale_id=first.id, text="Evaluation: mine.\nBehavior: [A]", author="ann",
+                       expected_version=1)  # fmt: skip
+        set_review(session=s, scene_id=scenes[0].id, status="approved", reviewer="ann")
+        set_review(session=s, scene_id=scenes[1].id, status="rejected", reviewer="ann")
+        s.commit()
+    args = ["import", "--format", "usermirrorer", "--dataset", NAME, "--path", str(tmp_path), "--replace"]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "replaced dataset 'ml-1m': deleted 5 scenes, 2 reviews, 1 edited rationales (24 rationales, 0 selection items)"
+    )
+    assert out[-1].startswith(f"imported 5 scenes, 24 rationales, 24 predictions into {NAME!r}")
+    after = counts(engine)
+    assert (after["scene"], after["rationale"], after["review"], after["rationaleversion"]) == (5, 24, 0, 0)
+
+
+def test_replace_reports_every_kind_it_deleted(engine, tmp_path):
+    write_workdir(tmp_path)
+    import_usermirrorer(engine=engine, name=NAME, path=tmp_path)
+    assert import_usermirrorer(engine=engine, name=NAME, path=tmp_path).replaced is None  # nothing replaced
+    report = import_usermirrorer(engine=engine, name=NAME, path=tmp_path, replace=True)
+    assert report.replaced == {
+        "edited_rationales": 0, "selection_items": 0, "predictions": 24, "rationale_versions": 0, "rationales": 24,
+        "reviews": 0, "scores": 0, "scenes": 5, "interactions": 0, "users": 4, "items": 17,
+    }  # fmt: skip
