@@ -226,3 +226,13 @@ def make_interaction_dataset(
     session.execute(insert(Interaction), rows)
     session.commit()
     return ds
+
+
+# A well-formed rationale answer (every field, behavior letter {letter}); the fake LLM servers reply with it.
+GOOD_RATIONALE = """Stimulus: I am bored tonight.
+Stimulus factors: boredom, time of day
+Knowledge: B looks like the comedies I love.
+Knowledge factors: personal relevance, past experience
+Evaluation: I go with my habit.
+Evaluation style: habitual
+Behavior: [{letter}]"""

@@ -7,16 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 from storage.llm import add_endpoint
 from storage.models import Endpoint
+from tests.factories import GOOD_RATIONALE
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
-GOOD = """Stimulus: I am bored tonight.
-Stimulus factors: boredom, time of day
-Knowledge: B looks like the comedies I love.
-Knowledge factors: personal relevance, past experience
-Evaluation: I go with my habit.
-Evaluation style: habitual
-Behavior: [B]"""
+GOOD = GOOD_RATIONALE.format(letter="B")
 
 
 def open_page(page: str | None = None, **params: str) -> AppTest:

@@ -15,17 +15,10 @@ from core.predict import FLOOR, predict
 from core.rationales import generate_for_scene, generate_rationales
 from storage.llm import add_endpoint, failed_item_keys
 from storage.models import Endpoint, LlmCall, Prediction, Rationale, RationaleVersion, Run, Scene
-from tests.factories import make_dataset, make_rationale, make_scene
+from tests.factories import GOOD_RATIONALE, make_dataset, make_rationale, make_scene
 from tests.fault_server import FaultServer
 
 SECRET = "sk-test-Secret-9f8e7d6c5b4a"
-GOOD = """Stimulus: I am bored tonight.
-Stimulus factors: boredom, time of day
-Knowledge: B looks like the comedies I love.
-Knowledge factors: personal relevance, past experience
-Evaluation: I go with my habit.
-Evaluation style: habitual
-Behavior: [{letter}]"""
 DEADLY = ["429", "500", "hang", "close", "badjson"]
 
 
@@ -82,7 +75,7 @@ def test_rationale_faults_are_recorded_and_only_failures_are_retried(
     profiles = ["ok", "FAULT:429-once", "FAULT:fail-once", "FAULT:nologprobs", "wrong-letter"]
     profiles += [f"FAULT:{marker}" for marker in DEADLY]
     scenes = _scenes(session, profiles)
-    server.responder = lambda body: GOOD.format(letter="Z" if "wrong-letter" in json.dumps(body) else "B")
+    server.responder = lambda body: GOOD_RATIONALE.format(letter="Z" if "wrong-letter" in json.dumps(body) else "B")
     _endpoint(session, server, monkeypatch)
 
     first = generate_rationales(engine=engine, role="strong", endpoint="fault", n=2)
@@ -92,7 +85,12 @@ def test_rationale_faults_are_recorded_and_only_failures_are_retried(
         (scenes[p], i) for p in profiles[:5] for i in range(2)
     ]
     good = next(r for r in stored if r.scene_id == scenes["ok"])
-    assert (good.text, good.behavior, good.problems, good.style) == (GOOD.format(letter="B"), "B", [], "habitual")
+    assert (good.text, good.behavior, good.problems, good.style) == (
+        GOOD_RATIONALE.format(letter="B"),
+        "B",
+        [],
+        "habitual",
+    )
     assert (good.stimulus_factors, good.knowledge_factors) == (
         ["boredom", "time of day"],
         ["personal relevance", "past experience"],
@@ -140,7 +138,7 @@ def _prediction_scenes(session: Session, markers: list[str]) -> dict[str, int]:
         scene.options = [f"Item {k} {marker}" for k in range(4)]
         session.add(scene)
         session.commit()
-        make_rationale(session, scene=scene, role="weak", sample_index=0, text=GOOD.format(letter="B"))
+        make_rationale(session, scene=scene, role="weak", sample_index=0, text=GOOD_RATIONALE.format(letter="B"))
     return scenes
 
 
@@ -204,7 +202,7 @@ def test_vllm_endpoints_prefill_the_behavior_line(engine, session, server, monke
     (body,) = bodies
     assert body["messages"][-1] == {
         "role": "assistant",
-        "content": GOOD.format(letter="B").rsplit("\n", 1)[0] + "\nBehavior: [",
+        "content": GOOD_RATIONALE.format(letter="B").rsplit("\n", 1)[0] + "\nBehavior: [",
     }
     assert (body["continue_final_message"], body["add_generation_prompt"]) == (True, False)
     assert (body["logprobs"], body["top_logprobs"], body["max_tokens"], body["temperature"]) == (True, 20, 1, 0.0)
@@ -216,7 +214,7 @@ def test_an_edited_rationale_is_predicted_again_and_generate_for_scene_adds_samp
     engine, session, server, monkeypatch
 ):
     scenes = _prediction_scenes(session, ["ok"])
-    server.responder = lambda body: GOOD.format(letter="B")
+    server.responder = lambda body: GOOD_RATIONALE.format(letter="B")
     _endpoint(session, server, monkeypatch)
     assert predict(engine=engine, role="weak", endpoint="fault").done == 1
     rat = session.exec(select(Rationale)).one()
@@ -238,7 +236,7 @@ def test_an_edited_rationale_is_predicted_again_and_generate_for_scene_adds_samp
 
 def test_cli_rationales_and_predict_print_their_summary(engine, session, server, monkeypatch, capsys):
     _scenes(session, ["ok"])
-    server.responder = lambda body: GOOD.format(letter="B")
+    server.responder = lambda body: GOOD_RATIONALE.format(letter="B")
     _endpoint(session, server, monkeypatch)
     args = ["rationales", "--role", "strong", "--endpoint", "fault", "--n", "2", "--max-tokens", "64"]
     assert main(args) == 0
