@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from core.cli.main import main
 from core.errors import BadInput
 from core.importers import import_usermirrorer
+from core.scoring import score
 from storage.models import Prediction, Rationale, RationaleVersion, Scene, Score
 from storage.reviews import edit_rationale, rationale_versions, set_review
 from tests.core.usermirrorer_fixtures import (
@@ -95,10 +96,9 @@ def test_workdir_import_writes_scenes_rationales_predictions(engine, tmp_path):
 
 
 def test_scores_of_imported_probabilities_equal_the_design_formulas(engine, tmp_path):
-    scoring = pytest.importorskip("core.scoring")
     raw = write_workdir(tmp_path)
     import_usermirrorer(engine=engine, name=NAME, path=tmp_path)
-    scoring.score(engine=engine)
+    score(engine=engine)
     with Session(engine) as s:
         scenes = s.exec(select(Scene).where(Scene.split == "train").order_by(Scene.id)).all()
         for row, (_, _, pos, n) in enumerate(SCENES):
