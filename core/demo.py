@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.progress import Progress
+from core.settings import load_settings
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 DEMO_DATASET = "demo"
@@ -19,10 +20,10 @@ DEMO_REVIEWER = "demo"
 class DemoConfig:
     """Sizes small enough for a few minutes on 2 CPU cores with the embedded model."""
 
-    train_scenes: int = 16
-    eval_scenes: int = 4
+    train_scenes: int = field(default_factory=lambda: load_settings().demo_scenes)
+    eval_scenes: int = field(default_factory=lambda: max(1, load_settings().demo_scenes // 4))
     n: int = 3  # rationales per scene and role
-    max_tokens: int = 96
+    max_tokens: int = field(default_factory=lambda: load_settings().demo_max_tokens)
     min_exposure: int = 2
     max_exposure: int = 5
     endpoint: str = "local"

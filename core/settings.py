@@ -26,6 +26,10 @@ class Settings:
         default_factory=lambda: int(_env("MIRROR_LOCAL_CTX", "4096")),
         metadata={"env": "MIRROR_LOCAL_CTX", "help": "Context size of the embedded model server."},
     )
+    demo_scenes: int = field(
+        default_factory=lambda: int(_env("MIRROR_DEMO_SCENES", "16")),
+        metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
+    )
     demo_max_tokens: int = field(
         default_factory=lambda: int(_env("MIRROR_DEMO_MAX_TOKENS", "96")),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},

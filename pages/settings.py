@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.app_support import escape_markdown
 from core.llm.endpoints import LOCAL, add_checked_endpoint, probe_endpoint
+from core.settings import describe
 from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.llm import list_endpoints, remove_endpoint
 
@@ -84,3 +85,7 @@ if cols[2].button("Remove", key="ep_remove", disabled=target == LOCAL):
         ("success", f"Removed endpoint {target}.") if removed else ("error", f"Endpoint {target} was already gone.")
     )
     st.rerun()
+
+st.subheader("Environment")
+st.caption("Read from environment variables when the app starts; set them before `streamlit run app.py`.")
+st.dataframe(pd.DataFrame(describe(), columns=["variable", "value", "what it sets"]), hide_index=True)

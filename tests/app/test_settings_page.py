@@ -58,3 +58,20 @@ def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
     with Session(engine) as s:
         calls = s.exec(select(LlmCall)).all()
     assert [(c.endpoint, c.stage, c.status) for c in calls] == [("fake", "test", "ok")]
+
+
+def test_settings_lists_every_environment_setting_with_its_value(db_path, monkeypatch):
+    monkeypatch.setenv("MIRROR_DEMO_SCENES", "6")
+    at = open_page("settings")
+    table = at.dataframe[-1].value
+    assert table["variable"].tolist() == [
+        "MIRROR_DB",
+        "MIRROR_REVIEWER",
+        "MIRROR_LOCAL_MODEL",
+        "MIRROR_LOCAL_CTX",
+        "MIRROR_DEMO_SCENES",
+        "MIRROR_DEMO_MAX_TOKENS",
+    ]
+    values = dict(zip(table["variable"], table["value"], strict=True))
+    assert values["MIRROR_DB"] == db_path
+    assert values["MIRROR_DEMO_SCENES"] == "6"

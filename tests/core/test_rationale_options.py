@@ -19,3 +19,13 @@ def test_temperature_is_a_request_parameter(session):
 def test_temperature_outside_0_2_exits_2(db_path, capsys, value):
     assert main(["rationales", "--role", "strong", "--endpoint", "local", "--temperature", value]) == 2
     assert capsys.readouterr().err == f"error: --temperature must be between 0 and 2 (got {float(value)})\n"
+
+
+def test_demo_sizes_come_from_the_environment(monkeypatch):
+    from core.demo import DemoConfig
+
+    monkeypatch.setenv("MIRROR_DEMO_SCENES", "8")
+    monkeypatch.setenv("MIRROR_DEMO_MAX_TOKENS", "40")
+    config = DemoConfig()
+    assert (config.train_scenes, config.eval_scenes, config.max_tokens) == (8, 2, 40)
+    assert DemoConfig(train_scenes=3).train_scenes == 3
