@@ -70,18 +70,26 @@ def _letter_mass(top_logprobs: list[dict], n_options: int) -> float:
     return sum(math.exp(v) for v in logprobs if v is not None)
 
 
+def _ends_a_word(tokens: list[str], i: int) -> bool:
+    """A letter token is an answer only when the text does not go on with a word ("I would", "A good fit")."""
+    following = tokens[i + 1].lstrip() if i + 1 < len(tokens) else ""
+    return not following[:1].isalnum()
+
+
 def answer_top(logprobs: list[dict] | None, n_options: int) -> list[dict] | None:
     """The top logprobs of the token position that answers with a letter; None when no position does.
 
-    That is the first position whose generated token spells one of the scene's letters (`B`, ` B`, `[B`, ...), so a
-    reply starting `[`, `Behavior` or a space is read where its letter is; failing that, the first position whose
+    That is the first position whose generated token spells one of the scene's letters (`B`, ` B`, `[B`, ...) and is
+    not the start of a word ("I would pick [C]" is read at C), so a reply starting `[`, `Behavior` or a space is read
+    where its letter is; failing that, the first position whose
     alternatives give the scene's letters at least MIN_LETTER_MASS (e.g. an out-of-range letter `Z` was generated).
     A position without top logprobs cannot give a distribution (None): the caller samples instead.
     """
     if not logprobs:
         return None
     spellings = _spellings(n_options)
-    chosen = [i for i, tok in enumerate(logprobs) if (tok.get("token") or "") in spellings]
+    tokens = [tok.get("token") or "" for tok in logprobs]
+    chosen = [i for i, token in enumerate(tokens) if token in spellings and _ends_a_word(tokens, i)]
     if not chosen:
         chosen = [
             i

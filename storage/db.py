@@ -106,20 +106,23 @@ def session_scope(db: str | None = None) -> Iterator[Session]:
 def bulk_transaction(*, engine: Engine, cache_kib: int = 262_144, foreign_keys: bool = True) -> Iterator[Connection]:
     """One write transaction on one connection for bulk loads. On SQLite the page cache is enlarged so index pages
     stay in memory, and per-row foreign-key checks can be switched off where the caller assigns every id itself;
-    both are restored afterwards (pooled connections keep their pragmas)."""
+    both go back to their previous values afterwards, also on error (pooled connections keep their pragmas)."""
     with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:  # PRAGMA foreign_keys only takes effect outside a transaction
-            previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                yield conn
+            return
+        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+        checks = int(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
+        conn.commit()
+        try:
             conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
-            if not foreign_keys:
+            if not foreign_keys:  # only takes effect outside a transaction
                 conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
             conn.commit()
-        try:
             with conn.begin():
                 yield conn
         finally:
-            if sqlite:
-                conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
-                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-                conn.commit()
+            conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
+            conn.exec_driver_sql(f"PRAGMA foreign_keys = {checks}")
+            conn.commit()

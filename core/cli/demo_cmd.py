@@ -8,10 +8,7 @@ from dataclasses import dataclass
 class _Defaults:
     """core.demo.DemoConfig's defaults (pinned by a test): importing core.demo pulls in every stage."""
 
-    train_scenes: int = 16
-    eval_scenes: int = 4
     n: int = 3
-    max_tokens: int = 96
     endpoint: str = "local"
 
 
@@ -24,10 +21,12 @@ def register(sub) -> None:
         description="Ingest the bundled MovieTweetings sample, build scenes, generate strong and weak rationales "
         "and predictions on the embedded model, score, select and review a few scenes. Rerunning resumes.",
     )
-    p.add_argument("--scenes", type=int, default=defaults.train_scenes, help="train scenes to build")
-    p.add_argument("--eval-scenes", type=int, default=defaults.eval_scenes, help="eval scenes to build")
+    p.add_argument("--scenes", type=int, help="train scenes to build (default: env MIRROR_DEMO_SCENES, else 16)")
+    p.add_argument("--eval-scenes", type=int, help="eval scenes to build (default: a quarter of --scenes, at least 1)")
     p.add_argument("--n", type=int, default=defaults.n, help="rationales per scene and role")
-    p.add_argument("--max-tokens", type=int, default=defaults.max_tokens, help="max tokens per rationale")
+    p.add_argument(
+        "--max-tokens", type=int, help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 96)"
+    )
     p.add_argument("--endpoint", default=defaults.endpoint, help="endpoint for both roles (default: embedded model)")
     p.set_defaults(func=run)
 
@@ -35,15 +34,21 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build (or resume) the demo workspace and print each step."""
     from core.demo import DemoConfig, build_demo
+    from core.errors import BadInput
     from storage.db import get_engine
 
-    config = DemoConfig(
-        train_scenes=args.scenes,
-        eval_scenes=args.eval_scenes,
-        n=args.n,
-        max_tokens=args.max_tokens,
-        endpoint=args.endpoint,
-    )
+    given = {"train_scenes": args.scenes, "eval_scenes": args.eval_scenes, "max_tokens": args.max_tokens}
+    if args.scenes is not None and args.eval_scenes is None:
+        given["eval_scenes"] = max(1, args.scenes // 4)
+    for flag, value, least in (
+        ("--scenes", args.scenes, 0),
+        ("--eval-scenes", args.eval_scenes, 0),
+        ("--n", args.n, 1),
+        ("--max-tokens", args.max_tokens, 1),
+    ):
+        if value is not None and value < least:
+            raise BadInput(f"{flag} must be at least {least} (got {value})")
+    config = DemoConfig(n=args.n, endpoint=args.endpoint, **{k: v for k, v in given.items() if v is not None})
     report = build_demo(engine=get_engine(), config=config)
     for line in report.steps:
         print(line)

@@ -44,15 +44,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def open_database() -> None:
     """Open (and upgrade) the database once up front, so a wrong --db is bad input, not a traceback."""
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DatabaseError
 
     from storage.db import database_url, get_engine
 
+    url = database_url()
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = url
     try:
         get_engine()
-    except (DatabaseError, ArgumentError) as exc:
+    except DatabaseError as exc:
         reason = getattr(exc, "orig", None) or exc
-        raise BadInput(f"cannot open database {database_url()}: {reason}") from None
+        if "locked" in str(reason):  # another writer holds the lock past the busy timeout: not the user's input
+            raise MirrorError(f"database {shown} is busy (another run is writing); try again") from None
+        raise BadInput(f"cannot open database {shown}: {reason}") from None
+    except (ArgumentError, ImportError) as exc:  # unknown URL, or a driver that is not installed
+        raise BadInput(f"cannot open database {shown}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from storage.status import status
 
 
 @pytest.mark.slow
-def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_makes_no_call(engine):
+def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retries_failures(engine):
     config = DemoConfig(train_scenes=3, eval_scenes=1, n=2, max_tokens=24, reviews=3)
     seen: list[tuple[int, int, str]] = []
     from core.progress import Progress

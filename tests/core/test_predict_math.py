@@ -86,6 +86,31 @@ def test_a_reply_starting_with_a_letter_is_read_at_the_first_token():
     assert answer_top(logprobs, 4) == logprobs[0]["top_logprobs"]
 
 
+def test_a_letter_that_starts_a_word_is_not_the_answer():
+    # "I would pick [C]" with 12 options: "I" is a letter token, but the text goes on with a word
+    reply = [
+        position("I", -0.02, ("I", -0.02), ("A", -6.0)),
+        position(" would", -0.1, (" would", -0.1)),
+        position(" pick", -0.1, (" pick", -0.1)),
+        position(" [", 0.0, (" [", 0.0)),
+        position("C", -0.3, ("C", -0.3), ("B", -1.2)),
+        position("]", 0.0, ("]", 0.0)),
+    ]
+    assert answer_top(reply, 12) == reply[4]["top_logprobs"]
+    # "A good fit is C": "A" starts a sentence; the answer is the last token
+    sentence = [
+        position("A", -0.5, ("A", -0.5), ("The", -1.0)),
+        position(" good", -0.2, (" good", -0.2)),
+        position(" fit", -0.1, (" fit", -0.1)),
+        position(" is", -0.1, (" is", -0.1)),
+        position(" C", -0.4, (" C", -0.4), (" B", -1.5)),
+    ]
+    assert answer_top(sentence, 4) == sentence[4]["top_logprobs"]
+    # a letter then punctuation or the end of the reply is an answer
+    assert answer_top([position("B", -0.1, ("B", -0.1)), position(".", 0.0, (".", 0.0))], 4) is not None
+    assert answer_top([position("B", -0.1, ("B", -0.1))], 4) == [{"token": "B", "logprob": -0.1}]
+
+
 def test_no_letter_at_any_position_means_sampling():
     logprobs = [
         position("[", -0.01, ("[", -0.01), ("B", -6.0), ("A", -7.0)),  # letter mass 0.0034: leftovers, not an answer

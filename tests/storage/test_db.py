@@ -32,3 +32,27 @@ def test_factories_build_a_scene_with_rationales(session):
     assert scene.options == ["Item 0", "Item 1", "Item 2"]
     assert scene.option_sources == ["random", "target", "random"]
     assert rat.text.endswith("Behavior: [B]")
+
+
+def test_bulk_transaction_restores_the_pooled_connection_even_after_an_error(engine):
+    from storage.db import bulk_transaction
+
+    def pragmas():
+        with engine.connect() as conn:
+            return conn.execute(text("PRAGMA foreign_keys")).scalar(), conn.execute(text("PRAGMA cache_size")).scalar()
+
+    before = pragmas()
+    with bulk_transaction(engine=engine, foreign_keys=False, cache_kib=4096) as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 0
+        assert conn.execute(text("PRAGMA cache_size")).scalar() == -4096
+        conn.execute(text("INSERT INTO meta (key, value) VALUES ('k', 'v')"))
+    assert pragmas() == before == (1, -2000)
+    try:
+        with bulk_transaction(engine=engine, foreign_keys=False) as conn:
+            conn.execute(text("INSERT INTO meta (key, value) VALUES ('k2', 'v')"))
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert pragmas() == before
+    with engine.connect() as conn:  # the first transaction committed, the failed one left nothing
+        assert conn.execute(text("SELECT key FROM meta WHERE key LIKE 'k%' ORDER BY key")).scalars().all() == ["k"]
