@@ -1,6 +1,2 @@
-"""LLM infrastructure: endpoints, the embedded server, and the cached, retried, logged request runner."""
-
-from core.llm.client import LlmRequest, LlmResult, run_requests
-from core.llm.endpoints import open_endpoint
-
-__all__ = ["LlmRequest", "LlmResult", "open_endpoint", "run_requests"]
+"""LLM infrastructure: endpoints (endpoints.py), the embedded server (local_server.py), and the cached, retried,
+logged request runner (client.py). Nothing is imported here, so pages that only need a constant stay light."""

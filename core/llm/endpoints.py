@@ -4,8 +4,8 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import openai
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -13,6 +13,9 @@ from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
 from storage.llm import add_endpoint, calls_for_item, get_endpoint
 from storage.models import Endpoint
+
+if TYPE_CHECKING:
+    import openai
 
 LOCAL = "local"
 # llama.cpp's server decodes one request at a time; a second in flight keeps it busy between replies.
@@ -46,8 +49,10 @@ def api_key(endpoint: Endpoint) -> str:
     return value
 
 
-def endpoint_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
+def endpoint_client(endpoint: Endpoint) -> "openai.AsyncOpenAI":
     """An AsyncOpenAI client for the endpoint; retries are ours, so the client makes none."""
+    import openai  # the client library is heavy (0.4 s): load it only when a call is made
+
     return openai.AsyncOpenAI(
         base_url=endpoint.base_url, api_key=api_key(endpoint), timeout=endpoint.timeout, max_retries=0
     )
