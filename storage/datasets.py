@@ -58,17 +58,6 @@ def delete_dataset(*, conn: Connection, dataset_id: int) -> dict[str, int]:
     return counts
 
 
-def dataset_contents(*, session: Session, dataset_id: int) -> dict[str, int]:
-    """What delete_dataset would delete now, counted without deleting (same keys)."""
-    conn, params = session.connection(), {"d": dataset_id}
-    counts = {"edited_rationales": int(conn.execute(text(_EDITED), params).scalar())}
-    for key, sql in _DELETE_DATASET:
-        if key is not None:
-            table, where = sql.removeprefix("DELETE FROM ").split(" WHERE ", 1)
-            counts[key] = int(conn.execute(text(f"SELECT COUNT(*) FROM {table} WHERE {where}"), params).scalar())
-    return counts
-
-
 def insert_dataset(
     *, conn: Connection, name: str, fmt: str, source_path: str | None, templates: dict | None, options: dict
 ) -> int:

@@ -45,20 +45,12 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest one dataset and print the report."""
-    from sqlmodel import Session
-
     from core.ingest import ingest
     from core.progress import Progress
-    from storage.datasets import dataset_contents, get_dataset
     from storage.db import get_engine
 
-    engine, old = get_engine(), None
-    if args.replace:  # counted just before: ingest's own transaction deletes the same rows
-        with Session(engine) as session:
-            if (existing := get_dataset(session=session, name=args.dataset)) is not None:
-                old = dataset_contents(session=session, dataset_id=existing.id)
     report = ingest(
-        engine=engine,
+        engine=get_engine(),
         name=args.dataset,
         fmt=args.fmt,
         path=args.path,
@@ -67,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         max_interactions=args.max_interactions,
         progress=Progress(),
     )
-    if old is not None:
-        print(replaced_message(args.dataset, old))
+    if report.replaced is not None:
+        print(replaced_message(args.dataset, report.replaced))
     print(report.message)
     return 0
 

@@ -31,6 +31,7 @@ class IngestReport:
     dropped_users: int
     dropped_interactions: int
     seconds: float
+    replaced: dict[str, int] | None = None  # what --replace deleted of the old dataset (storage delete counts)
 
     @property
     def message(self) -> str:
@@ -96,7 +97,7 @@ def _run(
         raise BadInput(f"no user has {limit} interactions; nothing was written (change --min/--max-interactions)")
     clean = order_by_user_time(clean)
     options = {"min_interactions": min_interactions, "max_interactions": max_interactions}
-    ds = write_dataset(
+    ds, replaced = write_dataset(
         clean,
         engine=engine,
         name=name,
@@ -116,6 +117,7 @@ def _run(
         dropped_users=dropped_users,
         dropped_interactions=dropped_inter,
         seconds=time.perf_counter() - started,
+        replaced=replaced,
     )
 
 

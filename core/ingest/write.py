@@ -106,8 +106,11 @@ def write_dataset(
     replace: bool,
     options: dict,
     progress: Progress,
-) -> int:
-    """Insert the dataset, its users, items and interactions in ONE transaction; returns the dataset id."""
+) -> tuple[int, dict[str, int] | None]:
+    """Insert the dataset, its users, items and interactions in ONE transaction.
+
+    Returns the new dataset id and, when an old dataset of that name was replaced, what deleting it removed.
+    """
     n_users, n_items, n_inter = len(clean.users), len(clean.items), len(clean.timestamp)
     templates = _templates(fmt)
     user_feats = clean.users.drop(columns=["user_id"])
@@ -117,11 +120,11 @@ def write_dataset(
         progress.bar(total=n_users + n_items + n_inter, label="writing") as bar,
         bulk_transaction(engine=engine) as conn,
     ):
-        existing = store.dataset_id(conn=conn, name=name)
+        existing, replaced = store.dataset_id(conn=conn, name=name), None
         if existing is not None:
             if not replace:
                 raise BadInput(f"dataset {name!r} already exists; pass --replace to overwrite it")
-            store.delete_dataset(conn=conn, dataset_id=existing)
+            replaced = store.delete_dataset(conn=conn, dataset_id=existing)
         ds = store.insert_dataset(
             conn=conn, name=name, fmt=fmt, source_path=source_path, templates=templates, options=options
         )
@@ -167,4 +170,4 @@ def write_dataset(
             )
             store.insert_interactions(conn=conn, rows=rows)
             bar.update(stop - start)
-    return ds
+    return ds, replaced

@@ -60,8 +60,9 @@ def test_replace_drops_scenes_rationales_reviews_and_keeps_the_rest(engine, sess
 
 
 def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
+    from core.cli.ingest_cmd import replaced_message
     from core.cli.main import main
-    from storage.datasets import dataset_contents, delete_dataset
+    from storage.datasets import delete_dataset
     from storage.db import bulk_transaction
     from storage.reviews import edit_rationale, set_review
 
@@ -92,13 +93,17 @@ def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
         "users": 503, "items": 3096,
     }  # fmt: skip
     assert n_interactions == 4614 + 3
-    with session.begin():
-        assert dataset_contents(session=session, dataset_id=mt.id) == expected
+    report = ingest(engine=engine, name="mt", fmt="movietweetings", path=SAMPLE, replace=True)
+    assert report.replaced == expected
+    assert replaced_message("mt", report.replaced) == (
+        "replaced dataset 'mt': deleted 3 scenes, 2 reviews, 2 edited rationales (6 rationales, 1 selection items)"
+    )
+    assert count(engine, "scene") == count(engine, "review") == count(engine, "rationale") == 0
 
     assert main(["ingest", str(SAMPLE), "--dataset", "mt", "--format", "movietweetings", "--replace"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
-        "replaced dataset 'mt': deleted 3 scenes, 2 reviews, 2 edited rationales (6 rationales, 1 selection items)"
+        "replaced dataset 'mt': deleted 0 scenes, 0 reviews, 0 edited rationales (0 rationales, 0 selection items)"
     )
     assert out[1].startswith("ingested 'mt' (movietweetings)")
     assert count(engine, "scene") == count(engine, "review") == count(engine, "rationale") == 0
