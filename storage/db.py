@@ -1,21 +1,18 @@
-"""Engine factory and schema versioning: the one place the database is opened and upgraded."""
+"""Engine factory and schema upgrades: the one place the database is opened and brought forward."""
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from storage import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from storage.migrations import migrate, pending
 
-SCHEMA_VERSION = 1
 DEFAULT_DB = "mirror.db"
-
-# Numbered upgrades: MIGRATIONS[n] takes a connection at version n-1 to version n.
-MIGRATIONS: dict[int, Callable] = {}
 
 
 def database_url(db: str | None = None) -> str:
@@ -61,33 +58,17 @@ def dispose_engines() -> None:
     _ENGINES.clear()
 
 
-def schema_version(engine: Engine) -> int:
-    """The stored schema version, 0 for an empty database."""
+def upgrade(engine: Engine) -> list[str]:
+    """Create missing tables and apply pending named migrations (storage/migrations.py); returns their names.
+
+    The common case — nothing pending — is one read. SchemaTooNew when the database was upgraded by newer code.
+    """
     with engine.connect() as conn:
-        has_meta = engine.dialect.has_table(conn, "meta")
-        if not has_meta:
-            return 0
-        row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
-        return int(row[0]) if row else 0
-
-
-def upgrade(engine: Engine) -> int:
-    """Create missing tables and run numbered migrations up to SCHEMA_VERSION; returns the version."""
-    current = schema_version(engine)
-    if current == SCHEMA_VERSION:
-        return current
-    SQLModel.metadata.create_all(engine)
+        if not pending(conn):
+            return []
     with engine.begin() as conn:
-        for version in range(max(current, 1) + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[version](conn)
-        conn.execute(
-            text(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-            ),
-            {"v": str(SCHEMA_VERSION)},
-        )
-    return SCHEMA_VERSION
+        fresh = not inspect(conn).has_table("dataset")
+        return migrate(conn, create_tables=SQLModel.metadata.create_all, fresh=fresh)
 
 
 @contextmanager

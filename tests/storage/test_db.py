@@ -1,9 +1,17 @@
-"""Engine factory and schema versioning."""
+"""Engine factory and named schema migrations."""
 
-from sqlalchemy import text
+import sqlite3
+from pathlib import Path
 
-from storage.db import SCHEMA_VERSION, get_engine, schema_version, upgrade
+import pytest
+from sqlalchemy import inspect, text
+
+from storage import migrations
+from storage.db import dispose_engines, get_engine, upgrade
+from storage.migrations import MIGRATIONS, SchemaTooNew, add_column
 from tests.factories import make_dataset, make_rationale, make_scene
+
+FIRST_RELEASE = Path(__file__).parent / "data" / "first_release.sql"
 
 
 def test_engine_uses_wal_foreign_keys_and_busy_timeout(engine):
@@ -13,12 +21,79 @@ def test_engine_uses_wal_foreign_keys_and_busy_timeout(engine):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
 
 
-def test_schema_version_is_stored_and_upgrade_is_idempotent(engine):
-    assert schema_version(engine) == SCHEMA_VERSION
-    assert upgrade(engine) == SCHEMA_VERSION
+def _applied(engine) -> list[str]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT key, value FROM meta")).all()
-    assert rows == [("schema_version", str(SCHEMA_VERSION))]
+        rows = conn.execute(text("SELECT name, applied_at FROM _migrations ORDER BY name")).all()
+    assert all(at is not None for _, at in rows)
+    return [name for name, _ in rows]
+
+
+def test_a_fresh_database_records_every_migration_with_its_time_and_upgrade_is_idempotent(engine):
+    assert _applied(engine) == sorted(m.name for m in MIGRATIONS)
+    assert upgrade(engine) == []
+    assert _applied(engine) == sorted(m.name for m in MIGRATIONS)
+
+
+def _counts(path: str) -> dict[str, int]:
+    con = sqlite3.connect(path)
+    tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'") if t != "_migrations"]
+    counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    con.close()
+    return counts
+
+
+def _first_release_db(tmp_path) -> str:
+    path = str(tmp_path / "old.db")
+    con = sqlite3.connect(path)
+    con.executescript(FIRST_RELEASE.read_text())
+    con.close()
+    return path
+
+
+def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path):
+    path = _first_release_db(tmp_path)
+    before = _counts(path)
+    assert before["rationale"] == 32 and before["review"] == 1 and before["llmcall"] == 1
+    engine = get_engine(path)
+    assert _applied(engine) == sorted(m.name for m in MIGRATIONS)
+    after = _counts(path)
+    assert {t: after[t] for t in before} == before  # every old row is still there
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT note, reviewer FROM review")).one() == ("fine", "alice")
+        assert conn.execute(text("SELECT author FROM rationaleversion WHERE version = 2")).scalar_one() == "alice"
+    dispose_engines()
+
+
+def test_a_pending_migration_runs_once_on_an_old_database_and_is_recorded(tmp_path, monkeypatch):
+    path = _first_release_db(tmp_path)
+    calls = []
+
+    def m999_dataset_licence(conn):
+        calls.append(1)
+        add_column(conn, table="dataset", column="licence", ddl="VARCHAR DEFAULT 'unknown' NOT NULL")
+
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", [*MIGRATIONS, migrations.Migration("m999_dataset_licence", m999_dataset_licence)]
+    )
+    engine = get_engine(path)
+    assert calls == [1]
+    assert "m999_dataset_licence" in _applied(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name, licence FROM dataset")).all() == [("toy", "unknown")]
+    assert upgrade(engine) == [] and calls == [1]
+    dispose_engines()
+
+
+def test_a_database_from_newer_code_is_refused_and_left_alone(db_path):
+    engine = get_engine(db_path)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO _migrations (name, applied_at) VALUES ('m900_from_the_future', '2027-01-01')"))
+    dispose_engines()
+    with pytest.raises(SchemaTooNew, match="m900_from_the_future.*never downgraded"):
+        get_engine(db_path)
+    engine = get_engine(db_path, create=False)
+    assert "m900_from_the_future" in _applied(engine)
+    assert "dataset" in inspect(engine).get_table_names()
 
 
 def test_engine_is_cached_per_url(db_path):
