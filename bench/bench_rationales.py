@@ -26,8 +26,8 @@ from sqlmodel import Session  # noqa: E402
 
 from bench.fault import CONCURRENCY, LATENCY, start_server  # noqa: E402
 from core.predict import predict  # noqa: E402
-from core.prompts import rationale_messages  # noqa: E402
 from core.rationales import generate_rationales  # noqa: E402
+from core.scene_prompts import SceneText, scene_prompt  # noqa: E402
 from storage.db import get_engine  # noqa: E402
 from storage.models import Endpoint, Scene  # noqa: E402
 from tests.factories import make_dataset  # noqa: E402
@@ -103,7 +103,8 @@ def main() -> None:
             engine = get_engine(str(Path(tmp) / "bench.db"))
             make_scenes(engine, scenes)
             endpoint = Endpoint(name="bench", base_url=url, model="bench", concurrency=CONCURRENCY, timeout=60)
-            prompts = [rationale_messages(profile=f"bare {i}", history=["h"], options=["a", "b"]) for i in range(total)]
+            scene = [SceneText(profile=f"bare {i}", history=["h"], options=["a", "b"]) for i in range(total)]
+            prompts = [scene_prompt(s, "rationale").messages for s in scene]
             asyncio.run(bare_loop(url, prompts[:64]))  # warm-up
             bare = asyncio.run(bare_loop(url, prompts))
             print(f"concurrency {CONCURRENCY}, server latency {LATENCY * 1000:.0f} ms, {scenes} scenes x {args.n}")

@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 from core import __version__
 from core.errors import BadInput, NotFound
-from core.prompts import letter, rationale_messages
-from core.rationale_parser import decision_process
+from core.prompts import letter
+from core.scene_prompts import SceneText, answer_turn, scene_prompt
 from storage.datasets import get_dataset, list_datasets
 from storage.exports import item_external_ids, record_export, scene_rows, selection_rows
 from storage.scores import prediction_arrays, scores_frame
@@ -48,13 +48,6 @@ class ExportResult:
     manifest: dict
 
 
-def assistant_turn(text: str, option: int) -> str:
-    """The rationale's decision process (any Behavior line dropped) followed by `Behavior: [X]`."""
-    process = decision_process(text)
-    line = f"Behavior: [{letter(option)}]"
-    return f"{process}\n{line}" if process else line
-
-
 def _scene_fields(frame: pd.DataFrame, session: Session) -> pd.DataFrame:
     """JSON text columns decoded; impression_list = external ids of the exposure."""
     frame = frame.copy()
@@ -69,13 +62,15 @@ def _scene_fields(frame: pd.DataFrame, session: Session) -> pd.DataFrame:
 def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
     rows = []
     for rec in frame.itertuples(index=False):
-        prompt = rationale_messages(profile=rec.profile, history=rec.history, options=rec.options)
-        chosen = [*prompt, {"role": "assistant", "content": assistant_turn(rec.chosen_text, rec.item_pos)}]
+        scene = SceneText.from_row(rec._asdict())
+        prompt = scene_prompt(scene, "rationale").messages
+        chosen = [*prompt, {"role": "assistant", "content": answer_turn(scene.style, rec.chosen_text, rec.item_pos)}]
         ident = {k: getattr(rec, k) for k in IDENTITY}
         if fmt == "sft":
             rows.append({**ident, "messages": chosen, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
             continue
-        rejected = [*prompt, {"role": "assistant", "content": assistant_turn(rec.rejected_text, rec.rejected_behavior)}]
+        wrong = answer_turn(scene.style, rec.rejected_text, rec.rejected_behavior)
+        rejected = [*prompt, {"role": "assistant", "content": wrong}]
         pair = {"messages_chosen": chosen, "messages_rejected": rejected}
         rows.append({**ident, **pair, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
     return rows

@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from core.llm.client import LOGPROB_TOKENS, LlmRequest, LlmResult
 from core.progress import Progress
-from core.prompts import LETTERS, letter_range, prediction_messages
-from core.rationale_parser import decision_process, find_letter
+from core.prompts import LETTERS, letter_range
+from core.rationale_parser import find_letter
 from core.rationales import StageReport, dataset_id_for, run_stage, tracked_run
+from core.scene_prompts import SceneText, scene_prompt
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
 
@@ -168,13 +169,8 @@ def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageRepor
     extra = {"extra_body": VLLM_PREFILL} if prefill else {}
     items: dict[str, _Item] = {}
     for row in work:
-        messages = prediction_messages(
-            profile=row["profile"],
-            history=row["history"],
-            options=row["options"],
-            rationale=decision_process(row["text"]),
-            prefill=prefill,
-        )
+        prompt = scene_prompt(SceneText.from_row(row), "predict", rationale=row["text"], continue_final=prefill)
+        messages = prompt.messages
         key = f"predict:{row['rationale_id']}:v{row['version']}"
         items[key] = _Item(key=key, row=row, messages=messages)
 

@@ -1,7 +1,11 @@
-"""Prompts: the EKB decision-process prompt (DESIGN.md §3) and the behaviour-prediction turn (§4)."""
+"""The studio prompt style: this project's rewrite of the EKB decision-process prompt (DESIGN.md §3, §11).
+
+core/scene_prompts.py chooses between it and the reference's prompt (core/reference_prompts.py) per scene.
+"""
 
 import string
 
+from core.reference_prompts import enumerate_options
 from core.vocabulary import (
     EVALUATION_STYLES,
     EXTERNAL_CUES,
@@ -15,6 +19,14 @@ LETTERS = string.ascii_uppercase
 BEHAVIOR_PREFILL = "Behavior: ["
 
 # The parser (core/rationale_parser.py) reads exactly these labels.
+LABELS = {
+    "stimulus": "Stimulus:",
+    "stimulus_factors": "Stimulus factors:",
+    "knowledge": "Knowledge:",
+    "knowledge_factors": "Knowledge factors:",
+    "evaluation": "Evaluation:",
+    "style": "Evaluation style:",
+}
 OUTPUT_FORMAT = """Stimulus: <in my own words, what makes me want something right now>
 Stimulus factors: <1 to 3 stimulus factors, comma separated>
 Knowledge: <what I notice in the options and how it relates to who I am and what I did before>
@@ -52,48 +64,26 @@ def letter_range(n_options: int) -> str:
     return "A" if n_options == 1 else f"A-{LETTERS[n_options - 1]}"
 
 
-def _scene_text(profile: str, history: list[str], options: list[str]) -> str:
+def scene_text(profile: str, history: list[str], options: list[str]) -> str:
+    """The studio user turn: profile, history (oldest first) and the lettered options, then the question."""
     if len(options) > len(LETTERS):
         raise ValueError(f"{len(options)} options; at most {len(LETTERS)} can be lettered")
     past = "\n".join(f"- {entry}" for entry in history) or "- (nothing yet)"
-    shown = "\n".join(f"[{letter(k)}] {text}" for k, text in enumerate(options))
     choices = ", ".join(letter(k) for k in range(len(options)))
     return (
         f"My profile:\n{profile}\n\n"
         f"What I interacted with recently, oldest first:\n{past}\n\n"
-        f"Options on my screen now:\n{shown}\n\n"
+        f"Options on my screen now:\n{enumerate_options(options)}\n\n"
         f"Which one do I pick? Think it through in the format above and finish with the line "
         f"`Behavior: [X]`, where X is one of {choices}."
     )
 
 
-def rationale_messages(*, profile: str, history: list[str], options: list[str]) -> list[dict]:
-    """System + user messages asking the model to be the user and write an EKB decision process."""
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": _scene_text(profile, history, options)},
-    ]
-
-
-def prediction_messages(
-    *, profile: str, history: list[str], options: list[str], rationale: str, prefill: bool = True
-) -> list[dict]:
-    """The scene with `rationale` as the model's own reasoning, so the next token is the chosen letter.
-
-    prefill=True: the assistant turn is the rationale then "Behavior: [" (continue it with vLLM's
-    continue_final_message). prefill=False: the rationale is a finished assistant turn and a last user turn asks
-    for the letter only, for endpoints that cannot continue an assistant message.
-    """
-    messages = rationale_messages(profile=profile, history=history, options=options)
-    reasoning = rationale.strip()
-    if prefill:
-        body = f"{reasoning}\n{BEHAVIOR_PREFILL}" if reasoning else BEHAVIOR_PREFILL
-        return [*messages, {"role": "assistant", "content": body}]
+def letter_question(options: list[str]) -> str:
+    """The last user turn of the prediction fallback (endpoints that cannot continue an assistant message): the
+    options again and a request for the letter only."""
     choices = ", ".join(letter(k) for k in range(len(options)))
-    shown = "\n".join(f"[{letter(k)}] {text}" for k, text in enumerate(options))
-    ask = f"{shown}\n\nWhich option do I pick? Answer with only its letter, one of {choices}, and nothing else."
-    return [
-        *messages,
-        {"role": "assistant", "content": reasoning or "(no reasoning)"},
-        {"role": "user", "content": ask},
-    ]
+    return (
+        f"{enumerate_options(options)}\n\nWhich option do I pick? Answer with only its letter, one of {choices}, "
+        "and nothing else."
+    )

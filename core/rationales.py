@@ -18,8 +18,8 @@ from core.errors import EndpointError, NotFound
 from core.llm.client import LlmRequest, LlmResult, cache_key, run_requests
 from core.llm.endpoints import LOCAL, api_key, find_endpoint, open_endpoint
 from core.progress import Progress
-from core.prompts import rationale_messages
 from core.rationale_parser import parse_rationale
+from core.scene_prompts import SceneText, scene_prompt
 from storage.datasets import get_dataset
 from storage.llm import insert_calls
 from storage.models import Endpoint, utcnow
@@ -138,7 +138,7 @@ def _rationale_requests(
     for scene_id, index in work:
         scene = scenes[scene_id]
         key = f"rationale:{scene_id}:{role}:{index}"
-        messages = rationale_messages(profile=scene["profile"], history=scene["history"], options=scene["options"])
+        messages = scene_prompt(SceneText.from_row(scene), "rationale").messages
         params = {"temperature": temperature, "top_p": TOP_P, "max_tokens": max_tokens, "seed": index}
         requests.append(LlmRequest(key, messages, params, scene_id=scene_id, stage="rationale"))
         meta[key] = (scene_id, index, len(scene["options"]))

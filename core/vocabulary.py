@@ -76,7 +76,12 @@ def _aliases(names: tuple[str, ...]) -> dict[str, str]:
 
 
 _STIMULUS = _aliases(STIMULUS_FACTORS)
-_KNOWLEDGE = _aliases(KNOWLEDGE_FACTORS)
+# The reference prompt names the last knowledge factor "User Preferences/History".
+_KNOWLEDGE = _aliases(KNOWLEDGE_FACTORS) | {
+    "user preferences/history": "preferences/history",
+    "user preferences / history": "preferences/history",
+    "user preferences": "preferences/history",
+}
 _STYLES = {name: name for name in EVALUATION_STYLES}
 
 

@@ -9,7 +9,8 @@ from storage.models import ExportRecord, Item
 _CHUNK = 900  # bound parameters per IN (...) lookup
 _SCENE_COLUMNS = (
     "s.id AS scene_id, d.name AS dataset, s.split, u.external_id AS user_id, it.external_id AS item_id, "
-    "s.timestamp, s.item_pos, s.choice_cnt, s.profile, s.history, s.options, s.exposure_item_ids, "
+    "s.timestamp, s.item_pos, s.choice_cnt, s.profile, s.history, s.options, s.exposure_item_ids, s.prompt_style, "
+    "s.system_prompt, "
     "COALESCE(rv.status, 'pending') AS status"
 )
 _SCENE_JOINS = (

@@ -15,7 +15,8 @@ ID_TABLES = ("user", "item", "scene", "rationale", "prediction", "selection", "s
 
 _SCENE_COLS = (
     "id, dataset_id, user_id, item_id, interaction_id, timestamp, split, profile, history, history_item_ids, "
-    "exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, source, created_at"
+    "exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, source, prompt_style, system_prompt, "
+    "created_at"
 )
 _RATIONALE_COLS = (
     "id, scene_id, role, sample_index, model, text, stimulus, stimulus_factors, knowledge, knowledge_factors, "

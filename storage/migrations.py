@@ -71,6 +71,13 @@ def m001_initial(conn: Connection) -> None:
     """The first released schema (schema_version 1): every table as created by the models of that release."""
 
 
+@migration
+def m002_scene_prompt_style(conn: Connection) -> None:
+    """scene.prompt_style (scenes built before it used the studio text) and scene.system_prompt."""
+    add_column(conn, table="scene", column="prompt_style", ddl="VARCHAR NOT NULL DEFAULT 'studio'")
+    add_column(conn, table="scene", column="system_prompt", ddl="VARCHAR")
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

@@ -91,6 +91,8 @@ class Scene(SQLModel, table=True):
     choice_cnt: int
     seed: int | None = None
     source: str = "native"  # native | usermirrorer
+    prompt_style: str = "reference"  # reference | studio: the prompts and scene text every stage uses for it
+    system_prompt: str | None = None  # an imported scene's own system message, when not its style's
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session
 from storage.models import Prediction, Rationale, Scene
 
 _CHUNK = 900  # bound parameters per IN (...) lookup, far below SQLite's limit
+_PROMPT_FIELDS = ("profile", "history", "options", "choice_cnt", "prompt_style", "system_prompt")
 
 
 def _upsert_insert(session: Session, model):
@@ -41,15 +42,15 @@ def missing_rationale_work(
 
 
 def scene_prompts(*, session: Session, scene_ids: list[int]) -> dict[int, dict]:
-    """profile, history, options and choice_cnt of each scene id (absent ids are left out)."""
+    """profile, history, options, choice_cnt, prompt_style and system_prompt of each scene id (absent ids are left
+    out)."""
     found: dict[int, dict] = {}
     unique = list(dict.fromkeys(scene_ids))
+    columns = (Scene.profile, Scene.history, Scene.options, Scene.choice_cnt, Scene.prompt_style, Scene.system_prompt)
     for start in range(0, len(unique), _CHUNK):
-        query = select(Scene.id, Scene.profile, Scene.history, Scene.options, Scene.choice_cnt).where(
-            Scene.id.in_(unique[start : start + _CHUNK])
-        )
-        for sid, profile, history, options, cnt in session.execute(query):
-            found[sid] = {"profile": profile, "history": history, "options": options, "choice_cnt": cnt}
+        query = select(Scene.id, *columns).where(Scene.id.in_(unique[start : start + _CHUNK]))
+        for sid, *values in session.execute(query):
+            found[sid] = dict(zip(_PROMPT_FIELDS, values, strict=True))
     return found
 
 
@@ -78,7 +79,8 @@ def insert_rationales(*, session: Session, rows: list[dict]) -> list[int]:
 def prediction_work(
     *, session: Session, role: str | None = None, dataset_id: int | None = None, rationale_ids: list[int] | None = None
 ) -> list[dict]:
-    """Rationales without a prediction for their current version, with their scene's prompt fields, by id."""
+    """Rationales without a prediction for their current version, with their scene's prompt fields (and style), by
+    id."""
     query = (
         select(
             Rationale.id,
@@ -89,6 +91,8 @@ def prediction_work(
             Scene.profile,
             Scene.history,
             Scene.options,
+            Scene.prompt_style,
+            Scene.system_prompt,
         )
         .join(Scene, Scene.id == Rationale.scene_id)
         .outerjoin(Prediction, Prediction.rationale_id == Rationale.id)
@@ -100,6 +104,7 @@ def prediction_work(
     if dataset_id is not None:
         query = query.where(Scene.dataset_id == dataset_id)
     names = ("rationale_id", "scene_id", "role", "version", "text", "profile", "history", "options")
+    names += ("prompt_style", "system_prompt")
     if rationale_ids is None:
         return [dict(zip(names, row, strict=True)) for row in session.execute(query)]
     work: list[dict] = []

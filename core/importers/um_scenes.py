@@ -5,9 +5,20 @@ from dataclasses import dataclass
 from core.errors import BadInput
 from core.importers.um_files import unix_seconds
 from core.prompts import LETTERS
+from core.reference_prompts import DEFAULT_SYSTEM, USER_MESSAGE
 
-# The reference prompt's user turn (usermirrorer/generator/template.py): profile, history, lettered options.
-_PROFILE, _HISTORY, _EXPOSURE = "# User Profile\n", "\n\n## History\n", "\n\n# Exposure List\n"
+
+def _between(start: str | None, end: str | None) -> str:
+    """The literal text of USER_MESSAGE between two of its fields (None = its start or end)."""
+    lo = USER_MESSAGE.index(start) + len(start) if start else 0
+    return USER_MESSAGE[lo : USER_MESSAGE.index(end) if end else len(USER_MESSAGE)]
+
+
+# The literal parts of the reference's user turn around its three fields.
+_PROFILE = _between(None, "{profile}")
+_HISTORY = _between("{profile}", "{history}")
+_EXPOSURE = _between("{history}", "{action_list}")
+_END = _between("{action_list}", None)
 
 
 @dataclass
@@ -23,6 +34,7 @@ class SceneRow:
     history: list[str]
     impressions: list[str] | None
     source_dataset: str | None
+    system: str | None = None  # the file's own system message, when it is not the reference's default_system
 
 
 def _field(obj: dict, key: str, where: str):
@@ -102,22 +114,23 @@ def split_options(action_list: str, where: str) -> list[str]:
             break
         options.append(rest[:cut])
         rest = rest[cut + 5 :]
-    options.append(rest.rstrip("\n"))
+    options.append(rest)
     return options
 
 
 def prompt_scene(user_turn: str, where: str) -> tuple[str, list[str], list[str]]:
-    """(profile, history lines, options) from the reference prompt's user turn."""
+    """(profile, history lines, options) from the reference prompt's user turn, losslessly: rendering them again
+    (core.reference_prompts.user_turn) gives the same text back."""
     h, e = user_turn.find(_HISTORY), user_turn.rfind(_EXPOSURE)
-    if not user_turn.startswith(_PROFILE) or h < 0 or e < h:
+    if not user_turn.startswith(_PROFILE) or h < 0 or e < h or not user_turn.endswith(_END):
         raise BadInput(f"{where}: user message is not the reference prompt (# User Profile / ## History / # Exposure)")
     profile = user_turn[len(_PROFILE) : h]
     history = user_turn[h + len(_HISTORY) : e].split("\n")
-    return profile, history, split_options(user_turn[e + len(_EXPOSURE) :], where)
+    return profile, history, split_options(user_turn[e + len(_EXPOSURE) : len(user_turn) - len(_END)], where)
 
 
-def _turns(obj: dict, key: str, where: str) -> tuple[str, str]:
-    """(user content, assistant content) of a messages list."""
+def _turns(obj: dict, key: str, where: str) -> tuple[str, str, str | None]:
+    """(user content, assistant content, system content or None) of a messages list."""
     messages = _field(obj, key, where)
     by_role = {}
     if isinstance(messages, list):
@@ -125,13 +138,14 @@ def _turns(obj: dict, key: str, where: str) -> tuple[str, str]:
     user, assistant = by_role.get("user"), by_role.get("assistant")
     if not isinstance(user, str) or not isinstance(assistant, str):
         raise BadInput(f"{where}: {key!r} must hold a user and an assistant message")
-    return user, assistant
+    system = by_role.get("system")
+    return user, assistant, system if isinstance(system, str) else None
 
 
 def dpo_row(obj: dict, where: str) -> tuple[SceneRow, str, str]:
     """A DPO line -> (scene, chosen text, rejected text); item_pos falls back to behavior_chosen (_pref.jsonl)."""
-    user_turn, chosen = _turns(obj, "messages_chosen", where)
-    _, rejected = _turns(obj, "messages_rejected", where)
+    user_turn, chosen, system = _turns(obj, "messages_chosen", where)
+    _, rejected, _ = _turns(obj, "messages_rejected", where)
     profile, history, options = prompt_scene(user_turn, where)
     n = len(options)
     pos = obj.get("item_pos", obj.get("behavior_chosen"))
@@ -148,5 +162,6 @@ def dpo_row(obj: dict, where: str) -> tuple[SceneRow, str, str]:
         history=history,
         impressions=impressions,
         source_dataset=_source(obj),
+        system=None if system == DEFAULT_SYSTEM else system,
     )
     return scene, chosen, rejected

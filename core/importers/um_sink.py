@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from core.importers.um_sampling import sample_behaviors
 from core.importers.um_scenes import SceneRow
 from core.rationale_parser import parse_rationale
+from core.scene_prompts import REFERENCE
 from storage import imports as db
 
 SOURCE = "usermirrorer"
@@ -143,6 +144,8 @@ class ImportSink:
                 len(row.options),
                 None,
                 SOURCE,
+                REFERENCE,  # the reference's own text: every prompt renders it in the reference's layout
+                row.system,
                 self.stamp,
             )
         )

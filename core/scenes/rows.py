@@ -60,6 +60,7 @@ def scene_rows(session, ds, templates, timeline, items, built, split, seed, prog
                 "choice_cnt": len(exposure_ids),
                 "seed": seed,
                 "source": "native",
+                "prompt_style": "studio",
                 "created_at": now,
             }
         )

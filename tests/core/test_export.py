@@ -12,7 +12,7 @@ from sqlmodel import select
 from core.cli.main import main
 from core.errors import BadInput, NotFound
 from core.export import export, manifest_path, preview_rows
-from core.prompts import rationale_messages
+from core.reference_prompts import DEFAULT_SYSTEM
 from core.scoring import score
 from core.selection import SelectionConfig, save_selection
 from storage.models import ExportRecord, Score
@@ -68,7 +68,14 @@ def test_dpo_rows_read_back_field_by_field(workspace, engine, tmp_path):
     ]  # fmt: skip
     assert (row["dataset"], row["item_id"], row["timestamp"], row["item_pos"]) == ("toy", "i1", 1_700_000_001, 1)
     assert row["impression_list"] == ["i0", "i1", "i2"]
-    prompt = rationale_messages(profile="P1", history=["Watched Item 9"], options=["Item 0", "Item 1", "Item 2"])
+    prompt = [
+        {"role": "system", "content": DEFAULT_SYSTEM},
+        {
+            "role": "user",
+            "content": "# User Profile\nP1\n\n## History\nWatched Item 9\n\n# Exposure List\n[A] Item 0\n[B] Item 1\n"
+            "[C] Item 2\n",
+        },
+    ]
     assert row["messages_chosen"][:2] == prompt == row["messages_rejected"][:2]
     assert row["messages_chosen"][2] == {
         "role": "assistant",

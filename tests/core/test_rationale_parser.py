@@ -1,7 +1,8 @@
 """The rationale parser: exact fields and exact problem lists for well-formed, partial and garbage text."""
 
-from core.prompts import BEHAVIOR_PREFILL, prediction_messages, rationale_messages
+from core.prompts import BEHAVIOR_PREFILL
 from core.rationale_parser import ParsedRationale, decision_process, find_letter, parse_rationale
+from core.scene_prompts import SceneText, scene_prompt
 
 WELL_FORMED = """Stimulus: It is Friday night and I am bored after a long week.
 Stimulus factors: boredom, day of week
@@ -150,19 +151,22 @@ def test_decision_process_and_find_letter():
     ]
 
 
-def test_prompts_letter_the_options_and_prefill_the_behavior_line():
-    messages = rationale_messages(profile="P", history=["h1", "h2"], options=["x", "y", "z"])
+def test_studio_prompts_letter_the_options_and_prefill_the_behavior_line():
+    scene = SceneText(profile="P", history=["h1", "h2"], options=["x", "y", "z"], style="studio")
+    messages = scene_prompt(scene, "rationale").messages
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "Stimulus factors:" in messages[0]["content"] and "boredom" in messages[0]["content"]
     assert "[A] x\n[B] y\n[C] z" in messages[1]["content"]
     assert "- h1\n- h2" in messages[1]["content"]
-    pre = prediction_messages(profile="P", history=[], options=["x", "y"], rationale=PROCESS + "\n")
-    assert pre[:2] == rationale_messages(profile="P", history=[], options=["x", "y"])
-    assert pre[2] == {"role": "assistant", "content": PROCESS + "\n" + BEHAVIOR_PREFILL}
-    ask = prediction_messages(profile="P", history=[], options=["x", "y"], rationale=PROCESS, prefill=False)
-    assert [m["role"] for m in ask] == ["system", "user", "assistant", "user"]
-    assert ask[2]["content"] == PROCESS
-    assert ask[3]["content"].startswith("[A] x\n[B] y\n\nWhich option do I pick?")
+    short = SceneText(profile="P", history=[], options=["x", "y"], style="studio")
+    pre = scene_prompt(short, "predict", rationale=PROCESS + "\nBehavior: [B]")
+    assert pre.continues and pre.messages[:2] == scene_prompt(short, "rationale").messages
+    assert pre.messages[2] == {"role": "assistant", "content": PROCESS + "\n" + BEHAVIOR_PREFILL}
+    ask = scene_prompt(short, "predict", rationale=PROCESS, continue_final=False)
+    assert not ask.continues
+    assert [m["role"] for m in ask.messages] == ["system", "user", "assistant", "user"]
+    assert ask.messages[2]["content"] == PROCESS
+    assert ask.messages[3]["content"].startswith("[A] x\n[B] y\n\nWhich option do I pick?")
 
 
 def test_fast_paths_skip_only_lines_the_regexes_cannot_change():

@@ -61,6 +61,9 @@ def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT note, reviewer FROM review")).one() == ("fine", "alice")
         assert conn.execute(text("SELECT author FROM rationaleversion WHERE version = 2")).scalar_one() == "alice"
+        # scenes built before the prompt style was recorded were built with the studio text
+        styles = conn.execute(text("SELECT DISTINCT prompt_style, system_prompt FROM scene")).all()
+        assert styles == [("studio", None)]
     dispose_engines()
 
 
