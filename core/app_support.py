@@ -2,13 +2,12 @@
 
 import math
 import re
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from storage.browse import PRESETS, SCORE_COLUMNS, SORT_COLUMNS, STATUSES, SceneFilter, SceneOrder
+from storage.browse import PRESETS, SORT_COLUMNS, SceneFilter, SceneOrder
+from storage.constants import DEFAULT_RANK, RANK_COLUMNS, SPLITS, STATUSES
 
-LETTERS = string.ascii_uppercase
 PAGE_SIZE = 50
 # Query-parameter names owned by the filter (the Review page adds "scene").
 FILTER_KEYS = ("ds", "split", "status", "len", "sel", "preset", "q", "sort", "desc", "page")
@@ -18,11 +17,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=\"'&])")
 def escape_markdown(text: object) -> str:
     """Text safe to embed in st.markdown: every markdown/HTML/directive character is backslash-escaped."""
     return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
-
-
-def letter(index: int) -> str:
-    """0 -> A, 1 -> B, ..."""
-    return LETTERS[index] if 0 <= index < len(LETTERS) else f"#{index}"
 
 
 def _first(value: object) -> str | None:
@@ -53,7 +47,7 @@ def filter_from_params(params: Mapping[str, object]) -> tuple[SceneFilter, Scene
     preset = get("preset")
     length = get("len")
     ranges: dict[str, tuple[float | None, float | None]] = {}
-    for name in SCORE_COLUMNS:
+    for name in RANK_COLUMNS:
         raw = get(f"r_{name}")
         if raw and ":" in raw:
             low, high = raw.split(":", 1)
@@ -61,7 +55,7 @@ def filter_from_params(params: Mapping[str, object]) -> tuple[SceneFilter, Scene
                 ranges[name] = (_float(low), _float(high))
     flt = SceneFilter(
         dataset=get("ds"),
-        split=get("split") if get("split") in ("train", "eval") else None,
+        split=get("split") if get("split") in SPLITS else None,
         status=status if status in STATUSES else None,
         choice_cnt=int(length) if length and length.isdigit() else None,
         selection=get("sel"),
@@ -119,10 +113,10 @@ SELECTION_KEYS = ("rank", "asc", "target", "th")
 class SelectionView:
     """What the Filter page shows: the ranking, target and per-column threshold bounds."""
 
-    column: str = "diff_model"
+    column: str = DEFAULT_RANK
     ascending: bool = False
     target: int | None = None
-    on: list[str] = field(default_factory=lambda: ["diff_model"])  # columns with threshold sliders
+    on: list[str] = field(default_factory=lambda: [DEFAULT_RANK])  # columns with threshold sliders
     mins: dict[str, float] = field(default_factory=dict)
     maxs: dict[str, float] = field(default_factory=dict)
 
@@ -130,7 +124,7 @@ class SelectionView:
 def selection_from_params(params: Mapping[str, object], columns: list[str] | tuple[str, ...]) -> SelectionView:
     """The Filter page's state from URL query parameters; unknown columns and malformed values are ignored."""
     get = lambda key: _first(params.get(key))  # noqa: E731
-    column = get("rank") if get("rank") in columns else "diff_model"
+    column = get("rank") if get("rank") in columns else DEFAULT_RANK
     target = get("target")
     raw = get("th")
     on = [column] if raw is None else list(dict.fromkeys(c for c in raw.split(",") if c in columns))
@@ -147,7 +141,7 @@ def selection_from_params(params: Mapping[str, object], columns: list[str] | tup
 def selection_to_params(view: SelectionView) -> dict[str, str]:
     """The URL query parameters that encode the Filter page's state (defaults left out)."""
     params = {
-        "rank": view.column if view.column != "diff_model" else None,
+        "rank": view.column if view.column != DEFAULT_RANK else None,
         "asc": "1" if view.ascending else None,
         "target": str(view.target) if view.target else None,
         "th": None if view.on == [view.column] else ",".join(view.on) or "-",  # "-": no threshold column

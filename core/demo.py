@@ -7,8 +7,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.choices import DEMO_RATIONALES, LOCAL
 from core.progress import Progress
 from core.settings import load_settings
+from storage.constants import APPROVED, REJECTED, ROLES
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 DEMO_DATASET = "demo"
@@ -22,11 +24,11 @@ class DemoConfig:
 
     train_scenes: int = field(default_factory=lambda: load_settings().demo_scenes)
     eval_scenes: int = field(default_factory=lambda: max(1, load_settings().demo_scenes // 4))
-    n: int = 3  # rationales per scene and role
+    n: int = DEMO_RATIONALES  # rationales per scene and role
     max_tokens: int = field(default_factory=lambda: load_settings().demo_max_tokens)
     min_exposure: int = 2
     max_exposure: int = 5
-    endpoint: str = "local"
+    endpoint: str = LOCAL
     reviews: int = 3
     # One embedded model plays both roles: the teacher samples cooler than the student, so the two
     # roles differ (same settings would share every cached answer and make every score difference 0).
@@ -52,7 +54,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     from core.selection import SelectionConfig, save_selection
     from storage.datasets import get_dataset
     from storage.reviews import get_review, set_review
-    from storage.scenes import count_scenes
+    from storage.scenes import split_counts
     from storage.selections import get_selection, selection_scene_ids
 
     config = config or DemoConfig()
@@ -79,7 +81,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
 
     for split, wanted in (("train", config.train_scenes), ("eval", config.eval_scenes)):
         with Session(engine) as session:
-            have = count_scenes(session=session, dataset_id=dataset_id)[split]
+            have = split_counts(session=session, dataset_id=dataset_id)[split]
         if have < wanted:
             built = build_scenes(
                 engine=engine,
@@ -96,7 +98,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
 
     # One embedded server for all four LLM stages instead of a start per stage.
     with open_endpoint(engine=engine, name=config.endpoint) as endpoint:
-        for role, temperature in zip(("strong", "weak"), config.temperatures, strict=True):
+        for role, temperature in zip(ROLES, config.temperatures, strict=True):
             generate_rationales(
                 engine=engine,
                 role=role,
@@ -108,7 +110,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
                 temperature=temperature,
             )
             tick(f"{role} rationales")
-        for role in ("strong", "weak"):
+        for role in ROLES:
             predict(engine=engine, role=role, endpoint=endpoint, dataset=DEMO_DATASET, progress=progress)
     tick("predictions")
 
@@ -129,7 +131,7 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
         reviewed = [scene_id for scene_id in first if get_review(session=session, scene_id=scene_id) is None]
         for scene_id in reviewed:
             # the last of several is rejected so every review state shows up in the app
-            status = "rejected" if scene_id == first[-1] and len(first) > 1 else "approved"
+            status = REJECTED if scene_id == first[-1] and len(first) > 1 else APPROVED
             set_review(session=session, scene_id=scene_id, status=status, reviewer=DEMO_REVIEWER, note="demo review")
     report.add(f"reviewed {len(reviewed)} scenes")
     tick("reviews")

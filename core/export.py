@@ -17,25 +17,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import __version__
+from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
 from core.errors import BadInput, NotFound
-from core.prompts import letter
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
+from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, letter
 from storage.datasets import get_dataset, list_datasets
 from storage.exports import item_external_ids, record_export, scene_rows, selection_rows
 from storage.scores import prediction_arrays, scores_frame
 from storage.selections import get_selection, list_selections
 
-FORMATS = ("dpo", "sft", "eval", "scores")
-STATUSES = ("approved", "rejected", "pending", "any")
 IDENTITY = ("dataset", "user_id", "item_id", "timestamp")
 # The public UserMirrorer eval layout (what core.importers reads back): scene text nested under `text`.
 EVAL_FIELDS = ("scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "text", "impression_list")
 EVAL_FIELDS += ("item_pos", "choice_cnt")
-SPLITS = ("train", "eval", "any")
-SCORE_FIELDS = (
-    *("strong_E", "strong_T", "strong_D", "strong_hit", "weak_E", "weak_T", "weak_D", "weak_hit"),
-    *("diff_model", "diff_total", "diff_data", "diff_hit"),
-)
+# The scores export: every score column but the counts and the log-losses, in table order.
+SCORE_FIELDS = tuple(c for c in SCORE_COLUMNS if c not in COUNT_COLUMNS and not c.endswith("_logloss"))
 
 
 @dataclass
@@ -99,7 +95,7 @@ def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, prev
     rows = []
     for rec in scores.itertuples(index=False):
         row = {k: getattr(rec, k) for k in ("scene_id", "dataset", "split", *IDENTITY[1:], "item_pos", "choice_cnt")}
-        for code, role in enumerate(("strong", "weak")):
+        for code, role in enumerate(ROLES):  # role code = position in ROLES (PredictionArrays.role)
             probs, letters = lists.get(rec.scene_id * 2 + code, ([], []))
             row[f"{role}_probs"], row[f"{role}_behaviors"] = probs, letters
         rows.append(row | {k: float(getattr(rec, k)) for k in SCORE_FIELDS})
@@ -143,14 +139,14 @@ def _collect(
     limit: int | None = None,
 ) -> tuple[list[dict], dict]:
     """(rows, manifest facts) for one export request; BadInput/NotFound for wrong arguments."""
-    if fmt not in FORMATS:
-        raise BadInput(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-    if status not in STATUSES:
-        raise BadInput(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
-    if split not in (None, *SPLITS):
-        raise BadInput(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
+    if fmt not in EXPORT_FORMATS:
+        raise BadInput(f"unknown export format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}")
+    if status not in EXPORT_STATUSES:
+        raise BadInput(f"unknown status {status!r}; use one of: {', '.join(EXPORT_STATUSES)}")
+    if split not in (None, *EXPORT_SPLITS):
+        raise BadInput(f"unknown split {split!r}; use one of: {', '.join(EXPORT_SPLITS)}")
     if split is None:  # an eval file holds eval scenes unless asked otherwise; scores cover every split
-        split = "eval" if fmt == "eval" else "any"
+        split = "eval" if fmt == "eval" else ANY
     ds = None
     if dataset is not None and (ds := get_dataset(session=session, name=dataset)) is None:
         known = ", ".join(d.name for d in list_datasets(session=session)) or "none"
@@ -165,7 +161,7 @@ def _collect(
             raise NotFound(f"selection {selection!r} does not exist (selections: {known})")
         facts |= {"selection": sel.name, "selection_config": sel.config, "filters": {"status": status}}
         frame = selection_rows(
-            session=session, selection_id=sel.id, status=None if status == "any" else status, limit=limit
+            session=session, selection_id=sel.id, status=None if status == ANY else status, limit=limit
         )
         if frame.empty:
             everything = selection_rows(session=session, selection_id=sel.id)
@@ -179,7 +175,7 @@ def _collect(
         frame = _native(_scene_fields(frame, session))
         return _pair_rows(frame, fmt), facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
     facts["filters"] = {"dataset": dataset, "split": split}
-    only = None if split == "any" else split
+    only = None if split == ANY else split
     frame = scene_rows(session=session, dataset_id=ds and ds.id, split=only, scored_only=fmt == "scores", limit=limit)
     if frame.empty:
         what = "scored scenes (run `python -m core score`)" if fmt == "scores" else f"{only or 'train/eval'} scenes"
@@ -194,7 +190,7 @@ def preview_rows(
     engine: Engine,
     fmt: str,
     selection: str | None = None,
-    status: str = "approved",
+    status: str = DEFAULT_EXPORT_STATUS,
     dataset: str | None = None,
     split: str | None = None,
     limit: int = 5,
@@ -234,7 +230,7 @@ def export(
     fmt: str,
     out: str | Path,
     selection: str | None = None,
-    status: str = "approved",
+    status: str = DEFAULT_EXPORT_STATUS,
     parquet: bool = False,
     dataset: str | None = None,
     split: str | None = None,

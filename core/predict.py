@@ -8,18 +8,19 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.choices import PREDICT_SAMPLES
 from core.llm.client import LOGPROB_TOKENS, LlmRequest, LlmResult
 from core.progress import Progress
-from core.prompts import LETTERS, letter_range
+from core.prompts import letter_range
 from core.rationale_parser import find_letter
 from core.rationales import StageReport, dataset_id_for, run_stage, tracked_run
 from core.scene_prompts import SceneText, scene_prompt
+from storage.constants import LETTERS
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
 
 FLOOR = 1e-10
 TOP_LOGPROBS = 20
-SAMPLES = 8
 MIN_LETTER_MASS = 0.1  # letter probability at a position whose own token is no letter, to read the letters there
 SAMPLE_MAX_TOKENS = 4
 # How the first answer token may spell letter X; each matching entry of top_logprobs adds exp(logprob) to X.
@@ -140,7 +141,7 @@ def predict(
     progress: Progress | None = None,
     dataset: str | None = None,
     rationale_ids: list[int] | None = None,
-    samples: int = SAMPLES,
+    samples: int = PREDICT_SAMPLES,
     seed: int = 0,
 ) -> StageReport:
     """Predict every rationale (of `role`, or of the given ids) lacking a prediction for its current version."""

@@ -3,8 +3,6 @@
 core/scene_prompts.py chooses between it and the reference's prompt (core/reference_prompts.py) per scene.
 """
 
-import string
-
 from core.reference_prompts import enumerate_options
 from core.vocabulary import (
     EVALUATION_STYLES,
@@ -14,8 +12,8 @@ from core.vocabulary import (
     PRIOR_KNOWLEDGE,
     PRODUCT_ATTRIBUTES,
 )
+from storage.constants import LETTERS, letter
 
-LETTERS = string.ascii_uppercase
 BEHAVIOR_PREFILL = "Behavior: ["
 
 # The parser (core/rationale_parser.py) reads exactly these labels.
@@ -52,11 +50,6 @@ taken from these lists.
 Then pick exactly one of the options shown. Answer in exactly this format, one label per line, nothing before or \
 after it:
 {OUTPUT_FORMAT}"""
-
-
-def letter(index: int) -> str:
-    """The option letter of a 0-based position (A = 0)."""
-    return LETTERS[index]
 
 
 def letter_range(n_options: int) -> str:

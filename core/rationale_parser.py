@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from core.prompts import LETTERS, letter_range
+from core.prompts import letter_range
 from core.vocabulary import (
     KNOWLEDGE_RANGE,
     STIMULUS_RANGE,
@@ -12,6 +12,7 @@ from core.vocabulary import (
     canonical_stimulus,
     canonical_style,
 )
+from storage.constants import LETTERS
 
 
 @dataclass

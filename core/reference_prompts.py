@@ -8,6 +8,8 @@ sends. Which style a scene uses, and the messages for each purpose, live in core
 
 # ruff: noqa: E501
 
+from storage.constants import letter
+
 # The reference's `default_system`: the EKB decision-process prompt (rationales, prediction, "thought" evaluation).
 DEFAULT_SYSTEM = """You are a sophisticated user behavior emulator, tasked with simulating user responses within a general recommendation context. Given a user profile and an exposure list, generate a detailed, first-person thought and the user behavior. Your simulations should be adapted for diverse recommendation domains such as media, businesses, and e-commerce.
 
@@ -88,7 +90,7 @@ EVALUATION_STYLES = ("Logical", "Intuitive", "Impulsive", "Habitual")
 
 def enumerate_options(options: list[str]) -> str:
     """The lettered exposure list: '[A] first' and '[B] second' joined by newlines (enumerate_action_list)."""
-    return "\n".join(f"[{chr(65 + k)}] {text}" for k, text in enumerate(options))
+    return "\n".join(f"[{letter(k)}] {text}" for k, text in enumerate(options))
 
 
 def text_fields(*, profile: str, history: list[str], options: list[str]) -> dict:

@@ -17,6 +17,7 @@ from core import reference_prompts as ref
 from core.errors import BadInput
 from core.rationale_parser import decision_process
 from core.vocabulary import EVALUATION_STYLES, KNOWLEDGE_FACTORS, STIMULUS_FACTORS
+from storage.constants import letter
 
 REFERENCE, STUDIO = "reference", "studio"
 PROMPT_STYLES = (REFERENCE, STUDIO)
@@ -107,11 +108,11 @@ def decision_text(style: str, text: str) -> str:
 
 def answer_turn(style: str, text: str, option: int) -> str:
     """The assistant turn of a training row: the decision process, then `Behavior: [X]` for option index `option`."""
-    letter = studio.letter(option)
+    chosen = letter(option)
     if style == REFERENCE:
-        return ref.answer(ref.decision(text), letter)
+        return ref.answer(ref.decision(text), chosen)
     process = decision_process(text)
-    return f"{process}\nBehavior: [{letter}]" if process else f"Behavior: [{letter}]"
+    return f"{process}\nBehavior: [{chosen}]" if process else f"Behavior: [{chosen}]"
 
 
 def scene_prompt(

@@ -26,7 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
-from storage.scores import PAIR_COLUMNS, SCORE_COLUMNS, data_version, scores_frame
+from storage.constants import DEFAULT_RANK, SCORE_COLUMNS
+from storage.scores import PAIR_COLUMNS, data_version, scores_frame
 from storage.selections import write_selection
 
 FIXED_REASONS = ("no correct rationale", "no chosen", "no rejected")
@@ -39,7 +40,7 @@ class SelectionConfig:
     """Everything that determines a selection; stored with it."""
 
     name: str = "default"
-    column: str = "diff_model"
+    column: str = DEFAULT_RANK
     ascending: bool = False
     target: int = 10_000
     mins: dict[str, float] = field(default_factory=dict)

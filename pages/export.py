@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.export import FORMATS, export, preview_rows
+from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_STATUSES
+from core.export import export, preview_rows
 from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
 from storage.browse import filter_choices
 from storage.exports import list_exports
@@ -26,7 +27,7 @@ if not choices["datasets"]:
     st.stop()
 
 cols = st.columns(4)
-fmt = cols[0].radio("Format", list(FORMATS), horizontal=True, key="x_format")
+fmt = cols[0].radio("Format", list(EXPORT_FORMATS), horizontal=True, key="x_format")
 parquet = cols[0].toggle("Parquet instead of JSONL", key="x_parquet")
 selection = status = dataset = split = None
 if fmt in ("dpo", "sft"):
@@ -34,14 +35,14 @@ if fmt in ("dpo", "sft"):
         st.info("No selection yet: set thresholds on the Filter page and save one, then export it here.")
         st.stop()
     selection = cols[1].selectbox("Selection", choices["selections"], key="x_selection")
-    status = cols[2].selectbox("Review status", ["approved", "any", "pending", "rejected"], key="x_status")
+    status = cols[2].selectbox("Review status", list(EXPORT_STATUSES), key="x_status")
 else:
     dataset = cols[1].selectbox("Dataset", ["(all)", *choices["datasets"]], key="x_dataset")
     dataset = None if dataset == "(all)" else dataset
     if fmt == "eval":
         labels = {"eval": "eval", "train": "train", "any": "any (train and eval)"}
         split = cols[2].selectbox("Split", list(labels), format_func=labels.__getitem__, key="x_split")
-    status = "approved"
+    status = DEFAULT_EXPORT_STATUS
 
 suffix = "parquet" if parquet else "jsonl"
 db = db_path()

@@ -7,7 +7,8 @@ from core.app_support import SelectionView, is_selection_key, selection_from_par
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection
 from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
 from pages.ui import engine, ensure_navigation, session, show_flash, user_errors
-from storage.scores import SCORE_COLUMNS, count_scores
+from storage.constants import RANK_COLUMNS
+from storage.scores import count_scores
 
 ensure_navigation()
 st.title("Filter")
@@ -22,7 +23,7 @@ if not scored:
     st.stop()
 
 frame = candidates(engine=engine())
-columns = [c for c in SCORE_COLUMNS if c not in ("n_strong", "n_weak")]
+columns = list(RANK_COLUMNS)
 
 url = selection_from_params(st.query_params.to_dict(), columns)
 default_target = min(10_000, scored)

@@ -8,6 +8,7 @@ import streamlit as st
 from core.progress import Progress
 from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
 from storage.browse_detail import review_summary, workspace_token
+from storage.constants import PENDING, VERDICTS
 from storage.llm import call_stats
 from storage.runs import list_runs
 from storage.status import status
@@ -29,7 +30,7 @@ python -m core select --name first
 
 def dataset_table(summary: dict, reviews: dict) -> pd.DataFrame:
     rows = []
-    empty = {"selected": 0, "approved": 0, "rejected": 0, "pending": 0}
+    empty = dict.fromkeys(("selected", *VERDICTS, PENDING), 0)
     for name, d in summary.get("datasets", {}).items():
         rows.append(
             {
@@ -53,7 +54,7 @@ def dataset_table(summary: dict, reviews: dict) -> pd.DataFrame:
 
 def selection_table(summary: dict) -> pd.DataFrame:
     rows = [{"selection": name, **counts} for name, counts in summary.get("selections", {}).items()]
-    return pd.DataFrame(rows, columns=["selection", "scenes", "approved", "rejected", "pending"])
+    return pd.DataFrame(rows, columns=["selection", "scenes", *VERDICTS, PENDING])
 
 
 @st.cache_data(show_spinner="Counting…", max_entries=4)

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from core.app_support import escape_markdown, filter_from_params, filter_to_params, letter
+from core.app_support import escape_markdown, filter_from_params, filter_to_params
+from core.choices import LOCAL
 from core.errors import MirrorError
-from core.llm.endpoints import LOCAL
 from pages.review_parts import rationale_block, role_figure, scores_figure
 from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours
 from storage.browse_detail import scene_detail
+from storage.constants import APPROVED, PENDING, REJECTED, ROLES, letter
 from storage.llm import list_endpoints
 from storage.reviews import set_review
 
@@ -52,7 +53,7 @@ if detail is None:
 
 scene = detail.scene
 review = detail.review
-status = review.status if review else "pending"
+status = review.status if review else PENDING
 show_flash("review_flash")
 
 head = st.columns([3, 1, 1, 1, 1])
@@ -66,9 +67,9 @@ if head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_
     st.rerun()
 version = review.version if review else 0  # 0 = "no review yet": a concurrent first review is stale
 head[3].button(
-    "Approve", type="primary", shortcut="A", key="approve", on_click=review_action, args=("approved", version, scene.id)
+    "Approve", type="primary", shortcut="A", key="approve", on_click=review_action, args=(APPROVED, version, scene.id)
 )
-head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=("rejected", version, scene.id))
+head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=(REJECTED, version, scene.id))
 note_col, back_col = st.columns([5, 1])
 note_col.text_input("Review note", value=(review.note or "") if review else "", key=f"note_{scene.id}")
 if back_col.button("Back to the list", key="back_to_samples"):
@@ -111,8 +112,8 @@ if detail.score:
 else:
     st.caption("This scene has no score yet (it needs predictions for both roles, then `python -m core score`).")
 
-tabs = st.tabs(["strong", "weak"])
-for tab, role in zip(tabs, ("strong", "weak"), strict=True):
+tabs = st.tabs(list(ROLES))
+for tab, role in zip(tabs, ROLES, strict=True):
     with tab:
         items = [r for r in detail.rationales if r["rationale"].role == role]
         if not items:
@@ -127,7 +128,7 @@ for tab, role in zip(tabs, ("strong", "weak"), strict=True):
 with st.expander("Generate a new rationale for this scene"):
     gen = st.columns(3)
     name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
-    role = gen[1].radio("Role", ["strong", "weak"], horizontal=True, key="gen_role")
+    role = gen[1].radio("Role", list(ROLES), horizontal=True, key="gen_role")
     if gen[2].button("Generate", key="generate"):
         from core.rationales import generate_for_scene
 

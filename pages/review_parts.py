@@ -5,15 +5,16 @@ import streamlit as st
 from plotly.subplots import make_subplots
 from sqlmodel import Session
 
-from core.app_support import escape_markdown, format_problems, letter
+from core.app_support import escape_markdown, format_problems
 from core.errors import MirrorError
 from pages.ui import db_path, reviewer, session
 from storage.browse_detail import score_histograms, score_version
+from storage.constants import DEFAULT_RANK, letter
 from storage.reviews import edit_rationale, rationale_versions
 
 TRUE_COLOUR = "#2a9d8f"
 OTHER_COLOUR = "#b0b7c3"
-SCORE_PLOTS = ("diff_model", "strong_E", "weak_E", "diff_hit")
+SCORE_PLOTS = (DEFAULT_RANK, "strong_E", "weak_E", "diff_hit")
 
 
 def save_edit(rationale_id: int, expected_version: int) -> None:

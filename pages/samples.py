@@ -8,15 +8,14 @@ from core.app_support import PAGE_SIZE, filter_from_params, filter_to_params, is
 from pages.ui import ensure_navigation, session, user_errors
 from storage.browse import (
     PRESETS,
-    SCORE_COLUMNS,
     SORT_COLUMNS,
-    STATUSES,
     SceneFilter,
     SceneOrder,
     filter_choices,
     list_scenes,
     score_ranges,
 )
+from storage.constants import DEFAULT_RANK, RANK_COLUMNS, STATUSES
 
 ALL = "(all)"
 TABLE_COLUMNS = [
@@ -25,7 +24,7 @@ TABLE_COLUMNS = [
     "split",
     "choice_cnt",
     "status",
-    "diff_model",
+    DEFAULT_RANK,
     "strong_hit",
     "weak_hit",
     "strong_E",
@@ -82,7 +81,7 @@ ranges: dict[str, tuple[float | None, float | None]] = {}
 if bounds:
     with st.expander("Score ranges", expanded=bool(url_filter.ranges)):
         range_cols = st.columns(4)
-        for k, name in enumerate(SCORE_COLUMNS):
+        for k, name in enumerate(RANK_COLUMNS):
             low, high = bounds[name]
             if high <= low:
                 continue

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from core.app_support import escape_markdown
-from core.llm.endpoints import LOCAL, add_checked_endpoint, probe_endpoint
+from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
+from core.llm.endpoints import add_checked_endpoint, probe_endpoint
 from core.settings import describe
 from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.llm import list_endpoints, remove_endpoint
@@ -26,9 +27,9 @@ rows = [
     {
         "name": LOCAL,
         "kind": "local",
-        "model": "embedded SmolLM2-135M-Instruct",
+        "model": f"embedded {LOCAL_MODEL}",
         "key env var": "-",
-        "concurrency": 2,
+        "concurrency": LOCAL_CONCURRENCY,
         "base URL": "started on demand",
     }
 ]

@@ -8,12 +8,12 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import String, and_, exists, func, literal, or_, type_coerce
+from sqlalchemy import String, and_, exists, func, or_, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from core.errors import BadInput
-from storage import scores
+from storage.constants import RANK_COLUMNS, SPLITS, STATUSES
 from storage.models import (
     Dataset,
     Rationale,
@@ -23,14 +23,9 @@ from storage.models import (
     Selection,
     SelectionItem,
 )
+from storage.reviews import REVIEW_STATUS
 
-# The rankable score columns, differences first (the counts n_strong / n_weak are not offered).
-SCORE_COLUMNS = tuple(
-    sorted((c for c in scores.SCORE_COLUMNS if not c.startswith("n_")), key=lambda c: not c.startswith("diff_"))
-)
-STATUSES = ("pending", "approved", "rejected")
 NO_PROBLEMS = ("[]", "null")  # stored JSON of a rationale without format problems (NULL counts as none too)
-_STATUS = func.coalesce(Review.status, literal("pending"))
 # One scan of the rationale table (an IN list), not one probe per scene: 0.4 s instead of 1.4 s at 2M rationales.
 _HAS_PROBLEMS = col(Scene.id).in_(
     select(Rationale.scene_id).where(
@@ -59,8 +54,8 @@ SORT_COLUMNS: dict[str, ColumnElement] = {
     "choice_cnt": col(Scene.choice_cnt),
     "dataset": col(Dataset.name),
     "split": col(Scene.split),
-    "status": _STATUS,
-    **{name: getattr(Score, name) for name in SCORE_COLUMNS},
+    "status": REVIEW_STATUS,
+    **{name: getattr(Score, name) for name in RANK_COLUMNS},
 }
 
 
@@ -128,7 +123,7 @@ def _conditions(session: Session, flt: SceneFilter) -> tuple[list[ColumnElement]
     if flt.status:
         if flt.status not in STATUSES:
             raise BadInput(f"unknown review status {flt.status!r}; use one of {', '.join(STATUSES)}")
-        conds.append(_STATUS == flt.status)  # noqa: SIM300
+        conds.append(REVIEW_STATUS == flt.status)  # noqa: SIM300
         needs_review = True
     if flt.selection:
         sel_id = session.exec(select(Selection.id).where(Selection.name == flt.selection)).first()
@@ -140,7 +135,7 @@ def _conditions(session: Session, flt: SceneFilter) -> tuple[list[ColumnElement]
         conds.append(PRESETS[flt.preset][1])
         needs_score = flt.preset != "format problems"
     for name, (low, high) in flt.ranges.items():
-        if name not in SCORE_COLUMNS:
+        if name not in RANK_COLUMNS:
             raise BadInput(f"unknown score column {name!r}")
         column = getattr(Score, name)
         if low is not None:
@@ -167,7 +162,7 @@ def _sort_key(order: SceneOrder) -> ColumnElement:
     if order.column not in SORT_COLUMNS:
         raise BadInput(f"cannot sort by {order.column!r}; use one of {', '.join(SORT_COLUMNS)}")
     expr = SORT_COLUMNS[order.column]
-    if order.column in SCORE_COLUMNS:  # unscored scenes sort last in both directions
+    if order.column in RANK_COLUMNS:  # unscored scenes sort last in both directions
         expr = func.coalesce(expr, -1e308 if order.descending else 1e308)
     return expr
 
@@ -191,8 +186,8 @@ def list_scenes(
         col(Dataset.name).label("dataset"),
         col(Scene.split).label("split"),
         col(Scene.choice_cnt).label("choice_cnt"),
-        _STATUS.label("status"),
-        *(getattr(Score, name).label(name) for name in SCORE_COLUMNS),
+        REVIEW_STATUS.label("status"),
+        *(getattr(Score, name).label(name) for name in RANK_COLUMNS),
     ]
     stmt = _from(select(*columns), score=True, review=True).where(*conds).order_by(*direction)
     result = session.exec(stmt.offset(max(0, offset)).limit(max(1, limit)))
@@ -220,7 +215,7 @@ def neighbours(
     """(previous, next) scene id around scene_id within the filter and order; None at either end."""
     conds, score, review = _conditions(session, flt)
     key = _sort_key(order)
-    score = score or order.column in SCORE_COLUMNS
+    score = score or order.column in RANK_COLUMNS
     review = review or order.column == "status"
     sid = col(Scene.id)
     here = session.exec(_from(select(sid, key), score=score, review=review).where(sid == scene_id)).first()
@@ -249,7 +244,7 @@ def filter_choices(*, session: Session) -> dict[str, list]:
     """Values offered by the filter widgets: dataset names, splits, exposure lengths, selection names."""
     return {
         "datasets": list(session.exec(select(Dataset.name).order_by(Dataset.name)).all()),
-        "splits": ["train", "eval"],
+        "splits": list(SPLITS),
         "lengths": [int(v) for v in session.exec(select(Scene.choice_cnt).distinct().order_by(Scene.choice_cnt))],
         "selections": list(session.exec(select(Selection.name).order_by(col(Selection.id).desc())).all()),
     }
@@ -258,9 +253,9 @@ def filter_choices(*, session: Session) -> dict[str, list]:
 def score_ranges(*, session: Session) -> dict[str, tuple[float, float]]:
     """(min, max) of every score column over scored scenes; empty when nothing is scored."""
     stmt = select(
-        *(f for name in SCORE_COLUMNS for f in (func.min(getattr(Score, name)), func.max(getattr(Score, name))))
+        *(f for name in RANK_COLUMNS for f in (func.min(getattr(Score, name)), func.max(getattr(Score, name))))
     )
     row = session.exec(stmt).one()
     if row[0] is None:
         return {}
-    return {name: (float(row[2 * i]), float(row[2 * i + 1])) for i, name in enumerate(SCORE_COLUMNS)}
+    return {name: (float(row[2 * i]), float(row[2 * i + 1])) for i, name in enumerate(RANK_COLUMNS)}

@@ -7,8 +7,9 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from core.errors import BadInput
-from storage.browse import SCORE_COLUMNS
+from storage.constants import PENDING, RANK_COLUMNS, VERDICTS
 from storage.models import Dataset, Prediction, Rationale, Review, Scene, Score, Selection, SelectionItem
+from storage.reviews import count_by_status_sql
 
 
 @dataclass
@@ -53,7 +54,7 @@ def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
         )
     review = session.exec(select(Review).where(Review.scene_id == scene_id)).first()
     score_row = session.get(Score, scene_id)
-    score = {name: getattr(score_row, name) for name in SCORE_COLUMNS} if score_row else None
+    score = {name: getattr(score_row, name) for name in RANK_COLUMNS} if score_row else None
     pair_stmt = (
         select(Selection.name, SelectionItem.chosen_rationale_id, SelectionItem.rejected_rationale_id)
         .join(Selection, col(Selection.id) == col(SelectionItem.selection_id))
@@ -74,7 +75,7 @@ def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
 def score_values(*, session: Session, columns: list[str], dataset_id: int | None = None) -> np.ndarray:
     """Values of score columns (optionally of one dataset) as a float array (rows x columns), one query."""
     for column in columns:
-        if column not in SCORE_COLUMNS:
+        if column not in RANK_COLUMNS:
             raise BadInput(f"unknown score column {column!r}")
     where = " WHERE s.dataset_id = :ds" if dataset_id is not None else ""
     sql = f"SELECT {', '.join(f'sc.{c}' for c in columns)} FROM score sc JOIN scene s ON s.id = sc.scene_id{where}"
@@ -125,11 +126,10 @@ def workspace_token(*, session: Session) -> dict[str, object]:
 def review_summary(*, session: Session) -> dict[str, dict[str, int]]:
     """Per dataset: scenes in any selection and how many of them are approved, rejected, pending."""
     sql = (
-        "SELECT d.name, COUNT(*), "
-        "COALESCE(SUM(CASE WHEN r.status = 'approved' THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN r.status = 'rejected' THEN 1 ELSE 0 END), 0) "
+        f"SELECT d.name, COUNT(*), {count_by_status_sql('r')} "
         "FROM (SELECT DISTINCT scene_id FROM selectionitem) si JOIN scene s ON s.id = si.scene_id "
         "JOIN dataset d ON d.id = s.dataset_id LEFT JOIN review r ON r.scene_id = si.scene_id GROUP BY d.name"
     )
     rows = session.connection().exec_driver_sql(sql).all()
-    return {name: {"selected": n, "approved": a, "rejected": r, "pending": n - a - r} for name, n, a, r in rows}
+    names = ("selected", *VERDICTS, PENDING)
+    return {name: dict(zip(names, map(int, counts), strict=True)) for name, *counts in rows}

@@ -5,13 +5,14 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.models import ExportRecord, Item
+from storage.reviews import status_sql
 
 _CHUNK = 900  # bound parameters per IN (...) lookup
 _SCENE_COLUMNS = (
     "s.id AS scene_id, d.name AS dataset, s.split, u.external_id AS user_id, it.external_id AS item_id, "
     "s.timestamp, s.item_pos, s.choice_cnt, s.profile, s.history, s.options, s.exposure_item_ids, s.prompt_style, "
     "s.system_prompt, "
-    "COALESCE(rv.status, 'pending') AS status"
+    f"{status_sql('rv')} AS status"
 )
 _SCENE_JOINS = (
     'JOIN dataset d ON d.id = s.dataset_id JOIN "user" u ON u.id = s.user_id JOIN item it ON it.id = s.item_id '
@@ -34,7 +35,7 @@ def selection_rows(
 
     status None = every selected scene; JSON columns (history, options, exposure_item_ids) come back as text.
     """
-    where = " AND COALESCE(rv.status, 'pending') = :status" if status else ""
+    where = f" AND {status_sql('rv')} = :status" if status else ""
     cap = " LIMIT :limit" if limit is not None else ""
     sql = (
         f"SELECT si.rank, {_SCENE_COLUMNS}, rc.text AS chosen_text, rr.text AS rejected_text, "

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.constants import PENDING
+
 
 def utcnow() -> datetime:
     """Timezone-aware UTC now (stored naive-UTC by SQLite)."""
@@ -256,7 +258,7 @@ class SelectionItem(SQLModel, table=True):
 class Review(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scene_id: int = Field(foreign_key="scene.id", unique=True)
-    status: str = Field(default="pending", index=True)
+    status: str = Field(default=PENDING, index=True)
     reviewer: str | None = None
     note: str | None = None
     version: int = 1

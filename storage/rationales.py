@@ -129,17 +129,3 @@ def upsert_predictions(*, session: Session, rows: list[dict]) -> None:
         where=Prediction.rationale_version < stmt.excluded.rationale_version,
     )
     session.execute(stmt, rows)
-
-
-def rationales_for_scene(*, session: Session, scene_id: int, role: str | None = None) -> list[Rationale]:
-    """The scene's rationales, by role then sample index."""
-    query = select(Rationale).where(Rationale.scene_id == scene_id)
-    if role is not None:
-        query = query.where(Rationale.role == role)
-    return list(session.execute(query.order_by(Rationale.role, Rationale.sample_index)).scalars().all())
-
-
-def predictions_for_scene(*, session: Session, scene_id: int) -> dict[int, Prediction]:
-    """The scene's predictions keyed by rationale id."""
-    query = select(Prediction).where(Prediction.scene_id == scene_id)
-    return {row.rationale_id: row for row in session.execute(query).scalars().all()}

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from storage.constants import SPLITS
 from storage.models import Scene
 
 _CHUNK = 20_000
@@ -109,26 +110,12 @@ def get_scene(*, session: Session, scene_id: int) -> Scene | None:
     return session.get(Scene, scene_id)
 
 
-def list_scenes(
-    *, session: Session, dataset_id: int | None = None, split: str | None = None, limit: int | None = None
-) -> list[Scene]:
-    """Scenes in id order, optionally of one dataset / split."""
-    query = select(Scene).order_by(col(Scene.id))
-    if dataset_id is not None:
-        query = query.where(Scene.dataset_id == dataset_id)
-    if split is not None:
-        query = query.where(Scene.split == split)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.exec(query))
-
-
-def count_scenes(*, session: Session, dataset_id: int | None = None) -> dict[str, int]:
+def split_counts(*, session: Session, dataset_id: int | None = None) -> dict[str, int]:
     """Scene counts by split ({"train": n, "eval": n}), over one dataset or all."""
     query = select(Scene.split, func.count()).group_by(Scene.split)
     if dataset_id is not None:
         query = query.where(Scene.dataset_id == dataset_id)
-    counts = {"train": 0, "eval": 0}
+    counts = dict.fromkeys(SPLITS, 0)
     counts.update({split: int(n) for split, n in session.exec(query)})
     return counts
 

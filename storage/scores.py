@@ -10,30 +10,11 @@ import pandas as pd
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from storage.constants import SCORE_COLUMNS
 from storage.models import Dataset, Run, Score
 
-# Every numeric Score column: what ranking and thresholds may name, in table order.
-SCORE_COLUMNS = (
-    "n_strong",
-    "n_weak",
-    "strong_E",
-    "strong_T",
-    "strong_D",
-    "strong_hit",
-    "strong_logloss",
-    "weak_E",
-    "weak_T",
-    "weak_D",
-    "weak_hit",
-    "weak_logloss",
-    "diff_model",
-    "diff_total",
-    "diff_data",
-    "diff_hit",
-)
 # The behaviour-sampling pair `score` stores with each row (DESIGN.md §6).
 PAIR_COLUMNS = ("chosen_rationale_id", "rejected_rationale_id")
-ROLE_CODE = {"strong": 0, "weak": 1}
 _CHUNK = 250_000
 _PACK = 1024  # behavior_index < _PACK; scene, role and behaviour travel as one integer
 

@@ -1,7 +1,7 @@
 """Selection queries: named selections, their ranked items, and the per-rationale inputs of behaviour sampling."""
 
 import pandas as pd
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from storage.models import Selection, SelectionItem, utcnow
@@ -23,19 +23,6 @@ def selection_scene_ids(*, session: Session, selection_id: int) -> list[int]:
     """Scene ids of a selection in rank order."""
     stmt = select(SelectionItem.scene_id).where(SelectionItem.selection_id == selection_id)
     return list(session.exec(stmt.order_by(col(SelectionItem.rank))))
-
-
-def selection_items_frame(*, session: Session, selection_id: int) -> pd.DataFrame:
-    """The items of a selection (ITEM_COLUMNS + dataset, choice_cnt, review status/reviewer) in rank order."""
-    sql = (
-        "SELECT si.scene_id, si.chosen_rationale_id, si.rejected_rationale_id, si.rank, si.rank_value, "
-        "d.name AS dataset, s.choice_cnt, COALESCE(r.status, 'pending') AS status, r.reviewer, r.note, "
-        "COALESCE(r.version, 0) AS review_version FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
-        "JOIN dataset d ON d.id = s.dataset_id LEFT JOIN review r ON r.scene_id = si.scene_id "
-        "WHERE si.selection_id = :sid ORDER BY si.rank"
-    )
-    result = session.connection().execute(text(sql), {"sid": selection_id})
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def write_selection(

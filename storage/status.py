@@ -3,8 +3,8 @@
 from sqlalchemy import text
 from sqlmodel import Session
 
-ROLES = ("strong", "weak")
-SPLITS = ("train", "eval")
+from storage.constants import ROLES, SPLITS
+from storage.reviews import selection_review_counts
 
 _PER_DATASET = {
     "users": 'SELECT dataset_id, COUNT(*) FROM "user" GROUP BY dataset_id',
@@ -30,17 +30,6 @@ _PER_DATASET_KEY = {
     "rationales": _PER_SCENE_ROLE.format(table="rationale"),
     "predictions": _PER_SCENE_ROLE.format(table="prediction"),
 }
-_SELECTIONS = """
-    SELECT sel.name, COUNT(si.id),
-           COALESCE(SUM(CASE WHEN rv.status = 'approved' THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN rv.status = 'rejected' THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN si.id IS NOT NULL AND (rv.status IS NULL OR rv.status NOT IN ('approved', 'rejected'))
-                        THEN 1 ELSE 0 END), 0)
-    FROM selection sel
-    LEFT JOIN selectionitem si ON si.selection_id = sel.id
-    LEFT JOIN review rv ON rv.scene_id = si.scene_id
-    GROUP BY sel.id, sel.name
-    ORDER BY sel.id"""
 
 
 def _empty() -> dict:
@@ -69,8 +58,4 @@ def status(*, session: Session) -> dict:
         for dataset_id, key, count in conn.execute(text(sql)).all():
             if dataset_id in names and key is not None:
                 datasets[names[dataset_id]][field][key] = int(count)
-    selections = {
-        name: {"scenes": int(n), "approved": int(a), "rejected": int(r), "pending": int(p)}
-        for name, n, a, r, p in conn.execute(text(_SELECTIONS)).all()
-    }
-    return {"datasets": datasets, "selections": selections}
+    return {"datasets": datasets, "selections": selection_review_counts(session=session)}

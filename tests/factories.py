@@ -1,13 +1,10 @@
 """Test factories: rows built straight through the tables, so each layer's tests stand alone."""
 
-import string
-
 import numpy as np
 from sqlmodel import Session, select
 
+from storage.constants import LETTERS
 from storage.models import Dataset, Interaction, Item, Prediction, Rationale, RationaleVersion, Scene, User
-
-LETTERS = string.ascii_uppercase
 
 
 def make_dataset(session: Session, *, name: str = "toy", n_users: int = 3, n_items: int = 20) -> Dataset:

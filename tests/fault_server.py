@@ -22,7 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 MARKER = re.compile(r"FAULT:([A-Za-z0-9=_-]+)")
-LETTERS = "ABCDEFGHIJ"
 
 
 def _last_user_text(body: dict) -> str:
@@ -39,7 +38,7 @@ def completion(content: str, *, model: str, logprobs: bool = True) -> dict:
     if logprobs:
         first = content[:1] or " "
         tops = [{"token": first, "logprob": -0.1, "bytes": None}]
-        tops += [{"token": c, "logprob": -2.0 - i, "bytes": None} for i, c in enumerate(LETTERS[:4]) if c != first]
+        tops += [{"token": c, "logprob": -2.0 - i, "bytes": None} for i, c in enumerate("ABCD") if c != first]
         choice["logprobs"] = {"content": [{"token": first, "logprob": -0.1, "bytes": None, "top_logprobs": tops}]}
     else:
         choice["logprobs"] = None

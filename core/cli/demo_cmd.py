@@ -1,20 +1,12 @@
 """CLI: demo — the bundled sample data and the embedded model become a small workspace, end to end."""
 
 import argparse
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class _Defaults:
-    """core.demo.DemoConfig's defaults (pinned by a test): importing core.demo pulls in every stage."""
-
-    n: int = 3
-    endpoint: str = "local"
+from core.choices import DEMO_RATIONALES, LOCAL
 
 
 def register(sub) -> None:
     """Add the `demo` command."""
-    defaults = _Defaults()
     p = sub.add_parser(
         "demo",
         help="build the demo workspace offline: sample data -> scenes -> rationales -> scores -> selection",
@@ -23,11 +15,11 @@ def register(sub) -> None:
     )
     p.add_argument("--scenes", type=int, help="train scenes to build (default: env MIRROR_DEMO_SCENES, else 16)")
     p.add_argument("--eval-scenes", type=int, help="eval scenes to build (default: a quarter of --scenes, at least 1)")
-    p.add_argument("--n", type=int, default=defaults.n, help="rationales per scene and role")
+    p.add_argument("--n", type=int, default=DEMO_RATIONALES, help="rationales per scene and role")
     p.add_argument(
         "--max-tokens", type=int, help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 96)"
     )
-    p.add_argument("--endpoint", default=defaults.endpoint, help="endpoint for both roles (default: embedded model)")
+    p.add_argument("--endpoint", default=LOCAL, help="endpoint for both roles (default: embedded model)")
     p.set_defaults(func=run)
 
 

@@ -2,8 +2,7 @@
 
 import argparse
 
-# core.llm.endpoints.LOCAL; that module is imported lazily (it pulls in openai).
-LOCAL = "local"
+from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 
 
 def register(sub) -> None:
@@ -62,7 +61,7 @@ def run_list(args: argparse.Namespace) -> int:
         endpoints = list_endpoints(session=session)
         stats = {row["endpoint"]: row for row in call_stats(session=session)}
     print(f"{'NAME':<16} {'KIND':<7} {'MODEL':<34} {'KEY ENV':<18} {'CONC':>4} {'CALLS':>7} {'FAILED':>6}  BASE URL")
-    rows = [(LOCAL, "local", "SmolLM2-135M-Instruct (embedded)", "-", 2, "started on demand")]
+    rows = [(LOCAL, "local", f"{LOCAL_MODEL} (embedded)", "-", LOCAL_CONCURRENCY, "started on demand")]
     rows += [(e.name, e.kind, e.model, e.api_key_env or "-", e.concurrency, e.base_url) for e in endpoints]
     for name, kind, model, key_env, conc, url in rows:
         calls, failed = stats.get(name, {}).get("calls", 0), stats.get(name, {}).get("failures", 0)

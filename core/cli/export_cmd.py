@@ -2,11 +2,8 @@
 
 import argparse
 
+from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
 from core.errors import BadInput
-
-# core.export.FORMATS / STATUSES (pinned by a test): importing core.export pulls in pandas and pyarrow.
-FORMATS = ("dpo", "sft", "eval", "scores")
-STATUSES = ("approved", "rejected", "pending", "any")
 
 
 def register(sub) -> None:
@@ -19,14 +16,19 @@ def register(sub) -> None:
         "any for others; optional --dataset); scores writes one row per scored scene. "
         "A manifest <file>.manifest.json (counts, sha256, configuration) is written beside the file.",
     )
-    p.add_argument("--format", required=True, choices=FORMATS, help="what to export")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to export")
     p.add_argument("--out", required=True, help="output file path")
     p.add_argument("--selection", help="selection name (required for dpo and sft)")
-    p.add_argument("--status", default="approved", choices=STATUSES, help="review status to export (default approved)")
+    p.add_argument(
+        "--status",
+        default=DEFAULT_EXPORT_STATUS,
+        choices=EXPORT_STATUSES,
+        help=f"review status to export (default {DEFAULT_EXPORT_STATUS})",
+    )
     p.add_argument("--dataset", help="only this dataset (eval, scores)")
     p.add_argument(
         "--split",
-        choices=("train", "eval", "any"),
+        choices=EXPORT_SPLITS,
         help="eval format: which scenes (default eval; train = training scenes, any = both)",
     )
     p.add_argument("--parquet", action="store_true", help="write Parquet instead of JSONL")

@@ -2,8 +2,7 @@
 
 import argparse
 
-# core.ingest.FORMATS (pinned by a test): importing core.ingest pulls in pandas and every adapter.
-FORMATS = ("unified", "movielens", "movietweetings", "amazon", "mind", "goodbooks")
+from core.choices import INGEST_FORMATS
 
 
 def _count(text: str) -> int:
@@ -26,7 +25,11 @@ def register(sub) -> None:
     p.add_argument("path", metavar="PATH", help="the directory holding the dataset's files")
     p.add_argument("--dataset", required=True, metavar="NAME", help="name to store the dataset under")
     p.add_argument(
-        "--format", required=True, dest="fmt", metavar="{" + ",".join(FORMATS) + "}", help="layout of the files in PATH"
+        "--format",
+        required=True,
+        dest="fmt",
+        metavar="{" + ",".join(INGEST_FORMATS) + "}",
+        help="layout of the files in PATH",
     )
     p.add_argument(
         "--replace",

@@ -2,11 +2,9 @@
 
 import argparse
 
+from core.choices import PREDICT_SAMPLES
 from core.errors import BadInput
-
-ROLES = ("strong", "weak")
-# core.predict.SAMPLES (pinned by a test): importing the LLM stages pulls in openai.
-SAMPLES = 8
+from storage.constants import ROLES
 
 
 def register(sub) -> None:
@@ -28,7 +26,10 @@ def register(sub) -> None:
     pred.add_argument("--endpoint", required=True, help="predictor endpoint name ('local' = the embedded model)")
     pred.add_argument("--dataset", help="only scenes of this dataset (default: all)")
     pred.add_argument(
-        "--samples", type=int, default=SAMPLES, help=f"answers sampled when there are no logprobs (default {SAMPLES})"
+        "--samples",
+        type=int,
+        default=PREDICT_SAMPLES,
+        help=f"answers sampled when there are no logprobs (default {PREDICT_SAMPLES})",
     )
     pred.add_argument("--seed", type=int, default=0, help="seed of the sampled behaviours (default 0)")
     pred.set_defaults(func=run_predict)

@@ -2,10 +2,9 @@
 
 import argparse
 
+from core.choices import SCORERS
 from core.errors import BadInput
-
-# The scorer names (core.scenes.scorers.SCORERS, pinned by a test): importing that module pulls in scikit-learn.
-SCORERS = ("random", "popularity", "collaborative", "content")
+from storage.constants import SPLITS
 
 
 def register(sub) -> None:
@@ -13,7 +12,7 @@ def register(sub) -> None:
     parser = sub.add_parser("scenes", help="build simulation scenes (profile, history, options) from interactions")
     parser.add_argument("--dataset", required=True, help="name of an ingested dataset")
     parser.add_argument("--count", type=int, required=True, help="number of scenes to build")
-    parser.add_argument("--split", choices=("train", "eval"), default="train", help="split of the new scenes")
+    parser.add_argument("--split", choices=SPLITS, default="train", help="split of the new scenes")
     parser.add_argument("--min-exposure", type=int, default=2, help="shortest exposure list (default 2)")
     parser.add_argument("--max-exposure", type=int, default=12, help="longest exposure list (default 12, at most 26)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed builds the same scenes")

@@ -3,9 +3,7 @@
 import argparse
 
 from core.errors import BadInput
-
-# storage.scores.SCORE_COLUMNS in short (a test expands it): importing that module pulls in pandas.
-SCORE_COLUMNS_HELP = "n_strong, n_weak, {strong,weak}_{E,T,D,hit,logloss}, diff_{model,total,data,hit}"
+from storage.constants import DEFAULT_RANK, SCORE_COLUMNS
 
 
 def register(sub) -> None:
@@ -24,10 +22,10 @@ def register(sub) -> None:
         help="save a named selection: chosen/rejected pairs, thresholds, ranking, stratified quotas",
         description="Behaviour sampling (chosen = lowest-entropy correct strong rationale, rejected = lowest-entropy "
         "wrong rationale of either role), optional min/max thresholds, ranking by a score column and quotas per "
-        f"(dataset, exposure length) group up to the target. Score columns: {SCORE_COLUMNS_HELP}.",
+        f"(dataset, exposure length) group up to the target. Score columns: {', '.join(SCORE_COLUMNS)}.",
     )
     p.add_argument("--name", required=True, help="name to save the selection under")
-    p.add_argument("--column", default="diff_model", help="score column to rank by (default diff_model)")
+    p.add_argument("--column", default=DEFAULT_RANK, help=f"score column to rank by (default {DEFAULT_RANK})")
     p.add_argument("--ascending", action="store_true", help="rank smallest first (default: largest first)")
     p.add_argument("--target", type=int, default=10_000, help="number of scenes to keep (default 10000)")
     p.add_argument("--min", action="append", default=[], metavar="COL=V", help="keep scenes with COL >= V (repeat)")

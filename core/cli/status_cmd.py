@@ -5,6 +5,7 @@ import json
 
 from sqlmodel import Session
 
+from storage.constants import PENDING, ROLES, SPLITS, VERDICTS
 from storage.db import get_engine
 from storage.status import status
 
@@ -13,15 +14,13 @@ COLUMNS = [
     "users",
     "items",
     "interactions",
-    "train",
-    "eval",
-    "rat.strong",
-    "rat.weak",
-    "pred.strong",
-    "pred.weak",
+    *SPLITS,
+    *(f"rat.{role}" for role in ROLES),
+    *(f"pred.{role}" for role in ROLES),
     "failed",
     "scored",
 ]
+SELECTION_COLUMNS = ["selection", "scenes", *VERDICTS, PENDING]
 
 
 def register(sub) -> None:
@@ -56,12 +55,9 @@ def render(data: dict) -> str:
             d["users"],
             d["items"],
             d["interactions"],
-            d["scenes"]["train"],
-            d["scenes"]["eval"],
-            d["rationales"]["strong"],
-            d["rationales"]["weak"],
-            d["predictions"]["strong"],
-            d["predictions"]["weak"],
+            *(d["scenes"][split] for split in SPLITS),
+            *(d["rationales"][role] for role in ROLES),
+            *(d["predictions"][role] for role in ROLES),
             d["failed_calls"],
             d["scored"],
         ]
@@ -69,10 +65,8 @@ def render(data: dict) -> str:
     ]
     out = _table(COLUMNS, rows)
     if data["selections"]:
-        sel_rows = [
-            [name, s["scenes"], s["approved"], s["rejected"], s["pending"]] for name, s in data["selections"].items()
-        ]
-        out += "\n\n" + _table(["selection", "scenes", "approved", "rejected", "pending"], sel_rows)
+        sel_rows = [[name, *(s[c] for c in SELECTION_COLUMNS[1:])] for name, s in data["selections"].items()]
+        out += "\n\n" + _table(SELECTION_COLUMNS, sel_rows)
     return out
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from core.errors import BadInput
 from core.progress import Bar
+from storage.constants import ROLES
 
-ROLES = ("strong", "weak")
 _decode = json.JSONDecoder().decode
 HF_EVAL_GLOBS = ("UserMirrorer-eval*.jsonl", "UserMirrorer_eval*.jsonl")
 HF_DPO_GLOBS = ("UserMirrorer.jsonl", "UserMirrorer-train*.jsonl", "UserMirrorer_train*.jsonl", "datasets/*_pref.jsonl")

@@ -13,7 +13,7 @@ from core.importers.um_files import json_lines, row_index
 from core.importers.um_scenes import scene_row
 from core.importers.um_sink import PROB_FLOOR
 from core.progress import Bar
-from core.prompts import LETTERS
+from storage.constants import LETTERS
 
 _ALLOWED = [frozenset(LETTERS[:n]) for n in range(len(LETTERS) + 1)]
 

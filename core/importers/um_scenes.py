@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from core.errors import BadInput
 from core.importers.um_files import unix_seconds
-from core.prompts import LETTERS
 from core.reference_prompts import DEFAULT_SYSTEM, USER_MESSAGE
+from storage.constants import LETTERS
 
 
 def _between(start: str | None, end: str | None) -> str:

@@ -24,9 +24,9 @@ from core.importers.um_rationales import ProbTable, TrainRows, decision_lines, l
 from core.importers.um_scenes import dpo_row, scene_row
 from core.importers.um_sink import PROB_FLOOR, ImportSink
 from core.progress import SILENT, Bar, Progress
-from core.prompts import LETTERS
 from core.rationale_parser import parse_rationale
 from storage import imports as db
+from storage.constants import LETTERS, ROLES
 from storage.datasets import delete_dataset, get_dataset
 from storage.db import bulk_transaction
 
@@ -178,7 +178,7 @@ def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, b
     if sink.pool is not None and "train" in found.single:
         train_path = found.single["train"]
         train_rel = found.rel(train_path)
-        for role in um_files.ROLES:
+        for role in ROLES:
             if (path := found.single.get(f"probs_{role}")) is not None:
                 jobs[role] = sink.pool.submit(load_probs_apart, train_path, train_rel, path, found.rel(path))
     for kind, split in (("train", "train"), ("eval", "eval")):
@@ -189,7 +189,7 @@ def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, b
     for file in found.hf_eval:
         rows = _read_scenes(sink, found, file, "eval", bar)
         report.files[rows.rel] = {"scenes": len(rows)}
-    for role in um_files.ROLES:
+    for role in ROLES:
         report.files.update(_read_role(sink, found, role, train, bar, jobs.get(role)))
     pairs: list[tuple[int, int, int]] = []
     for file in found.hf_dpo:

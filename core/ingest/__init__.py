@@ -9,13 +9,12 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from core.choices import INGEST_FORMATS
 from core.errors import BadInput
 from core.ingest.tables import Frames, Table
 from core.ingest.validate import validate
 from core.ingest.write import filter_users, order_by_user_time, write_dataset
 from core.progress import SILENT, Progress
-
-FORMATS = ("unified", "movielens", "movietweetings", "amazon", "mind", "goodbooks")
 
 
 @dataclass
@@ -55,10 +54,14 @@ def _check_range(min_interactions: int, max_interactions: int | None) -> None:
         raise BadInput(f"--max-interactions ({max_interactions}) must be >= --min-interactions ({min_interactions})")
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in INGEST_FORMATS:
+        raise BadInput(f"unknown format {fmt!r}; choose one of {', '.join(INGEST_FORMATS)}")
+
+
 def read_path(fmt: str, path: str | Path) -> Frames:
     """Read a directory in the given format into the three unified tables (no validation yet)."""
-    if fmt not in FORMATS:
-        raise BadInput(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    _check_format(fmt)
     root = Path(path).expanduser()
     if not root.exists():
         raise BadInput(f"path not found: {root}")
@@ -143,8 +146,7 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Read PATH in format fmt and store it as dataset `name`; BadInput (nothing written) on any input problem."""
-    if fmt not in FORMATS:
-        raise BadInput(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    _check_format(fmt)
     return _run(
         lambda: read_path(fmt, path),
         engine=engine,
@@ -185,4 +187,4 @@ def ingest_frames(
     )
 
 
-__all__ = ["FORMATS", "IngestReport", "ingest", "ingest_frames", "read_path"]
+__all__ = ["IngestReport", "ingest", "ingest_frames", "read_path"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.choices import LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
 from storage.llm import add_endpoint, calls_for_item, get_endpoint
@@ -17,9 +18,6 @@ from storage.models import Endpoint
 if TYPE_CHECKING:
     import openai
 
-LOCAL = "local"
-# llama.cpp's server decodes one request at a time; a second in flight keeps it busy between replies.
-LOCAL_CONCURRENCY = 2
 LOCAL_TIMEOUT = 600.0
 LOCAL_RETRIES = 1
 TEST_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]

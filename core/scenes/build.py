@@ -9,21 +9,23 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
+from core.choices import SCORERS
 from core.errors import BadInput, NotFound
 from core.progress import SILENT, Progress
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
 from core.scenes.render import format_value
 from core.scenes.rows import scene_rows
-from core.scenes.scorers import SCORERS, Catalog, Targets, make_scorers, rank_candidates
+from core.scenes.scorers import Catalog, Targets, make_scorers, rank_candidates
 from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
 from core.templates import current_templates
 from storage import scenes as store
+from storage.constants import LETTERS, SPLITS
 from storage.datasets import get_dataset
 from storage.models import Dataset
 from storage.runs import finish_run, start_run, update_run
 
-MAX_LETTERS = 26
+MAX_LETTERS = len(LETTERS)
 ROUNDS = 3  # extra draws to replace targets whose exposure came out too short
 
 
@@ -48,8 +50,8 @@ def candidate_count(max_exposure: int) -> int:
 def _validate(count: int, split: str, min_exposure: int, max_exposure: int, history: tuple[int, int], scorers):
     if count < 1:
         raise BadInput(f"--count must be at least 1 (got {count})")
-    if split not in ("train", "eval"):
-        raise BadInput(f"--split must be train or eval (got {split!r})")
+    if split not in SPLITS:
+        raise BadInput(f"--split must be {' or '.join(SPLITS)} (got {split!r})")
     if not 2 <= min_exposure <= max_exposure <= MAX_LETTERS:
         raise BadInput(
             f"exposure length range [{min_exposure}, {max_exposure}] is invalid: need 2 <= min <= max <= {MAX_LETTERS}"

@@ -12,7 +12,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd
 
-SCORERS = ("random", "popularity", "collaborative", "content")
 SVD_DIMS = 64
 POPULARITY_BUCKETS = 64
 SCORE_CELLS = 2_000_000  # batch rows x items per dense score matrix (16 MB of float64)

@@ -10,7 +10,7 @@ from core.errors import BadInput, NotFound
 from core.scenes import build_scenes
 from storage.db import get_engine
 from storage.models import Dataset, Interaction, Item, Run, Scene
-from storage.scenes import count_scenes, get_scene
+from storage.scenes import get_scene, split_counts
 from tests.factories import make_interaction_dataset
 
 SEEDS = range(30)
@@ -133,7 +133,7 @@ def test_splits_never_share_a_target_and_asking_too_much_says_why(tmp_path):
         "not already the target of a scene)"
     )
     with Session(engine) as session:
-        assert count_scenes(session=session) == {"train": 10, "eval": second.created}
+        assert split_counts(session=session) == {"train": 10, "eval": second.created}
         assert get_scene(session=session, scene_id=scenes[0].id).interaction_id == scenes[0].interaction_id
         assert get_scene(session=session, scene_id=10**9) is None
     again = build_scenes(engine=engine, dataset="synth", count=5, split="train", seed=1)

@@ -6,11 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from storage import imports as db
+from storage.constants import LETTERS
 
 NAME = "ml-1m"
-
-
-LETTERS = "ABCDEFGHIJKL"
 
 
 SYSTEM = "You are a sophisticated user behavior emulator."

@@ -1,0 +1,30 @@
+"""Option domains and defaults of the pipeline stages, shared by the stages and their front ends (CLI, pages).
+
+Each is defined once here, and the stage modules import it from here. Standard library only: the CLI builds its
+parser (choices, defaults, help) without importing a stage, so `python -m core --help` loads no pandas, openai or
+scikit-learn. Roles, splits, statuses, letters and score columns are in storage/constants.py (storage needs them).
+"""
+
+from storage.constants import ANY, APPROVED, PENDING, SPLITS, VERDICTS
+
+# `ingest --format`: the unified form and the public layouts with an adapter (core/ingest/).
+INGEST_FORMATS: tuple[str, ...] = ("unified", "movielens", "movietweetings", "amazon", "mind", "goodbooks")
+# Candidate scorers of scene construction (core/scenes/scorers.py), in their default order.
+SCORERS: tuple[str, ...] = ("random", "popularity", "collaborative", "content")
+
+# `export --format`, `--status`, `--split` (core/export.py).
+EXPORT_FORMATS: tuple[str, ...] = ("dpo", "sft", "eval", "scores")
+EXPORT_STATUSES: tuple[str, ...] = (*VERDICTS, PENDING, ANY)
+EXPORT_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
+DEFAULT_EXPORT_STATUS = APPROVED
+
+# The built-in endpoint: the embedded llama.cpp server, started on demand (core/llm/endpoints.py).
+LOCAL = "local"
+LOCAL_MODEL = "SmolLM2-135M-Instruct"
+# llama.cpp's server decodes one request at a time; a second in flight keeps it busy between replies.
+LOCAL_CONCURRENCY = 2
+
+# Answers sampled per rationale when an endpoint gives no logprobs (core/predict.py).
+PREDICT_SAMPLES = 8
+# Rationales per scene and role in the demo workspace (core/demo.py).
+DEMO_RATIONALES = 3

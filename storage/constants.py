@@ -1,0 +1,42 @@
+"""The fixed names every layer shares: roles, splits, review statuses, option letters, score columns, ranking.
+
+Defined once here and imported everywhere else (storage, core, the CLI, pages, tests, benches). Standard library
+only, so `python -m core --help` and the pages can import it for free. It lives in storage/ because storage is the
+bottom layer: the tables store these values, and storage imports nothing from core but core.errors.
+"""
+
+import string
+
+# Who wrote a rationale: the teacher (a large model) and the student (a small one).
+ROLES: tuple[str, ...] = ("strong", "weak")
+# A scene's split; a target interaction belongs to one split only.
+SPLITS: tuple[str, ...] = ("train", "eval")
+# Review statuses: a reviewer's verdicts, and pending for a scene without a Review row.
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+VERDICTS: tuple[str, ...] = (APPROVED, REJECTED)
+STATUSES: tuple[str, ...] = (PENDING, *VERDICTS)
+# "every value" where a split or a status is asked for (export --split / --status).
+ANY = "any"
+
+# Exposure options are lettered A, B, ... (A = position 0); at most 26 options per scene.
+LETTERS = string.ascii_uppercase
+
+
+def letter(index: int) -> str:
+    """The option letter of a 0-based position (A = 0); "#index" outside A..Z."""
+    return LETTERS[index] if 0 <= index < len(LETTERS) else f"#{index}"
+
+
+# Every numeric column of the Score table (DESIGN.md §5), in table order.
+COUNT_COLUMNS: tuple[str, ...] = ("n_strong", "n_weak")
+SCORE_COLUMNS: tuple[str, ...] = (
+    *COUNT_COLUMNS,
+    *(f"{role}_{name}" for role in ROLES for name in ("E", "T", "D", "hit", "logloss")),
+    *("diff_model", "diff_total", "diff_data", "diff_hit"),
+)
+# The columns a scene can be ranked, sorted and thresholded by (not the counts), differences first.
+RANK_COLUMNS: tuple[str, ...] = tuple(
+    sorted((c for c in SCORE_COLUMNS if c not in COUNT_COLUMNS), key=lambda c: not c.startswith("diff_"))
+)
+# The paper's default ranking: expected entropy weak - strong, larger first.
+DEFAULT_RANK = "diff_model"
