@@ -15,7 +15,7 @@ from core.progress import SILENT, Progress
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
 from core.scenes.render import format_value
-from core.scenes.rows import scene_rows
+from core.scenes.rows import render_scene_rows
 from core.scenes.scorers import Catalog, Targets, make_scorers, rank_candidates
 from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
 from core.templates import current_templates
@@ -162,7 +162,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
             done = _exposures(session, timeline, item_ids, catalog, prepared, chosen, rng, progress, lap, opts)
             skipped += sum(1 for _, _, e in done if e is None)
             built.extend(d for d in done if d[2] is not None)
-        rows = scene_rows(session, ds, templates, timeline, items, built, opts.split, opts.seed, progress)
+        rows = render_scene_rows(session, ds, templates, timeline, items, built, opts.split, opts.seed, progress)
         lap("render")
         store.insert_scenes(session=session, rows=rows)
         session.commit()

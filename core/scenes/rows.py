@@ -10,7 +10,7 @@ from storage import scenes as store
 from storage.models import utcnow
 
 
-def scene_rows(session, ds, templates, timeline, items, built, split, seed, progress) -> list[dict]:
+def render_scene_rows(session, ds, templates, timeline, items, built, split, seed, progress) -> list[dict]:
     """Scene rows with rendered profile, history and options."""
     if not built:
         return []
