@@ -13,8 +13,8 @@ from core.llm.client import LOGPROB_TOKENS, LlmRequest, LlmResult
 from core.progress import Progress
 from core.prompts import letter_range
 from core.rationale_parser import find_letter
-from core.rationales import StageReport, dataset_id_for, run_stage, tracked_run
 from core.scene_prompts import SceneText, scene_prompt
+from core.stage import StageReport, dataset_id_for, run_stage, tracked_run
 from storage.constants import LETTERS
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions

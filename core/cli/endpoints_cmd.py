@@ -84,7 +84,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     """One uncached call; prints latency and the reply (exit 1 when it failed)."""
-    from core.llm.endpoints import probe_endpoint
+    from core.llm.probe import probe_endpoint
     from storage.db import get_engine
 
     ok, line = probe_endpoint(engine=get_engine(), name=args.name)

@@ -93,6 +93,44 @@ def extract(data) -> dict:
     }
 
 
+def call_row(
+    *,
+    endpoint: Endpoint,
+    request: LlmRequest,
+    run_id: int | None,
+    error: str | None,
+    usage: dict | None = None,
+    latency_ms: float | None = None,
+    keys: tuple[str, str] | None = None,
+) -> dict:
+    """One call-log row (an LlmCall) for an attempt at request: status "error" when error is given, else "ok".
+
+    keys = (cache key, prompt hash) when the caller has them already; otherwise they are computed here.
+    """
+    usage = usage or {}
+    key, prompt_hash = keys or (
+        cache_key(model=endpoint.model, params=request.params, messages=request.messages),
+        _sha(request.messages),
+    )
+    return {
+        "run_id": run_id,
+        "endpoint": endpoint.name,
+        "model": endpoint.model,
+        "params": request.params,
+        "prompt_hash": prompt_hash,
+        "cache_key": key,
+        "item_key": request.item_key,
+        "scene_id": request.scene_id,
+        "stage": request.stage,
+        "prompt_tokens": usage.get("prompt_tokens"),
+        "completion_tokens": usage.get("completion_tokens"),
+        "latency_ms": latency_ms,
+        "status": "ok" if error is None else "error",
+        "error": error,
+        "created_at": datetime.now(UTC),
+    }
+
+
 @dataclass
 class _Job:
     key: str
@@ -129,25 +167,16 @@ class _Runner:
         for job in pending:
             out.put(await self._one(client, job))
 
-    def _row(self, job: _Job, started: float, status: str, error: str | None, usage: dict | None) -> dict:
-        usage = usage or {}
-        return {
-            "run_id": self.run_id,
-            "endpoint": self.endpoint.name,
-            "model": self.endpoint.model,
-            "params": job.request.params,
-            "prompt_hash": job.prompt_hash,
-            "cache_key": job.key,
-            "item_key": job.request.item_key,
-            "scene_id": job.request.scene_id,
-            "stage": job.request.stage,
-            "prompt_tokens": usage.get("prompt_tokens"),
-            "completion_tokens": usage.get("completion_tokens"),
-            "latency_ms": (time.monotonic() - started) * 1000.0,
-            "status": status,
-            "error": error,
-            "created_at": datetime.now(UTC),
-        }
+    def _row(self, job: _Job, started: float, error: str | None, usage: dict | None) -> dict:
+        return call_row(
+            endpoint=self.endpoint,
+            request=job.request,
+            run_id=self.run_id,
+            error=error,
+            usage=usage,
+            latency_ms=(time.monotonic() - started) * 1000.0,
+            keys=(job.key, job.prompt_hash),
+        )
 
     async def _one(self, client, job: _Job) -> _Done:
         calls: list[dict] = []
@@ -162,12 +191,12 @@ class _Runner:
             except Exception as exc:  # every failure is logged; only transient ones are retried
                 status, retryable = classify(exc)
                 error = scrub(f"{status}: {type(exc).__name__}: {exc}", self.secrets)[:MAX_ERROR_CHARS]
-                calls.append(self._row(job, started, "error", error, None))
+                calls.append(self._row(job, started, error, None))
                 if not retryable or attempt == self.endpoint.retries:
                     return _Done(job, calls, None, error)
                 await asyncio.sleep(backoff_delay(attempt, retry_after_seconds(exc)))
                 continue
-            calls.append(self._row(job, started, "ok", None, response["usage"]))
+            calls.append(self._row(job, started, None, response["usage"]))
             return _Done(job, calls, response, None)
         raise AssertionError("unreachable")
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from core.choices import LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
-from storage.llm import add_endpoint, calls_for_item, get_endpoint
+from storage.llm import add_endpoint, get_endpoint
 from storage.models import Endpoint
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 LOCAL_TIMEOUT = 600.0
 LOCAL_RETRIES = 1
-TEST_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -135,21 +134,3 @@ def add_checked_endpoint(
         add_endpoint(session=session, endpoint=row)
         session.commit()
     return row
-
-
-def probe_endpoint(*, engine: Engine, name: str) -> tuple[bool, str]:
-    """One uncached call; (ok, "NAME: ok in N ms, model M: 'reply'" or "NAME: failed after N ms: error").
-
-    The latency is the logged call's own, so starting the embedded server is not counted.
-    """
-    from core.llm.client import LlmRequest, run_requests  # the client imports this module
-
-    request = LlmRequest(item_key=f"test:{name}", messages=TEST_MESSAGES, params={"max_tokens": 8}, stage="test")
-    with open_endpoint(engine=engine, name=name) as endpoint:
-        [result] = run_requests(engine=engine, endpoint=endpoint, requests=[request], use_cache=False)
-    with Session(engine) as session:
-        calls = calls_for_item(session=session, item_key=request.item_key)
-        latency = calls[-1].latency_ms if calls else 0.0
-    if not result.ok:
-        return False, f"{name}: failed after {latency:.0f} ms: {result.error}"
-    return True, f"{name}: ok in {latency:.0f} ms, model {endpoint.model}: {result.content!r}"

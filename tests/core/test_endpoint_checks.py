@@ -1,10 +1,11 @@
-"""core.llm.endpoints.add_checked_endpoint / probe_endpoint: the one implementation behind the CLI and Settings."""
+"""Endpoint checks (core.llm.endpoints.add_checked_endpoint) and probes (core.llm.probe): one implementation each."""
 
 import pytest
 from sqlmodel import Session
 
 from core.errors import BadInput, NotFound
-from core.llm.endpoints import add_checked_endpoint, probe_endpoint
+from core.llm.endpoints import add_checked_endpoint
+from core.llm.probe import probe_endpoint
 from storage.llm import get_endpoint, list_endpoints
 
 GOOD = {"name": "gpt", "base_url": "https://api.example.com/v1", "model": "gpt-x"}
