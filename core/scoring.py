@@ -18,6 +18,7 @@ from core.progress import SILENT, Progress
 from storage.models import utcnow
 from storage.runs import finish_run, start_run, update_run
 from storage.scores import PredictionArrays, prediction_arrays, replace_scores, scene_arrays
+from storage.status import refresh_counts
 
 LOG_FLOOR = 1e-10
 
@@ -232,4 +233,6 @@ def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
             seconds=time.perf_counter() - started,
         )
         finish_run(session=session, run_id=run.id, message=report.message)
+        refresh_counts(conn=session.connection())
+        session.commit()
     return report

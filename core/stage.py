@@ -19,6 +19,7 @@ from storage.datasets import get_dataset
 from storage.llm import insert_calls
 from storage.models import Endpoint
 from storage.runs import finish_run, start_run, update_run
+from storage.status import refresh_counts
 
 
 @dataclass
@@ -133,4 +134,6 @@ def tracked_run(
         report.failed = report.total - report.done
         update_run(session=session, run_id=run.id, done=report.done, failed=report.failed)
         finish_run(session=session, run_id=run.id, message=report.summary(label))
+        refresh_counts(conn=session.connection())  # so `status` finds the counts ready
+        session.commit()
     return report

@@ -61,7 +61,7 @@ def selection_table(summary: dict) -> pd.DataFrame:
 def cached_counts(db: str, token: tuple) -> tuple[dict, dict, list[dict]]:
     """status(), review counts and call_stats() group over every rationale and call; recount on a new token."""
     with session() as s:
-        return status(session=s), review_summary(session=s), call_stats(session=s)
+        return status(conn=s.connection()), review_summary(session=s), call_stats(session=s)
 
 
 def build_demo_now() -> None:

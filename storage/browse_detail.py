@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from core.errors import BadInput
 from storage.constants import PENDING, RANK_COLUMNS, VERDICTS
 from storage.models import Dataset, Prediction, Rationale, Review, Scene, Score, Selection, SelectionItem
-from storage.reviews import count_by_status_sql
+from storage.review_counts import count_by_status_sql
 
 
 @dataclass

@@ -4,13 +4,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event, inspect
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, SQLModel, create_engine
 
-from storage import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from storage.migrations import migrate, pending
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+# SQLModel and the table models load only where a session or the table definitions are needed: opening an
+# up-to-date database (e.g. for `status`) costs SQLAlchemy Core alone.
 
 DEFAULT_DB = "mirror.db"
 
@@ -66,14 +71,20 @@ def upgrade(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         if not pending(conn):
             return []
+    from sqlmodel import SQLModel
+
+    from storage import models  # noqa: F401  (registers every table on SQLModel.metadata)
+
     with engine.begin() as conn:
         fresh = not inspect(conn).has_table("dataset")
         return migrate(conn, create_tables=SQLModel.metadata.create_all, fresh=fresh)
 
 
 @contextmanager
-def session_scope(db: str | None = None) -> Iterator[Session]:
+def session_scope(db: str | None = None) -> Iterator["Session"]:
     """A session that commits on success and rolls back on error."""
+    from sqlmodel import Session
+
     with Session(get_engine(db), expire_on_commit=False) as session:
         try:
             yield session

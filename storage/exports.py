@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from storage.models import ExportRecord, Item
-from storage.reviews import status_sql
+from storage.review_counts import status_sql
 
 _CHUNK = 900  # bound parameters per IN (...) lookup
 _SCENE_COLUMNS = (

@@ -6,31 +6,17 @@ caller gets StaleVersion naming who and when. Functions commit, so the write loc
 
 from datetime import datetime
 
-from sqlalchemy import func, literal_column, text, update
+from sqlalchemy import func, literal_column, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.errors import BadInput, NotFound, StaleVersion
 from storage.constants import PENDING, STATUSES, VERDICTS
 from storage.models import Rationale, RationaleVersion, Review, Scene, SelectionItem, utcnow
-
-
-def status_sql(table: str = "review") -> str:
-    """A scene's review status in SQL from a LEFT JOINed review row named `table`: its status, else pending."""
-    return f"COALESCE({table}.status, '{PENDING}')"
-
+from storage.review_counts import selection_review_counts, status_sql
 
 # status_sql() as a column for select() statements that join the Review table.
 REVIEW_STATUS = literal_column(status_sql())
-
-
-def count_by_status_sql(table: str, *, present: str = "1 = 1") -> str:
-    """SQL columns counting scenes per status — approved, rejected, pending, in that order — over rows where
-    `present` holds (false on the all-NULL row a LEFT JOIN gives a selection without scenes)."""
-    return ", ".join(
-        f"COALESCE(SUM(CASE WHEN {present} AND {status_sql(table)} = '{status}' THEN 1 ELSE 0 END), 0)"
-        for status in (*VERDICTS, PENDING)
-    )
 
 
 def _when(stamp: datetime | None) -> str:
@@ -218,21 +204,7 @@ def list_reviews(*, session: Session, selection_id: int, status: str | None = No
     return [dict(row._mapping) for row in session.exec(stmt)]
 
 
-def selection_review_counts(*, session: Session, selection_id: int | None = None) -> dict[str, dict[str, int]]:
-    """Per selection (all, or the one of that id), by id: {"scenes", "approved", "rejected", "pending"} over its
-    scenes (no Review row = pending)."""
-    where = "WHERE sel.id = :sid " if selection_id is not None else ""
-    sql = (
-        f"SELECT sel.name, COUNT(si.id), {count_by_status_sql('rv', present='si.id IS NOT NULL')} FROM selection sel "
-        "LEFT JOIN selectionitem si ON si.selection_id = sel.id LEFT JOIN review rv ON rv.scene_id = si.scene_id "
-        f"{where}GROUP BY sel.id, sel.name ORDER BY sel.id"
-    )
-    rows = session.connection().execute(text(sql), {"sid": selection_id}).all()
-    names = ("scenes", *VERDICTS, PENDING)
-    return {name: dict(zip(names, map(int, counts), strict=True)) for name, *counts in rows}
-
-
 def review_counts(*, session: Session, selection_id: int) -> dict[str, int]:
     """{"scenes", "approved", "rejected", "pending"} over a selection's scenes (no Review row = pending)."""
-    found = selection_review_counts(session=session, selection_id=selection_id)
+    found = selection_review_counts(conn=session.connection(), selection_id=selection_id)
     return next(iter(found.values()), {"scenes": 0, **dict.fromkeys((*VERDICTS, PENDING), 0)})

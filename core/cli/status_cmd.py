@@ -1,13 +1,8 @@
 """CLI: status — what the workspace holds, per dataset and per selection."""
 
 import argparse
-import json
-
-from sqlmodel import Session
 
 from storage.constants import PENDING, ROLES, SPLITS, VERDICTS
-from storage.db import get_engine
-from storage.status import status
 
 COLUMNS = [
     "dataset",
@@ -71,7 +66,13 @@ def render(data: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Session(get_engine()) as session:
-        data = status(session=session)
+    """Print the counts (a table, or the JSON object with --json)."""
+    import json  # loaded here (like everything this command needs) so `--help` pays for nothing
+
+    from storage.db import get_engine
+    from storage.status import status
+
+    with get_engine().connect() as conn:  # SQLAlchemy Core only: no ORM session, no table models to load
+        data = status(conn=conn)
     print(json.dumps(data, indent=2) if args.json else render(data))
     return 0

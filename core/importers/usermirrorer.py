@@ -29,6 +29,7 @@ from storage import imports as db
 from storage.constants import LETTERS, ROLES
 from storage.datasets import delete_dataset, get_dataset
 from storage.db import bulk_transaction
+from storage.status import refresh_counts
 
 FORMAT = "usermirrorer"
 _PARALLEL_BYTES = 64 << 20
@@ -282,5 +283,7 @@ def _import(
         report.sha256 = digest = hashing.result()
         options = {"import": {"format": FORMAT, "sha256": digest, "files": report.files, "missing": found.missing}}
         db.set_dataset_options(conn=conn, dataset_id=dataset_id, options=options)
+    with engine.begin() as conn:
+        refresh_counts(conn=conn)
     report.seconds = time.perf_counter() - started
     return report

@@ -17,7 +17,7 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retri
 
     build_demo(engine=engine, config=config, progress=Progress(callback=lambda d, t, label: seen.append((d, t, label))))
     with Session(engine) as session:
-        first = status(session=session)
+        first = status(conn=session.connection())
     ds = first["datasets"][DEMO_DATASET]
     assert ds["scenes"] == {"train": 3, "eval": 1}
     assert ds["rationales"] == {"strong": 8, "weak": 8}
@@ -67,7 +67,7 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retri
 
     build_demo(engine=engine, config=config)
     with Session(engine) as session:
-        second = status(session=session)
+        second = status(conn=session.connection())
     with engine.connect() as conn:
         # only items that had failed are asked again; finished ones come from the database
         rerun_items = conn.execute(text("SELECT item_key FROM llmcall WHERE id > :last"), {"last": last_call})

@@ -3,10 +3,12 @@
 import json
 
 from sqlalchemy import event
+from sqlmodel import select
 
 from core.cli.main import main
-from storage.models import LlmCall, Review, Score, Selection, SelectionItem
-from storage.status import status
+from storage.datasets import delete_dataset
+from storage.models import LlmCall, Rationale, Review, Scene, Score, Selection, SelectionItem
+from storage.status import refresh_counts, status
 from tests.factories import make_dataset, make_rationale, make_scene
 
 ZERO = {
@@ -118,31 +120,95 @@ empty           0         0         0        0
 
 
 def test_empty_workspace(session):
-    assert status(session=session) == {"datasets": {}, "selections": {}}
+    assert status(conn=session.connection()) == {"datasets": {}, "selections": {}}
 
 
 def test_counts_every_stage_exactly(session):
     build(session)
-    assert status(session=session) == EXPECTED
+    assert status(conn=session.connection()) == EXPECTED
 
 
 def test_a_dataset_without_anything_built_has_every_key_at_zero(session):
     make_dataset(session, name="fresh", n_users=0, n_items=0)
-    assert status(session=session) == {"datasets": {"fresh": ZERO}, "selections": {}}
+    assert status(conn=session.connection()) == {"datasets": {"fresh": ZERO}, "selections": {}}
+
+
+def _statements(engine, run) -> list[str]:
+    statements: list[str] = []
+
+    def listen(*args) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    return statements
 
 
 def test_query_count_does_not_grow_with_data(session, engine):
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     make_dataset(session, name="one")
-    statements.clear()
-    status(session=session)
-    small = len(statements)
-    statements.clear()
+    small = _statements(engine, lambda: status(conn=session.connection()))
     build(session)
-    statements.clear()
-    status(session=session)
-    assert len(statements) == small == 10  # dataset names, 5 per-dataset, 3 per-key and 1 selection query
+    big = _statements(engine, lambda: status(conn=session.connection()))
+    # dataset names, 4 per-dataset, scenes, the snapshot, 3 fingerprints, 3 full counts (no snapshot stored), selections
+    assert len(big) == len(small) == 14
+
+
+def test_a_stored_snapshot_spares_the_big_counts(session, engine):
+    build(session)
+    refresh_counts(conn=session.connection())
+    session.commit()
+    statements = _statements(engine, lambda: status(conn=session.connection()))
+    assert status(conn=session.connection()) == EXPECTED
+    assert not [sql for sql in statements if "GROUP BY scene_id, role" in sql or "JOIN scene s ON s.id = sc" in sql]
+    assert len(statements) == 11
+
+
+def test_rows_added_after_the_snapshot_are_counted_alone(session, engine):
+    build(session)
+    refresh_counts(conn=session.connection())
+    session.commit()
+    scene = session.get(Scene, 2)
+    make_rationale(session, scene=scene, role="strong", sample_index=5, probs=[0.25] * 4)
+    statements = _statements(engine, lambda: status(conn=session.connection()))
+    counts = status(conn=session.connection())["datasets"]["a"]
+    assert (counts["rationales"], counts["predictions"]) == ({"strong": 3, "weak": 2}, {"strong": 3, "weak": 1})
+    assert [sql for sql in statements if "WHERE x.id >" in sql] != []
+    assert not [sql for sql in statements if "GROUP BY scene_id, role" in sql]
+
+
+def test_a_deletion_since_the_snapshot_is_recounted(session, engine):
+    build(session)
+    refresh_counts(conn=session.connection())
+    session.commit()
+    # the newest rationale goes and another takes its id, role and count: the snapshot must not be trusted
+    newest = session.exec(select(Rationale).order_by(Rationale.id.desc())).first()
+    replaced_id, scene = newest.id, session.get(Scene, 1)
+    for table, column in (("prediction", "rationale_id"), ("rationaleversion", "rationale_id"), ("rationale", "id")):
+        session.connection().exec_driver_sql(f"DELETE FROM {table} WHERE {column} = {replaced_id}")
+    session.commit()
+    session.add(Rationale(id=replaced_id, scene_id=scene.id, role="weak", sample_index=7, text="x"))
+    session.commit()
+    counts = status(conn=session.connection())["datasets"]
+    assert counts["a"]["rationales"] == {"strong": 2, "weak": 3}
+    assert counts["b"]["rationales"] == {"strong": 0, "weak": 0}
+
+
+def test_a_dataset_deleted_after_the_snapshot_disappears_from_the_counts(session):
+    build(session)
+    refresh_counts(conn=session.connection())
+    session.commit()
+    delete_dataset(conn=session.connection(), dataset_id=2)
+    session.commit()
+    assert status(conn=session.connection()) == {
+        "datasets": {"a": EXPECTED["datasets"]["a"]},
+        "selections": {
+            "top": {"scenes": 3, "approved": 1, "rejected": 1, "pending": 1},
+            "empty": {"scenes": 0, "approved": 0, "rejected": 0, "pending": 0},
+        },
+    }
 
 
 def test_cli_status_json_and_table(session, capsys):
