@@ -14,7 +14,7 @@ from core.progress import Progress
 from core.prompts import letter_range
 from core.rationale_parser import find_letter
 from core.scene_prompts import SceneText, scene_prompt
-from core.stage import StageReport, dataset_id_for, run_stage, tracked_run
+from core.stage import BatchHandler, StageReport, dataset_id_for, run_stage, tracked_run
 from storage.constants import LETTERS
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
@@ -122,15 +122,127 @@ def sample_behavior(probs: np.ndarray, *, seed: int, rationale_id: int) -> int:
     return int(np.random.default_rng([seed, rationale_id]).choice(len(probs), p=probs))
 
 
-@dataclass
-class _Item:
-    key: str
-    row: dict
-    messages: list[dict]
+def prefills(endpoint: Endpoint) -> bool:
+    """Whether the endpoint continues a final assistant message, so the letter comes right after `Behavior: [`."""
+    return endpoint.kind == "vllm"
 
-    @property
-    def n(self) -> int:
-        return len(self.row["options"])
+
+@dataclass
+class LetterCall:
+    """One call asking for a letter: its item key, messages, number of options and scene."""
+
+    key: str
+    messages: list[dict]
+    n: int
+    scene_id: int | None = None
+
+
+Found = list[tuple[LetterCall, np.ndarray, bool]]  # (call, distribution, estimated by sampling)
+# store(session, found) persists distributions inside the batch's transaction.
+Store = Callable[[Session, Found], None]
+# refused(session, [(call, result)]): calls the endpoint answered with an error (the client has logged them).
+Refused = Callable[[Session, list[tuple[LetterCall, LlmResult]]], None]
+
+
+@dataclass
+class LetterRun:
+    """Where letter calls run: the ready endpoint, the stage name, the run's report and progress."""
+
+    engine: Engine
+    endpoint: Endpoint
+    report: StageReport
+    stage: str
+    progress: Progress | None = None
+    samples: int = PREDICT_SAMPLES
+
+    def run(self, requests: list[LlmRequest], on_batch: BatchHandler) -> None:
+        """run_stage under this run (its Run id, progress and done count), adding up the cached answers."""
+        self.report.cached += run_stage(
+            engine=self.engine,
+            endpoint=self.endpoint,
+            requests=requests,
+            run_id=self.report.run_id,
+            on_batch=on_batch,
+            progress=self.progress,
+            done=lambda: self.report.done,
+        )
+
+
+def letter_distributions(
+    *, run: LetterRun, calls: list[LetterCall], store: Store, refused: Refused | None = None
+) -> None:
+    """The letter distribution of every call (DESIGN.md §4), handed to `store` batch by batch.
+
+    Read from the answer token's logprobs (one token restricted to the letters where the endpoint allows it); a
+    call whose answer gives no distribution is asked `run.samples` times and its answers counted (estimated).
+    """
+    prefill = prefills(run.endpoint)
+    extra = {"extra_body": VLLM_PREFILL} if prefill else {}
+    by_key = {call.key: call for call in calls}
+    fallback: list[LetterCall] = []
+
+    def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
+        found, failed = [], []
+        for result in batch:
+            call = by_key[result.item_key]
+            if not result.ok:
+                failed.append((call, result))
+                continue
+            probs = logprob_distribution(result.logprobs, call.n)
+            if probs is None:  # no logprobs, or no position answering with a letter
+                fallback.append(call)
+            else:
+                found.append((call, probs, False))
+        store(session, found)
+        if refused and failed:
+            refused(session, failed)
+        return []
+
+    # Prefilled "Behavior: [" makes the letter the first token; otherwise the letter may come a few tokens in.
+    tokens = 1 if prefill else LOGPROB_TOKENS
+    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0, **extra}
+    requests = [
+        LlmRequest(c.key, c.messages, {**params, **answer_constraint(run.endpoint, c.n)}, c.scene_id, run.stage)
+        for c in calls
+    ]
+    run.run(requests, on_batch)
+    if fallback:
+        _sample(run=run, calls=fallback, extra=extra, store=store)
+
+
+def _sample(*, run: LetterRun, calls: list[LetterCall], extra: dict, store: Store) -> None:
+    """The no-logprobs fallback: `run.samples` answers per call, counted into an estimated distribution."""
+    answers: dict[str, list[int | None]] = {call.key: [None] * run.samples for call in calls}
+    by_key: dict[str, tuple[LetterCall, int]] = {}
+    requests = []
+    for call in calls:
+        for j in range(run.samples):
+            key = f"{call.key}:sample{j}"
+            by_key[key] = (call, j)
+            params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j, **extra}
+            params.update(answer_constraint(run.endpoint, call.n))
+            requests.append(LlmRequest(key, call.messages, params, scene_id=call.scene_id, stage=run.stage))
+
+    def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
+        bad = []
+        for result in batch:
+            call, j = by_key[result.item_key]
+            if not result.ok:
+                continue
+            answers[call.key][j] = find_letter(result.content or "", call.n)
+            if answers[call.key][j] is None:
+                bad.append((result, f"no option letter ({letter_range(call.n)}) in the answer {result.content!r}"))
+        return bad
+
+    run.run(requests, on_batch)
+    found = []
+    for call in calls:
+        probs = sampled_distribution(answers[call.key], call.n)
+        if probs is not None:
+            found.append((call, probs, True))
+    with Session(run.engine) as session:
+        store(session, found)
+        session.commit()
 
 
 def predict(
@@ -151,7 +263,8 @@ def predict(
     params = {"role": role, "dataset": dataset, "samples": samples, "seed": seed}
 
     def body(ep: Endpoint, report: StageReport) -> None:
-        _predict(engine=engine, endpoint=ep, work=work, report=report, progress=progress, samples=samples, seed=seed)
+        run = LetterRun(engine=engine, endpoint=ep, report=report, stage="predict", progress=progress, samples=samples)
+        _predict(run=run, work=work, seed=seed)
 
     return tracked_run(
         engine=engine,
@@ -165,99 +278,27 @@ def predict(
     )
 
 
-def _predict(*, engine, endpoint: Endpoint, work: list[dict], report: StageReport, progress, samples, seed) -> None:
-    prefill = endpoint.kind == "vllm"
-    extra = {"extra_body": VLLM_PREFILL} if prefill else {}
-    items: dict[str, _Item] = {}
+def _predict(*, run: LetterRun, work: list[dict], seed: int) -> None:
+    prefill = prefills(run.endpoint)
+    rows: dict[str, dict] = {}
+    calls = []
     for row in work:
         prompt = scene_prompt(SceneText.from_row(row), "predict", rationale=row["text"], continue_final=prefill)
-        messages = prompt.messages
         key = f"predict:{row['rationale_id']}:v{row['version']}"
-        items[key] = _Item(key=key, row=row, messages=messages)
+        rows[key] = row
+        calls.append(LetterCall(key, prompt.messages, len(row["options"]), row["scene_id"]))
 
-    def store(session: Session, rows: list[tuple[_Item, np.ndarray, bool]]) -> None:
-        upsert_predictions(session=session, rows=[_prediction(i, p, est, endpoint, seed) for i, p, est in rows])
-        report.done += len(rows)
-        report.estimated += sum(est for _, _, est in rows)
-
-    fallback: list[_Item] = []
-
-    def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
-        found = []
-        for result in batch:
-            item = items[result.item_key]
-            if not result.ok:
-                continue
-            probs = logprob_distribution(result.logprobs, item.n)
-            if probs is None:  # no logprobs, or no position answering with a letter
-                fallback.append(item)
-            else:
-                found.append((item, probs, False))
-        store(session, found)
-        return []
-
-    # Prefilled "Behavior: [" makes the letter the first token; otherwise the letter may come a few tokens in.
-    tokens = 1 if prefill else LOGPROB_TOKENS
-    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0, **extra}
-    requests = [
-        LlmRequest(
-            i.key,
-            i.messages,
-            {**params, **answer_constraint(endpoint, i.n)},
-            scene_id=i.row["scene_id"],
-            stage="predict",
+    def store(session: Session, found: Found) -> None:
+        upsert_predictions(
+            session=session, rows=[_prediction(rows[c.key], p, e, run.endpoint, seed) for c, p, e in found]
         )
-        for i in items.values()
-    ]
+        run.report.done += len(found)
+        run.report.estimated += sum(estimated for _, _, estimated in found)
 
-    def run(requests: list[LlmRequest], on_batch: Callable) -> None:
-        stage = {"engine": engine, "endpoint": endpoint, "run_id": report.run_id, "progress": progress}
-        report.cached += run_stage(requests=requests, on_batch=on_batch, done=lambda: report.done, **stage)
-
-    run(requests, on_batch)
-    if fallback:
-        _sample(engine=engine, endpoint=endpoint, items=fallback, samples=samples, extra=extra, store=store, run=run)
+    letter_distributions(run=run, calls=calls, store=store)
 
 
-def _sample(*, engine, endpoint, items: list[_Item], samples, extra, store, run) -> None:
-    """The no-logprobs fallback: `samples` answers per rationale, counted into an estimated distribution.
-
-    run(requests, on_batch) is _predict's: the same stage run, report and progress."""
-    answers: dict[str, list[int | None]] = {item.key: [None] * samples for item in items}
-    by_key: dict[str, tuple[_Item, int]] = {}
-    requests = []
-    for item in items:
-        for j in range(samples):
-            key = f"{item.key}:sample{j}"
-            by_key[key] = (item, j)
-            params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j, **extra}
-            params.update(answer_constraint(endpoint, item.n))
-            requests.append(LlmRequest(key, item.messages, params, scene_id=item.row["scene_id"], stage="predict"))
-
-    def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
-        bad = []
-        for result in batch:
-            item, j = by_key[result.item_key]
-            if not result.ok:
-                continue
-            answers[item.key][j] = find_letter(result.content or "", item.n)
-            if answers[item.key][j] is None:
-                bad.append((result, f"no option letter ({letter_range(item.n)}) in the answer {result.content!r}"))
-        return bad
-
-    run(requests, on_batch)
-    found = []
-    for item in items:
-        probs = sampled_distribution(answers[item.key], item.n)
-        if probs is not None:
-            found.append((item, probs, True))
-    with Session(engine) as session:
-        store(session, found)
-        session.commit()
-
-
-def _prediction(item: _Item, probs: np.ndarray, estimated: bool, endpoint: Endpoint, seed: int) -> dict:
-    row = item.row
+def _prediction(row: dict, probs: np.ndarray, estimated: bool, endpoint: Endpoint, seed: int) -> dict:
     return {
         "rationale_id": row["rationale_id"],
         "scene_id": row["scene_id"],
