@@ -113,9 +113,9 @@ def finish(path: str) -> None:
     """Scores, a 10,000-scene selection, a few reviews."""
     from sqlmodel import Session
 
+    from core.review import set_review
     from core.scoring import score
     from core.selection import SelectionConfig, save_selection
-    from storage.reviews import set_review
 
     engine = get_engine(path)
     score(engine=engine)

@@ -49,11 +49,12 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     from core.llm.endpoints import open_endpoint
     from core.predict import predict
     from core.rationales import generate_rationales
+    from core.review import set_review
     from core.scenes import build_scenes
     from core.scoring import score
     from core.selection import SelectionConfig, save_selection
     from storage.datasets import get_dataset
-    from storage.reviews import get_review, set_review
+    from storage.reviews import get_review
     from storage.scenes import split_counts
     from storage.selections import get_selection, selection_scene_ids
 

@@ -29,6 +29,15 @@ class ParsedRationale:
     problems: list[str] = field(default_factory=list)
     process: str = ""  # the decision-process text: everything before the Behavior line
 
+    def columns(self) -> dict:
+        """The fields a Rationale row stores (PARSED_COLUMNS), by column name."""
+        return {name: getattr(self, name) for name in PARSED_COLUMNS}
+
+
+# The Rationale columns parsing fills; `process` is not stored (it is derived from the text).
+PARSED_COLUMNS = ("stimulus", "stimulus_factors", "knowledge", "knowledge_factors", "evaluation", "style", "behavior")
+PARSED_COLUMNS += ("problems",)
+
 
 # Longest labels first so "Stimulus factors:" is not read as "Stimulus:".
 _LABELS = {

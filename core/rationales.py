@@ -18,8 +18,6 @@ from storage.rationales import insert_rationales, missing_rationale_work, next_s
 
 TEMPERATURE = 1.0
 TOP_P = 0.9
-PARSED_FIELDS = ("stimulus", "stimulus_factors", "knowledge", "knowledge_factors", "evaluation", "style", "behavior")
-PARSED_FIELDS += ("problems",)
 
 
 def _rationale_requests(
@@ -64,7 +62,7 @@ def _generate(
                 continue
             scene_id, index, n_options = meta[result.item_key]
             parsed = parse_rationale(result.content, n_options)
-            fields = {name: getattr(parsed, name) for name in PARSED_FIELDS}
+            fields = parsed.columns()
             source = {"endpoint": endpoint.name, "model": endpoint.model, "text": result.content}
             rows.append({"scene_id": scene_id, "role": role, "sample_index": index, **source, **fields})
         ids = insert_rationales(session=session, rows=rows)

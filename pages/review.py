@@ -5,13 +5,13 @@ import streamlit as st
 from core.app_support import escape_markdown, filter_from_params, filter_to_params
 from core.choices import LOCAL
 from core.errors import MirrorError
+from core.review import set_review
 from pages.review_parts import rationale_block, role_figure, scores_figure
 from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours
 from storage.browse_detail import scene_detail
 from storage.constants import APPROVED, PENDING, REJECTED, ROLES, letter
 from storage.llm import list_endpoints
-from storage.reviews import set_review
 
 ensure_navigation()
 st.title("Review")

@@ -7,10 +7,10 @@ from sqlmodel import Session
 
 from core.app_support import escape_markdown, format_problems
 from core.errors import MirrorError
+from core.review import edit_rationale, rationale_versions
 from pages.ui import db_path, reviewer, session
 from storage.browse_detail import score_histograms, score_version
 from storage.constants import DEFAULT_RANK, letter
-from storage.reviews import edit_rationale, rationale_versions
 
 TRUE_COLOUR = "#2a9d8f"
 OTHER_COLOUR = "#b0b7c3"

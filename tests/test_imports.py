@@ -1,4 +1,4 @@
-"""The import graph of the project's modules: no cycle anywhere.
+"""The import graph of the project's modules: no cycle anywhere, and storage/ stands below core/.
 
 Imports are read from the source (every `import` and `from ... import`, also those inside functions; not those
 under `if TYPE_CHECKING:`), so a cycle hidden behind a lazy import inside a function fails too.
@@ -100,3 +100,12 @@ def test_the_checker_sees_a_cycle_and_lazy_imports():
 
 def test_no_import_cycle_among_the_projects_modules():
     assert find_cycles(GRAPH) == []
+
+
+def test_storage_imports_nothing_from_core_but_errors():
+    wrong = {
+        name: sorted(m for m in imports if m.split(".")[0] == "core" and m != "core.errors")
+        for name, imports in GRAPH.items()
+        if name.split(".")[0] == "storage"
+    }
+    assert {name: found for name, found in wrong.items() if found} == {}

@@ -54,7 +54,7 @@ def test_review_edit_creates_a_version(workspace, engine):
 
 
 def test_review_stale_edit_is_refused(workspace, engine):
-    from storage.reviews import edit_rationale
+    from core.review import edit_rationale
 
     scene_id = workspace[0]
     with Session(engine) as s:
@@ -97,7 +97,7 @@ def test_review_back_to_the_list_keeps_the_filter(workspace):
 
 
 def test_review_stale_approve_is_refused(workspace, engine):
-    from storage.reviews import set_review
+    from core.review import set_review
 
     scene_id = workspace[2]
     at = open_page("review", scene=str(scene_id))

@@ -5,7 +5,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.demo import DEMO_DATASET, DEMO_SELECTION, DemoConfig, build_demo
-from storage.reviews import get_review, set_review
+from core.review import set_review
+from storage.reviews import get_review
 from storage.status import status
 
 

@@ -13,10 +13,10 @@ from core.cli.main import main
 from core.errors import BadInput, NotFound
 from core.export import export, manifest_path, preview_rows
 from core.reference_prompts import DEFAULT_SYSTEM
+from core.review import edit_rationale, set_review
 from core.scoring import score
 from core.selection import SelectionConfig, save_selection
 from storage.models import ExportRecord, Score
-from storage.reviews import edit_rationale, set_review
 from tests.factories import make_dataset, make_rationale, make_scene
 
 CHOSEN = "Stimulus: I want a film.\nKnowledge: B fits me.\nEvaluation: B it is.\nBehavior: [B]"

@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from core.cli.main import main
 from core.importers import import_usermirrorer
+from core.review import rationale_versions
 from storage.models import Dataset, Prediction, Rationale, RationaleVersion, Scene, Selection, SelectionItem
-from storage.reviews import rationale_versions
 from tests.core.usermirrorer_fixtures import (
     DEC_W,
     NAME,
@@ -152,7 +152,7 @@ def test_imported_scenes_open_like_native_ones_in_the_review_queries(engine, tmp
 
 
 def test_first_edit_of_an_imported_rationale_stores_the_original_as_version_1(engine, tmp_path):
-    from storage.reviews import edit_rationale
+    from core.review import edit_rationale
 
     write_hf(tmp_path)
     import_usermirrorer(engine=engine, name="um", path=tmp_path)

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 from core.cli.main import main
 from core.errors import BadInput
 from core.importers import import_usermirrorer
+from core.review import edit_rationale, rationale_versions, set_review
 from core.scoring import score
 from storage.models import Prediction, Rationale, RationaleVersion, Scene, Score
-from storage.reviews import edit_rationale, rationale_versions, set_review
 from tests.core.usermirrorer_fixtures import (
     DEC_S,
     DEC_W,

@@ -62,9 +62,9 @@ def test_replace_drops_scenes_rationales_reviews_and_keeps_the_rest(engine, sess
 def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
     from core.cli.ingest_cmd import replaced_message
     from core.cli.main import main
+    from core.review import edit_rationale, set_review
     from storage.datasets import delete_dataset
     from storage.db import bulk_transaction
-    from storage.reviews import edit_rationale, set_review
 
     ingest(engine=engine, name="mt", fmt="movietweetings", path=SAMPLE)
     mt = get_dataset(session=session, name="mt")
