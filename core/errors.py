@@ -21,5 +21,12 @@ class StaleVersion(BadInput):
     """A save was based on an older version than the one stored."""
 
 
+class DatabaseBusy(MirrorError):
+    """Another process held the database's write lock past the busy timeout: not the user's fault, try again."""
+
+    def __init__(self, message: str = "the database is busy: another run is writing to it; try again in a moment"):
+        super().__init__(message)
+
+
 class EndpointError(MirrorError):
     """An LLM endpoint could not be reached or started."""

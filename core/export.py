@@ -22,6 +22,7 @@ from core.errors import BadInput, NotFound
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
 from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, letter
 from storage.datasets import get_dataset, list_datasets
+from storage.db import database_file
 from storage.exports import item_external_ids, record_export, scene_rows, selection_rows
 from storage.scores import prediction_arrays, scores_frame
 from storage.selections import get_selection, list_selections
@@ -217,6 +218,12 @@ def _write(rows: list[dict], tmp: Path, parquet: bool) -> None:
 def _sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def default_export_dir(db: str) -> Path:
+    """Where the app suggests writing exports: `exports/` beside a SQLite database file, else in the working folder."""
+    file = database_file(db)
+    return (file.parent if file else Path.cwd()) / "exports"
 
 
 def manifest_path(out: Path) -> Path:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_STATUSES
-from core.export import export, preview_rows
+from core.export import default_export_dir, export, preview_rows
 from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
 from storage.browse import filter_choices
 from storage.exports import list_exports
@@ -45,8 +45,7 @@ else:
     status = DEFAULT_EXPORT_STATUS
 
 suffix = "parquet" if parquet else "jsonl"
-db = db_path()
-default_dir = (Path.cwd() if "://" in db else Path(db).expanduser().resolve().parent) / "exports"
+default_dir = default_export_dir(db_path())
 stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{selection or dataset or 'all'}-{fmt}{'-' + split if split else ''}")
 default_name = f"{stem}.{suffix}"
 out = cols[3].text_input("Write to path", value=str(default_dir / default_name), key=f"x_out_{default_name}")

@@ -1,25 +1,21 @@
 """Shared page wiring: the cached engine, sessions, the reviewer name and error display. Layout only."""
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import streamlit as st
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from core.app_support import escape_markdown
 from core.errors import MirrorError
 from core.settings import load_settings
-from storage.db import get_engine
-
-BUSY = "The database is busy: a pipeline run is writing. Try again in a moment."
+from storage.db import busy_is_an_error, get_engine, session_scope
 
 
 def db_path() -> str:
-    """The database the app works on: env MIRROR_DB, else mirror.db."""
-    return os.environ.get("MIRROR_DB") or "mirror.db"
+    """The database the app works on: the MIRROR_DB setting (core/settings.py)."""
+    return load_settings().db
 
 
 @st.cache_resource(show_spinner=False)
@@ -32,16 +28,9 @@ def engine() -> Engine:
     return _engine(db_path())
 
 
-@contextmanager
-def session() -> Iterator[Session]:
-    """A session for one script run; commits on success."""
-    with Session(engine(), expire_on_commit=False) as s:
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
+def session() -> AbstractContextManager[Session]:
+    """A session on the app's engine that commits on success (storage.db.session_scope)."""
+    return session_scope(engine())
 
 
 def reviewer() -> str:
@@ -55,16 +44,14 @@ def reviewer() -> str:
 def user_errors() -> Iterator[None]:
     """Show expected failures as one st.error line instead of a traceback.
 
-    SQLite's "database is locked" (a long pipeline write held the lock past the busy timeout) is expected too.
+    SQLite's "database is locked" (a long pipeline write held the lock past the busy timeout) is expected too: it is
+    DatabaseBusy, the same error the CLI prints.
     """
     try:
-        yield
+        with busy_is_an_error():
+            yield
     except MirrorError as exc:
         st.error(escape_markdown(str(exc)))
-    except OperationalError as exc:
-        if "database is locked" not in str(exc):
-            raise
-        st.error(BUSY)
 
 
 def show_flash(key: str) -> None:

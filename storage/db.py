@@ -1,14 +1,19 @@
-"""Engine factory and schema upgrades: the one place the database is opened and brought forward."""
+"""Engine factory, sessions and schema upgrades: the one place the database is opened and brought forward.
 
-import os
+Which database is the caller's to say (core/settings.py resolves MIRROR_DB; the CLI's --db overrides it): every
+function here takes it as an argument and none reads the environment.
+"""
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
+from core.errors import DatabaseBusy
 from storage.migrations import migrate, pending
 
 if TYPE_CHECKING:
@@ -17,15 +22,43 @@ if TYPE_CHECKING:
 # SQLModel and the table models load only where a session or the table definitions are needed: opening an
 # up-to-date database (e.g. for `status`) costs SQLAlchemy Core alone.
 
-DEFAULT_DB = "mirror.db"
 
-
-def database_url(db: str | None = None) -> str:
-    """A SQLAlchemy URL from a path or URL; defaults to env MIRROR_DB, else ./mirror.db."""
-    db = db or os.environ.get("MIRROR_DB") or DEFAULT_DB
+def database_url(db: str) -> str:
+    """A SQLAlchemy URL from a path (a SQLite file, made absolute) or a URL (kept as it is)."""
     if "://" in db:
         return db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def database_file(db: str) -> Path | None:
+    """The file of a SQLite database given as a path or URL; None for a server database or an in-memory one."""
+    try:
+        url = make_url(database_url(db))
+    except ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def display_url(db: str) -> str:
+    """The database's URL as shown to the user: any password masked."""
+    url = database_url(db)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+@contextmanager
+def busy_is_an_error() -> Iterator[None]:
+    """SQLite's "database is locked" (another writer held the lock past the busy timeout) raised as DatabaseBusy."""
+    try:
+        yield
+    except OperationalError as exc:
+        if "database is locked" not in str(exc):
+            raise
+        raise DatabaseBusy() from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -40,7 +73,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 _ENGINES: dict[str, Engine] = {}
 
 
-def get_engine(db: str | None = None, *, create: bool = True) -> Engine:
+def get_engine(db: str, *, create: bool = True) -> Engine:
     """One engine per URL: SQLite gets WAL, a busy timeout and foreign keys; any SQLAlchemy URL works."""
     url = database_url(db)
     if url in _ENGINES:
@@ -81,11 +114,11 @@ def upgrade(engine: Engine) -> list[str]:
 
 
 @contextmanager
-def session_scope(db: str | None = None) -> Iterator["Session"]:
-    """A session that commits on success and rolls back on error."""
+def session_scope(engine: Engine) -> Iterator["Session"]:
+    """A session that commits on success and rolls back on error; a lock held too long is DatabaseBusy."""
     from sqlmodel import Session
 
-    with Session(get_engine(db), expire_on_commit=False) as session:
+    with busy_is_an_error(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -1,10 +1,15 @@
-"""CLI bad input before any work: a --db that cannot be opened, impossible demo sizes — exit 2, one message."""
+"""CLI database handling: --db passed down (never via the environment), bad ones exit 2, a busy one exits 1."""
 
+import json
 import os
+import sqlite3
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from core.cli import status_cmd
 from core.cli.main import main
+from core.errors import DatabaseBusy
 from storage.db import dispose_engines
 
 
@@ -51,3 +56,19 @@ def test_unknown_url_scheme(capsys):
 def test_demo_rejects_a_negative_size_before_doing_anything(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "d.db"), "demo", "--n", "0"]) == 2
     assert capsys.readouterr().err == "error: --n must be at least 1 (got 0)\n"
+
+
+def test_db_is_passed_down_and_never_written_into_the_environment(tmp_path, capsys):
+    path = tmp_path / "given.db"
+    assert main(["--db", str(path), "status", "--json"]) == 0
+    assert "MIRROR_DB" not in os.environ
+    assert path.exists() and json.loads(capsys.readouterr().out) == {"datasets": {}, "selections": {}}
+
+
+def test_a_database_locked_during_a_command_is_one_busy_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    def locked(*, session):
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(status_cmd, "status", locked)
+    assert main(["--db", str(tmp_path / "l.db"), "status"]) == 1
+    assert capsys.readouterr().err == f"error: {DatabaseBusy()}\n"

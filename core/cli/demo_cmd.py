@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < least:
             raise BadInput(f"{flag} must be at least {least} (got {value})")
     config = DemoConfig(n=args.n, endpoint=args.endpoint, **{k: v for k, v in given.items() if v is not None})
-    report = build_demo(engine=get_engine(), config=config)
+    report = build_demo(engine=get_engine(args.db), config=config)
     for line in report.steps:
         print(line)
     print("demo workspace ready: streamlit run app.py")

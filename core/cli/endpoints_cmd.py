@@ -38,7 +38,7 @@ def run_add(args: argparse.Namespace) -> int:
     from storage.db import get_engine
 
     add_checked_endpoint(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         name=args.name,
         base_url=args.base_url,
         model=args.model,
@@ -54,10 +54,10 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print every endpoint, the built-in one first."""
-    from storage.db import session_scope
+    from storage.db import get_engine, session_scope
     from storage.llm import call_stats, list_endpoints
 
-    with session_scope() as session:
+    with session_scope(get_engine(args.db)) as session:
         endpoints = list_endpoints(session=session)
         stats = {row["endpoint"]: row for row in call_stats(session=session)}
     print(f"{'NAME':<16} {'KIND':<7} {'MODEL':<34} {'KEY ENV':<18} {'CONC':>4} {'CALLS':>7} {'FAILED':>6}  BASE URL")
@@ -72,10 +72,10 @@ def run_list(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     """Delete one stored endpoint."""
     from core.errors import NotFound
-    from storage.db import session_scope
+    from storage.db import get_engine, session_scope
     from storage.llm import remove_endpoint
 
-    with session_scope() as session:
+    with session_scope(get_engine(args.db)) as session:
         if not remove_endpoint(session=session, name=args.name):
             raise NotFound(f"unknown endpoint {args.name!r}")
     print(f"removed endpoint {args.name}")
@@ -87,6 +87,6 @@ def run_test(args: argparse.Namespace) -> int:
     from core.llm.probe import probe_endpoint
     from storage.db import get_engine
 
-    ok, line = probe_endpoint(engine=get_engine(), name=args.name)
+    ok, line = probe_endpoint(engine=get_engine(args.db), name=args.name)
     print(line)
     return 0 if ok else 1

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "scores" and args.split:
         raise BadInput("--split does not apply to scores; use --dataset")
     result = export(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         fmt=args.format,
         out=args.out,
         selection=args.selection,

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.db import get_engine
 
     report = import_usermirrorer(
-        engine=get_engine(), name=args.dataset, path=args.path, replace=args.replace, progress=Progress()
+        engine=get_engine(args.db), name=args.dataset, path=args.path, replace=args.replace, progress=Progress()
     )
     print_report(report)
     return 0

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.db import get_engine
 
     report = ingest(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         name=args.dataset,
         fmt=args.fmt,
         path=args.path,

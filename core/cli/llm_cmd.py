@@ -51,7 +51,7 @@ def run_rationales(args: argparse.Namespace) -> int:
     if not 0.0 <= args.temperature <= 2.0:
         raise BadInput(f"--temperature must be between 0 and 2 (got {args.temperature})")
     report = generate_rationales(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         role=args.role,
         endpoint=args.endpoint,
         n=args.n,
@@ -73,7 +73,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
     _positive("--samples", args.samples)
     report = predict(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         role=args.role,
         endpoint=args.endpoint,
         dataset=args.dataset,

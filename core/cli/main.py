@@ -2,11 +2,11 @@
 
 import argparse
 import importlib
-import os
 import sys
 
 from core import __version__
 from core.errors import BadInput, MirrorError
+from core.settings import load_settings
 
 # Each module defines register(subparsers); order is the order of `--help`.
 COMMAND_MODULES = [
@@ -42,27 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_database() -> None:
+def open_database(db: str) -> None:
     """Open (and upgrade) the database once up front, so a wrong --db is bad input, not a traceback."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DatabaseError
 
-    from storage.db import database_url, get_engine
+    from storage.db import busy_is_an_error, display_url, get_engine
 
-    url = database_url()
     try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        shown = url
-    try:
-        get_engine()
+        with busy_is_an_error():
+            get_engine(db)
     except DatabaseError as exc:
-        reason = getattr(exc, "orig", None) or exc
-        if "locked" in str(reason):  # another writer holds the lock past the busy timeout: not the user's input
-            raise MirrorError(f"database {shown} is busy (another run is writing); try again") from None
-        raise BadInput(f"cannot open database {shown}: {reason}") from None
+        raise BadInput(f"cannot open database {display_url(db)}: {getattr(exc, 'orig', None) or exc}") from None
     except (ArgumentError, ImportError) as exc:  # unknown URL, or a driver that is not installed
-        raise BadInput(f"cannot open database {shown}: {exc}") from None
+        raise BadInput(f"cannot open database {display_url(db)}: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,11 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    if args.db:
-        os.environ["MIRROR_DB"] = args.db
+    from storage.db import busy_is_an_error
+
+    args.db = args.db or load_settings().db  # resolved once; every command passes args.db down
     try:
-        open_database()
-        return int(args.func(args) or 0)
+        open_database(args.db)
+        with busy_is_an_error():
+            return int(args.func(args) or 0)
     except MirrorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

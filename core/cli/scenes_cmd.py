@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise BadInput(f"--count must be at least 1 (got {args.count})")
     report = build_scenes(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         dataset=args.dataset,
         count=args.count,
         split=args.split,

@@ -55,7 +55,7 @@ def run_score(args: argparse.Namespace) -> int:
     from core.scoring import score
     from storage.db import get_engine
 
-    report = score(engine=get_engine(), progress=Progress())
+    report = score(engine=get_engine(args.db), progress=Progress())
     print(report.message)
     return 0
 
@@ -73,7 +73,7 @@ def run_select(args: argparse.Namespace) -> int:
         mins=parse_thresholds(args.min, "--min"),
         maxs=parse_thresholds(args.max, "--max"),
     )
-    result = save_selection(engine=get_engine(), config=config, replace=args.replace)
+    result = save_selection(engine=get_engine(args.db), config=config, replace=args.replace)
     print(f"selection {config.name!r}: kept {len(result.kept)} of {result.considered} scored scenes")
     print("kept per (dataset, exposure length):")
     for (dataset, length), n in sorted(result.kept_by_group.items()):

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.db import get_engine
     from storage.status import status
 
-    with get_engine().connect() as conn:  # SQLAlchemy Core only: no ORM session, no table models to load
+    with get_engine(args.db).connect() as conn:  # SQLAlchemy Core only: no ORM session, no table models to load
         data = status(conn=conn)
     print(json.dumps(data, indent=2) if args.json else render(data))
     return 0

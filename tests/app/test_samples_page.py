@@ -5,8 +5,10 @@ import sqlite3
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-import pages.ui
 import storage.browse
+import storage.db
+from core.app_support import escape_markdown
+from core.errors import DatabaseBusy
 from tests.app.pages_helpers import open_page
 
 
@@ -63,7 +65,7 @@ def test_samples_to_review_and_back_does_not_reopen_the_row(workspace):
 
 
 def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(workspace, monkeypatch):
-    """The listing session commits on leaving its block; SQLite's "database is locked" there is shown as BUSY."""
+    """The listing session commits on leaving its block; SQLite's "database is locked" there is DatabaseBusy."""
     listed = storage.browse.list_scenes
 
     def list_scenes(*, session, **kwargs):
@@ -78,8 +80,8 @@ def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(worksp
 
     at = open_page("samples")
     monkeypatch.setattr(storage.browse, "list_scenes", list_scenes)
-    monkeypatch.setattr(pages.ui, "Session", LockedAtCommit)
+    monkeypatch.setattr(storage.db, "Session", LockedAtCommit)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == [pages.ui.BUSY]
+    assert [e.value for e in at.error] == [escape_markdown(str(DatabaseBusy()))]
     assert at.metric[0].value == "8"

@@ -1,6 +1,9 @@
-"""user_errors: expected failures (MirrorError, SQLite's "database is locked") become one st.error, not a traceback."""
+"""user_errors: expected failures (MirrorError; SQLite's "database is locked" as DatabaseBusy) become one st.error."""
 
 from streamlit.testing.v1 import AppTest
+
+from core.app_support import escape_markdown
+from core.errors import DatabaseBusy
 
 SCRIPT = """
 import sqlite3
@@ -22,7 +25,7 @@ def run(message: str) -> AppTest:
 def test_a_locked_database_is_shown_as_busy_and_the_page_goes_on():
     at = run("database is locked")
     assert not at.exception
-    assert [e.value for e in at.error] == ["The database is busy: a pipeline run is writing. Try again in a moment."]
+    assert [e.value for e in at.error] == [escape_markdown(str(DatabaseBusy()))]
     assert [m.value for m in at.markdown] == ["before", "after"]
 
 

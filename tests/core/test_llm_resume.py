@@ -21,11 +21,12 @@ CONCURRENCY = 4
 SCRIPT = """
 import sys
 from core.llm.client import LlmRequest, run_requests
+from core.settings import load_settings
 from storage.db import get_engine
 from storage.models import Endpoint
 endpoint = Endpoint(name="fault", base_url=sys.argv[1], model="fault-model", concurrency=4, timeout=5, retries=0)
 requests = [LlmRequest(item_key=f"k{i}", messages=[{"role": "user", "content": f"n{i}"}]) for i in range(600)]
-run_requests(engine=get_engine(), endpoint=endpoint, requests=requests)
+run_requests(engine=get_engine(load_settings().db), endpoint=endpoint, requests=requests)
 """
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
+from core.errors import DatabaseBusy
 from storage import migrations
-from storage.db import dispose_engines, get_engine, upgrade
+from storage.db import database_file, database_url, display_url, dispose_engines, get_engine, session_scope, upgrade
 from storage.migrations import MIGRATIONS, SchemaTooNew, add_column
 from tests.factories import make_dataset, make_rationale, make_scene
 
@@ -134,3 +135,27 @@ def test_bulk_transaction_restores_the_pooled_connection_even_after_an_error(eng
     assert pragmas() == before
     with engine.connect() as conn:  # the first transaction committed, the failed one left nothing
         assert conn.execute(text("SELECT key FROM meta WHERE key LIKE 'k%' ORDER BY key")).scalars().all() == ["k"]
+
+
+def test_database_names_are_resolved_from_the_argument_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIRROR_DB", str(tmp_path / "env.db"))
+    assert database_url("x/../a.db") == f"sqlite:///{Path('a.db').resolve()}"
+    assert database_file(str(tmp_path / "a.db")) == tmp_path / "a.db"
+    assert database_file(f"sqlite:///{tmp_path}/b.db") == tmp_path / "b.db"
+    assert database_file("postgresql://u:p@h/x") is None and database_file("sqlite://") is None
+    assert display_url("postgresql://bob:hunter2@h/x") == "postgresql://bob:***@h/x"
+
+
+def test_a_locked_database_is_database_busy(tmp_path):
+    engine = get_engine(str(tmp_path / "busy.db"))
+    holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        busy = pytest.raises(DatabaseBusy, match="the database is busy: another run is writing to it")
+        with busy, session_scope(engine) as session:
+            session.connection().exec_driver_sql("PRAGMA busy_timeout = 0")  # this connection only: no 30 s wait
+            session.connection().exec_driver_sql("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+    finally:
+        holder.rollback()
+        holder.close()
+        dispose_engines()
