@@ -1,4 +1,9 @@
-"""Non-UI helpers for the app: URL <-> filter state, markdown escaping, labels. No Streamlit here."""
+"""Non-UI helpers for the app: URL <-> page state, score-range sliders, markdown escaping, labels. No Streamlit here.
+
+Both pages that narrow scenes by score (Samples, Filter) hold the same model, storage/ranges.py's Ranges, write it
+to the URL with one codec (ranges_to_params / ranges_from_params: `r_COLUMN=LOW:HIGH`) and read it off a range
+slider with one rule (slider_start / slider_range).
+"""
 
 import math
 import re
@@ -7,10 +12,12 @@ from dataclasses import dataclass, field
 
 from storage.browse import PRESETS, SORT_COLUMNS, SceneFilter, SceneOrder
 from storage.constants import DEFAULT_RANK, RANK_COLUMNS, SPLITS, STATUSES
+from storage.ranges import Range, Ranges
 
 PAGE_SIZE = 50
-# Query-parameter names owned by the filter (the Review page adds "scene").
+# Query-parameter names owned by the Samples filter (the Review page adds "scene"), besides the ranges.
 FILTER_KEYS = ("ds", "split", "status", "len", "sel", "preset", "q", "sort", "desc", "page")
+RANGE_PREFIX = "r_"  # r_COLUMN=LOW:HIGH, the score ranges of both pages
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=\"'&])")
 
 
@@ -40,19 +47,49 @@ def _finite(text: str | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+def ranges_from_params(params: Mapping[str, object], columns: tuple[str, ...] | list[str]) -> Ranges:
+    """The score ranges in URL query parameters (`r_COLUMN=LOW:HIGH`), for the given columns; a side that is empty
+    or not a finite number is open, a range with both sides open is left out."""
+    ranges: Ranges = {}
+    for name in columns:
+        raw = _first(params.get(RANGE_PREFIX + name))
+        if raw and ":" in raw:
+            low, high = (_finite(side) for side in raw.split(":", 1))
+            if low is not None or high is not None:
+                ranges[name] = (low, high)
+    return ranges
+
+
+def ranges_to_params(ranges: Ranges) -> dict[str, str]:
+    """The URL query parameters of score ranges (open sides empty; fully open ranges left out)."""
+    side = lambda value: "" if value is None else repr(float(value))  # noqa: E731
+    return {
+        RANGE_PREFIX + name: f"{side(low)}:{side(high)}"
+        for name, (low, high) in ranges.items()
+        if low is not None or high is not None
+    }
+
+
+def slider_start(want: Range, low: float, high: float) -> tuple[float, float]:
+    """Where a range slider over [low, high] starts for a wanted range: its sides clamped into the bounds, an open
+    side at its bound."""
+    start = low if want[0] is None else min(max(want[0], low), high)
+    return start, max(start, high if want[1] is None else min(max(want[1], low), high))
+
+
+def slider_range(chosen: tuple[float, float], low: float, high: float) -> Range | None:
+    """The range a slider over [low, high] stands for: a side left at its bound is open; None when both are."""
+    found = (chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None)
+    return None if found == (None, None) else found
+
+
 def filter_from_params(params: Mapping[str, object]) -> tuple[SceneFilter, SceneOrder, int]:
     """Filter, order and page number from URL query parameters; unknown or malformed values are ignored."""
     get = lambda key: _first(params.get(key))  # noqa: E731
     status = get("status")
     preset = get("preset")
     length = get("len")
-    ranges: dict[str, tuple[float | None, float | None]] = {}
-    for name in RANK_COLUMNS:
-        raw = get(f"r_{name}")
-        if raw and ":" in raw:
-            low, high = raw.split(":", 1)
-            if _float(low) is not None or _float(high) is not None:
-                ranges[name] = (_float(low), _float(high))
+    ranges = ranges_from_params(params, RANK_COLUMNS)
     flt = SceneFilter(
         dataset=get("ds"),
         split=get("split") if get("split") in SPLITS else None,
@@ -83,15 +120,13 @@ def filter_to_params(flt: SceneFilter, order: SceneOrder, page: int = 0) -> dict
         "desc": "1" if order.descending else None,
         "page": str(page) if page else None,
     }
-    for name, (low, high) in flt.ranges.items():
-        if low is not None or high is not None:
-            params[f"r_{name}"] = f"{'' if low is None else low}:{'' if high is None else high}"
+    params.update(ranges_to_params(flt.ranges))
     return {key: value for key, value in params.items() if value}
 
 
 def is_filter_key(key: str) -> bool:
     """Whether a query parameter belongs to the scene filter."""
-    return key in FILTER_KEYS or key.startswith("r_")
+    return key in FILTER_KEYS or key.startswith(RANGE_PREFIX)
 
 
 def format_problems(problems: list | None) -> list[str]:
@@ -105,20 +140,19 @@ def short(text: str, limit: int = 80) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-# Query parameters of the Filter page (rank column, direction, target, threshold columns and bounds).
+# Query parameters of the Filter page (rank column, direction, target, threshold columns), besides the ranges.
 SELECTION_KEYS = ("rank", "asc", "target", "th")
 
 
 @dataclass
 class SelectionView:
-    """What the Filter page shows: the ranking, target and per-column threshold bounds."""
+    """What the Filter page shows: the ranking, target, the columns with threshold sliders and their ranges."""
 
     column: str = DEFAULT_RANK
     ascending: bool = False
     target: int | None = None
     on: list[str] = field(default_factory=lambda: [DEFAULT_RANK])  # columns with threshold sliders
-    mins: dict[str, float] = field(default_factory=dict)
-    maxs: dict[str, float] = field(default_factory=dict)
+    ranges: Ranges = field(default_factory=dict)  # thresholds of columns in `on`
 
 
 def selection_from_params(params: Mapping[str, object], columns: list[str] | tuple[str, ...]) -> SelectionView:
@@ -133,8 +167,7 @@ def selection_from_params(params: Mapping[str, object], columns: list[str] | tup
         ascending=get("asc") == "1",
         target=int(target) if target and target.isdigit() and int(target) > 0 else None,
         on=on,
-        mins={c: v for c in on if (v := _finite(get(f"min_{c}"))) is not None},
-        maxs={c: v for c in on if (v := _finite(get(f"max_{c}"))) is not None},
+        ranges=ranges_from_params(params, on),
     )
 
 
@@ -146,11 +179,10 @@ def selection_to_params(view: SelectionView) -> dict[str, str]:
         "target": str(view.target) if view.target else None,
         "th": None if view.on == [view.column] else ",".join(view.on) or "-",  # "-": no threshold column
     }
-    params.update({f"min_{c}": repr(float(v)) for c, v in view.mins.items()})
-    params.update({f"max_{c}": repr(float(v)) for c, v in view.maxs.items()})
+    params.update(ranges_to_params(view.ranges))
     return {key: value for key, value in params.items() if value}
 
 
 def is_selection_key(key: str) -> bool:
     """Whether a query parameter belongs to the Filter page."""
-    return key in SELECTION_KEYS or key.startswith(("min_", "max_"))
+    return key in SELECTION_KEYS or key.startswith(RANGE_PREFIX)

@@ -27,12 +27,11 @@ from sqlmodel import Session
 
 from core.errors import BadInput
 from storage.constants import DEFAULT_RANK, SCORE_COLUMNS
-from storage.scores import PAIR_COLUMNS, data_version, scores_frame
+from storage.scores import PAIR_COLUMNS, scores_frame
 from storage.selections import write_selection
 
 FIXED_REASONS = ("no correct rationale", "no chosen", "no rejected")
 GROUP = ["dataset", "choice_cnt"]
-_CACHE: dict[tuple, pd.DataFrame] = {}
 
 
 @dataclass
@@ -43,6 +42,7 @@ class SelectionConfig:
     column: str = DEFAULT_RANK
     ascending: bool = False
     target: int = 10_000
+    # The thresholds: storage/ranges.py's model, stored as its closed sides (ranges.to_limits).
     mins: dict[str, float] = field(default_factory=dict)
     maxs: dict[str, float] = field(default_factory=dict)
 
@@ -96,17 +96,13 @@ def validate(config: SelectionConfig) -> None:
 
 
 def candidates(*, engine: Engine) -> pd.DataFrame:
-    """Scored scenes with their scores and behaviour pair (stored by `score`); cached per data version, so previews
-    only re-filter. Reads the Score table only (one row per scene), never the predictions."""
+    """Scored scenes with their scores and behaviour pair (stored by `score`): the Score table only (one row per
+    scene), never the predictions. A caller that previews often (the Filter page) caches it per
+    storage.scores.data_version and hands it to preview_selection."""
     with Session(engine) as session:
-        key = (str(engine.url), *data_version(session=session))
-        if key in _CACHE:
-            return _CACHE[key]
         frame = scores_frame(session=session)
     for column in PAIR_COLUMNS:
         frame[column] = frame[column].astype(np.int64)
-    _CACHE.clear()
-    _CACHE[key] = frame
     return frame
 
 
@@ -125,10 +121,11 @@ def stratify(eligible: pd.DataFrame, *, column: str, ascending: bool, target: in
     return ranked
 
 
-def preview_selection(*, engine: Engine, config: SelectionConfig) -> SelectionResult:
-    """What a selection with this config would keep and drop; writes nothing."""
+def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.DataFrame | None = None) -> SelectionResult:
+    """What a selection with this config would keep and drop; writes nothing. frame = candidates() when the caller
+    holds them already (read from the database otherwise)."""
     validate(config)
-    frame = candidates(engine=engine)
+    frame = candidates(engine=engine) if frame is None else frame
     reason = pd.Series("", index=frame.index, dtype=object)
 
     def drop(mask: pd.Series, why: str) -> None:

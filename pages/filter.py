@@ -3,18 +3,34 @@
 import pandas as pd
 import streamlit as st
 
-from core.app_support import SelectionView, is_selection_key, selection_from_params, selection_to_params
+from core.app_support import (
+    SelectionView,
+    is_selection_key,
+    selection_from_params,
+    selection_to_params,
+    slider_range,
+    slider_start,
+)
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection
 from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
-from pages.ui import engine, ensure_navigation, session, show_flash, user_errors
+from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
 from storage.constants import RANK_COLUMNS
-from storage.scores import count_scores
+from storage.ranges import Ranges, to_limits
+from storage.scores import count_scores, data_version
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def scored_frame(db: str, version: tuple) -> pd.DataFrame:
+    """The selection candidates (one row per scored scene), read again only when a new score run finished."""
+    return candidates(engine=engine())
+
 
 ensure_navigation()
 st.title("Filter")
 show_flash("filter_flash")
 with session() as s:
     scored = count_scores(session=s)
+    version = data_version(session=s)
 if not scored:
     st.info(
         "No scores yet. Generate rationales and predictions for both roles, then run `python -m core score` "
@@ -22,7 +38,7 @@ if not scored:
     )
     st.stop()
 
-frame = candidates(engine=engine())
+frame = scored_frame(db_path(), version)
 columns = list(RANK_COLUMNS)
 
 url = selection_from_params(st.query_params.to_dict(), columns)
@@ -45,30 +61,27 @@ with controls:
     target = st.number_input("Target size", min_value=1, step=100, key="target")
     seed("threshold_columns", url.on)
     limited = st.multiselect("Thresholds on", columns, key="threshold_columns")
-    mins: dict[str, float] = {}
-    maxs: dict[str, float] = {}
+    ranges: Ranges = {}
     for name in limited:
         values = frame[name].astype(float)
         low, high = float(values.min()), float(values.max())
         if high <= low:
             st.caption(f"{name}: every scene has {low:g}")
             continue
-        start = min(max(url.mins.get(name, low), low), high)
-        seed(f"th_{name}", (start, max(min(url.maxs.get(name, high), high), start)))
+        seed(f"th_{name}", slider_start(url.ranges.get(name, (None, None)), low, high))
         chosen = st.slider(name, min_value=low, max_value=high, key=f"th_{name}")
-        if chosen[0] > low:
-            mins[name] = chosen[0]
-        if chosen[1] < high:
-            maxs[name] = chosen[1]
+        if (found := slider_range(chosen, low, high)) is not None:
+            ranges[name] = found
 
-shown = SelectionView(column, ascending, None if target == default_target else int(target), limited, mins, maxs)
+shown = SelectionView(column, ascending, None if target == default_target else int(target), limited, ranges)
 for key in [k for k in st.query_params if is_selection_key(k)]:
     del st.query_params[key]
 st.query_params.update(selection_to_params(shown))
 
+mins, maxs = to_limits(ranges)
 config = SelectionConfig(column=column, ascending=ascending, target=int(target), mins=mins, maxs=maxs)
 with user_errors():
-    result = preview_selection(engine=engine(), config=config)
+    result = preview_selection(engine=engine(), config=config, frame=frame)
     kept_ids = result.kept["scene_id"].to_numpy()
     with views:
         counts = st.columns(3)

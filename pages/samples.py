@@ -4,7 +4,14 @@ import math
 
 import streamlit as st
 
-from core.app_support import PAGE_SIZE, filter_from_params, filter_to_params, is_filter_key
+from core.app_support import (
+    PAGE_SIZE,
+    filter_from_params,
+    filter_to_params,
+    is_filter_key,
+    slider_range,
+    slider_start,
+)
 from pages.ui import ensure_navigation, session, user_errors
 from storage.browse import (
     PRESETS,
@@ -16,6 +23,7 @@ from storage.browse import (
     score_ranges,
 )
 from storage.constants import DEFAULT_RANK, RANK_COLUMNS, STATUSES
+from storage.ranges import Ranges
 
 ALL = "(all)"
 TABLE_COLUMNS = [
@@ -77,7 +85,7 @@ with row2[1]:
 with row2[2]:
     descending = st.toggle("Descending", value=url_order.descending, key="f_desc")
 
-ranges: dict[str, tuple[float | None, float | None]] = {}
+ranges: Ranges = {}
 if bounds:
     with st.expander("Score ranges", expanded=bool(url_filter.ranges)):
         range_cols = st.columns(4)
@@ -85,15 +93,11 @@ if bounds:
             low, high = bounds[name]
             if high <= low:
                 continue
-            want = url_filter.ranges.get(name, (None, None))
-            start = (
-                low if want[0] is None else max(low, min(high, want[0])),
-                high if want[1] is None else max(low, min(high, want[1])),
-            )
+            start = slider_start(url_filter.ranges.get(name, (None, None)), low, high)
             with range_cols[k % 4]:
                 chosen = st.slider(name, min_value=low, max_value=high, value=start, key=f"f_r_{name}")
-            if chosen[0] > low or chosen[1] < high:
-                ranges[name] = (chosen[0] if chosen[0] > low else None, chosen[1] if chosen[1] < high else None)
+            if (found := slider_range(chosen, low, high)) is not None:
+                ranges[name] = found
 
 flt = SceneFilter(
     dataset=dataset,

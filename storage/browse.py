@@ -23,6 +23,7 @@ from storage.models import (
     Selection,
     SelectionItem,
 )
+from storage.ranges import Ranges
 from storage.reviews import REVIEW_STATUS
 
 NO_PROBLEMS = ("[]", "null")  # stored JSON of a rationale without format problems (NULL counts as none too)
@@ -61,7 +62,7 @@ SORT_COLUMNS: dict[str, ColumnElement] = {
 
 @dataclass(frozen=True)
 class SceneFilter:
-    """What the Samples page filters on; ranges maps score column -> (min or None, max or None)."""
+    """What the Samples page filters on; ranges: score column -> inclusive (low, high), None = open side."""
 
     dataset: str | None = None
     split: str | None = None
@@ -70,7 +71,7 @@ class SceneFilter:
     selection: str | None = None
     preset: str | None = None
     search: str | None = None
-    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    ranges: Ranges = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """AppTest: Filter page — empty state, prepared workspace, real interactions."""
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
+from core.scoring import score
 from storage.models import (
     Selection,
     SelectionItem,
@@ -36,3 +38,16 @@ def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, e
         kept = s.exec(select(SelectionItem.scene_id).where(SelectionItem.selection_id == sel.id)).all()
     assert sorted(kept) == [workspace[5], workspace[6]]
     assert sel.config["mins"] == {"diff_model": 0.5}
+
+
+def test_the_pages_frame_is_read_again_after_a_score_run(workspace, engine):
+    at = open_page("filter")
+    assert {m.label: m.value for m in at.metric}["Scored scenes"] == "8"
+    with Session(engine) as s:
+        s.execute(text("DELETE FROM prediction WHERE scene_id = :s"), {"s": workspace[0]})
+        s.commit()
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Scored scenes"] == "8"  # the Score table is as it was
+    score(engine=engine)
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Scored scenes"] == "7"

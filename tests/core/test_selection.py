@@ -4,11 +4,10 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
-import core.selection as selection_module
 from core.cli.main import main
 from core.errors import BadInput
 from core.scoring import score
-from core.selection import SelectionConfig, preview_selection, save_selection
+from core.selection import SelectionConfig, candidates, preview_selection, save_selection
 from storage.models import Selection, SelectionItem
 from tests.factories import make_dataset, make_rationale, make_scene
 
@@ -171,15 +170,16 @@ def test_cli_select_prints_groups_and_drops_and_needs_replace(groups, capsys):
     assert main(["select", "--name", "s", "--target", "2", "--replace"]) == 0
 
 
-def test_preview_cache_follows_a_new_score_run(sampling, engine, session):
+def test_preview_uses_the_callers_frame_until_it_reads_again(sampling, engine, session):
     (s1, ids1), *_ = sampling
-    before = preview_selection(engine=engine, config=SelectionConfig(target=100))
+    held = candidates(engine=engine)
+    before = preview_selection(engine=engine, config=SelectionConfig(target=100), frame=held)
     assert s1 in before.kept["scene_id"].tolist()
     # scene 1's strong rationales now all sample a wrong option (its weak ones already did): no correct rationale
     session.execute(text("UPDATE prediction SET behavior_index = 2 WHERE scene_id = :s AND role = 'strong'"), {"s": s1})
     session.commit()
-    assert preview_selection(engine=engine, config=SelectionConfig(target=100)).kept.equals(before.kept)  # cached
     score(engine=engine)
+    assert preview_selection(engine=engine, config=SelectionConfig(target=100), frame=held).kept.equals(before.kept)
     after = preview_selection(engine=engine, config=SelectionConfig(target=100))
     assert s1 not in after.kept["scene_id"].tolist() and after.drops["no correct rationale"] == 2
 
@@ -189,7 +189,6 @@ def test_selection_reads_the_pairs_stored_by_score_not_the_predictions(sampling,
     before = preview_selection(engine=engine, config=SelectionConfig(target=100))
     session.execute(text("DELETE FROM prediction"))
     session.commit()
-    selection_module._CACHE.clear()  # recompute from the database, not from the cached frame
     assert preview_selection(engine=engine, config=SelectionConfig(target=100)).kept.equals(before.kept)
     stored = session.execute(
         text("SELECT chosen_rationale_id, rejected_rationale_id FROM score WHERE scene_id = :s"), {"s": s1}
