@@ -8,9 +8,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.choices import DEMO_RATIONALES, LOCAL
+from core.ingest import ingest
+from core.llm.endpoints import open_endpoint
+from core.predict import predict
 from core.progress import Progress
+from core.rationales import generate_rationales
+from core.review import set_review
+from core.scenes import build_scenes
+from core.scoring import score
+from core.selection import SelectionConfig, save_selection
 from core.settings import load_settings
 from storage.constants import APPROVED, REJECTED, ROLES
+from storage.datasets import get_dataset
+from storage.reviews import get_review
+from storage.scenes import split_counts
+from storage.selections import get_selection, selection_scene_ids
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 DEMO_DATASET = "demo"
@@ -43,97 +55,110 @@ class DemoReport:
         self.steps.append(line)
 
 
+STEPS = 7  # progress steps: ingest, scenes, strong rationales, weak rationales, predictions, scores, reviews
+
+
+@dataclass
+class _Build:
+    """One demo build: what every step needs, and the progress callback's step counter."""
+
+    engine: Engine
+    config: DemoConfig
+    progress: Progress
+    report: DemoReport = field(default_factory=DemoReport)
+    step: int = 0
+
+    def tick(self, label: str) -> None:
+        self.step += 1
+        if self.progress.callback:
+            self.progress.callback(self.step, STEPS, label)
+
+
 def build_demo(*, engine: Engine, progress: Progress | None = None, config: DemoConfig | None = None) -> DemoReport:
     """Build (or complete) the demo workspace; every step resumes where an earlier run stopped."""
-    from core.ingest import ingest
-    from core.llm.endpoints import open_endpoint
-    from core.predict import predict
-    from core.rationales import generate_rationales
-    from core.review import set_review
-    from core.scenes import build_scenes
-    from core.scoring import score
-    from core.selection import SelectionConfig, save_selection
-    from storage.datasets import get_dataset
-    from storage.reviews import get_review
-    from storage.scenes import split_counts
-    from storage.selections import get_selection, selection_scene_ids
+    run = _Build(engine=engine, config=config or DemoConfig(), progress=progress or Progress())
+    _scenes(run, _ingest(run))
+    _rationales_and_predictions(run)
+    scored = score(engine=engine, progress=run.progress)
+    run.report.add(f"scored {scored.scored} scenes")
+    run.tick("scores")
+    if not scored.scored:
+        run.report.add("no scene has predictions for both roles; rerun `python -m core demo` to retry the failed calls")
+        return run.report
+    _select_and_review(run)
+    return run.report
 
-    config = config or DemoConfig()
-    progress = progress or Progress()
-    report = DemoReport()
-    steps = 7
-    step = 0
 
-    def tick(label: str) -> None:
-        nonlocal step
-        step += 1
-        if progress.callback:
-            progress.callback(step, steps, label)
-
-    with Session(engine) as session:
+def _ingest(run: _Build) -> int:
+    """The bundled sample as the demo dataset (once); its id."""
+    with Session(run.engine) as session:
         dataset = get_dataset(session=session, name=DEMO_DATASET)
     if dataset is None:
-        ing = ingest(engine=engine, name=DEMO_DATASET, fmt="movietweetings", path=SAMPLE_DIR, progress=progress)
-        report.add(f"ingested {ing.users} users, {ing.items} items, {ing.interactions} interactions")
+        ing = ingest(engine=run.engine, name=DEMO_DATASET, fmt="movietweetings", path=SAMPLE_DIR, progress=run.progress)
+        run.report.add(f"ingested {ing.users} users, {ing.items} items, {ing.interactions} interactions")
         dataset_id = ing.dataset_id
     else:
         dataset_id = dataset.id
-    tick("ingest")
+    run.tick("ingest")
+    return dataset_id
 
+
+def _scenes(run: _Build, dataset_id: int) -> None:
+    """Train and eval scenes up to the configured counts."""
+    config = run.config
     for split, wanted in (("train", config.train_scenes), ("eval", config.eval_scenes)):
-        with Session(engine) as session:
+        with Session(run.engine) as session:
             have = split_counts(session=session, dataset_id=dataset_id)[split]
         if have < wanted:
             built = build_scenes(
-                engine=engine,
+                engine=run.engine,
                 dataset=DEMO_DATASET,
                 count=wanted - have,
                 split=split,
                 min_exposure=config.min_exposure,
                 max_exposure=config.max_exposure,
                 seed=0,
-                progress=progress,
+                progress=run.progress,
             )
-            report.add(f"{split} scenes: {built.created} built")
-    tick("scenes")
+            run.report.add(f"{split} scenes: {built.created} built")
+    run.tick("scenes")
 
-    # One embedded server for all four LLM stages instead of a start per stage.
-    with open_endpoint(engine=engine, name=config.endpoint) as endpoint:
+
+def _rationales_and_predictions(run: _Build) -> None:
+    """Both roles' rationales, then their predictions, on one endpoint (one embedded server for all four stages)."""
+    config = run.config
+    with open_endpoint(engine=run.engine, name=config.endpoint) as endpoint:
         for role, temperature in zip(ROLES, config.temperatures, strict=True):
             generate_rationales(
-                engine=engine,
+                engine=run.engine,
                 role=role,
                 endpoint=endpoint,
                 n=config.n,
                 dataset=DEMO_DATASET,
                 max_tokens=config.max_tokens,
-                progress=progress,
+                progress=run.progress,
                 temperature=temperature,
             )
-            tick(f"{role} rationales")
+            run.tick(f"{role} rationales")
         for role in ROLES:
-            predict(engine=engine, role=role, endpoint=endpoint, dataset=DEMO_DATASET, progress=progress)
-    tick("predictions")
+            predict(engine=run.engine, role=role, endpoint=endpoint, dataset=DEMO_DATASET, progress=run.progress)
+    run.tick("predictions")
 
-    scored = score(engine=engine, progress=progress)
-    report.add(f"scored {scored.scored} scenes")
-    tick("scores")
 
-    if not scored.scored:
-        report.add("no scene has predictions for both roles; rerun `python -m core demo` to retry the failed calls")
-        return report
-    selection = save_selection(engine=engine, config=SelectionConfig(name=DEMO_SELECTION, target=1000), replace=True)
-    report.add(f"selection {DEMO_SELECTION}: {len(selection.kept)} scenes kept")
-    with Session(engine) as session:
+def _select_and_review(run: _Build) -> None:
+    """The default selection, and a verdict on its first few scenes that have none (reviews are human work: a rerun
+    never touches a scene that already has one)."""
+    selection = save_selection(
+        engine=run.engine, config=SelectionConfig(name=DEMO_SELECTION, target=1000), replace=True
+    )
+    run.report.add(f"selection {DEMO_SELECTION}: {len(selection.kept)} scenes kept")
+    with Session(run.engine) as session:
         sel = get_selection(session=session, name=DEMO_SELECTION)
-        scene_ids = selection_scene_ids(session=session, selection_id=sel.id) if sel else []
-        first = scene_ids[: config.reviews]
-        # Reviews are human work: a rerun never touches a scene that already has one.
+        first = (selection_scene_ids(session=session, selection_id=sel.id) if sel else [])[: run.config.reviews]
         reviewed = [scene_id for scene_id in first if get_review(session=session, scene_id=scene_id) is None]
         for scene_id in reviewed:
             # the last of several is rejected so every review state shows up in the app
             status = REJECTED if scene_id == first[-1] and len(first) > 1 else APPROVED
             set_review(session=session, scene_id=scene_id, status=status, reviewer=DEMO_REVIEWER, note="demo review")
-    report.add(f"reviewed {len(reviewed)} scenes")
-    tick("reviews")
-    return report
+    run.report.add(f"reviewed {len(reviewed)} scenes")
+    run.tick("reviews")

@@ -82,6 +82,62 @@ def behaviour_pairs(
     return picks[0], picks[1]
 
 
+@dataclass
+class _Groups:
+    """Predictions grouped by (scene, role): one stable sort by scene * 2 + role, strong (2s) right before weak."""
+
+    order: np.ndarray  # row indices sorted by group
+    keys: np.ndarray  # scene * 2 + role of each group, ascending
+    counts: np.ndarray  # float64 rows per group
+    of_row: np.ndarray  # group index of each row
+
+    @classmethod
+    def of(cls, scene_id: np.ndarray, is_weak: np.ndarray) -> "_Groups":
+        keys = scene_id.astype(np.int64) * 2 + is_weak
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        counts = np.diff(np.r_[starts, len(keys)])
+        of_row = np.empty(len(keys), dtype=np.int64)
+        of_row[order] = np.repeat(np.arange(len(starts)), counts)
+        return cls(order=order, keys=sorted_keys[starts], counts=counts.astype(np.float64), of_row=of_row)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Per-group mean of one value per row (a bincount)."""
+        return np.bincount(self.of_row, weights=values, minlength=len(self.keys)) / self.counts
+
+
+def _role_scores(
+    groups: _Groups,
+    *,
+    entropy: np.ndarray,
+    probs: np.ndarray,
+    lengths: np.ndarray,
+    correct: np.ndarray,
+    item_pos: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: expected entropy E, total uncertainty T (entropy of the mean distribution), hit rate, log-loss.
+
+    Only the [groups, width] matrix of summed distributions is dense."""
+    n_groups = len(groups.keys)
+    starts = np.cumsum(lengths) - lengths
+    width = int(lengths.max())
+    column = np.arange(len(probs)) - np.repeat(starts, lengths)
+    summed = np.bincount(np.repeat(groups.of_row, lengths) * width + column, weights=probs, minlength=n_groups * width)
+    total = entropy_bits(summed.reshape(n_groups, width) / groups.counts[:, None])
+    logloss = groups.mean(-np.log2(np.maximum(probs[starts + item_pos], LOG_FLOOR)))
+    return groups.mean(entropy), total, groups.mean(correct.astype(np.float64)), logloss
+
+
+def _paired(groups: _Groups) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the strong groups whose scene also has a weak group, and of those weak groups."""
+    weak = groups.keys % 2 == 1
+    paired = np.zeros(len(groups.keys), dtype=bool)
+    paired[:-1] = ~weak[:-1] & (groups.keys[1:] == groups.keys[:-1] + 1)
+    strong = np.flatnonzero(paired)
+    return strong, strong + 1
+
+
 def compute_scores(
     *,
     scene_id: np.ndarray,
@@ -94,83 +150,62 @@ def compute_scores(
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Scores of every scene with predictions of both roles, from per-prediction arrays in any order.
 
-    probs is the concatenation of every distribution (lengths[i] values for prediction i). One stable sort by
-    (scene, role) defines the groups; means are bincounts, so only the [groups, width] matrix of summed
-    distributions is dense. Returns the per-scene frame (scene_id, n_strong, n_weak, {role}_E/T/D/hit/logloss,
-    diff_*, and with rationale_id also chosen_rationale_id / rejected_rationale_id, NO_PICK = none) sorted by
-    scene_id, and counts of scenes left out: {"only_strong": n, "only_weak": n}.
+    probs is the concatenation of every distribution (lengths[i] values for prediction i); means are bincounts over
+    (scene, role) groups. Returns the per-scene frame (scene_id, n_strong, n_weak, {role}_E/T/D/hit/logloss, diff_*,
+    and with rationale_id also chosen_rationale_id / rejected_rationale_id, NO_PICK = none) sorted by scene_id, and
+    counts of scenes left out: {"only_strong": n, "only_weak": n}.
     """
     if len(scene_id) == 0:
         return pd.DataFrame(columns=["scene_id"]), {"only_strong": 0, "only_weak": 0}
-    keys = scene_id.astype(np.int64) * 2 + is_weak
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    group_starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    groups = sorted_keys[group_starts]
-    n_groups = len(groups)
-    counts = np.diff(np.r_[group_starts, len(keys)])
-    group = np.empty(len(keys), dtype=np.int64)
-    group[order] = np.repeat(np.arange(n_groups), counts)
-    counts = counts.astype(np.float64)
-    starts = np.cumsum(lengths) - lengths
-
-    def mean(values: np.ndarray) -> np.ndarray:
-        return np.bincount(group, weights=values, minlength=n_groups) / counts
-
+    groups = _Groups.of(scene_id, is_weak)
     entropy = segment_entropy(probs, lengths)
-    expected = mean(entropy)
-    width = int(lengths.max())
-    column = np.arange(len(probs)) - np.repeat(starts, lengths)
-    summed = np.bincount(np.repeat(group, lengths) * width + column, weights=probs, minlength=n_groups * width)
-    total = entropy_bits(summed.reshape(n_groups, width) / counts[:, None])
     correct = behavior_index == item_pos
-    hit = mean(correct.astype(np.float64))
-    logloss = mean(-np.log2(np.maximum(probs[starts + item_pos], LOG_FLOOR)))
-
-    weak = groups % 2 == 1
-    # sorted keys put scene s's strong group (2s) right before its weak group (2s+1)
-    paired = np.zeros(n_groups, dtype=bool)
-    paired[:-1] = ~weak[:-1] & (groups[1:] == groups[:-1] + 1)
-    s = np.flatnonzero(paired)
-    w = s + 1
-    frame = pd.DataFrame(
-        {
-            "scene_id": groups[s] // 2,
-            "n_strong": counts[s].astype(np.int64),
-            "n_weak": counts[w].astype(np.int64),
-            "strong_E": expected[s],
-            "strong_T": total[s],
-            "strong_D": total[s] - expected[s],
-            "strong_hit": hit[s],
-            "strong_logloss": logloss[s],
-            "weak_E": expected[w],
-            "weak_T": total[w],
-            "weak_D": total[w] - expected[w],
-            "weak_hit": hit[w],
-            "weak_logloss": logloss[w],
-        }
+    expected, total, hit, logloss = _role_scores(
+        groups, entropy=entropy, probs=probs, lengths=lengths, correct=correct, item_pos=item_pos
     )
+    s, w = _paired(groups)
+    frame = pd.DataFrame({"scene_id": groups.keys[s] // 2, "n_strong": groups.counts[s].astype(np.int64)})
+    frame["n_weak"] = groups.counts[w].astype(np.int64)
+    for role, at in (("strong", s), ("weak", w)):
+        frame[f"{role}_E"], frame[f"{role}_T"] = expected[at], total[at]
+        frame[f"{role}_D"] = total[at] - expected[at]
+        frame[f"{role}_hit"], frame[f"{role}_logloss"] = hit[at], logloss[at]
     frame["diff_model"] = frame["weak_E"] - frame["strong_E"]
     frame["diff_total"] = frame["weak_T"] - frame["strong_T"]
     frame["diff_data"] = frame["diff_total"] - frame["diff_model"]
     frame["diff_hit"] = frame["weak_hit"] - frame["strong_hit"]
     if rationale_id is not None:
-        # rows of scored scenes in (scene, role) order: each scene's strong group, then its weak group
-        in_pair = np.zeros(n_groups, dtype=bool)
-        in_pair[s] = in_pair[w] = True
-        rows = order[np.repeat(in_pair, counts.astype(np.int64))]
-        sizes = (counts[s] + counts[w]).astype(np.int64)
-        chosen, rejected = behaviour_pairs(
-            starts=np.cumsum(sizes) - sizes,
-            entropy=entropy[rows],
-            correct=correct[rows],
-            strong=is_weak[rows] == 0,
-            rationale_id=rationale_id[rows].astype(np.int64),
+        frame["chosen_rationale_id"], frame["rejected_rationale_id"] = _scene_pairs(
+            groups, s, w, entropy=entropy, correct=correct, is_weak=is_weak, rationale_id=rationale_id
         )
-        frame["chosen_rationale_id"], frame["rejected_rationale_id"] = chosen, rejected
-    n_pairs = len(s)
-    missing = {"only_strong": int((~weak).sum()) - n_pairs, "only_weak": int(weak.sum()) - n_pairs}
+    weak = groups.keys % 2 == 1
+    missing = {"only_strong": int((~weak).sum()) - len(s), "only_weak": int(weak.sum()) - len(s)}
     return frame, missing
+
+
+def _scene_pairs(
+    groups: _Groups,
+    s: np.ndarray,
+    w: np.ndarray,
+    *,
+    entropy: np.ndarray,
+    correct: np.ndarray,
+    is_weak: np.ndarray,
+    rationale_id: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """behaviour_pairs over the rows of the scored scenes, in (scene, role) order: each scene's strong group, then
+    its weak group."""
+    in_pair = np.zeros(len(groups.keys), dtype=bool)
+    in_pair[s] = in_pair[w] = True
+    rows = groups.order[np.repeat(in_pair, groups.counts.astype(np.int64))]
+    sizes = (groups.counts[s] + groups.counts[w]).astype(np.int64)
+    return behaviour_pairs(
+        starts=np.cumsum(sizes) - sizes,
+        entropy=entropy[rows],
+        correct=correct[rows],
+        strong=is_weak[rows] == 0,
+        rationale_id=rationale_id[rows].astype(np.int64),
+    )
 
 
 def scene_lookup(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -126,50 +126,59 @@ def _read_role(
             bar.update(prob_path.stat().st_size)
         counts[table.rel] = notes
         if dec_path is None:
-            for line in probs_lines(prob_path, table.rel, train, None, {}):
-                texts = line.decision_list
-                if len(texts) != len(line.choice) or not all(isinstance(t, str) for t in texts):
-                    raise BadInput(
-                        f"{table.rel}, line {line.lineno}: decision_list must hold one text per distribution"
-                    )
-                probs, missing = table.get(line.row)
-                sink.add_rationales(
-                    scene_id=train.scene_id[line.row],
-                    role=role,
-                    texts=texts,
-                    n_options=train.choice_cnt[line.row],
-                    probs=probs,
-                    problems=missing,
-                )
+            _rationales_from_probs(sink, prob_path, role, table)
     if dec_path is not None:
-        rel, notes = found.rel(dec_path), {}
-        matched = 0
-        for line in decision_lines(dec_path, rel, len(train), bar, notes):
-            probs, missing = table.get(line.row) or (None, None)
-            if probs is not None and len(probs) != len(line.texts):
-                raise BadInput(
-                    f"{rel}, line {line.lineno}: {len(line.texts)} choices but {table.rel} line "
-                    f"{table.lineno[line.row]} has {len(probs)} distributions for that scene"
-                )
-            sink.add_rationales(
-                scene_id=train.scene_id[line.row],
-                role=role,
-                texts=line.texts,
-                n_options=train.choice_cnt[line.row],
-                probs=probs,
-                problems=missing,
-                model=line.model,
-            )
-            matched += 1
-        unmatched = notes.pop("unmatched_custom_ids")
-        if unmatched and not matched:
-            raise BadInput(f"{rel}: no custom_id matches a row of {train.rel} (e.g. {unmatched[0]!r})")
-        notes.update(scenes=matched, unmatched_custom_ids=len(unmatched))
-        notes["unmatched_examples"] = unmatched[:5]
+        rel = found.rel(dec_path)
+        counts[rel] = _read_decisions(sink, dec_path, rel, role, table, bar)
         if prob_path is not None:
             counts[table.rel]["without_decisions"] = int(((table.offset >= 0) & ~table.used).sum())
-        counts[rel] = notes
     return counts
+
+
+def _rationales_from_probs(sink: ImportSink, prob_path: Path, role: str, table: ProbTable) -> None:
+    """The probs file's decision_list texts as the role's rationales (there is no decisions file)."""
+    train = table.train
+    for line in probs_lines(prob_path, table.rel, train, None, {}):
+        texts = line.decision_list
+        if len(texts) != len(line.choice) or not all(isinstance(t, str) for t in texts):
+            raise BadInput(f"{table.rel}, line {line.lineno}: decision_list must hold one text per distribution")
+        probs, missing = table.get(line.row)
+        sink.add_rationales(
+            scene_id=train.scene_id[line.row],
+            role=role,
+            texts=texts,
+            n_options=train.choice_cnt[line.row],
+            probs=probs,
+            problems=missing,
+        )
+
+
+def _read_decisions(sink: ImportSink, dec_path: Path, rel: str, role: str, table: ProbTable, bar: Bar) -> dict:
+    """The decisions file's rationales with their probabilities from table; the file's counts."""
+    train, notes, matched = table.train, {}, 0
+    for line in decision_lines(dec_path, rel, len(train), bar, notes):
+        probs, missing = table.get(line.row) or (None, None)
+        if probs is not None and len(probs) != len(line.texts):
+            raise BadInput(
+                f"{rel}, line {line.lineno}: {len(line.texts)} choices but {table.rel} line "
+                f"{table.lineno[line.row]} has {len(probs)} distributions for that scene"
+            )
+        sink.add_rationales(
+            scene_id=train.scene_id[line.row],
+            role=role,
+            texts=line.texts,
+            n_options=train.choice_cnt[line.row],
+            probs=probs,
+            problems=missing,
+            model=line.model,
+        )
+        matched += 1
+    unmatched = notes.pop("unmatched_custom_ids")
+    if unmatched and not matched:
+        raise BadInput(f"{rel}: no custom_id matches a row of {train.rel} (e.g. {unmatched[0]!r})")
+    notes.update(scenes=matched, unmatched_custom_ids=len(unmatched))
+    notes["unmatched_examples"] = unmatched[:5]
+    return notes
 
 
 def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, bar: Bar) -> None:
@@ -232,10 +241,21 @@ def import_usermirrorer(
         raise BadInput(f"{path}: decisions/probs files need datasets/{name}_train.jsonl (their rows point into it)")
     with ThreadPoolExecutor(1) as hasher:  # hashlib and file reads release the GIL: hashing overlaps the import
         hashing = hasher.submit(um_files.content_hash, found)
-        return _import(engine, name, path, found, replace, progress, workers, hashing, started)
+        return _import(
+            engine=engine,
+            name=name,
+            path=path,
+            found=found,
+            replace=replace,
+            progress=progress,
+            workers=workers,
+            hashing=hashing,
+            started=started,
+        )
 
 
 def _import(
+    *,
     engine: Engine,
     name: str,
     path: str | Path,

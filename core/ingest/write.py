@@ -5,11 +5,11 @@ from itertools import repeat
 
 import numpy as np
 import pandas as pd
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core.errors import BadInput
 from core.ingest.validate import Clean
-from core.progress import Progress
+from core.progress import Bar, Progress
 from storage import datasets as store
 from storage.db import bulk_transaction
 
@@ -111,15 +111,9 @@ def write_dataset(
 
     Returns the new dataset id and, when an old dataset of that name was replaced, what deleting it removed.
     """
-    n_users, n_items, n_inter = len(clean.users), len(clean.items), len(clean.timestamp)
     templates = _templates(fmt)
-    user_feats = clean.users.drop(columns=["user_id"])
-    item_feats = clean.items.drop(columns=["item_id", "title", "release_ts"])
-    release = clean.items["release_ts"].astype(object).where(clean.items["release_ts"].notna(), None)
-    with (
-        progress.bar(total=n_users + n_items + n_inter, label="writing") as bar,
-        bulk_transaction(engine=engine) as conn,
-    ):
+    total = len(clean.users) + len(clean.items) + len(clean.timestamp)
+    with progress.bar(total=total, label="writing") as bar, bulk_transaction(engine=engine) as conn:
         existing, replaced = store.dataset_id(conn=conn, name=name), None
         if existing is not None:
             if not replace:
@@ -129,45 +123,53 @@ def write_dataset(
             conn=conn, name=name, fmt=fmt, source_path=source_path, templates=templates, options=options
         )
         user_base, item_base, inter_base = store.next_ids(conn=conn)
-        store.insert_users(
-            conn=conn,
-            rows=zip(
-                range(user_base, user_base + n_users),
-                repeat(ds, n_users),
-                clean.users["user_id"].tolist(),
-                json_lines(user_feats),
-                strict=True,
-            ),
-        )
-        bar.update(n_users)
-        store.insert_items(
-            conn=conn,
-            rows=zip(
-                range(item_base, item_base + n_items),
-                repeat(ds, n_items),
-                clean.items["item_id"].tolist(),
-                clean.items["title"].tolist(),
-                release.tolist(),
-                json_lines(item_feats),
-                strict=True,
-            ),
-        )
-        bar.update(n_items)
-        user_ids = clean.user_pos + user_base
-        item_ids = clean.item_pos + item_base
-        impressions = impressions_json(clean, n_inter, item_base)
-        for start in range(0, n_inter, CHUNK):
-            stop = min(start + CHUNK, n_inter)
-            rows = zip(
-                range(inter_base + start, inter_base + stop),
-                repeat(ds, stop - start),
-                user_ids[start:stop].tolist(),
-                item_ids[start:stop].tolist(),
-                clean.timestamp[start:stop].tolist(),
-                json_lines(clean.features.iloc[start:stop]),
-                impressions[start:stop].tolist(),
-                strict=True,
-            )
-            store.insert_interactions(conn=conn, rows=rows)
-            bar.update(stop - start)
+        _write_users(conn, clean, dataset_id=ds, first_id=user_base)
+        bar.update(len(clean.users))
+        _write_items(conn, clean, dataset_id=ds, first_id=item_base)
+        bar.update(len(clean.items))
+        _write_interactions(conn, clean, dataset_id=ds, first_ids=(user_base, item_base, inter_base), bar=bar)
     return ds, replaced
+
+
+def _write_users(conn: Connection, clean: Clean, *, dataset_id: int, first_id: int) -> None:
+    n = len(clean.users)
+    features = json_lines(clean.users.drop(columns=["user_id"]))
+    ids = range(first_id, first_id + n)
+    rows = zip(ids, repeat(dataset_id, n), clean.users["user_id"].tolist(), features, strict=True)
+    store.insert_users(conn=conn, rows=rows)
+
+
+def _write_items(conn: Connection, clean: Clean, *, dataset_id: int, first_id: int) -> None:
+    n, items = len(clean.items), clean.items
+    features = json_lines(items.drop(columns=["item_id", "title", "release_ts"]))
+    release = items["release_ts"].astype(object).where(items["release_ts"].notna(), None).tolist()
+    ids = range(first_id, first_id + n)
+    rows = zip(
+        ids, repeat(dataset_id, n), items["item_id"].tolist(), items["title"].tolist(), release, features, strict=True
+    )
+    store.insert_items(conn=conn, rows=rows)
+
+
+def _write_interactions(
+    conn: Connection, clean: Clean, *, dataset_id: int, first_ids: tuple[int, int, int], bar: Bar
+) -> None:
+    """In chunks of CHUNK rows; first_ids = the first user, item and interaction id of this dataset."""
+    user_base, item_base, inter_base = first_ids
+    n = len(clean.timestamp)
+    user_ids = clean.user_pos + user_base
+    item_ids = clean.item_pos + item_base
+    impressions = impressions_json(clean, n, item_base)
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        rows = zip(
+            range(inter_base + start, inter_base + stop),
+            repeat(dataset_id, stop - start),
+            user_ids[start:stop].tolist(),
+            item_ids[start:stop].tolist(),
+            clean.timestamp[start:stop].tolist(),
+            json_lines(clean.features.iloc[start:stop]),
+            impressions[start:stop].tolist(),
+            strict=True,
+        )
+        store.insert_interactions(conn=conn, rows=rows)
+        bar.update(stop - start)

@@ -15,9 +15,9 @@ from core.progress import SILENT, Progress
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
 from core.scenes.render import format_value
-from core.scenes.rows import render_scene_rows
+from core.scenes.rows import Built, SceneSource, render_scene_rows
 from core.scenes.scorers import Catalog, Targets, make_scorers, rank_candidates
-from core.scenes.targets import MIN_EARLIER, Timeline, build_timeline, eligible_positions, history_positions
+from core.scenes.targets import MIN_EARLIER, build_timeline, eligible_positions, history_positions
 from core.templates import current_templates
 from storage import scenes as store
 from storage.constants import LETTERS, SPLITS
@@ -131,10 +131,12 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
         clock = now
 
     with Session(engine, expire_on_commit=False) as session:
-        templates = current_templates(ds.templates, ds.format)
         items = store.load_items(session=session, dataset_id=ds.id)
-        item_ids = items["id"].to_numpy(np.int64)
-        timeline = build_timeline(store.load_interactions(session=session, dataset_id=ds.id), item_ids)
+        timeline = build_timeline(
+            store.load_interactions(session=session, dataset_id=ds.id), items["id"].to_numpy(np.int64)
+        )
+        templates = current_templates(ds.templates, ds.format)
+        source = SceneSource(session, ds, templates, items, timeline, opts.split, opts.seed, progress, lap)
         used = store.used_interaction_ids(session=session, dataset_id=ds.id)
         pool = eligible_positions(timeline, used, _min_earlier(opts))
         lap("load")
@@ -151,7 +153,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
         )
         prepared = make_scorers(opts.scorers, catalog, rng) if len(pool) else []
         lap("prepare scorers")
-        built: list[tuple[int, np.ndarray, expo.Exposure]] = []
+        built: list[Built] = []
         skipped, drawn = 0, 0
         for _ in range(ROUNDS):
             want = opts.count - len(built)
@@ -159,10 +161,10 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
                 break
             chosen = np.sort(pool[drawn : drawn + want])
             drawn += len(chosen)
-            done = _exposures(session, timeline, item_ids, catalog, prepared, chosen, rng, progress, lap, opts)
+            done = _exposures(source, Candidates(catalog, prepared, rng), chosen, opts)
             skipped += sum(1 for _, _, e in done if e is None)
             built.extend(d for d in done if d[2] is not None)
-        rows = render_scene_rows(session, ds, templates, timeline, items, built, opts.split, opts.seed, progress)
+        rows = render_scene_rows(source, built)
         lap("render")
         store.insert_scenes(session=session, rows=rows)
         session.commit()
@@ -171,8 +173,22 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
     return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, timings)
 
 
-def _exposures(session, timeline: Timeline, known_items, catalog, prepared, chosen, rng, progress, lap, opts: Options):
+@dataclass(frozen=True)
+class Candidates:
+    """Where negative options come from: the catalog the scorers learnt, the prepared scorers, the random stream."""
+
+    catalog: Catalog
+    scorers: list
+    rng: np.random.Generator
+
+
+def _exposures(
+    source: SceneSource, candidates: Candidates, chosen: np.ndarray, opts: Options
+) -> list[tuple[int, np.ndarray, expo.Exposure | None]]:
     """(position, history positions, Exposure | None) for each chosen target position."""
+    session, timeline, progress, lap = source.session, source.timeline, source.progress, source.lap
+    catalog, prepared, rng = candidates.catalog, candidates.scorers, candidates.rng
+    known_items = source.items["id"].to_numpy(np.int64)
     min_len, max_len = opts.min_exposure, opts.max_exposure
     hist = history_positions(timeline, chosen, rng, opts.history_min, opts.history_max)
     result: dict[int, tuple] = {}

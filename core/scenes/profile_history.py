@@ -56,21 +56,25 @@ def top_labels(
     item: np.ndarray, lo: np.ndarray, hi: np.ndarray, labels: sp.csr_matrix, vocab: np.ndarray, top: int
 ) -> list[list[str]]:
     """Per target, the `top` labels most frequent over items item[lo:hi] (ties: alphabetical)."""
-    result: list[list[str]] = [[] for _ in range(len(lo))]
+    result: list[list[str]] = []
     lengths = hi - lo
     ends = np.cumsum(lengths)
     start = 0
     while start < len(lo):
         stop = max(start + 1, int(np.searchsorted(ends, (ends[start - 1] if start else 0) + NNZ_CHUNK, "right")))
-        _top_chunk(item, lo[start:stop], lengths[start:stop], labels, vocab, top, result, start)
+        result += _top_chunk(item, lo[start:stop], lengths[start:stop], labels, vocab, top)
         start = stop
     return result
 
 
-def _top_chunk(item, lo, lengths, labels, vocab, top, result, offset) -> None:
+def _top_chunk(
+    item: np.ndarray, lo: np.ndarray, lengths: np.ndarray, labels: sp.csr_matrix, vocab: np.ndarray, top: int
+) -> list[list[str]]:
+    """top_labels for one chunk of targets (at most about NNZ_CHUNK history entries in all)."""
+    result: list[list[str]] = [[] for _ in range(len(lo))]
     total = int(lengths.sum())
     if total == 0:
-        return
+        return result
     rows = np.repeat(np.arange(len(lo)), lengths)
     within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     positions = np.repeat(lo, lengths) + within
@@ -81,7 +85,8 @@ def _top_chunk(item, lo, lengths, labels, vocab, top, result, offset) -> None:
     rank = np.arange(len(row)) - np.searchsorted(row, row, side="left")
     keep = rank < top
     for r, c in zip(row[keep].tolist(), col[keep].tolist(), strict=True):
-        result[offset + r].append(str(vocab[c]))
+        result[r].append(str(vocab[c]))
+    return result
 
 
 def history_values(

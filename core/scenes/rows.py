@@ -1,19 +1,46 @@
 """Scene rows: rendered profile, history and options for each built target, ready for one bulk insert."""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from sqlmodel import Session
 
+from core.progress import Progress
+from core.scenes.exposure import Exposure
 from core.scenes.profile_history import history_values
 from core.scenes.render import Renderer, render_profile
+from core.scenes.targets import Timeline
 from storage import scenes as store
-from storage.models import utcnow
+from storage.models import Dataset, utcnow
+
+# A built target: (interaction position in the timeline, its history positions (-1 = none), its exposure).
+Built = tuple[int, np.ndarray, Exposure]
 
 
-def render_scene_rows(session, ds, templates, timeline, items, built, split, seed, progress) -> list[dict]:
+@dataclass(frozen=True)
+class SceneSource:
+    """One scene build's inputs: the dataset with its templates, items and interaction timeline, the build's split
+    and seed, where progress goes and `lap(phase)`, which times the build's phases."""
+
+    session: Session
+    dataset: Dataset
+    templates: dict
+    items: pd.DataFrame
+    timeline: Timeline
+    split: str
+    seed: int
+    progress: Progress
+    lap: Callable[[str], None]
+
+
+def render_scene_rows(source: SceneSource, built: list[Built]) -> list[dict]:
     """Scene rows with rendered profile, history and options."""
     if not built:
         return []
+    session, timeline, items, templates = source.session, source.timeline, source.items, source.templates
     item_db = items["id"].to_numpy(np.int64)
     raw = dict(zip(item_db.tolist(), items["features"].tolist(), strict=True))
 
@@ -28,11 +55,18 @@ def render_scene_rows(session, ds, templates, timeline, items, built, split, see
     users = store.user_features(session=session, user_ids=timeline.user_id[targets])
     section = templates.get("profile_history") or {}
     facts = history_values(
-        session=session, dataset_id=ds.id, section=section, timeline=timeline, positions=targets, items=items
+        session=session,
+        dataset_id=source.dataset.id,
+        section=section,
+        timeline=timeline,
+        positions=targets,
+        items=items,
     )
     now = utcnow()
     rows = []
-    for (p, hist, exposure), before in zip(progress.iterate(built, label="rendering scenes"), facts, strict=True):
+    for (p, hist, exposure), before in zip(
+        source.progress.iterate(built, label="rendering scenes"), facts, strict=True
+    ):
         real = bool(timeline.has_impressions[p])
         exposure_ids = exposure.items if real else item_db[np.asarray(exposure.items)].tolist()
         user = int(timeline.user_id[p])
@@ -44,12 +78,12 @@ def render_scene_rows(session, ds, templates, timeline, items, built, split, see
         ]
         rows.append(
             {
-                "dataset_id": ds.id,
+                "dataset_id": source.dataset.id,
                 "user_id": user,
                 "item_id": int(timeline.item_id[p]),
                 "interaction_id": int(timeline.ids[p]),
                 "timestamp": int(timeline.ts[p]),
-                "split": split,
+                "split": source.split,
                 "profile": render_profile(templates, users.get(user), before),
                 "history": history,
                 "history_item_ids": h_items,
@@ -58,7 +92,7 @@ def render_scene_rows(session, ds, templates, timeline, items, built, split, see
                 "option_sources": exposure.sources,
                 "item_pos": exposure.item_pos,
                 "choice_cnt": len(exposure_ids),
-                "seed": seed,
+                "seed": source.seed,
                 "source": "native",
                 "prompt_style": "studio",
                 "created_at": now,
