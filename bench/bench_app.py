@@ -1,130 +1,25 @@
 """Benchmark the app: page script runs (AppTest) over a database of N scenes x 2 roles x 10 rationales.
 
-    python bench/bench_app.py            # 2,000 scenes (seconds)
-    python bench/bench_app.py --scale    # 100,000 scenes, 2,000,000 rationales + predictions (the issue's size)
+    python -m bench.bench_app            # 2,000 scenes (seconds)
+    python -m bench.bench_app --scale    # 100,000 scenes, 2,000,000 rationales + predictions (the issue's size)
 
 Targets (issue 5): each page's script run <= 1.5 s, a threshold change on Filter <= 0.5 s, Review of one scene
 <= 0.5 s. Rows go straight into a DB file with bulk executemany inserts; then score + a 10,000-scene selection.
 """
 
 import argparse
-import json
 import os
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from storage.db import dispose_engines, get_engine  # noqa: E402
+from bench import ROOT
+from bench.data import finish, workspace
+from storage.db import dispose_engines
 
 N_RATIONALES = 10
-CHUNK = 5_000  # scenes per insert batch
-TEXT = (
-    "Stimulus: I had a free evening and felt curious. [curiosity]\n"
-    "Knowledge: option {L} matches the dramas I rated highly. [personal relevance, past experience]\n"
-    "Evaluation: it fits my taste best. [logical]\nBehavior: [{L}]"
-)
-
-
-def build(path: str, n_scenes: int, seed: int = 0) -> None:
-    """Dataset, users, items, scenes, 2 x 10 rationales + predictions per scene, bulk inserted."""
-    rng = np.random.default_rng(seed)
-    engine = get_engine(path)
-    now = "2026-01-01 00:00:00"
-    n_users, n_items = 5_000, 10_000
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO dataset (id, name, format, created_at) VALUES (1, 'bench', 'unified', ?)", (now,)
-        )
-        conn.exec_driver_sql(
-            'INSERT INTO "user" (id, dataset_id, external_id, features) VALUES (?, 1, ?, ?)',
-            [(u + 1, f"u{u}", '{"age": "25-34"}') for u in range(n_users)],
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO item (id, dataset_id, external_id, title, features) VALUES (?, 1, ?, ?, ?)",
-            [(i + 1, f"i{i}", f"Movie {i}", '{"genres": ["Drama"]}') for i in range(n_items)],
-        )
-    rid = 0
-    for start in range(0, n_scenes, CHUNK):
-        ids = np.arange(start + 1, min(n_scenes, start + CHUNK) + 1)
-        cnt = rng.integers(2, 13, size=ids.size)
-        pos = (rng.random(ids.size) * cnt).astype(int)
-        scenes, rats, preds = [], [], []
-        for sid, c, p in zip(ids.tolist(), cnt.tolist(), pos.tolist(), strict=True):
-            options = [f"Movie {(sid * 7 + k) % n_items} (Drama, 1999)" for k in range(c)]
-            exposure = [(sid * 7 + k) % n_items + 1 for k in range(c)]
-            history = [f"Watched Movie {(sid + k) % n_items}, rated 4" for k in range(3)]
-            scenes.append(
-                (
-                    sid,
-                    (sid % n_users) + 1,
-                    exposure[p],
-                    sid,
-                    "eval" if sid % 10 == 0 else "train",
-                    f"A user aged 25-34, number {sid}.",
-                    json.dumps(history),
-                    json.dumps([1, 2, 3]),
-                    json.dumps(exposure),
-                    json.dumps(options),
-                    json.dumps(["random"] * c),
-                    p,
-                    c,
-                    now,
-                )
-            )
-            for role_k, role in enumerate(("strong", "weak")):
-                alpha = np.full(c, 0.5 if role == "strong" else 2.0)
-                probs = rng.dirichlet(alpha, size=N_RATIONALES)
-                sampled = (probs.cumsum(axis=1) > rng.random((N_RATIONALES, 1))).argmax(axis=1)
-                for j in range(N_RATIONALES):
-                    rid += 1
-                    letter = chr(65 + int(sampled[j]))
-                    rats.append((rid, sid, role, j, TEXT.replace("{L}", letter), letter, now, now))
-                    preds.append((rid, sid, role, probs[j].tobytes(), int(sampled[j]), now))
-                del role_k
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO scene (id, dataset_id, user_id, item_id, interaction_id, timestamp, split, profile, "
-                "history, history_item_ids, exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, "
-                "source, created_at) VALUES (?, 1, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'native', ?)",
-                scenes,
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO rationale (id, scene_id, role, sample_index, endpoint, model, text, version, behavior, "
-                "problems, source, created_at, updated_at) VALUES (?, ?, ?, ?, 'bench', 'm', ?, 1, ?, '[]', "
-                "'native', ?, ?)",
-                rats,
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO prediction (rationale_id, scene_id, role, rationale_version, probs, estimated, "
-                "behavior_index, endpoint, model, created_at) VALUES (?, ?, ?, 1, ?, 0, ?, 'bench', 'm', ?)",
-                preds,
-            )
-
-
-def finish(path: str) -> None:
-    """Scores, a 10,000-scene selection, a few reviews."""
-    from sqlmodel import Session
-
-    from core.review import set_review
-    from core.scoring import score
-    from core.selection import SelectionConfig, save_selection
-
-    engine = get_engine(path)
-    score(engine=engine)
-    result = save_selection(engine=engine, config=SelectionConfig(name="bench", target=10_000))
-    with Session(engine) as session:
-        for k, scene_id in enumerate(result.kept["scene_id"].head(20).tolist()):
-            set_review(
-                session=session, scene_id=int(scene_id), status="approved" if k % 4 else "rejected", reviewer="bench"
-            )
 
 
 def cpu_seconds() -> float:
@@ -209,7 +104,7 @@ def main() -> None:
     path = args.db or str(Path(tmp.name) / "bench.db")
     if not Path(path).exists():
         started = time.perf_counter()
-        build(path, n)
+        workspace(path, scenes=n, rationales=N_RATIONALES)
         built = time.perf_counter() - started
         started = time.perf_counter()
         finish(path)

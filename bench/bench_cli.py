@@ -1,7 +1,7 @@
 """Benchmark CLI start-up: `python -m core --help` and `status` over a workspace of N scenes, each in a fresh process.
 
-    python bench/bench_cli.py            # status over 2,000 scenes
-    python bench/bench_cli.py --scale    # status over 100,000 scenes x 2 roles x 10 rationales (the issue's size)
+    python -m bench.bench_cli            # status over 2,000 scenes
+    python -m bench.bench_cli --scale    # status over 100,000 scenes x 2 roles x 10 rationales (the issue's size)
 
 Targets (issue 15): `--help` <= 0.3 s CPU; `status` on 100,000 scenes <= 1 s wall at low load. Each command runs
 `--repeats` times; the median wall and CPU (user + system of the child) are printed, beside a bare `python -c pass`
@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench import ROOT
+from bench.data import finish, workspace
 
 
 def run(args: list[str], repeats: int) -> tuple[float, float]:
@@ -39,11 +38,8 @@ def run(args: list[str], repeats: int) -> tuple[float, float]:
 
 def build(path: str, n: int) -> None:
     """bench_app's workspace (scenes, 2 x 10 rationales and predictions, scores, a selection, reviews)."""
-    from bench_app import build as build_rows
-    from bench_app import finish
-
     started = time.perf_counter()
-    build_rows(path, n)
+    workspace(path, scenes=n)
     finish(path)  # `score` stores the counts snapshot, as every stage run does when it finishes
     print(f"built {n:,} scenes in {time.perf_counter() - started:.1f} s")
 

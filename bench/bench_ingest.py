@@ -4,7 +4,7 @@ Default: 1,000 users, 800 items, 60,000 interactions (seconds). --scale: MovieLe
 3,700 items, 1,000,000 timestamped interactions (issue 2 budget: <= 20 s, <= 2 GB peak RSS on 2 cores).
 The timed part (read, validate, write) runs in a child process so its peak RSS is its own.
 
-    python bench/bench_ingest.py [--scale] [--interactions N] [--keep DIR]
+    python -m bench.bench_ingest [--scale] [--interactions N] [--keep DIR]
 """
 
 import argparse
@@ -17,48 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-GENRES = np.array(["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Documentary"])
-AGES = np.array(["under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"])
-
-
-def generate(root: Path, *, users: int, items: int, interactions: int, seed: int = 0) -> None:
-    """users.csv, items.csv, interactions.csv in the unified form; popularity is Zipf-like, times span 3 years."""
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(
-        {
-            "user_id": [f"u{k}" for k in range(users)],
-            "gender": rng.choice(["male", "female"], users),
-            "age": rng.choice(AGES, users),
-        }
-    ).to_csv(root / "users.csv", index=False)
-    years = rng.integers(1950, 2000, items)
-    first, second = rng.choice(GENRES, items), rng.choice(GENRES, items)
-    pd.DataFrame(
-        {
-            "item_id": [f"i{k}" for k in range(items)],
-            "title": [f"Movie {k} ({y})" for k, y in zip(range(items), years, strict=True)],
-            "year": years,
-            "genre": np.char.add(np.char.add(first.astype(str), "|"), second.astype(str)),
-        }
-    ).to_csv(root / "items.csv", index=False)
-    weights = 1.0 / np.arange(1, items + 1) ** 0.8
-    user = rng.integers(0, users, interactions)
-    item = rng.choice(items, interactions, p=weights / weights.sum())
-    start = 946_684_800  # 2000-01-01
-    pd.DataFrame(
-        {
-            "user_id": np.char.add("u", user.astype(str)),
-            "item_id": np.char.add("i", item.astype(str)),
-            "timestamp": np.sort(rng.integers(start, start + 3 * 365 * 86400, interactions)),
-            "rating": rng.integers(1, 6, interactions),
-        }
-    ).to_csv(root / "interactions.csv", index=False)
+from bench import ROOT
+from bench.data import ratings, write_unified
 
 
 def measure(root: str, db: str) -> None:
@@ -95,10 +55,14 @@ def main() -> None:
         for path in root.glob("bench.db*"):
             path.unlink()
         t0 = time.perf_counter()
-        generate(data, users=users, items=items, interactions=inter)
+        write_unified(data, ratings(users=users, items=items, interactions=inter))
         print(f"generated {users:,} users, {items:,} items, {inter:,} interactions in {time.perf_counter() - t0:.1f} s")
         out = subprocess.run(
-            [sys.executable, __file__, "--child", str(data), str(db)], check=True, capture_output=True, text=True
+            [sys.executable, "-m", "bench.bench_ingest", "--child", str(data), str(db)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
         fig = json.loads(out.stdout.strip().splitlines()[-1])
     print(

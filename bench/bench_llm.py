@@ -5,27 +5,23 @@ Against the loopback fault server (a separate process, fixed 100 ms latency) at 
   ours   = run_requests: client + per-attempt call log + cache + results stored via on_results into the DB.
 Then every item is rerun from the cache (no call). `--scale` = the issue's sizes (10,000 cached items).
 
-    python bench/bench_llm.py [--scale] [--calls N] [--cached N]
+    python -m bench.bench_llm [--scale] [--calls N] [--cached N]
 """
 
 import argparse
 import asyncio
 import json
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import openai
 
-import openai  # noqa: E402
-
-from bench.fault import CONCURRENCY, LATENCY, start_server  # noqa: E402
-from core.llm.client import LlmRequest, run_requests  # noqa: E402
-from storage.db import get_engine  # noqa: E402
-from storage.models import Endpoint  # noqa: E402
+from bench.fault import CONCURRENCY, LATENCY, start_server
+from core.llm.client import LlmRequest, run_requests
+from storage.db import get_engine
+from storage.models import Endpoint
 
 
 def messages(tag: str, i: int) -> list[dict]:

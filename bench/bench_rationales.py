@@ -6,59 +6,25 @@ Against the loopback fault server (a separate process, fixed 100 ms latency) at 
   predict    = predict on those rationales (logprobs -> distribution, seeded behaviour, bulk upsert);
 then both stages again after deleting their rows, answered from the cache. `--scale` = 1,000 scenes x 10 samples.
 
-    python bench/bench_rationales.py [--scale] [--scenes K] [--n N]
+    python -m bench.bench_rationales [--scale] [--scenes K] [--n N]
 """
 
 import argparse
 import asyncio
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import openai
 
-import openai  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
-
-from bench.fault import CONCURRENCY, LATENCY, start_server  # noqa: E402
-from core.predict import predict  # noqa: E402
-from core.rationales import generate_rationales  # noqa: E402
-from core.scene_prompts import SceneText, scene_prompt  # noqa: E402
-from storage.db import get_engine  # noqa: E402
-from storage.models import Endpoint, Scene  # noqa: E402
-from tests.factories import make_dataset  # noqa: E402
-
-
-def make_scenes(engine, count: int) -> None:
-    """count scenes of 6 options and 8 history entries, inserted in one statement."""
-    with Session(engine) as session:
-        dataset = make_dataset(session, n_users=1, n_items=12)
-        user_id = session.execute(text("SELECT id FROM user LIMIT 1")).scalar_one()
-        items = [row[0] for row in session.execute(text("SELECT id FROM item ORDER BY id"))]
-        rows = [
-            {
-                "dataset_id": dataset.id,
-                "user_id": user_id,
-                "item_id": items[k % 6],
-                "timestamp": 1_700_000_000 + k,
-                "split": "train",
-                "profile": f"User {k}: a 25-34 year old who likes comedies and documentaries.",
-                "history": [f"Watched Movie {k}-{h} (2001) | genres: Comedy | rated {h % 5 + 1}/5" for h in range(8)],
-                "history_item_ids": items[6:12] + items[:2],
-                "exposure_item_ids": items[:6],
-                "options": [f"Movie {k}-{o} (1999) | genres: Drama, Comedy" for o in range(6)],
-                "option_sources": ["random"] * 6,
-                "item_pos": k % 6,
-                "choice_cnt": 6,
-            }
-            for k in range(count)
-        ]
-        session.execute(insert(Scene), rows)
-        session.commit()
+from bench.data import workspace
+from bench.fault import CONCURRENCY, LATENCY, start_server
+from core.predict import predict
+from core.rationales import generate_rationales
+from core.scene_prompts import SceneText, scene_prompt
+from storage.db import get_engine
+from storage.models import Endpoint
 
 
 async def bare_loop(url: str, messages: list[list[dict]]) -> float:
@@ -100,8 +66,9 @@ def main() -> None:
     server, url = start_server()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            engine = get_engine(str(Path(tmp) / "bench.db"))
-            make_scenes(engine, scenes)
+            db = str(Path(tmp) / "bench.db")
+            workspace(db, scenes=scenes, rationales=0, options=(6, 6), history=8)  # scenes of 6 options, 8 entries
+            engine = get_engine(db)
             endpoint = Endpoint(name="bench", base_url=url, model="bench", concurrency=CONCURRENCY, timeout=60)
             scene = [SceneText(profile=f"bare {i}", history=["h"], options=["a", "b"]) for i in range(total)]
             prompts = [scene_prompt(s, "rationale").messages for s in scene]

@@ -1,0 +1,323 @@
+"""The one generator of benchmark data: seeded (the same seed, the same data), bulk written; every bench builds with it.
+
+- ratings(): a MovieLens-like dataset as arrays (Pareto user activity, Zipf item popularity, unique user-item pairs,
+  three years of timestamps, 1-5 ratings), written as unified CSV files (write_unified: bench_ingest) or straight
+  into the tables (insert_ratings: bench_scenes);
+- workspace(): scenes of two datasets with strong and weak rationales and their predictions (bench_score,
+  bench_app, bench_cli; without rationales: bench_rationales), then finish(): scores, a selection, a few reviews;
+- reference_workdir(): the reference pipeline's working directory of JSON lines (bench_import).
+"""
+
+import json
+import random
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from storage.constants import LETTERS, ROLES, letter
+
+GENRES = ("Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Documentary", "War", "Western")
+AGES = ("under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+")
+WORDS = ("night", "river", "city", "love", "war", "dream", "ghost", "king", "summer", "blood", "star", "road")
+START = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+SPAN = 3 * 365 * 86_400
+NOW = "2026-01-01 00:00:00.000000"
+
+
+@dataclass
+class Ratings:
+    """A rating dataset by index: user k, item k, and one row per interaction."""
+
+    users: int
+    items: int
+    user: np.ndarray
+    item: np.ndarray
+    timestamp: np.ndarray
+    rating: np.ndarray
+    year: np.ndarray  # release year per item
+
+    def item_title(self, i: int) -> str:
+        return f"The {WORDS[i % 12]} {WORDS[(i // 12) % 12]} {i} ({self.year[i]})"
+
+    def item_genres(self, i: int) -> list[str]:
+        return [GENRES[i % 10], GENRES[(i * 7) % 10]]
+
+    @staticmethod
+    def user_features(u: int) -> dict:
+        return {"gender": ("female", "male")[u % 2], "age": AGES[u % 7]}
+
+
+def ratings(*, users: int, items: int, interactions: int, seed: int = 0) -> Ratings:
+    """Unique user-item pairs drawn by user activity (Pareto) and item popularity (Zipf), at random times."""
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, items + 1) ** 0.9
+    popularity /= popularity.sum()
+    activity = rng.pareto(1.2, users) + 1.0
+    activity /= activity.sum()
+    keys = np.empty(0, dtype=np.int64)
+    while len(keys) < interactions:
+        need = int((interactions - len(keys)) * 1.3) + 1000
+        pairs = rng.choice(users, need, p=activity).astype(np.int64) * items + rng.choice(items, need, p=popularity)
+        keys = np.unique(np.concatenate([keys, pairs]))
+    keys = rng.permutation(keys)[:interactions]
+    stamps = START + rng.integers(0, SPAN, interactions)
+    return Ratings(
+        users=users,
+        items=items,
+        user=keys // items,
+        item=keys % items,
+        timestamp=stamps,
+        rating=rng.integers(1, 6, interactions),
+        year=rng.integers(1930, 2003, items),
+    )
+
+
+def write_unified(root: Path, data: Ratings) -> None:
+    """users.csv, items.csv and interactions.csv in the unified form (ids u0.., i0..; genres joined by '|')."""
+    root.mkdir(parents=True, exist_ok=True)
+    features = [Ratings.user_features(u) for u in range(data.users)]
+    pd.DataFrame({"user_id": [f"u{u}" for u in range(data.users)], **pd.DataFrame(features).to_dict("list")}).to_csv(
+        root / "users.csv", index=False
+    )
+    pd.DataFrame(
+        {
+            "item_id": [f"i{i}" for i in range(data.items)],
+            "title": [data.item_title(i) for i in range(data.items)],
+            "year": data.year,
+            "genre": ["|".join(data.item_genres(i)) for i in range(data.items)],
+        }
+    ).to_csv(root / "items.csv", index=False)
+    pd.DataFrame(
+        {
+            "user_id": np.char.add("u", data.user.astype(str)),
+            "item_id": np.char.add("i", data.item.astype(str)),
+            "timestamp": data.timestamp,
+            "rating": data.rating,
+        }
+    ).to_csv(root / "interactions.csv", index=False)
+
+
+def _connect(db: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection to db, created and upgraded first (the rows go in by executemany, no ORM)."""
+    from storage.db import dispose_engines, get_engine
+
+    get_engine(db)
+    dispose_engines()
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA synchronous=OFF")
+    return con
+
+
+def insert_ratings(db: str, data: Ratings, *, name: str = "bench") -> None:
+    """The dataset straight into the tables, as the movielens adapter would store it."""
+    con = _connect(db)
+    con.execute(
+        "INSERT INTO dataset (name, format, templates, options, created_at) VALUES (?, 'movielens', NULL, '{}', ?)",
+        (name, NOW),
+    )
+    ds = con.execute("SELECT id FROM dataset WHERE name = ?", (name,)).fetchone()[0]
+    con.executemany(
+        "INSERT INTO user (id, dataset_id, external_id, features) VALUES (?, ?, ?, ?)",
+        ((u + 1, ds, str(u), json.dumps(Ratings.user_features(u))) for u in range(data.users)),
+    )
+    con.executemany(
+        "INSERT INTO item (id, dataset_id, external_id, title, release_ts, features) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            (i + 1, ds, str(i), data.item_title(i), int(datetime(int(data.year[i]), 1, 1, tzinfo=UTC).timestamp()),
+             json.dumps({"genres": data.item_genres(i), "year": int(data.year[i])}))
+            for i in range(data.items)
+        ),
+    )  # fmt: skip
+    con.executemany(
+        "INSERT INTO interaction (dataset_id, user_id, item_id, timestamp, features, impressions) "
+        "VALUES (?, ?, ?, ?, ?, NULL)",
+        (
+            (ds, int(u) + 1, int(i) + 1, int(t), f'{{"rating": {r}}}')
+            for u, i, t, r in zip(data.user, data.item, data.timestamp, data.rating, strict=True)
+        ),
+    )
+    con.commit()
+    con.close()
+
+
+# The rationale every generated one is a copy of, with its sampled letter.
+RATIONALE = (
+    "Stimulus: I had a free evening and felt curious. [curiosity]\n"
+    "Knowledge: option {L} matches the dramas I rated highly. [personal relevance, past experience]\n"
+    "Evaluation: it fits my taste best. [logical]\nBehavior: [{L}]"
+)
+DATASETS = ("bench-a", "bench-b")
+USERS, ITEMS = 2_500, 5_000  # per dataset
+CHUNK = 5_000  # scenes per insert batch
+
+
+def workspace(
+    db: str,
+    *,
+    scenes: int,
+    rationales: int = 10,
+    options: tuple[int, int] = (2, 12),
+    history: int = 3,
+    seed: int = 0,
+) -> None:
+    """Scenes over two datasets (every 10th an eval scene; options lengths uniform in `options`, the true item
+    anywhere) with `rationales` strong and weak rationales each and their predictions: the strong ones' Dirichlet
+    distributions lean to the true item more than the weak ones', behaviours are sampled from them."""
+    rng = np.random.default_rng(seed)
+    con = _connect(db)
+    for d, name in enumerate(DATASETS):
+        row = (d + 1, name, NOW)
+        con.execute("INSERT INTO dataset (id, name, format, created_at) VALUES (?, ?, 'unified', ?)", row)
+        con.executemany(
+            'INSERT INTO "user" (id, dataset_id, external_id, features) VALUES (?, ?, ?, \'{"age": "25-34"}\')',
+            [(d * USERS + u + 1, d + 1, f"u{u}") for u in range(USERS)],
+        )
+        con.executemany(
+            "INSERT INTO item (id, dataset_id, external_id, title, features) "
+            'VALUES (?, ?, ?, ?, \'{"genres": ["Drama"]}\')',
+            [(d * ITEMS + i + 1, d + 1, f"i{i}", f"Movie {i}") for i in range(ITEMS)],
+        )
+    rid = 0
+    for start in range(0, scenes, CHUNK):
+        ids = np.arange(start + 1, min(scenes, start + CHUNK) + 1)
+        dataset = rng.integers(0, len(DATASETS), ids.size)
+        count = rng.integers(options[0], options[1] + 1, ids.size)
+        pos = (rng.random(ids.size) * count).astype(np.int64)
+        first = rng.integers(0, ITEMS, ids.size)
+        scene_rows, rationale_rows, prediction_rows = [], [], []
+        drawn = zip(ids.tolist(), dataset.tolist(), count.tolist(), pos.tolist(), first.tolist(), strict=True)
+        for sid, d, c, p, f in drawn:
+            exposure = [d * ITEMS + (f + 7 * k) % ITEMS + 1 for k in range(c)]
+            scene_rows.append(
+                (
+                    sid,
+                    d + 1,
+                    d * USERS + sid % USERS + 1,
+                    exposure[p],
+                    1_700_000_000 + sid,
+                    "eval" if sid % 10 == 0 else "train",
+                    f"A user aged 25-34, number {sid}.",
+                    json.dumps([f"Watched Movie {(sid + k) % ITEMS}, rated 4" for k in range(history)]),
+                    json.dumps(exposure[:history]),
+                    json.dumps(exposure),
+                    json.dumps([f"Movie {x - d * ITEMS - 1} (Drama, 1999)" for x in exposure]),
+                    json.dumps(["random"] * c),
+                    p,
+                    c,
+                )
+            )
+            for r, role in enumerate(ROLES if rationales else ()):
+                alpha = np.full(c, 0.5)
+                alpha[p] += 3.0 if r == 0 else 0.5
+                probs = rng.dirichlet(alpha, rationales)
+                sampled = (probs.cumsum(axis=1) < rng.random((rationales, 1))).sum(axis=1).clip(0, c - 1)
+                for j in range(rationales):
+                    rid += 1
+                    chosen = letter(int(sampled[j]))
+                    rationale_rows.append((rid, sid, role, j, RATIONALE.replace("{L}", chosen), chosen))
+                    prediction_rows.append((rid, sid, role, probs[j].tobytes(), int(sampled[j])))
+        _insert_scenes(con, scene_rows, rationale_rows, prediction_rows)
+    con.commit()
+    con.close()
+
+
+def _insert_scenes(con: sqlite3.Connection, scenes: list, rationales: list, predictions: list) -> None:
+    con.executemany(
+        "INSERT INTO scene (id, dataset_id, user_id, item_id, interaction_id, timestamp, split, profile, history, "
+        "history_item_ids, exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, source, "
+        f"prompt_style, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'native', 'studio', "
+        f"'{NOW}')",
+        scenes,
+    )
+    con.executemany(
+        "INSERT INTO rationale (id, scene_id, role, sample_index, endpoint, model, text, version, behavior, problems, "
+        f"source, created_at, updated_at) VALUES (?, ?, ?, ?, 'bench', 'm', ?, 1, ?, '[]', 'native', '{NOW}', "
+        f"'{NOW}')",
+        rationales,
+    )
+    con.executemany(
+        "INSERT INTO prediction (rationale_id, scene_id, role, rationale_version, probs, estimated, behavior_index, "
+        f"endpoint, model, created_at) VALUES (?, ?, ?, 1, ?, 0, ?, 'bench', 'm', '{NOW}')",
+        predictions,
+    )
+
+
+def finish(db: str, *, target: int = 10_000, reviews: int = 20) -> None:
+    """Scores, a selection named "bench" of `target` scenes, and verdicts on its first `reviews` scenes."""
+    from core.review import set_review
+    from core.scoring import score
+    from core.selection import SelectionConfig, save_selection
+    from storage.db import get_engine, session_scope
+
+    engine = get_engine(db)
+    score(engine=engine)
+    result = save_selection(engine=engine, config=SelectionConfig(name="bench", target=target))
+    with session_scope(engine) as session:
+        for k, scene_id in enumerate(result.kept["scene_id"].head(reviews).tolist()):
+            status = "approved" if k % 4 else "rejected"
+            set_review(session=session, scene_id=int(scene_id), status=status, reviewer="bench")
+
+
+STIMULI = ("Boredom", "Curiosity", "Time of Day", "Emotional State", "Day of Week", "Inspiration", "Social Factors")
+KNOWLEDGE = ("Price", "Quality", "Novelty", "Personal Relevance", "Past Experience", "Rating Score", "Emotional Appeal")
+STYLES = ("Logical", "Intuitive", "Impulsive", "Habitual")
+
+
+def _decision(rng: random.Random, row: int, k: int, n: int) -> str:
+    """A decision in the reference output format (about 500 characters)."""
+    stim = ", ".join(rng.sample(STIMULI, rng.randint(1, 3)))
+    know = ", ".join(rng.sample(KNOWLEDGE, rng.randint(2, 4)))
+    pick = LETTERS[rng.randrange(n)]
+    return (
+        f"Thought:\nStimulus: It is evening and after scene {row} I want something to fill an hour ({k}); "
+        f"I feel like trying a film that matches my mood.\nStimulus Factors: {stim}\n"
+        f"Knowledge: Option {pick} looks like the {rng.choice(GENRES).lower()} films I rated highly, "
+        f"while the others seem long or unfamiliar.\nKnowledge Factors: {know}\n"
+        f"Evaluation: {pick} fits my taste and my history, so I choose it.\n"
+        f"Evaluation Style: {rng.choice(STYLES)}\nBehavior: [{pick}]"
+    )
+
+
+def reference_workdir(root: Path, *, name: str, scenes: int, n: int, seed: int = 0) -> int:
+    """datasets/, decisions/ and probs/ files of the reference layout for dataset `name`; the bytes written."""
+    rng = random.Random(seed)
+    for sub in ("datasets", "decisions", "probs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    sizes = [rng.randint(2, 12) for _ in range(scenes)]
+    items = [rng.randrange(4000) for _ in range(scenes)]
+    with (root / "datasets" / f"{name}_train.jsonl").open("w") as out:
+        for row, size in enumerate(sizes):
+            options = [f"Title: Film {rng.randrange(50_000)}, Genres: {rng.choice(GENRES)}" for _ in range(size)]
+            past = "\n".join(f"Watched Film {rng.randrange(50_000)} and rated it {rng.randint(1, 5)}" for _ in range(5))
+            text = {
+                "profile": f"Gender: F, Age: 25-34, Occupation: writer (user {row % 6000})",
+                "history": past,
+                "action_list": options,
+            }
+            line = {"text": text, "user_id": row % 6000, "item_id": items[row], "timestamp": 978300760000}
+            line |= {"item_pos": rng.randrange(size), "choice_cnt": size, "dataset": name}
+            out.write(json.dumps(line) + "\n")
+    for role in ROLES:
+        with (
+            (root / "decisions" / f"{name}_decisions_{role}.jsonl").open("w") as dec,
+            (root / "probs" / f"{name}_probs_{role}.jsonl").open("w") as prob,
+        ):
+            for row, size in enumerate(sizes):
+                texts = [_decision(rng, row, k, size) for k in range(n)]
+                choices = [{"index": k, "message": {"role": "assistant", "content": t}} for k, t in enumerate(texts)]
+                body = {"model": f"{role}-model", "choices": choices}
+                dec.write(json.dumps({"custom_id": f"{name}-{row}", "response": {"status_code": 200, "body": body}}))
+                dec.write("\n")
+                dists = []
+                for _ in range(n):
+                    w = [rng.random() + 1e-3 for _ in range(size)]
+                    total = sum(w)
+                    dists.append({LETTERS[j]: w[j] / total for j in range(size)})
+                decision_list = [t.split("Behavior:")[0].strip() for t in texts]
+                line = {"user_id": row % 6000, "item_id": items[row], "decision_list": decision_list, "choice": dists}
+                prob.write(json.dumps(line) + "\n")
+    return sum(p.stat().st_size for p in root.rglob("*.jsonl"))
