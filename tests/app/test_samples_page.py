@@ -2,11 +2,11 @@
 
 import sqlite3
 
+import sqlmodel
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 import storage.browse
-import storage.db
 from core.app_support import escape_markdown
 from core.errors import DatabaseBusy
 from tests.app.pages_helpers import open_page
@@ -80,7 +80,7 @@ def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(worksp
 
     at = open_page("samples")
     monkeypatch.setattr(storage.browse, "list_scenes", list_scenes)
-    monkeypatch.setattr(storage.db, "Session", LockedAtCommit)
+    monkeypatch.setattr(sqlmodel, "Session", LockedAtCommit)  # storage.db.session_scope imports it when called
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [escape_markdown(str(DatabaseBusy()))]
