@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from core.cli import status_cmd
+import storage.status
 from core.cli.main import main
 from core.errors import DatabaseBusy
 from storage.db import dispose_engines
@@ -66,9 +66,9 @@ def test_db_is_passed_down_and_never_written_into_the_environment(tmp_path, caps
 
 
 def test_a_database_locked_during_a_command_is_one_busy_line_and_exit_1(tmp_path, capsys, monkeypatch):
-    def locked(*, session):
+    def locked(*, conn):
         raise OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
 
-    monkeypatch.setattr(status_cmd, "status", locked)
+    monkeypatch.setattr(storage.status, "status", locked)  # status_cmd imports it when it runs
     assert main(["--db", str(tmp_path / "l.db"), "status"]) == 1
     assert capsys.readouterr().err == f"error: {DatabaseBusy()}\n"
