@@ -65,12 +65,12 @@ def bench_pages(path: str, n_scenes: int, repeats: int = 3) -> dict[str, tuple[f
         ("export", {}),
         ("settings", {}),
     ):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at = AppTest.from_file(str(ROOT / "pages" / "frame.py"), default_timeout=300)
         if page != "overview":
             at.run(timeout=300)
             for key, value in params.items():
                 at.query_params[key] = value
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"{page}.py")
         first = timed(at, timeout=300)
         first_cpu = CPU[-1]
         warm = statistics.median(timed(at, timeout=300) for _ in range(repeats))

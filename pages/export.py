@@ -9,11 +9,10 @@ import streamlit as st
 
 from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_STATUSES
 from core.export import default_export_dir, export, preview_rows
-from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
+from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.browse import filter_choices
 from storage.exports import list_exports
 
-ensure_navigation()
 st.title("Export")
 show_flash("export_flash")
 with session() as s:

@@ -13,7 +13,7 @@ from core.app_support import (
 )
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection
 from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
-from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
+from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.constants import RANK_COLUMNS
 from storage.ranges import Ranges, to_limits
 from storage.scores import count_scores, data_version
@@ -25,7 +25,6 @@ def scored_frame(db: str, version: tuple) -> pd.DataFrame:
     return candidates(engine=engine())
 
 
-ensure_navigation()
 st.title("Filter")
 show_flash("filter_flash")
 with session() as s:

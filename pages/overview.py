@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.progress import Progress
-from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
+from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.browse_detail import review_summary, workspace_token
 from storage.constants import PENDING, VERDICTS
 from storage.llm import call_stats
@@ -78,7 +78,6 @@ def build_demo_now() -> None:
         st.rerun()
 
 
-ensure_navigation()
 st.title("Overview")
 show_flash("flash")
 with session() as s:

@@ -7,13 +7,12 @@ from core.choices import LOCAL
 from core.errors import MirrorError
 from core.review import set_review
 from pages.review_parts import rationale_block, role_figure, scores_figure
-from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
+from pages.ui import engine, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours
 from storage.browse_detail import scene_detail
 from storage.constants import APPROVED, PENDING, REJECTED, ROLES, letter
 from storage.llm import list_endpoints
 
-ensure_navigation()
 st.title("Review")
 flt, order, page = filter_from_params(st.query_params.to_dict())
 raw_scene = st.query_params.get("scene", "")
@@ -73,7 +72,7 @@ head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, arg
 note_col, back_col = st.columns([5, 1])
 note_col.text_input("Review note", value=(review.note or "") if review else "", key=f"note_{scene.id}")
 if back_col.button("Back to the list", key="back_to_samples"):
-    st.switch_page("pages/samples.py", query_params=filter_to_params(flt, order, page))
+    st.switch_page("samples.py", query_params=filter_to_params(flt, order, page))
 who = f" · last review by {escape_markdown(review.reviewer)}" if review and review.reviewer else ""
 st.caption(f"Shortcuts: A approve · X reject · ← previous · → next (within the Samples filter){who}")
 

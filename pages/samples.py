@@ -12,7 +12,7 @@ from core.app_support import (
     slider_range,
     slider_start,
 )
-from pages.ui import ensure_navigation, session, user_errors
+from pages.ui import session, user_errors
 from storage.browse import (
     PRESETS,
     SORT_COLUMNS,
@@ -49,7 +49,6 @@ def pick(label: str, options: list, current, key: str):
     return None if value == ALL else value
 
 
-ensure_navigation()
 st.title("Samples")
 url_filter, url_order, url_page = filter_from_params(st.query_params.to_dict())
 with session() as s:
@@ -149,5 +148,5 @@ with user_errors(), session() as s:  # a failed commit (locked database) is show
     picked = event.selection.rows if event is not None else []
     if picked:
         scene_id = int(table.iloc[picked[0]]["scene_id"])
-        st.switch_page("pages/review.py", query_params={**params, "scene": str(scene_id)})
+        st.switch_page("review.py", query_params={**params, "scene": str(scene_id)})
     st.caption("Select a row to open the scene in Review.")

@@ -8,10 +8,9 @@ from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 from core.llm.endpoints import add_checked_endpoint
 from core.llm.probe import probe_endpoint
 from core.settings import describe
-from pages.ui import engine, ensure_navigation, reviewer, session, show_flash, user_errors
+from pages.ui import engine, reviewer, session, show_flash, user_errors
 from storage.llm import list_endpoints, remove_endpoint
 
-ensure_navigation()
 st.title("Settings")
 show_flash("settings_flash")
 

@@ -59,18 +59,3 @@ def show_flash(key: str) -> None:
     if flash := st.session_state.pop(key, None):
         kind, text = flash
         (st.success if kind == "success" else st.error)(escape_markdown(text))
-
-
-def ensure_navigation() -> None:
-    """Run pages through app.py's st.navigation, even on a fresh server's first (deep-linked) run.
-
-    With a `pages/` folder beside app.py, Streamlit 1.67 starts each server in its legacy folder mode (it runs the
-    page file alone, without app.py, and lists every file of the folder) until st.navigation has run once.
-    """
-    from streamlit import config
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if not config.get_option("global.appTest"):  # AppTest resets the flag before every run by itself
-            st.rerun()

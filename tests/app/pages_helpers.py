@@ -9,7 +9,8 @@ from storage.llm import add_endpoint
 from storage.models import Endpoint
 from tests.factories import GOOD_RATIONALE
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+# The app's script: app.py serves it as an st.App; page paths are relative to its folder (pages/).
+APP = str(Path(__file__).resolve().parents[2] / "pages" / "frame.py")
 
 GOOD = GOOD_RATIONALE.format(letter="B")
 
@@ -21,7 +22,7 @@ def open_page(page: str | None = None, **params: str) -> AppTest:
     if page:
         for key, value in params.items():
             at.query_params[key] = value
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -12,7 +12,7 @@ from storage.models import Rationale, Review, Selection
 from tests.factories import make_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "pages" / "frame.py")
 EVIL = '<script>alert("x")</script> **bold** [link](javascript:alert(1)) :red[red] $x^2$ <img src=x onerror=alert(1)>'
 # What must never reach a markdown renderer unescaped (a backslash before it makes it literal text).
 MARKERS = re.compile(r"(?<!\\)(<|\*\*bold|\]\(javascript|:red|\$x)")
@@ -74,7 +74,7 @@ def open_page(page: str, **params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
     for key, value in params.items():
         at.query_params[key] = value
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"{page}.py").run()
     return at
 
 

@@ -42,7 +42,7 @@ def test_settings_reviewer_name_is_used_for_reviews(workspace, engine):
     at.text_input(key="reviewer_input").set_value("ada").run()
     assert at.session_state["reviewer"] == "ada"
     at.query_params["scene"] = str(workspace[2])
-    at.switch_page("pages/review.py").run()
+    at.switch_page("review.py").run()
     at.button(key="reject").click().run()
     with Session(engine) as s:
         review = s.exec(select(Review).where(Review.scene_id == workspace[2])).one()

@@ -1,131 +1,17 @@
 """End to end in Debian's Chromium (Playwright) against `streamlit run app.py` over a prepared database."""
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-from storage.db import dispose_engines, get_engine
+from storage.db import get_engine
 from storage.models import ExportRecord, Rationale, RationaleVersion, Review, Selection, SelectionItem
-from tests.factories import make_workspace
+from tests.e2e.conftest import screenshot_on_failure, wait_idle
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EDIT = "I was bored on a rainy evening and wanted a thriller.\nBehavior: [B]"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def prepared_db(tmp_path) -> tuple[str, list[int]]:
-    path = str(tmp_path / "mirror.db")
-    with Session(get_engine(path), expire_on_commit=False) as s:
-        ids = [scene.id for scene in make_workspace(s)]
-    dispose_engines()
-    return path, ids
-
-
-@pytest.fixture
-def server(prepared_db, tmp_path):
-    """`streamlit run app.py` on a free loopback port over the prepared database; stopped afterwards."""
-    path, ids = prepared_db
-    port = free_port()
-    env = {**os.environ, "MIRROR_DB": path, "MIRROR_REVIEWER": "e2e-reviewer"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((tmp_path / "streamlit.log").read_text()) from None
-                time.sleep(0.3)
-        yield base, path, ids
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1600, "height": 1200})
-        tab.set_default_timeout(30_000)
-        yield tab
-        browser.close()
-
-
-@contextmanager
-def screenshot_on_failure(page, name: str) -> Iterator[None]:
-    """Save a full-page screenshot to test-artifacts/ when the block fails."""
-    try:
-        yield
-    except BaseException:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        raise
-
-
-def wait_idle(page) -> None:
-    """Wait until Streamlit has finished the current script run and dropped stale elements."""
-    page.wait_for_timeout(700)  # the status widget shows up only after a short delay
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')",
-        timeout=30_000,
-    )
 
 
 def metric(page, label: str) -> str:
