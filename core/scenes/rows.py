@@ -36,19 +36,25 @@ class SceneSource:
     lap: Callable[[str], None]
 
 
+def _renderer(templates: dict, items: pd.DataFrame) -> Renderer:
+    """A Renderer over the dataset's items (features parsed from their JSON on first use)."""
+    ids = items["id"].to_numpy(np.int64).tolist()
+    raw = dict(zip(ids, items["features"].tolist(), strict=True))
+
+    def item_features(item_id: int) -> dict:
+        value = raw.get(item_id)
+        return (json.loads(value) if isinstance(value, str) else value) or {}
+
+    return Renderer(templates, dict(zip(ids, items["title"].tolist(), strict=True)), item_features)
+
+
 def render_scene_rows(source: SceneSource, built: list[Built]) -> list[dict]:
     """Scene rows with rendered profile, history and options."""
     if not built:
         return []
     session, timeline, items, templates = source.session, source.timeline, source.items, source.templates
     item_db = items["id"].to_numpy(np.int64)
-    raw = dict(zip(item_db.tolist(), items["features"].tolist(), strict=True))
-
-    def item_features(item_id: int) -> dict:
-        value = raw.get(item_id)
-        return (json.loads(value) if isinstance(value, str) else value) or {}
-
-    renderer = Renderer(templates, dict(zip(item_db.tolist(), items["title"].tolist(), strict=True)), item_features)
+    renderer = _renderer(templates, items)
     hist_pos = np.concatenate([h[h >= 0] for _, h, _ in built])
     inter_feats = store.interaction_features(session=session, interaction_ids=timeline.ids[hist_pos])
     targets = np.array([p for p, _, _ in built], dtype=np.int64)
