@@ -24,6 +24,9 @@ LOCAL_MODEL = "SmolLM2-135M-Instruct"
 # llama.cpp's server decodes one request at a time; a second in flight keeps it busy between replies.
 LOCAL_CONCURRENCY = 2
 
+# `rationales/predict --split` (core/rationales.py): train by default, so eval scenes get no training rationales.
+STAGE_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
+
 # Answers sampled per rationale when an endpoint gives no logprobs (core/predict.py).
 PREDICT_SAMPLES = 8
 # Rationales per scene and role in the demo workspace (core/demo.py).

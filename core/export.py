@@ -20,7 +20,7 @@ from core import __version__
 from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
 from core.errors import BadInput, NotFound
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
-from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, letter
+from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, TRAIN, letter
 from storage.datasets import get_dataset, list_datasets
 from storage.db import database_file
 from storage.exports import item_external_ids, record_export, scene_rows, selection_rows
@@ -129,6 +129,16 @@ def _check_rejected_current(frame: pd.DataFrame, name: str) -> None:
             )
 
 
+def _check_train_only(frame: pd.DataFrame, name: str) -> None:
+    """Training files hold train scenes only: refuse a selection that would put an eval scene into one."""
+    if ids := frame.loc[frame["split"] != TRAIN, "scene_id"].tolist():
+        more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+        raise BadInput(
+            f"selection {name!r} holds eval scene(s) {ids[:5]}{more}; eval scenes never go into training data: "
+            "save the selection again with --replace (a selection now keeps train scenes only)"
+        )
+
+
 def _collect(
     session: Session,
     *,
@@ -171,6 +181,7 @@ def _collect(
                 f"nothing to export: selection {sel.name!r} has no {status} scenes "
                 f"({len(everything)} selected, by status: {by_status or 'none'}); review scenes or use --status any"
             )
+        _check_train_only(frame, sel.name)
         if fmt == "dpo":
             _check_rejected_current(frame, sel.name)
         frame = _native(_scene_fields(frame, session))

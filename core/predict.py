@@ -14,8 +14,8 @@ from core.progress import Progress
 from core.prompts import letter_range
 from core.rationale_parser import find_letter
 from core.scene_prompts import SceneText, scene_prompt
-from core.stage import BatchHandler, StageReport, dataset_id_for, run_stage, tracked_run
-from storage.constants import LETTERS
+from core.stage import BatchHandler, StageReport, dataset_id_for, run_stage, split_filter, tracked_run
+from storage.constants import LETTERS, TRAIN
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
 
@@ -255,12 +255,15 @@ def predict(
     rationale_ids: list[int] | None = None,
     samples: int = PREDICT_SAMPLES,
     seed: int = 0,
+    split: str = TRAIN,
 ) -> StageReport:
-    """Predict every rationale (of `role`, or of the given ids) lacking a prediction for its current version."""
+    """Predict every rationale (of `role`, or of the given ids) of a `split` scene (train by default, "any" = both)
+    lacking a prediction for its current version."""
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
-        work = prediction_work(session=session, role=role, dataset_id=ds_id, rationale_ids=rationale_ids)
-    params = {"role": role, "dataset": dataset, "samples": samples, "seed": seed}
+        only = split_filter(split)
+        work = prediction_work(session=session, role=role, dataset_id=ds_id, rationale_ids=rationale_ids, split=only)
+    params = {"role": role, "dataset": dataset, "samples": samples, "seed": seed, "split": split}
 
     def body(ep: Endpoint, report: StageReport) -> None:
         run = LetterRun(engine=engine, endpoint=ep, report=report, stage="predict", progress=progress, samples=samples)

@@ -12,7 +12,8 @@ from core.predict import predict
 from core.progress import Progress
 from core.rationale_parser import parse_rationale
 from core.scene_prompts import SceneText, scene_prompt
-from core.stage import StageReport, dataset_id_for, endpoint_for, run_stage, tracked_run
+from core.stage import StageReport, dataset_id_for, endpoint_for, run_stage, split_filter, tracked_run
+from storage.constants import ANY, TRAIN
 from storage.models import Endpoint
 from storage.rationales import insert_rationales, missing_rationale_work, next_sample_index, scene_prompts
 
@@ -87,13 +88,16 @@ def generate_rationales(
     max_tokens: int = 1024,
     progress: Progress | None = None,
     temperature: float = TEMPERATURE,
+    split: str = TRAIN,
 ) -> StageReport:
-    """Generate the missing rationales (sample indices 0..n-1) of `role` for the first `limit` scenes."""
+    """Generate the missing rationales (sample indices 0..n-1) of `role` for the first `limit` scenes of `split`
+    (train by default: eval scenes are only predicted when asked, "any" = both)."""
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
-        work = missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit)
+        only = split_filter(split)
+        work = missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit, split=only)
     params = {"role": role, "n": n, "dataset": dataset, "limit": limit, "max_tokens": max_tokens}
-    params["temperature"] = temperature
+    params |= {"temperature": temperature, "split": split}
 
     def body(ep: Endpoint, report: StageReport) -> None:
         _generate(
@@ -135,5 +139,5 @@ def generate_for_scene(
         )
         if not ids and n:
             raise EndpointError(f"endpoint {ep.name!r} gave no usable rationale for scene {scene_id}; see the call log")
-        predict(engine=engine, role=None, endpoint=ep, rationale_ids=ids)
+        predict(engine=engine, role=None, endpoint=ep, rationale_ids=ids, split=ANY)
     return ids

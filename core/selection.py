@@ -1,6 +1,8 @@
 """Selection (DESIGN.md §6): behaviour sampling into chosen/rejected pairs, thresholds, ranking, stratified quotas.
 
-Every scored scene is considered and gets at most one drop reason, checked in this order:
+Only train scenes are training data (DESIGN.md §11): scored eval scenes are left out before anything else and
+counted in `eval_excluded`. Every scored train scene is considered and gets at most one drop reason, checked in this
+order:
 "no correct rationale" (no rationale of either role sampled the true option), "no chosen" (correct rationales exist
 only among weak ones), "no rejected" (no rationale of either role sampled a wrong option), "below min COL" /
 "above max COL" (thresholds in the order given, mins first), "over quota" (stratification cut).
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
-from storage.constants import DEFAULT_RANK, SCORE_COLUMNS
+from storage.constants import DEFAULT_RANK, SCORE_COLUMNS, TRAIN
 from storage.scores import PAIR_COLUMNS, scores_frame
 from storage.selections import write_selection
 
@@ -62,11 +64,13 @@ class SelectionResult:
     considered: int
     notes: list[str]
     selection_id: int | None = None
+    eval_excluded: int = 0  # scored eval scenes, never part of a selection
 
     def report(self) -> dict:
         """JSON-ready summary stored on the Selection row."""
         return {
             "considered": self.considered,
+            "eval_excluded": self.eval_excluded,
             "kept": len(self.kept),
             "drops": self.drops,
             "kept_by_group": [{"dataset": d, "choice_cnt": c, "kept": n} for (d, c), n in self.kept_by_group.items()],
@@ -121,11 +125,17 @@ def stratify(eligible: pd.DataFrame, *, column: str, ascending: bool, target: in
     return ranked
 
 
+def train_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """The candidates a selection may keep: train scenes (eval scenes are never training data)."""
+    return frame[frame["split"] == TRAIN]
+
+
 def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.DataFrame | None = None) -> SelectionResult:
     """What a selection with this config would keep and drop; writes nothing. frame = candidates() when the caller
     holds them already (read from the database otherwise)."""
     validate(config)
-    frame = candidates(engine=engine) if frame is None else frame
+    scored = candidates(engine=engine) if frame is None else frame
+    frame = train_only(scored)
     reason = pd.Series("", index=frame.index, dtype=object)
 
     def drop(mask: pd.Series, why: str) -> None:
@@ -153,13 +163,21 @@ def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.Data
     notes = []
     if drops["no chosen"]:
         notes.append(f"{drops['no chosen']} scenes had correct rationales only among weak ones (no chosen)")
-    return SelectionResult(config, kept, drops, kept_by_group, len(frame), notes)
+    excluded = len(scored) - len(frame)
+    if excluded:
+        notes.append(f"{excluded} scored eval scenes left out: training data comes from train scenes only")
+    return SelectionResult(config, kept, drops, kept_by_group, len(frame), notes, eval_excluded=excluded)
 
 
 def save_selection(*, engine: Engine, config: SelectionConfig, replace: bool = False) -> SelectionResult:
     """Compute and store the selection under config.name (one transaction); an existing name needs replace=True."""
     result = preview_selection(engine=engine, config=config)
     if result.considered == 0:
+        if result.eval_excluded:
+            raise BadInput(
+                f"no scored train scenes to select from ({result.eval_excluded} scored eval scenes are never "
+                "training data); generate rationales and predictions for train scenes, then `python -m core score`"
+            )
         raise BadInput("no scored scenes to select from; run `python -m core score` first")
     with Session(engine, expire_on_commit=False) as session:
         saved = write_selection(

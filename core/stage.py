@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.choices import LOCAL
-from core.errors import NotFound
+from core.choices import LOCAL, STAGE_SPLITS
+from core.errors import BadInput, NotFound
 from core.llm.client import LlmRequest, LlmResult, call_row, run_requests
 from core.llm.endpoints import api_key, find_endpoint, open_endpoint
 from core.progress import Progress
+from storage.constants import ANY
 from storage.datasets import get_dataset
 from storage.llm import insert_calls
 from storage.models import Endpoint
@@ -56,6 +57,13 @@ def dataset_id_for(*, session: Session, name: str | None) -> int | None:
     if dataset is None:
         raise NotFound(f"unknown dataset {name!r}")
     return dataset.id
+
+
+def split_filter(split: str) -> str | None:
+    """The scene split a stage works on (None = any); BadInput for an unknown value."""
+    if split not in STAGE_SPLITS:
+        raise BadInput(f"unknown split {split!r}; use one of: {', '.join(STAGE_SPLITS)}")
+    return None if split == ANY else split
 
 
 # on_batch(session, results) stores what it can and returns the unusable answers with the reason for each.

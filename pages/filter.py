@@ -11,7 +11,7 @@ from core.app_support import (
     slider_range,
     slider_start,
 )
-from core.selection import SelectionConfig, candidates, preview_selection, save_selection
+from core.selection import SelectionConfig, candidates, preview_selection, save_selection, train_only
 from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.constants import RANK_COLUMNS
@@ -37,7 +37,8 @@ if not scored:
     )
     st.stop()
 
-frame = scored_frame(db_path(), version)
+scored_scenes = scored_frame(db_path(), version)
+frame = train_only(scored_scenes)  # what the sliders and plots show; the preview counts the eval scenes it leaves out
 columns = list(RANK_COLUMNS)
 
 url = selection_from_params(st.query_params.to_dict(), columns)
@@ -80,7 +81,7 @@ st.query_params.update(selection_to_params(shown))
 mins, maxs = to_limits(ranges)
 config = SelectionConfig(column=column, ascending=ascending, target=int(target), mins=mins, maxs=maxs)
 with user_errors():
-    result = preview_selection(engine=engine(), config=config, frame=frame)
+    result = preview_selection(engine=engine(), config=config, frame=scored_scenes)
     kept_ids = result.kept["scene_id"].to_numpy()
     with views:
         counts = st.columns(3)

@@ -9,8 +9,9 @@ import string
 
 # Who wrote a rationale: the teacher (a large model) and the student (a small one).
 ROLES: tuple[str, ...] = ("strong", "weak")
-# A scene's split; a target interaction belongs to one split only.
-SPLITS: tuple[str, ...] = ("train", "eval")
+# A scene's split; a target interaction belongs to one split only. Only train scenes are training data.
+TRAIN, EVAL = "train", "eval"
+SPLITS: tuple[str, ...] = (TRAIN, EVAL)
 # Review statuses: a reviewer's verdicts, and pending for a scene without a Review row.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 VERDICTS: tuple[str, ...] = (APPROVED, REJECTED)

@@ -21,12 +21,20 @@ def _upsert_insert(session: Session, model):
 
 
 def missing_rationale_work(
-    *, session: Session, role: str, n: int, dataset_id: int | None = None, limit: int | None = None
+    *,
+    session: Session,
+    role: str,
+    n: int,
+    dataset_id: int | None = None,
+    limit: int | None = None,
+    split: str | None = None,
 ) -> list[tuple[int, int]]:
-    """(scene_id, sample_index) pairs of the first `limit` scenes (by id) that have no rationale of that role yet."""
+    """(scene_id, sample_index) pairs of the first `limit` scenes (by id; of one split, or any when None) that have
+    no rationale of that role yet."""
     if n <= 0:
         return []
-    where = "WHERE dataset_id = :ds" if dataset_id is not None else ""
+    conditions = [c for c, on in (("dataset_id = :ds", dataset_id), ("split = :split", split)) if on is not None]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     cap = "LIMIT :lim" if limit is not None else ""
     sql = f"""
         WITH RECURSIVE idx(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM idx WHERE i + 1 < :n),
@@ -37,7 +45,7 @@ def missing_rationale_work(
         )
         ORDER BY sc.id, idx.i
     """
-    params = {"n": n, "role": role, "ds": dataset_id, "lim": limit}
+    params = {"n": n, "role": role, "ds": dataset_id, "lim": limit, "split": split}
     return [(int(s), int(i)) for s, i in session.execute(text(sql), params)]
 
 
@@ -77,10 +85,15 @@ def insert_rationales(*, session: Session, rows: list[dict]) -> list[int]:
 
 
 def prediction_work(
-    *, session: Session, role: str | None = None, dataset_id: int | None = None, rationale_ids: list[int] | None = None
+    *,
+    session: Session,
+    role: str | None = None,
+    dataset_id: int | None = None,
+    rationale_ids: list[int] | None = None,
+    split: str | None = None,
 ) -> list[dict]:
     """Rationales without a prediction for their current version, with their scene's prompt fields (and style), by
-    id."""
+    id; split None = scenes of any split."""
     query = (
         select(
             Rationale.id,
@@ -103,6 +116,8 @@ def prediction_work(
         query = query.where(Rationale.role == role)
     if dataset_id is not None:
         query = query.where(Scene.dataset_id == dataset_id)
+    if split is not None:
+        query = query.where(Scene.split == split)
     names = ("rationale_id", "scene_id", "role", "version", "text", "profile", "history", "options")
     names += ("prompt_style", "system_prompt")
     if rationale_ids is None:

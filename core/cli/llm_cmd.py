@@ -2,9 +2,11 @@
 
 import argparse
 
-from core.choices import PREDICT_SAMPLES
+from core.choices import PREDICT_SAMPLES, STAGE_SPLITS
 from core.errors import BadInput
-from storage.constants import ROLES
+from storage.constants import ROLES, TRAIN
+
+SPLIT_HELP = "scenes of this split only (default train: eval scenes stay out of training; any = both)"
 
 
 def register(sub) -> None:
@@ -19,6 +21,7 @@ def register(sub) -> None:
     rat.add_argument(
         "--temperature", type=float, default=1.0, help="sampling temperature (default 1.0, top-p 0.9, as the paper)"
     )
+    rat.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
     rat.set_defaults(func=run_rationales)
 
     pred = sub.add_parser("predict", help="predict a choice distribution for every rationale lacking one")
@@ -32,6 +35,7 @@ def register(sub) -> None:
         help=f"answers sampled when there are no logprobs (default {PREDICT_SAMPLES})",
     )
     pred.add_argument("--seed", type=int, default=0, help="seed of the sampled behaviours (default 0)")
+    pred.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
     pred.set_defaults(func=run_predict)
 
 
@@ -60,6 +64,7 @@ def run_rationales(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         progress=Progress(),
         temperature=args.temperature,
+        split=args.split,
     )
     print(report.summary(f"{args.role} rationales"))
     return 0
@@ -80,6 +85,7 @@ def run_predict(args: argparse.Namespace) -> int:
         samples=args.samples,
         seed=args.seed,
         progress=Progress(),
+        split=args.split,
     )
     print(report.summary(f"{args.role} predictions"))
     return 0

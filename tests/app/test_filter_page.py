@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from core.scoring import score
 from storage.models import (
+    Scene,
     Selection,
     SelectionItem,
 )
@@ -51,3 +52,22 @@ def test_the_pages_frame_is_read_again_after_a_score_run(workspace, engine):
     score(engine=engine)
     at.run()
     assert {m.label: m.value for m in at.metric}["Scored scenes"] == "7"
+
+
+def test_filter_never_keeps_or_saves_an_eval_scene(workspace, engine):
+    """Scenes 5 and 6 are selectable; moved to the eval split (and re-scored) the page leaves them out."""
+    with Session(engine) as s:
+        s.execute(text("UPDATE scene SET split = 'eval' WHERE id IN (:a, :b)"), {"a": workspace[5], "b": workspace[6]})
+        s.commit()
+    score(engine=engine)
+    at = open_page("filter")
+    assert {m.label: m.value for m in at.metric} == {"Scored scenes": "6", "Kept": "2", "Dropped": "4"}
+    assert "2 scored eval scenes left out: training data comes from train scenes only" in [c.value for c in at.caption]
+    at.text_input(key="selection_name").set_value("trainonly")
+    at.button[-1].click().run()
+    assert at.success[0].value == "Saved selection trainonly\\: 2 scenes\\."
+    with Session(engine) as s:
+        sel = s.exec(select(Selection).where(Selection.name == "trainonly")).one()
+        kept = s.exec(select(SelectionItem.scene_id).where(SelectionItem.selection_id == sel.id)).all()
+        splits = s.exec(select(Scene.split).where(Scene.id.in_(kept))).all()
+    assert sorted(kept) == [workspace[1], workspace[2]] and set(splits) == {"train"}

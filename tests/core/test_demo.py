@@ -21,7 +21,7 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retri
         first = status(conn=session.connection())
     ds = first["datasets"][DEMO_DATASET]
     assert ds["scenes"] == {"train": 3, "eval": 1}
-    assert ds["rationales"] == {"strong": 8, "weak": 8}
+    assert ds["rationales"] == {"strong": 6, "weak": 6}  # train scenes only: the eval scene stays untouched
     with engine.connect() as conn:
         failed_predictions = conn.execute(
             text("SELECT COUNT(DISTINCT item_key) FROM llmcall WHERE stage = 'predict' AND status = 'error'")
@@ -31,8 +31,11 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retri
             text("SELECT COUNT(DISTINCT cache_key) FROM llmcall WHERE stage = 'rationale' AND status = 'ok'")
         ).scalar()
         reviews = conn.execute(text("SELECT status FROM review ORDER BY id")).scalars().all()
-    assert ds["predictions"]["strong"] + ds["predictions"]["weak"] + failed_predictions == 16
-    assert rationale_calls == 16
+        on_eval = conn.execute(
+            text("SELECT COUNT(*) FROM rationale r JOIN scene s ON s.id = r.scene_id WHERE s.split = 'eval'")
+        ).scalar()
+    assert ds["predictions"]["strong"] + ds["predictions"]["weak"] + failed_predictions == 12
+    assert rationale_calls == 12 and on_eval == 0
     assert DEMO_SELECTION in first["selections"]
     kept = first["selections"][DEMO_SELECTION]["scenes"]
     expected = ["approved"] * min(kept, 3)

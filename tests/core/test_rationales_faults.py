@@ -258,6 +258,7 @@ def test_cli_rationales_and_predict_print_their_summary(engine, session, server,
         "limit": None,
         "max_tokens": 64,
         "temperature": 1.0,
+        "split": "train",
         "endpoint": "fault",
     }
     # the two samples run concurrently, so their log order varies: compare by item
