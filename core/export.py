@@ -19,6 +19,7 @@ from sqlmodel import Session
 from core import __version__
 from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
 from core.errors import BadInput, NotFound
+from core.reference_prompts import text_fields
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
 from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, TRAIN, letter
 from storage.datasets import get_dataset, list_datasets
@@ -30,7 +31,7 @@ from storage.selections import get_selection, list_selections
 IDENTITY = ("dataset", "user_id", "item_id", "timestamp")
 # The public UserMirrorer eval layout (what core.importers reads back): scene text nested under `text`.
 EVAL_FIELDS = ("scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "text", "impression_list")
-EVAL_FIELDS += ("item_pos", "choice_cnt")
+EVAL_FIELDS += ("item_pos", "choice_cnt", "prompt_style")
 # The scores export: every score column but the counts and the log-losses, in table order.
 SCORE_FIELDS = tuple(c for c in SCORE_COLUMNS if c not in COUNT_COLUMNS and not c.endswith("_logloss"))
 
@@ -74,9 +75,14 @@ def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
 
 
 def _eval_rows(frame: pd.DataFrame) -> list[dict]:
-    """Rows as the public eval set: ids, `text: {profile, history, action_list}`, impression_list, item_pos, ..."""
-    texts = frame[["profile", "history", "options"]].set_axis(["profile", "history", "action_list"], axis=1)
-    return frame.assign(text=texts.to_dict("records"))[list(EVAL_FIELDS)].to_dict("records")
+    """Rows as the public eval set: ids, `text: {profile, history, action_list}` exactly as the reference's scene
+    files hold it (history one newline-joined string, so its texts_to_messages(convert_action_list(text)) gives the
+    messages a reference-style scene is sent), impression_list, item_pos, choice_cnt, and the scene's prompt_style."""
+    texts = [
+        text_fields(profile=p, history=h, options=o)
+        for p, h, o in zip(frame["profile"], frame["history"], frame["options"], strict=True)
+    ]
+    return frame.assign(text=texts)[list(EVAL_FIELDS)].to_dict("records")
 
 
 def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, preview: bool) -> list[dict]:

@@ -17,12 +17,8 @@ from core import reference_prompts as ref
 from core.errors import BadInput
 from core.rationale_parser import decision_process
 from core.vocabulary import EVALUATION_STYLES, KNOWLEDGE_FACTORS, STIMULUS_FACTORS
-from storage.constants import letter
+from storage.constants import DEFAULT_PROMPT_STYLE, LEGACY_PROMPT_STYLE, PROMPT_STYLES, REFERENCE, STUDIO, letter
 
-REFERENCE, STUDIO = "reference", "studio"
-PROMPT_STYLES = (REFERENCE, STUDIO)
-DEFAULT_PROMPT_STYLE = REFERENCE
-LEGACY_PROMPT_STYLE = STUDIO  # scenes built before the style was recorded were built with the studio text
 PURPOSES = ("rationale", "predict", "direct", "thought")
 
 

@@ -12,6 +12,11 @@ ROLES: tuple[str, ...] = ("strong", "weak")
 # A scene's split; a target interaction belongs to one split only. Only train scenes are training data.
 TRAIN, EVAL = "train", "eval"
 SPLITS: tuple[str, ...] = (TRAIN, EVAL)
+# A scene's prompt style (core/scene_prompts.py): the reference code's prompts and scene text byte for byte, or this
+# project's rewrite. Scenes built before the style was recorded were built with the studio text.
+REFERENCE, STUDIO = "reference", "studio"
+PROMPT_STYLES: tuple[str, ...] = (REFERENCE, STUDIO)
+DEFAULT_PROMPT_STYLE, LEGACY_PROMPT_STYLE = REFERENCE, STUDIO
 # Review statuses: a reviewer's verdicts, and pending for a scene without a Review row.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 VERDICTS: tuple[str, ...] = (APPROVED, REJECTED)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.constants import PENDING
+from storage.constants import DEFAULT_PROMPT_STYLE, PENDING
 
 
 def utcnow() -> datetime:
@@ -93,7 +93,7 @@ class Scene(SQLModel, table=True):
     choice_cnt: int
     seed: int | None = None
     source: str = "native"  # native | usermirrorer
-    prompt_style: str = "reference"  # reference | studio: the prompts and scene text every stage uses for it
+    prompt_style: str = DEFAULT_PROMPT_STYLE  # reference | studio: the prompts and scene text every stage uses
     system_prompt: str | None = None  # an imported scene's own system message, when not its style's
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -52,11 +52,13 @@ def load_interactions(*, session: Session, dataset_id: int) -> pd.DataFrame:
 
 
 def load_items(*, session: Session, dataset_id: int) -> pd.DataFrame:
-    """Every item of a dataset: id, title, release_ts (NaN when unknown), features (raw JSON text)."""
+    """Every item of a dataset: id, external_id, title, release_ts (NaN when unknown), features (raw JSON text)."""
     rows = _rows(
-        session, "SELECT id, title, release_ts, features FROM item WHERE dataset_id = :ds ORDER BY id", ds=dataset_id
+        session,
+        "SELECT id, external_id, title, release_ts, features FROM item WHERE dataset_id = :ds ORDER BY id",
+        ds=dataset_id,
     )
-    frame = pd.DataFrame(rows, columns=["id", "title", "release_ts", "features"])
+    frame = pd.DataFrame(rows, columns=["id", "external_id", "title", "release_ts", "features"])
     frame["id"] = frame["id"].astype(np.int64)
     frame["release_ts"] = pd.to_numeric(frame["release_ts"]).astype(np.float64)
     return frame

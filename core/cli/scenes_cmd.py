@@ -4,7 +4,7 @@ import argparse
 
 from core.choices import SCORERS
 from core.errors import BadInput
-from storage.constants import SPLITS
+from storage.constants import DEFAULT_PROMPT_STYLE, PROMPT_STYLES, SPLITS
 
 
 def register(sub) -> None:
@@ -23,6 +23,12 @@ def register(sub) -> None:
     )
     parser.add_argument("--history-min", type=int, default=2, help="fewest history entries drawn (default 2)")
     parser.add_argument("--history-max", type=int, default=10, help="most history entries drawn (default 10)")
+    parser.add_argument(
+        "--prompt-style",
+        default=DEFAULT_PROMPT_STYLE,
+        help=f"scene text and every prompt about these scenes, one of {', '.join(PROMPT_STYLES)}: reference = the "
+        f"paper's code byte for byte, studio = this project's rewrite (default {DEFAULT_PROMPT_STYLE})",
+    )
     parser.set_defaults(func=run)
 
 
@@ -46,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         scorers=[name.strip() for name in args.scorers.split(",") if name.strip()],
         history_min=args.history_min,
         history_max=args.history_max,
+        prompt_style=args.prompt_style,
     )
     print(report.message)
     return 0

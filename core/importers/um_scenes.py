@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from core.errors import BadInput
 from core.importers.um_files import unix_seconds
 from core.reference_prompts import DEFAULT_SYSTEM, USER_MESSAGE
-from storage.constants import LETTERS
+from storage.constants import LETTERS, PROMPT_STYLES, REFERENCE
 
 
 def _between(start: str | None, end: str | None) -> str:
@@ -35,6 +35,7 @@ class SceneRow:
     impressions: list[str] | None
     source_dataset: str | None
     system: str | None = None  # the file's own system message, when it is not the reference's default_system
+    style: str = REFERENCE  # our eval export names the style of each scene; the reference's files are reference
 
 
 def _field(obj: dict, key: str, where: str):
@@ -100,7 +101,15 @@ def scene_row(obj: dict, where: str) -> SceneRow:
         history=_history(_field(text, "history", where), where),
         impressions=_impressions(obj, n, where),
         source_dataset=_source(obj),
+        style=_style(obj, where),
     )
+
+
+def _style(obj: dict, where: str) -> str:
+    value = obj.get("prompt_style", REFERENCE)
+    if value not in PROMPT_STYLES:
+        raise BadInput(f"{where}: unknown prompt_style {value!r}; use one of: {', '.join(PROMPT_STYLES)}")
+    return value
 
 
 def split_options(action_list: str, where: str) -> list[str]:

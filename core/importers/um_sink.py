@@ -11,7 +11,6 @@ from sqlalchemy import Connection
 from core.importers.um_sampling import sample_behaviors
 from core.importers.um_scenes import SceneRow
 from core.rationale_parser import parse_rationale
-from core.scene_prompts import REFERENCE
 from storage import imports as db
 
 SOURCE = "usermirrorer"
@@ -144,7 +143,7 @@ class ImportSink:
                 len(row.options),
                 None,
                 SOURCE,
-                REFERENCE,  # the reference's own text: every prompt renders it in the reference's layout
+                row.style,  # the reference's own text is rendered in the reference's layout
                 row.system,
                 self.stamp,
             )

@@ -15,7 +15,12 @@ from core.ingest.unified import _read_csv
 
 START = 1_504_224_000  # 2017-09-01 UTC, when goodbooks-10k was published
 TOP_TAGS = 5
-BOOK_FEATURES = {"authors": "authors", "original_publication_year": "year", "average_rating": "average_rating"}
+BOOK_FEATURES = {
+    "authors": "authors",
+    "original_publication_year": "year",
+    "average_rating": "average_rating",
+    "ratings_count": "ratings_count",
+}
 SHELF_TAGS = {
     "to-read",
     "currently-reading",

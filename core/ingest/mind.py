@@ -1,7 +1,8 @@
 """MIND: behaviors.tsv (impression logs) and news.tsv, tab-separated without header.
 
 Each click in an impression list becomes an interaction on the clicked news; its impressions are every news
-shown in that list (the clicked one included), so scenes use the real exposure.
+shown in that list (the clicked one included), so scenes use the real exposure. A user's logged reading history
+(the `history` column of their first row) is kept as the user feature `history` (news ids).
 """
 
 from pathlib import Path
@@ -38,7 +39,12 @@ def read(root: Path) -> Frames:
         }
     )
     first = beh.drop_duplicates("user_id")
-    users = pd.DataFrame({"user_id": first["user_id"].to_numpy(), LINE: first[LINE].to_numpy()})
+    # The reading history logged before the impressions (the same on every row of a user): the reference's MIND
+    # strategy shows its last entries before the clicks (core/scenes/reference_text.py).
+    logged = first["history"].fillna("").astype(str).str.split()
+    users = pd.DataFrame(
+        {"user_id": first["user_id"].to_numpy(), "history": logged.to_numpy(), LINE: first[LINE].to_numpy()}
+    )
     items = news[["item_id", "title", "category", "subcategory", "abstract"]]
     return Frames(
         Table("users", users, "behaviors.tsv"),

@@ -12,15 +12,17 @@ from threadpoolctl import threadpool_limits
 from core.choices import SCORERS
 from core.errors import BadInput, NotFound
 from core.progress import SILENT, Progress
+from core.scene_prompts import check_prompt_style
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
+from core.scenes.reference_text import strategy_for
 from core.scenes.render import format_value
 from core.scenes.rows import Built, SceneSource, render_scene_rows
 from core.scenes.scorers import Catalog, Targets, make_scorers, rank_candidates
-from core.scenes.targets import MIN_EARLIER, build_timeline, eligible_positions, history_positions
+from core.scenes.targets import MIN_EARLIER, build_timeline, draw_history, eligible_positions
 from core.templates import current_templates
 from storage import scenes as store
-from storage.constants import LETTERS, SPLITS
+from storage.constants import DEFAULT_PROMPT_STYLE, LETTERS, REFERENCE, SPLITS
 from storage.datasets import get_dataset
 from storage.models import Dataset
 from storage.runs import finish_run, start_run, update_run
@@ -47,7 +49,8 @@ def candidate_count(max_exposure: int) -> int:
     return max(32, 3 * max_exposure)
 
 
-def _validate(count: int, split: str, min_exposure: int, max_exposure: int, history: tuple[int, int], scorers):
+def _validate(count: int, split: str, min_exposure: int, max_exposure: int, history: tuple[int, int], scorers, style):
+    check_prompt_style(style)
     if count < 1:
         raise BadInput(f"--count must be at least 1 (got {count})")
     if split not in SPLITS:
@@ -80,6 +83,7 @@ class Options:
     scorers: tuple[str, ...]
     history_min: int
     history_max: int
+    prompt_style: str = DEFAULT_PROMPT_STYLE
 
 
 def build_scenes(
@@ -95,11 +99,14 @@ def build_scenes(
     scorers: tuple[str, ...] | list[str] | None = None,
     history_min: int = 2,
     history_max: int = 10,
+    prompt_style: str = DEFAULT_PROMPT_STYLE,
 ) -> ScenesReport:
-    """Build up to `count` new scenes of one dataset and split in one transaction; same seed, same scenes."""
+    """Build up to `count` new scenes of one dataset and split in one transaction; same seed, same scenes.
+
+    prompt_style decides the scene text (and every later prompt about these scenes): core/scene_prompts.py."""
     names = tuple(scorers) if scorers is not None else SCORERS
-    _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names)
-    opts = Options(count, split, min_exposure, max_exposure, seed, names, history_min, history_max)
+    _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names, prompt_style)
+    opts = Options(count, split, min_exposure, max_exposure, seed, names, history_min, history_max, prompt_style)
     name = dataset.name if isinstance(dataset, Dataset) else dataset
     with Session(engine, expire_on_commit=False) as session:
         ds = get_dataset(session=session, name=name)
@@ -136,9 +143,11 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
             store.load_interactions(session=session, dataset_id=ds.id), items["id"].to_numpy(np.int64)
         )
         templates = current_templates(ds.templates, ds.format)
-        source = SceneSource(session, ds, templates, items, timeline, opts.split, opts.seed, progress, lap)
+        source = SceneSource(
+            session, ds, templates, items, timeline, opts.split, opts.seed, progress, lap, opts.prompt_style
+        )
         used = store.used_interaction_ids(session=session, dataset_id=ds.id)
-        pool = eligible_positions(timeline, used, _min_earlier(opts))
+        pool = eligible_positions(timeline, used, _min_earlier(opts, ds))
         lap("load")
         pool = pool[rng.permutation(len(pool))]
         wants_text = "content" in opts.scorers and len(pool) > 0
@@ -162,14 +171,14 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
             chosen = np.sort(pool[drawn : drawn + want])
             drawn += len(chosen)
             done = _exposures(source, Candidates(catalog, prepared, rng), chosen, opts)
-            skipped += sum(1 for _, _, e in done if e is None)
-            built.extend(d for d in done if d[2] is not None)
+            skipped += sum(1 for b in done if b.exposure is None)
+            built.extend(b for b in done if b.exposure is not None)
         rows = render_scene_rows(source, built)
         lap("render")
         store.insert_scenes(session=session, rows=rows)
         session.commit()
         lap("insert")
-    message = _message(ds.name, opts, len(rows), len(pool), skipped)
+    message = _message(ds, opts, len(rows), len(pool), skipped)
     return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, timings)
 
 
@@ -182,15 +191,13 @@ class Candidates:
     rng: np.random.Generator
 
 
-def _exposures(
-    source: SceneSource, candidates: Candidates, chosen: np.ndarray, opts: Options
-) -> list[tuple[int, np.ndarray, expo.Exposure | None]]:
-    """(position, history positions, Exposure | None) for each chosen target position."""
+def _exposures(source: SceneSource, candidates: Candidates, chosen: np.ndarray, opts: Options) -> list[Built]:
+    """A Built (exposure None when too short) for each chosen target position."""
     session, timeline, progress, lap = source.session, source.timeline, source.progress, source.lap
     catalog, prepared, rng = candidates.catalog, candidates.scorers, candidates.rng
     known_items = source.items["id"].to_numpy(np.int64)
     min_len, max_len = opts.min_exposure, opts.max_exposure
-    hist = history_positions(timeline, chosen, rng, opts.history_min, opts.history_max)
+    hist, drawn = draw_history(timeline, chosen, rng, opts.history_min, opts.history_max)
     result: dict[int, tuple] = {}
     real = chosen[timeline.has_impressions[chosen]]
     if len(real):
@@ -219,21 +226,26 @@ def _exposures(
         for p, exposure in zip(pos.tolist(), made, strict=True):
             result[p] = exposure
         lap("assemble")
-    return [(int(p), h, result[int(p)]) for p, h in zip(chosen.tolist(), hist, strict=True)]
+    return [
+        Built(int(p), h, result[int(p)], int(k)) for p, h, k in zip(chosen.tolist(), hist, drawn.tolist(), strict=True)
+    ]
 
 
-def _min_earlier(opts: Options) -> int:
-    """Earlier interactions a target needs: 3, or more when the history must be longer."""
+def _min_earlier(opts: Options, ds: Dataset) -> int:
+    """Earlier interactions a target needs: 3, or more when the history must be longer (unless the layout fills the
+    history up from the user's own logged history, as the reference's MIND layout does)."""
+    if opts.prompt_style == REFERENCE and strategy_for(ds.format).static_history:
+        return MIN_EARLIER
     return max(MIN_EARLIER, opts.history_min)
 
 
-def _message(name: str, opts: Options, created: int, eligible: int, skipped: int) -> str:
-    text = f"built {created} of {opts.count} requested {opts.split} scenes for dataset {name!r}"
+def _message(ds: Dataset, opts: Options, created: int, eligible: int, skipped: int) -> str:
+    text = f"built {created} of {opts.count} requested {opts.split} scenes for dataset {ds.name!r}"
     reasons = []
     if opts.count > eligible:
         reasons.append(
-            f"only {eligible} eligible targets (interactions with at least {_min_earlier(opts)} earlier interactions "
-            "by the same user, not already the target of a scene)"
+            f"only {eligible} eligible targets (interactions with at least {_min_earlier(opts, ds)} earlier "
+            "interactions by the same user, not already the target of a scene)"
         )
     if skipped:
         reasons.append(

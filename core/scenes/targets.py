@@ -69,15 +69,24 @@ def eligible_positions(timeline: Timeline, used_ids: np.ndarray, min_earlier: in
     return np.flatnonzero(ok)
 
 
-def history_positions(
+def draw_history(
     timeline: Timeline, positions: np.ndarray, rng: np.random.Generator, k_min: int, k_max: int
-) -> np.ndarray:
-    """(n, k_max) timeline positions of each target's last k earlier interactions, oldest first, -1 padded."""
-    k = np.minimum(rng.integers(k_min, k_max + 1, size=len(positions)), timeline.n_before[positions])
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hist, drawn): hist (n, k_max) = timeline positions of each target's last k earlier interactions, oldest
+    first, -1 padded, where k = min(drawn, earlier interactions) and drawn is uniform in [k_min, k_max]."""
+    drawn = rng.integers(k_min, k_max + 1, size=len(positions))
+    k = np.minimum(drawn, timeline.n_before[positions])
     first_same_time = user_start(timeline, positions) + timeline.n_before[positions]
     cols = np.arange(k_max)[None, :]
     hist = (first_same_time - k)[:, None] + cols
-    return np.where(cols < k[:, None], hist, -1)
+    return np.where(cols < k[:, None], hist, -1), drawn
+
+
+def history_positions(
+    timeline: Timeline, positions: np.ndarray, rng: np.random.Generator, k_min: int, k_max: int
+) -> np.ndarray:
+    """draw_history's positions only."""
+    return draw_history(timeline, positions, rng, k_min, k_max)[0]
 
 
 def user_start(timeline: Timeline, positions: np.ndarray) -> np.ndarray:

@@ -161,10 +161,11 @@ def test_eval_export_defaults_to_the_eval_split_in_the_public_nested_layout(work
         "user_id": "u0",
         "item_id": "i0",
         "timestamp": 1_800_000_000,
-        "text": {"profile": "E", "history": ["Watched Item 9"], "action_list": ["Item 0", "Item 1"]},
+        "text": {"profile": "E", "history": "Watched Item 9", "action_list": ["Item 0", "Item 1"]},
         "impression_list": ["i0", "i1"],
         "item_pos": 0,
         "choice_cnt": 2,
+        "prompt_style": "reference",
     }
     manifest = json.loads(manifest_path(tmp_path / "eval.jsonl").read_text())
     assert manifest["filters"] == {"dataset": None, "split": "eval"}
@@ -192,6 +193,7 @@ def test_eval_export_round_trips_through_the_usermirrorer_importer(workspace, en
     scenes, _ = workspace
     first = session.get(Scene, scenes[0].id)
     first.profile, first.history = "Age 30.\nLikes drama.", ["Watched Item 9 (5/5)", "Watched Item 3: fine"]
+    first.prompt_style = "studio"
     session.add(first)
     session.commit()
     public = tmp_path / "public"
@@ -209,7 +211,7 @@ def test_eval_export_round_trips_through_the_usermirrorer_importer(workspace, en
         return [
             (
                 users[s.user_id], ids[s.item_id], s.timestamp, s.profile, s.history, s.options, s.item_pos,
-                s.choice_cnt, [ids[i] for i in s.exposure_item_ids],
+                s.choice_cnt, [ids[i] for i in s.exposure_item_ids], s.prompt_style,
             )
             for s in rows
         ]  # fmt: skip

@@ -240,6 +240,7 @@ def test_mind_clicks_become_interactions_with_real_impressions(engine, tmp_path)
     (root / "news.tsv").write_text(news)
     report = ingest(engine=engine, name="mind", fmt="mind", path=root, min_interactions=1)
     assert (report.users, report.items, report.interactions, report.dropped_users) == (1, 3, 3, 1)
+    assert user(engine, "U1") == {"history": ["N9", "N8"]}  # the logged history of the user's first row
     assert item(engine, "N2") == (
         "Title 2",
         None,
@@ -280,7 +281,13 @@ def test_goodbooks_file_order_is_time_and_tags_are_top_counts(engine, tmp_path):
     assert item(engine, "1") == (
         "The Hunger Games (The Hunger Games, #1)",
         1199145600,
-        {"authors": "Suzanne Collins", "year": 2008, "average_rating": 4.34, "tags": ["young-adult", "dystopia"]},
+        {
+            "authors": "Suzanne Collins",
+            "year": 2008,
+            "average_rating": 4.34,
+            "ratings_count": 4780653,
+            "tags": ["young-adult", "dystopia"],
+        },
     )
     assert item(engine, "2")[2]["tags"] == ["fantasy"]
     start = 1_504_224_000

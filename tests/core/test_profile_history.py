@@ -61,7 +61,9 @@ def tiny_dataset(engine) -> None:
 
 def test_profiles_count_only_what_came_strictly_before_each_target(engine):
     tiny_dataset(engine)
-    report = build_scenes(engine=engine, dataset="tiny", count=10, min_exposure=2, max_exposure=3, history_min=3)
+    report = build_scenes(
+        engine=engine, dataset="tiny", count=10, min_exposure=2, max_exposure=3, history_min=3, prompt_style="studio"
+    )
     assert report.created == 4
     with Session(engine) as s:
         scenes = s.exec(select(Scene).order_by(Scene.timestamp, Scene.interaction_id)).all()

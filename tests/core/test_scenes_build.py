@@ -142,7 +142,9 @@ def test_splits_never_share_a_target_and_asking_too_much_says_why(tmp_path):
 
 def test_scorer_choice_and_rendered_options(tmp_path):
     engine = fresh_engine(tmp_path, "one", seed=2)
-    build_scenes(engine=engine, dataset="synth", count=20, seed=0, scorers=["popularity"], min_exposure=5)
+    build_scenes(
+        engine=engine, dataset="synth", count=20, seed=0, scorers=["popularity"], min_exposure=5, prompt_style="studio"
+    )
     with Session(engine) as session:
         titles = {i.id: i.title for i in session.exec(select(Item))}
     for scene in scenes_of(engine):
