@@ -40,7 +40,7 @@ def measure(db: str, export_rows: int) -> dict:
     sel = save_selection(engine=engine, config=SelectionConfig(name="bench", target=export_rows), replace=True)
     t2, c2 = time.perf_counter(), cpu()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = Path(db).with_suffix(".dpo.jsonl")
+    out = Path(tempfile.mkdtemp()) / "bench.dpo.jsonl"  # db may be a server URL
     t3, c3 = time.perf_counter(), cpu()
     result = export(engine=engine, fmt="dpo", out=out, selection="bench", status="any")
     t4, c4 = time.perf_counter(), cpu()

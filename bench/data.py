@@ -10,7 +10,6 @@
 
 import json
 import random
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,6 @@ AGES = ("under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+")
 WORDS = ("night", "river", "city", "love", "war", "dream", "ghost", "king", "summer", "blood", "star", "road")
 START = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
 SPAN = 3 * 365 * 86_400
-NOW = "2026-01-01 00:00:00.000000"
 
 
 @dataclass
@@ -101,47 +99,51 @@ def write_unified(root: Path, data: Ratings) -> None:
     ).to_csv(root / "interactions.csv", index=False)
 
 
-def _connect(db: str) -> sqlite3.Connection:
-    """A plain sqlite3 connection to db, created and upgraded first (the rows go in by executemany, no ORM)."""
-    from storage.db import dispose_engines, get_engine
+def _dataset(conn, *, dataset_id: int | None, name: str, fmt: str) -> int:
+    """A dataset row; its id."""
+    from sqlalchemy import insert
 
-    get_engine(db)
-    dispose_engines()
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA synchronous=OFF")
-    return con
+    from storage.models import Dataset, utcnow
+
+    values = {"name": name, "format": fmt, "options": {}, "created_at": utcnow()}
+    if dataset_id is not None:
+        values["id"] = dataset_id
+    return int(conn.execute(insert(Dataset).values(**values)).inserted_primary_key[0])
 
 
 def insert_ratings(db: str, data: Ratings, *, name: str = "bench") -> None:
-    """The dataset straight into the tables, as the movielens adapter would store it."""
-    con = _connect(db)
-    con.execute(
-        "INSERT INTO dataset (name, format, templates, options, created_at) VALUES (?, 'movielens', NULL, '{}', ?)",
-        (name, NOW),
-    )
-    ds = con.execute("SELECT id FROM dataset WHERE name = ?", (name,)).fetchone()[0]
-    con.executemany(
-        "INSERT INTO user (id, dataset_id, external_id, features) VALUES (?, ?, ?, ?)",
-        ((u + 1, ds, str(u), json.dumps(Ratings.user_features(u))) for u in range(data.users)),
-    )
-    con.executemany(
-        "INSERT INTO item (id, dataset_id, external_id, title, release_ts, features) VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            (i + 1, ds, str(i), data.item_title(i), int(datetime(int(data.year[i]), 1, 1, tzinfo=UTC).timestamp()),
-             json.dumps({"genres": data.item_genres(i), "year": int(data.year[i])}))
-            for i in range(data.items)
-        ),
-    )  # fmt: skip
-    con.executemany(
-        "INSERT INTO interaction (dataset_id, user_id, item_id, timestamp, features, impressions) "
-        "VALUES (?, ?, ?, ?, ?, NULL)",
-        (
-            (ds, int(u) + 1, int(i) + 1, int(t), f'{{"rating": {r}}}')
-            for u, i, t, r in zip(data.user, data.item, data.timestamp, data.rating, strict=True)
-        ),
-    )
-    con.commit()
-    con.close()
+    """The dataset straight into the tables, as the movielens adapter would store it (any backend)."""
+    from storage import bulk
+    from storage.db import bulk_transaction, get_engine
+
+    with bulk_transaction(engine=get_engine(db)) as conn:
+        ds = _dataset(conn, dataset_id=None, name=name, fmt="movielens")
+        with bulk.id_block(conn=conn, tables=("user", "item", "interaction")) as ids:
+            users, items = ids.take("user", data.users), ids.take("item", data.items)
+            first = ids.take("interaction", len(data.user))
+            bulk.write_users(
+                conn=conn,
+                rows=((users + u, ds, str(u), json.dumps(Ratings.user_features(u))) for u in range(data.users)),
+            )
+            bulk.write_items(
+                conn=conn,
+                rows=(
+                    (items + i, ds, str(i), data.item_title(i),
+                     int(datetime(int(data.year[i]), 1, 1, tzinfo=UTC).timestamp()),
+                     json.dumps({"genres": data.item_genres(i), "year": int(data.year[i])}))
+                    for i in range(data.items)
+                ),
+            )  # fmt: skip
+            rows = zip(
+                data.user.tolist(), data.item.tolist(), data.timestamp.tolist(), data.rating.tolist(), strict=True
+            )
+            bulk.write_interactions(
+                conn=conn,
+                rows=(
+                    (first + k, ds, users + u, items + i, t, f'{{"rating": {r}}}', None)
+                    for k, (u, i, t, r) in enumerate(rows)
+                ),
+            )
 
 
 # The rationale every generated one is a copy of, with its sampled letter.
@@ -166,21 +168,22 @@ def workspace(
 ) -> None:
     """Scenes over two datasets (every 10th an eval scene; options lengths uniform in `options`, the true item
     anywhere) with `rationales` strong and weak rationales each and their predictions: the strong ones' Dirichlet
-    distributions lean to the true item more than the weak ones', behaviours are sampled from them."""
+    distributions lean to the true item more than the weak ones', behaviours are sampled from them. Written through
+    storage.bulk, so db may be a SQLite file or a PostgreSQL URL."""
+    from storage import bulk
+    from storage.db import bulk_transaction, get_engine
+
     rng = np.random.default_rng(seed)
-    con = _connect(db)
-    for d, name in enumerate(DATASETS):
-        row = (d + 1, name, NOW)
-        con.execute("INSERT INTO dataset (id, name, format, created_at) VALUES (?, ?, 'unified', ?)", row)
-        con.executemany(
-            'INSERT INTO "user" (id, dataset_id, external_id, features) VALUES (?, ?, ?, \'{"age": "25-34"}\')',
-            [(d * USERS + u + 1, d + 1, f"u{u}") for u in range(USERS)],
-        )
-        con.executemany(
-            "INSERT INTO item (id, dataset_id, external_id, title, features) "
-            'VALUES (?, ?, ?, ?, \'{"genres": ["Drama"]}\')',
-            [(d * ITEMS + i + 1, d + 1, f"i{i}", f"Movie {i}") for i in range(ITEMS)],
-        )
+    engine = get_engine(db)
+    with bulk_transaction(engine=engine) as conn:
+        for d, name in enumerate(DATASETS):
+            _dataset(conn, dataset_id=d + 1, name=name, fmt="unified")
+        with bulk.id_block(conn=conn, tables=("dataset", "user", "item")):
+            for d in range(len(DATASETS)):
+                age, genres = '{"age": "25-34"}', '{"genres": ["Drama"]}'
+                bulk.write_users(conn=conn, rows=[(d * USERS + u + 1, d + 1, f"u{u}", age) for u in range(USERS)])
+                items = [(d * ITEMS + i + 1, d + 1, f"i{i}", f"Movie {i}", None, genres) for i in range(ITEMS)]
+                bulk.write_items(conn=conn, rows=items)
     rid = 0
     for start in range(0, scenes, CHUNK):
         ids = np.arange(start + 1, min(scenes, start + CHUNK) + 1)
@@ -188,62 +191,40 @@ def workspace(
         count = rng.integers(options[0], options[1] + 1, ids.size)
         pos = (rng.random(ids.size) * count).astype(np.int64)
         first = rng.integers(0, ITEMS, ids.size)
-        scene_rows, rationale_rows, prediction_rows = [], [], []
-        drawn = zip(ids.tolist(), dataset.tolist(), count.tolist(), pos.tolist(), first.tolist(), strict=True)
-        for sid, d, c, p, f in drawn:
-            exposure = [d * ITEMS + (f + 7 * k) % ITEMS + 1 for k in range(c)]
-            scene_rows.append(
-                (
-                    sid,
-                    d + 1,
-                    d * USERS + sid % USERS + 1,
-                    exposure[p],
-                    1_700_000_000 + sid,
-                    "eval" if sid % 10 == 0 else "train",
-                    f"A user aged 25-34, number {sid}.",
-                    json.dumps([f"Watched Movie {(sid + k) % ITEMS}, rated 4" for k in range(history)]),
-                    json.dumps(exposure[:history]),
-                    json.dumps(exposure),
-                    json.dumps([f"Movie {x - d * ITEMS - 1} (Drama, 1999)" for x in exposure]),
-                    json.dumps(["random"] * c),
-                    p,
-                    c,
-                )
-            )
-            for r, role in enumerate(ROLES if rationales else ()):
-                alpha = np.full(c, 0.5)
-                alpha[p] += 3.0 if r == 0 else 0.5
-                probs = rng.dirichlet(alpha, rationales)
-                sampled = (probs.cumsum(axis=1) < rng.random((rationales, 1))).sum(axis=1).clip(0, c - 1)
-                for j in range(rationales):
-                    rid += 1
-                    chosen = letter(int(sampled[j]))
-                    rationale_rows.append((rid, sid, role, j, RATIONALE.replace("{L}", chosen), chosen))
-                    prediction_rows.append((rid, sid, role, probs[j].tobytes(), int(sampled[j])))
-        _insert_scenes(con, scene_rows, rationale_rows, prediction_rows)
-    con.commit()
-    con.close()
-
-
-def _insert_scenes(con: sqlite3.Connection, scenes: list, rationales: list, predictions: list) -> None:
-    con.executemany(
-        "INSERT INTO scene (id, dataset_id, user_id, item_id, interaction_id, timestamp, split, profile, history, "
-        "history_item_ids, exposure_item_ids, options, option_sources, item_pos, choice_cnt, seed, source, "
-        f"prompt_style, created_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'native', 'studio', "
-        f"'{NOW}')",
-        scenes,
-    )
-    con.executemany(
-        "INSERT INTO rationale (id, scene_id, role, sample_index, endpoint, model, text, version, behavior, problems, "
-        f"source, created_at, updated_at) VALUES (?, ?, ?, ?, 'bench', 'm', ?, 1, ?, '[]', 'native', '{NOW}', "
-        f"'{NOW}')",
-        rationales,
-    )
-    con.executemany(
-        "INSERT INTO prediction (rationale_id, scene_id, role, rationale_version, probs, estimated, behavior_index, "
-        f"endpoint, model, created_at) VALUES (?, ?, ?, 1, ?, 0, ?, 'bench', 'm', '{NOW}')",
-        predictions,
-    )
+        with bulk_transaction(engine=engine, foreign_keys=False) as conn:
+            now = bulk.stamp(conn)
+            scene_rows, rationale_rows, prediction_rows = [], [], []
+            drawn = zip(ids.tolist(), dataset.tolist(), count.tolist(), pos.tolist(), first.tolist(), strict=True)
+            for sid, d, c, p, f in drawn:
+                exposure = [d * ITEMS + (f + 7 * k) % ITEMS + 1 for k in range(c)]
+                scene_rows.append(
+                    (sid, d + 1, d * USERS + sid % USERS + 1, exposure[p], None, 1_700_000_000 + sid,
+                     "eval" if sid % 10 == 0 else "train", f"A user aged 25-34, number {sid}.",
+                     json.dumps([f"Watched Movie {(sid + k) % ITEMS}, rated 4" for k in range(history)]),
+                     json.dumps(exposure[:history]), json.dumps(exposure),
+                     json.dumps([f"Movie {x - d * ITEMS - 1} (Drama, 1999)" for x in exposure]),
+                     json.dumps(["random"] * c), p, c, 0, "native", "studio", None, now)
+                )  # fmt: skip
+                for r, role in enumerate(ROLES if rationales else ()):
+                    alpha = np.full(c, 0.5)
+                    alpha[p] += 3.0 if r == 0 else 0.5
+                    probs = rng.dirichlet(alpha, rationales)
+                    sampled = (probs.cumsum(axis=1) < rng.random((rationales, 1))).sum(axis=1).clip(0, c - 1)
+                    for j in range(rationales):
+                        rid += 1
+                        chosen = letter(int(sampled[j]))
+                        text = RATIONALE.replace("{L}", chosen)
+                        rationale_rows.append(
+                            (rid, sid, role, j, "m", text, None, None, None, None, None, None, chosen, "[]", "bench",
+                             1, "native", now, now)
+                        )  # fmt: skip
+                        prediction_rows.append(
+                            (rid, rid, sid, role, 1, probs[j].tobytes(), False, int(sampled[j]), "bench", "m", now)
+                        )
+            with bulk.id_block(conn=conn, tables=("scene", "rationale", "prediction")):
+                bulk.write_scenes(conn=conn, rows=scene_rows)
+                bulk.write_rationales(conn=conn, rows=rationale_rows)
+                bulk.write_predictions(conn=conn, rows=prediction_rows)
 
 
 def finish(db: str, *, target: int = 10_000, reviews: int = 20) -> None:

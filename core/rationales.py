@@ -15,7 +15,7 @@ from core.scene_prompts import SceneText, scene_prompt
 from core.stage import StageReport, dataset_id_for, endpoint_for, run_stage, split_filter, tracked_run
 from storage.constants import ANY, TRAIN
 from storage.models import Endpoint
-from storage.rationales import insert_rationales, missing_rationale_work, next_sample_index, scene_prompts
+from storage.rationales import add_new_rationales, missing_rationale_work, next_sample_index, scene_prompts
 
 TEMPERATURE = 1.0
 TOP_P = 0.9
@@ -66,7 +66,7 @@ def _generate(
             fields = parsed.columns()
             source = {"endpoint": endpoint.name, "model": endpoint.model, "text": result.content}
             rows.append({"scene_id": scene_id, "role": role, "sample_index": index, **source, **fields})
-        ids = insert_rationales(session=session, rows=rows)
+        ids = add_new_rationales(session=session, rows=rows)
         created.extend(ids)
         report.done += len(ids)
         return bad

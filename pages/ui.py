@@ -10,7 +10,7 @@ from sqlmodel import Session
 from core.app_support import escape_markdown
 from core.errors import MirrorError
 from core.settings import load_settings
-from storage.db import busy_is_an_error, get_engine, session_scope
+from storage.db import busy_is_an_error, open_engine, session_scope
 
 
 def db_path() -> str:
@@ -20,12 +20,17 @@ def db_path() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine(db: str) -> Engine:
-    return get_engine(db)
+    return open_engine(db)
 
 
 def engine() -> Engine:
-    """The one engine for this database (cached across reruns and sessions)."""
-    return _engine(db_path())
+    """The one engine for this database (cached across reruns and sessions); a database that cannot be opened is
+    one error line (password masked) and the page stops."""
+    try:
+        return _engine(db_path())
+    except MirrorError as exc:
+        st.error(escape_markdown(str(exc)))
+        st.stop()
 
 
 def session() -> AbstractContextManager[Session]:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import String, and_, exists, func, or_, type_coerce
+from sqlalchemy import String, and_, cast, exists, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -27,12 +27,10 @@ from storage.ranges import Ranges
 from storage.reviews import REVIEW_STATUS
 
 NO_PROBLEMS = ("[]", "null")  # stored JSON of a rationale without format problems (NULL counts as none too)
+# The JSON text compared (a CAST, so PostgreSQL's json type compares as text too).
+_WITH_PROBLEMS = (col(Rationale.problems).is_not(None), cast(Rationale.problems, String).not_in(NO_PROBLEMS))
 # One scan of the rationale table (an IN list), not one probe per scene: 0.4 s instead of 1.4 s at 2M rationales.
-_HAS_PROBLEMS = col(Scene.id).in_(
-    select(Rationale.scene_id).where(
-        col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String).not_in(NO_PROBLEMS)
-    )
-)
+_HAS_PROBLEMS = col(Scene.id).in_(select(Rationale.scene_id).where(*_WITH_PROBLEMS))
 # name -> (help text, SQL condition); conditions on scores only match scored scenes.
 PRESETS: dict[str, tuple[str, ColumnElement]] = {
     "strong right, weak wrong": (
@@ -104,7 +102,7 @@ def _search_condition(term: str) -> ColumnElement:
     encoded = like_pattern(json.dumps(term)[1:-1])
     conds = [col(Scene.profile).like(raw, escape="\\")]
     for column in (Scene.history, Scene.options):
-        text = type_coerce(column, String)
+        text = cast(column, String)  # JSON text (PostgreSQL: json has no LIKE)
         conds.append(text.like(raw, escape="\\"))
         if encoded != raw:
             conds.append(text.like(encoded, escape="\\"))
@@ -203,7 +201,7 @@ def _problem_counts(session: Session, scene_ids: list[int]) -> list[int]:
     stmt = (
         select(Rationale.scene_id, func.count())
         .where(col(Rationale.scene_id).in_(scene_ids))
-        .where(col(Rationale.problems).is_not(None), type_coerce(Rationale.problems, String).not_in(NO_PROBLEMS))
+        .where(*_WITH_PROBLEMS)
         .group_by(Rationale.scene_id)
     )
     counts = dict(session.exec(stmt).all())

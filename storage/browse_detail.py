@@ -78,7 +78,8 @@ def score_values(*, session: Session, columns: list[str], dataset_id: int | None
         if column not in RANK_COLUMNS:
             raise BadInput(f"unknown score column {column!r}")
     where = " WHERE s.dataset_id = :ds" if dataset_id is not None else ""
-    sql = f"SELECT {', '.join(f'sc.{c}' for c in columns)} FROM score sc JOIN scene s ON s.id = sc.scene_id{where}"
+    names = ", ".join(f'sc."{c}"' for c in columns)  # quoted: PostgreSQL folds strong_E to strong_e
+    sql = f"SELECT {names} FROM score sc JOIN scene s ON s.id = sc.scene_id{where}"
     result = session.connection().execute(text(sql), {"ds": dataset_id})
     # The DB-API rows: numpy reads plain tuples ~8x faster than SQLAlchemy Row objects (100k rows: 0.13 s vs 1 s).
     rows = result.cursor.fetchall()

@@ -1,8 +1,6 @@
-"""Datasets: lookup, listing, bulk writes of users/items/interactions and whole-dataset delete (for --replace)."""
+"""Datasets: lookup, listing, the dataset row and whole-dataset delete (for --replace); rows go through storage.bulk."""
 
-from collections.abc import Iterable
-
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, insert, text, update
 from sqlmodel import Session, select
 
 from storage.models import Dataset, utcnow
@@ -68,43 +66,6 @@ def insert_dataset(
     return int(conn.execute(insert(Dataset).values(**values)).inserted_primary_key[0])
 
 
-def next_ids(*, conn: Connection) -> tuple[int, int, int]:
-    """First free ids of user, item and interaction; call after a write so the transaction holds the write lock."""
-    row = conn.execute(
-        text(
-            'SELECT (SELECT COALESCE(MAX(id), 0) FROM "user"), (SELECT COALESCE(MAX(id), 0) FROM item), '
-            "(SELECT COALESCE(MAX(id), 0) FROM interaction)"
-        )
-    ).one()
-    return int(row[0]) + 1, int(row[1]) + 1, int(row[2]) + 1
-
-
-def insert_users(*, conn: Connection, rows: Iterable[tuple]) -> None:
-    """Bulk insert (id, dataset_id, external_id, features_json) rows."""
-    _executemany(conn, 'INSERT INTO "user" (id, dataset_id, external_id, features) VALUES (?, ?, ?, ?)', rows)
-
-
-def insert_items(*, conn: Connection, rows: Iterable[tuple]) -> None:
-    """Bulk insert (id, dataset_id, external_id, title, release_ts, features_json) rows."""
-    sql = "INSERT INTO item (id, dataset_id, external_id, title, release_ts, features) VALUES (?, ?, ?, ?, ?, ?)"
-    _executemany(conn, sql, rows)
-
-
-def insert_interactions(*, conn: Connection, rows: Iterable[tuple]) -> None:
-    """Bulk insert (id, dataset_id, user_id, item_id, timestamp, features_json, impressions_json) rows."""
-    sql = (
-        "INSERT INTO interaction (id, dataset_id, user_id, item_id, timestamp, features, impressions) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)"
-    )
-    _executemany(conn, sql, rows)
-
-
-def _executemany(conn: Connection, sql: str, rows: Iterable[tuple]) -> None:
-    # The raw DBAPI cursor of the caller's connection: same transaction, no per-row SQLAlchemy overhead.
-    if conn.dialect.paramstyle in ("format", "pyformat"):
-        sql = sql.replace("?", "%s")
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
+def set_dataset_options(*, conn: Connection, dataset_id: int, options: dict) -> None:
+    """Replace the dataset's options JSON (an import writes its summary last)."""
+    conn.execute(update(Dataset).where(Dataset.id == dataset_id).values(options=options))

@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from core.errors import DatabaseBusy
+from core.errors import BadInput, DatabaseBusy, MirrorError
+from storage import dialect
 from storage.migrations import migrate, pending
 
 if TYPE_CHECKING:
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 def database_url(db: str) -> str:
     """A SQLAlchemy URL from a path (a SQLite file, made absolute) or a URL (kept as it is)."""
     if "://" in db:
-        return db
+        scheme, rest = db.split("://", 1)
+        # psycopg 3 is the PostgreSQL driver we install; SQLAlchemy's bare postgresql:// would mean psycopg2
+        return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
@@ -61,13 +64,42 @@ def busy_is_an_error() -> Iterator[None]:
         raise DatabaseBusy() from None
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _reason(exc: BaseException, db: str) -> str:
+    """The driver's own message on one line, the URL's password masked wherever it appears."""
+    text = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    try:
+        password = make_url(database_url(db)).password
+    except ArgumentError:
+        password = None
+    return text.replace(str(password), "***") if password else text
+
+
+def open_engine(db: str) -> Engine:
+    """get_engine for a database a person named. A wrong URL, a driver that is not installed, a server that cannot
+    be reached, a wrong password or a missing database is BadInput: one line, password masked, nothing written;
+    a SQLite file another writer keeps locked is DatabaseBusy."""
+    from sqlalchemy.exc import DatabaseError, InterfaceError
+
+    try:
+        with busy_is_an_error():
+            return get_engine(db)
+    except (DatabaseError, InterfaceError, ArgumentError, ImportError) as exc:  # ImportError: driver not installed
+        raise BadInput(f"cannot open database {display_url(db)}: {_reason(exc, db)}") from None
+
+
+def database_failure(exc: BaseException, db: str) -> MirrorError | None:
+    """A database lost in the middle of a run (server stopped, connection dropped) as one MirrorError line, password
+    masked; None when exc is something else."""
+    from sqlalchemy.exc import InterfaceError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    return MirrorError(f"database {display_url(db)} failed during the run: {_reason(exc, db)}")
+
+
+def _connect_args(url: str) -> dict:
+    # a server that does not answer is an error after 10 s, not a hang
+    return {"connect_timeout": 10} if url.startswith("postgresql+psycopg") else {}
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -80,9 +112,9 @@ def get_engine(db: str, *, create: bool = True) -> Engine:
         return _ENGINES[url]
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", dialect.sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url))
     if create:
         upgrade(engine)
     _ENGINES[url] = engine
@@ -129,25 +161,12 @@ def session_scope(engine: Engine) -> Iterator["Session"]:
 
 @contextmanager
 def bulk_transaction(*, engine: Engine, cache_kib: int = 262_144, foreign_keys: bool = True) -> Iterator[Connection]:
-    """One write transaction on one connection for bulk loads. On SQLite the page cache is enlarged so index pages
-    stay in memory, and per-row foreign-key checks can be switched off where the caller assigns every id itself;
-    both go back to their previous values afterwards, also on error (pooled connections keep their pragmas)."""
-    with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            with conn.begin():
-                yield conn
-            return
-        cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
-        checks = int(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
-        conn.commit()
-        try:
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
-            if not foreign_keys:  # only takes effect outside a transaction
-                conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            conn.commit()
-            with conn.begin():
-                yield conn
-        finally:
-            conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
-            conn.exec_driver_sql(f"PRAGMA foreign_keys = {checks}")
-            conn.commit()
+    """One write transaction on one connection for bulk loads (storage.bulk). On SQLite the page cache is enlarged so
+    index pages stay in memory, and per-row foreign-key checks can be switched off where the caller assigns every id
+    itself (storage.dialect.sqlite_bulk_pragmas)."""
+    with (
+        engine.connect() as conn,
+        dialect.sqlite_bulk_pragmas(conn, cache_kib=cache_kib, foreign_keys=foreign_keys),
+        conn.begin(),
+    ):
+        yield conn

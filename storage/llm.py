@@ -1,9 +1,9 @@
 """Queries for LLM endpoints, the call log and the result cache (bulk reads and writes)."""
 
-from sqlalchemy import case, delete, func, insert, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import case, func, insert, select
 from sqlmodel import Session
 
+from storage.dialect import insert_on_conflict
 from storage.models import Endpoint, LlmCache, LlmCall
 
 # SQLite allows ~32k bound parameters; stay far below for IN (...) lookups.
@@ -52,21 +52,12 @@ def cache_insert(*, session: Session, rows: list[dict], replace: bool = False) -
     """Store responses ({key, response}); an existing key keeps its first response unless replace."""
     if not rows:
         return
-    if session.get_bind().dialect.name == "sqlite":
-        stmt = sqlite_insert(LlmCache)
-        if replace:
-            stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"response": stmt.excluded.response})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
-        session.execute(stmt, rows)
-        return
-    existing = set(cache_lookup(session=session, keys=[row["key"] for row in rows]))
-    fresh = [row for row in rows if row["key"] not in existing]
-    if replace and existing:
-        session.execute(delete(LlmCache).where(LlmCache.key.in_(existing)))
-        fresh = rows
-    if fresh:
-        session.execute(insert(LlmCache), fresh)
+    stmt = insert_on_conflict(session.connection(), LlmCache)
+    if replace:
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"response": stmt.excluded.response})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
+    session.execute(stmt, rows)
 
 
 def insert_calls(*, session: Session, rows: list[dict]) -> None:

@@ -108,10 +108,14 @@ def _record(conn: Connection, names: list[str]) -> None:
 
 
 def _lock(conn: Connection) -> None:
-    """Serialise concurrent upgrades (the app and a CLI run opening one database at once)."""
+    """Serialise concurrent upgrades (the app and a CLI run opening one database at once), before any DDL: two
+    PostgreSQL sessions creating one table at once collide even with IF NOT EXISTS."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(724270001)"))
-    else:  # any write statement takes SQLite's write lock for the rest of the transaction
+    conn.execute(
+        text(f'CREATE TABLE IF NOT EXISTS "{TABLE}" (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP NOT NULL)')
+    )
+    if conn.dialect.name == "sqlite":  # any write statement takes SQLite's write lock for the rest of the transaction
         conn.execute(text(f"DELETE FROM \"{TABLE}\" WHERE name = ''"))
 
 
@@ -121,9 +125,6 @@ def migrate(conn: Connection, *, create_tables: Callable[[Connection], None], fr
     fresh = the database had none of our tables: create_tables builds the current schema and every migration is
     recorded without running. Otherwise missing tables are created, then each pending migration runs in order.
     """
-    conn.execute(
-        text(f'CREATE TABLE IF NOT EXISTS "{TABLE}" (name VARCHAR(200) PRIMARY KEY, applied_at TIMESTAMP NOT NULL)')
-    )
     _lock(conn)
     todo = pending(conn)  # re-read under the lock: another process may have just upgraded
     create_tables(conn)

@@ -1,23 +1,13 @@
 """Queries for rationales and predictions: set-based work lists and bulk, never-overwriting writes."""
 
 from sqlalchemy import or_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from storage.dialect import insert_on_conflict
 from storage.models import Prediction, Rationale, Scene
 
 _CHUNK = 900  # bound parameters per IN (...) lookup, far below SQLite's limit
 _PROMPT_FIELDS = ("profile", "history", "options", "choice_cnt", "prompt_style", "system_prompt")
-
-
-def _upsert_insert(session: Session, model):
-    """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    raise NotImplementedError(f"database {dialect!r} is not supported (SQLite or PostgreSQL)")
 
 
 def missing_rationale_work(
@@ -68,7 +58,7 @@ def next_sample_index(*, session: Session, scene_id: int, role: str) -> int:
     return int(session.execute(query, {"s": scene_id, "r": role}).scalar_one())
 
 
-def insert_rationales(*, session: Session, rows: list[dict]) -> list[int]:
+def add_new_rationales(*, session: Session, rows: list[dict]) -> list[int]:
     """Insert rationales whose (scene_id, role, sample_index) is free (version 1); returns the new ids.
 
     No RationaleVersion row: those exist once a rationale is edited (storage.reviews.edit_rationale stores version 1
@@ -77,7 +67,7 @@ def insert_rationales(*, session: Session, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     stmt = (
-        _upsert_insert(session, Rationale)
+        insert_on_conflict(session.connection(), Rationale)
         .on_conflict_do_nothing(index_elements=["scene_id", "role", "sample_index"])
         .returning(Rationale.id)
     )
@@ -133,7 +123,7 @@ def upsert_predictions(*, session: Session, rows: list[dict]) -> None:
     """Store predictions; one already made for an older rationale version is replaced, a newer one is kept."""
     if not rows:
         return
-    stmt = _upsert_insert(session, Prediction)
+    stmt = insert_on_conflict(session.connection(), Prediction)
     updated = {
         name: stmt.excluded[name]
         for name in ("rationale_version", "probs", "estimated", "behavior_index", "endpoint", "model", "created_at")

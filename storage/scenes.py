@@ -1,12 +1,14 @@
 """Scene queries: the frames scene construction reads, bulk insert of scenes, lookups and counts."""
 
 import json
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, select
 
+from storage import bulk, dialect
 from storage.constants import SPLITS
 from storage.models import Scene
 
@@ -100,11 +102,26 @@ def used_interaction_ids(*, session: Session, dataset_id: int) -> np.ndarray:
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
-def insert_scenes(*, session: Session, rows: list[dict]) -> int:
-    """Bulk insert scene rows (dicts of Scene columns); the caller commits. Returns the number inserted."""
-    if rows:
-        session.execute(insert(Scene), rows)
+def add_scenes(*, session: Session, rows: list[dict]) -> int:
+    """Write built scenes (dicts of Scene columns but id, list columns as lists) through the scene bulk writer;
+    the caller commits. Returns the number written."""
+    if not rows:
+        return 0
+    conn = session.connection()
+    columns = bulk.COLUMNS["scene"]
+    with bulk.id_block(conn=conn, tables=("scene",)) as ids:
+        first = ids.take("scene", len(rows))
+        values = (
+            tuple(first + k if c == "id" else _cell(conn, row.get(c)) for c in columns) for k, row in enumerate(rows)
+        )
+        bulk.write_scenes(conn=conn, rows=values)
     return len(rows)
+
+
+def _cell(conn, value):
+    if isinstance(value, list):
+        return bulk.dumps(value)
+    return dialect.timestamp(conn, value) if isinstance(value, datetime) else value
 
 
 def get_scene(*, session: Session, scene_id: int) -> Scene | None:
@@ -122,24 +139,14 @@ def split_counts(*, session: Session, dataset_id: int | None = None) -> dict[str
     return counts
 
 
-def _json_path(feature: str) -> str:
-    return '$."' + feature.replace('"', '\\"') + '"'
-
-
 def interaction_numbers(*, session: Session, dataset_id: int, user_ids, feature: str) -> tuple[np.ndarray, np.ndarray]:
     """(interaction ids, float values) of one numeric interaction feature over the given users' interactions.
 
-    Missing or non-numeric values are NaN. On SQLite the JSON is read by SQL and rows go straight into numpy
-    (a million rows in about a second); many users are read as the whole dataset rather than a long IN list.
+    Missing or non-numeric values are NaN. The JSON is read by SQL and rows go straight into numpy (a million rows
+    in about a second); many users are read as the whole dataset rather than a long IN list.
     """
     users = [int(u) for u in np.unique(np.asarray(user_ids, dtype=np.int64))]
-    if session.get_bind().dialect.name != "sqlite":
-        rows = _by_users(session, "features", dataset_id, users)
-        raw = [(_json(r[1]) or {}).get(feature) for r in rows]
-        values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(np.float64)
-        return np.array([r[0] for r in rows], dtype=np.int64), values
-    path = _json_path(feature).replace("'", "''")
-    value = f"CASE WHEN json_type(features, '{path}') IN ('integer', 'real') THEN json_extract(features, '{path}') END"
+    value = dialect.json_number(session.connection(), column="features", key=feature)
     sql = f"SELECT id, {value} FROM interaction WHERE dataset_id = {int(dataset_id)}"
     chunks = [np.empty((0, 2), dtype=np.float64)]
     groups = [users[k : k + _CHUNK] for k in range(0, len(users), _CHUNK)] if len(users) <= _FEW_USERS else [None]
@@ -155,30 +162,10 @@ def interaction_numbers(*, session: Session, dataset_id: int, user_ids, feature:
     return found[:, 0].astype(np.int64), found[:, 1]
 
 
-def _by_users(session: Session, columns: str, dataset_id: int, users: list[int]) -> list[tuple]:
-    rows: list[tuple] = []
-    for start in range(0, len(users), _CHUNK):
-        chunk = users[start : start + _CHUNK]
-        sql = f"SELECT id, {columns} FROM interaction WHERE dataset_id = :ds AND user_id IN :ids"
-        rows.extend(_rows(session, sql, ds=dataset_id, ids=chunk))
-    return rows
-
-
 def item_labels(*, session: Session, dataset_id: int, feature: str) -> tuple[np.ndarray, list[str]]:
     """(item ids, labels): one row per value of an item feature (a list gives one row per element)."""
-    if session.get_bind().dialect.name == "sqlite":
-        rows = _rows(
-            session,
-            "SELECT item.id, j.value FROM item, json_each(item.features, :path) AS j "
-            "WHERE item.dataset_id = :ds AND j.value IS NOT NULL AND j.type != 'object'",
-            ds=dataset_id,
-            path=_json_path(feature),
-        )
-    else:
-        rows = []
-        for item_id, features in _rows(session, "SELECT id, features FROM item WHERE dataset_id = :ds", ds=dataset_id):
-            value = (_json(features) or {}).get(feature)
-            rows.extend((item_id, v) for v in (value if isinstance(value, list) else [value]) if v is not None)
+    sql = dialect.json_values(session.connection(), table="item", column="features", key=feature)
+    rows = _rows(session, sql, ds=dataset_id)
     frame = pd.DataFrame(rows, columns=["id", "label"])
     frame["label"] = frame["label"].astype(str).str.strip()
     frame = frame[frame["label"] != ""]

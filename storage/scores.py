@@ -10,7 +10,9 @@ import pandas as pd
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from storage.bulk import write_rows
 from storage.constants import SCORE_COLUMNS
+from storage.dialect import timestamp
 from storage.models import Dataset, Run, Score
 
 # The behaviour-sampling pair `score` stores with each row (DESIGN.md §6).
@@ -34,10 +36,6 @@ class PredictionArrays:
 def _raw_cursor(session: Session):
     """A DBAPI cursor on the session's connection: plain tuples, no Row objects (millions of rows)."""
     return session.connection().connection.driver_connection.cursor()
-
-
-def _placeholder(session: Session) -> str:
-    return "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
 
 
 def _dataset_filter(session: Session, dataset: str | None, scene_col: str, keyword: str = "WHERE") -> str:
@@ -112,12 +110,8 @@ def replace_scores(*, session: Session, frame: pd.DataFrame, computed_at: dateti
             array[frame[column].to_numpy() < 0] = None
         values.append(array.tolist())
     conn = session.connection()
-    stamp = computed_at.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else computed_at
-    mark = _placeholder(session)
-    sql = (
-        f"INSERT INTO score ({', '.join([*columns, 'computed_at'])}) VALUES ({', '.join([mark] * (len(columns) + 1))})"
-    )
-    conn.exec_driver_sql(sql, list(zip(*values, repeat(stamp, len(frame)), strict=True)))
+    rows = zip(*values, repeat(timestamp(conn, computed_at), len(frame)), strict=True)
+    write_rows(conn=conn, table="score", rows=rows, columns=(*columns, "computed_at"))
     return len(frame)
 
 
@@ -125,7 +119,7 @@ def scores_frame(*, session: Session, dataset: str | None = None) -> pd.DataFram
     """One row per scored scene: scene_id, dataset, split, choice_cnt, item_pos, every score column and the
     behaviour pair (PAIR_COLUMNS, -1 = none)."""
     where = _dataset_filter(session, dataset, "sc.scene_id")
-    cols = ", ".join(f"sc.{c}" for c in SCORE_COLUMNS)
+    cols = ", ".join(f'sc."{c}"' for c in SCORE_COLUMNS)  # quoted: PostgreSQL folds strong_E to strong_e
     pairs = ", ".join(f"COALESCE(sc.{c}, -1) AS {c}" for c in PAIR_COLUMNS)
     sql = (
         f"SELECT sc.scene_id, d.name AS dataset, s.split, s.choice_cnt, s.item_pos, {cols}, {pairs} "

@@ -1,7 +1,7 @@
 """Selection queries: named selections, their ranked items, and the per-rationale inputs of behaviour sampling."""
 
 import pandas as pd
-from sqlalchemy import delete, insert
+from sqlalchemy import Connection, delete, insert, text
 from sqlmodel import Session, col, select
 
 from storage.models import Selection, SelectionItem, utcnow
@@ -23,6 +23,13 @@ def selection_scene_ids(*, session: Session, selection_id: int) -> list[int]:
     """Scene ids of a selection in rank order."""
     stmt = select(SelectionItem.scene_id).where(SelectionItem.selection_id == selection_id)
     return list(session.exec(stmt.order_by(col(SelectionItem.rank))))
+
+
+def delete_selection(*, conn: Connection, name: str) -> None:
+    """Delete a selection and its items by name (nothing when there is none)."""
+    sel = "SELECT id FROM selection WHERE name = :name"
+    conn.execute(text(f"DELETE FROM selectionitem WHERE selection_id IN ({sel})"), {"name": name})
+    conn.execute(text("DELETE FROM selection WHERE name = :name"), {"name": name})
 
 
 def write_selection(

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.constants import ROLES, SPLITS
+from storage.dialect import table_names
 from storage.review_counts import selection_review_counts
 
 SNAPSHOT_KEY = "status_counts"
@@ -136,3 +137,9 @@ def status(*, conn: Connection) -> dict:
             elif key:
                 datasets[names[dataset_id]][field][key] = count
     return {"datasets": datasets, "selections": selection_review_counts(conn=conn)}
+
+
+def table_counts(*, conn: Connection) -> dict[str, int]:
+    """Row count of every table (tests and the bench compare these)."""
+    names = table_names(conn)
+    return {name: int(conn.exec_driver_sql(f'SELECT COUNT(*) FROM "{name}"').scalar_one()) for name in names}

@@ -1,10 +1,24 @@
 """Test factories: rows built straight through the tables, so each layer's tests stand alone."""
 
 import numpy as np
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from storage.constants import LETTERS
 from storage.models import Dataset, Interaction, Item, Prediction, Rationale, RationaleVersion, Scene, User
+
+
+def stored_rows(engine: Engine, sql: str, **params) -> list[tuple]:
+    """Rows of a raw query with JSON columns as the stored text on both backends (psycopg would parse them)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            from psycopg.types.string import TextLoader
+
+            conn.connection.driver_connection.adapters.register_loader("json", TextLoader)
+        try:
+            return [tuple(r) for r in conn.execute(text(sql), params).all()]
+        finally:
+            conn.invalidate()  # the loader stays on that connection: never hand it back to the pool
 
 
 def make_dataset(session: Session, *, name: str = "toy", n_users: int = 3, n_items: int = 20) -> Dataset:

@@ -5,7 +5,7 @@ import importlib
 import sys
 
 from core import __version__
-from core.errors import BadInput, MirrorError
+from core.errors import MirrorError
 from core.settings import load_settings
 
 # Each module defines register(subparsers); order is the order of `--help`.
@@ -44,17 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def open_database(db: str) -> None:
     """Open (and upgrade) the database once up front, so a wrong --db is bad input, not a traceback."""
-    from sqlalchemy.exc import ArgumentError, DatabaseError
+    from storage.db import open_engine
 
-    from storage.db import busy_is_an_error, display_url, get_engine
-
-    try:
-        with busy_is_an_error():
-            get_engine(db)
-    except DatabaseError as exc:
-        raise BadInput(f"cannot open database {display_url(db)}: {getattr(exc, 'orig', None) or exc}") from None
-    except (ArgumentError, ImportError) as exc:  # unknown URL, or a driver that is not installed
-        raise BadInput(f"cannot open database {display_url(db)}: {exc}") from None
+    open_engine(db)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,3 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1
+    except Exception as exc:
+        from storage.db import database_failure
+
+        failure = database_failure(exc, args.db)  # e.g. the server went away mid-run
+        if failure is None:
+            raise
+        print(f"error: {failure}", file=sys.stderr)
+        return failure.exit_code

@@ -3,6 +3,7 @@
 import hashlib
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
@@ -11,7 +12,7 @@ from sqlalchemy import Connection
 from core.importers.um_sampling import sample_behaviors
 from core.importers.um_scenes import SceneRow
 from core.rationale_parser import parse_rationale
-from storage import imports as db
+from storage import bulk
 
 SOURCE = "usermirrorer"
 PROB_FLOOR = 1e-10  # the reference's get_prob floor (usermirrorer/filter/utils.py) and DESIGN.md §4
@@ -21,10 +22,10 @@ _RATIONALE_CHUNK = 10_000
 _MAX_INFLIGHT = 4
 
 
-def rationale_rows(specs: list[tuple]) -> list[tuple]:
-    """Rationale rows (storage.imports.insert_rationales order) from (id, scene_id, role, sample_index, model, text,
-    n_options, note) specs: the text parsed like a native rationale, note appended to its problems. Runs in the
-    parse workers when there are some, so the importing process only writes."""
+def rationale_rows(specs: list[tuple], stamp: datetime | str) -> list[tuple]:
+    """Rationale rows (storage.bulk.COLUMNS order) from (id, scene_id, role, sample_index, model, text, n_options,
+    note) specs: the text parsed like a native rationale (version 1, no endpoint), note appended to its problems.
+    Runs in the parse workers when there are some, so the importing process only writes."""
     rows = []
     for rid, scene_id, role, index, model, text, n, note in specs:
         p = parse_rationale(text, n)
@@ -37,13 +38,18 @@ def rationale_rows(specs: list[tuple]) -> list[tuple]:
                 model,
                 text,
                 p.stimulus,
-                db.dumps_list(p.stimulus_factors),
+                bulk.dumps_list(p.stimulus_factors),
                 p.knowledge,
-                db.dumps_list(p.knowledge_factors),
+                bulk.dumps_list(p.knowledge_factors),
                 p.evaluation,
                 p.style,
                 p.behavior,
-                db.dumps_list([*p.problems, note] if note else p.problems),
+                bulk.dumps_list([*p.problems, note] if note else p.problems),
+                None,
+                1,
+                SOURCE,
+                stamp,
+                stamp,
             )
         )
     return rows
@@ -65,10 +71,9 @@ def _pool(workers: int) -> ProcessPoolExecutor | None:
 class ImportSink:
     """Everything one import writes, through one connection; flush() at the end."""
 
-    def __init__(self, conn: Connection, *, dataset_id: int, name: str, workers: int = 0) -> None:
-        self.conn, self.dataset_id, self.name = conn, dataset_id, name
-        self.ids = db.IdCounter(conn)
-        self.stamp = db.now_text()
+    def __init__(self, conn: Connection, *, ids: bulk.IdBlock, dataset_id: int, name: str, workers: int = 0) -> None:
+        self.conn, self.ids, self.dataset_id, self.name = conn, ids, dataset_id, name
+        self.stamp = bulk.stamp(conn)
         self.users: dict[str, int] = {}
         self.items: dict[str, int] = {}
         self.option_items: dict[str, int] = {}  # option text -> item id, for options without an id
@@ -89,7 +94,7 @@ class ImportSink:
         if found is None:
             found = self.users[key] = self.ids.take("user", 1)
             features = {"source_dataset": source} if source else {}
-            self._users.append((found, self.dataset_id, key, db.dumps(features)))
+            self._users.append((found, self.dataset_id, key, bulk.dumps(features)))
         return found
 
     def item_id(self, key: str, title: str, source: str | None) -> int:
@@ -97,7 +102,7 @@ class ImportSink:
         if found is None:
             found = self.items[key] = self.ids.take("item", 1)
             features = {"source_dataset": source} if source else {}
-            self._items.append((found, self.dataset_id, key, item_title(title), db.dumps(features)))
+            self._items.append((found, self.dataset_id, key, item_title(title), None, bulk.dumps(features)))
         return found
 
     def _option_ids(self, row: SceneRow) -> list[int]:
@@ -134,11 +139,11 @@ class ImportSink:
                 row.timestamp,
                 split,
                 row.profile,
-                db.dumps(row.history),
+                bulk.dumps(row.history),
                 "[]",
-                db.dumps(options),
-                db.dumps(row.options),
-                db.dumps(sources),
+                bulk.dumps(options),
+                bulk.dumps(row.options),
+                bulk.dumps(sources),
                 row.item_pos,
                 len(row.options),
                 None,
@@ -154,9 +159,9 @@ class ImportSink:
         return scene_id
 
     def _flush_scenes(self) -> None:
-        db.insert_users(conn=self.conn, rows=self._users)
-        db.insert_items(conn=self.conn, rows=self._items)
-        db.insert_scenes(conn=self.conn, rows=self._scenes)
+        bulk.write_users(conn=self.conn, rows=self._users)
+        bulk.write_items(conn=self.conn, rows=self._items)
+        bulk.write_scenes(conn=self.conn, rows=self._scenes)
         self.counts["users"] += len(self._users)
         self.counts["items"] += len(self._items)
         self._users, self._items, self._scenes = [], [], []
@@ -196,9 +201,9 @@ class ImportSink:
         if not specs:
             return
         if self.pool is None:
-            self._write(rationale_rows(specs), probs)
+            self._write(rationale_rows(specs, self.stamp), probs)
             return
-        self._inflight.append((self.pool.submit(rationale_rows, specs), probs))
+        self._inflight.append((self.pool.submit(rationale_rows, specs, self.stamp), probs))
         while len(self._inflight) > _MAX_INFLIGHT:
             self._drain_one()
 
@@ -210,7 +215,7 @@ class ImportSink:
         """Insert parsed rationale rows, then the predictions of the probability blocks (first rationale id,
         scene id, role, [k, n] probabilities, observed behaviour) queued with them."""
         self._flush_scenes()
-        db.insert_rationales(conn=self.conn, rows=rows, source=SOURCE, stamp=self.stamp)
+        bulk.write_rationales(conn=self.conn, rows=rows)
         self.counts["rationales"] += len(rows)
         if not probs:
             return
@@ -219,14 +224,15 @@ class ImportSink:
         rids = np.concatenate([np.arange(block[0], block[0] + len(block[3]), dtype=np.int64) for block in probs])
         behaviors = sample_behaviors(flat, lengths, seed=SAMPLE_SEED, rationale_ids=rids).tolist()
         first = self.ids.take("prediction", len(rids))
-        out, j = [], 0
+        out, j, stamp = [], 0, self.stamp
         for rid, scene_id, role, block, observed in probs:
             estimated = observed is not None
             for k in range(len(block)):
                 sampled = behaviors[j] if observed is None else observed
-                out.append((first + j, rid + k, scene_id, role, block[k].tobytes(), estimated, sampled))
+                probs_blob = block[k].tobytes()
+                out.append((first + j, rid + k, scene_id, role, 1, probs_blob, estimated, sampled, None, None, stamp))
                 j += 1
-        db.insert_predictions(conn=self.conn, rows=out)
+        bulk.write_predictions(conn=self.conn, rows=out)
         self.counts["predictions"] += len(out)
 
     def flush(self) -> None:

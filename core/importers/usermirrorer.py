@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,13 +26,15 @@ from core.importers.um_scenes import dpo_row, scene_row
 from core.importers.um_sink import PROB_FLOOR, ImportSink
 from core.progress import SILENT, Bar, Progress
 from core.rationale_parser import parse_rationale
-from storage import imports as db
+from storage import bulk
 from storage.constants import LETTERS, ROLES
-from storage.datasets import delete_dataset, get_dataset
+from storage.datasets import delete_dataset, get_dataset, insert_dataset, set_dataset_options
 from storage.db import bulk_transaction
+from storage.selections import delete_selection, write_selection
 from storage.status import refresh_counts
 
 FORMAT = "usermirrorer"
+ID_TABLES = ("user", "item", "scene", "rationale", "prediction")  # the import assigns these ids itself
 _PARALLEL_BYTES = 64 << 20
 
 
@@ -207,14 +210,13 @@ def _import_all(sink: ImportSink, found: um_files.Found, report: ImportReport, b
     sink.flush()
     if pairs:
         name, selection = report.dataset, f"{report.dataset}-reference"
-        if db.selection_exists(conn=sink.conn, name=selection):
-            raise BadInput(f"a selection named {selection!r} already exists; rename or delete it first")
-        sel_id = sink.ids.take("selection", 1)
         config = {"source": FORMAT, "dataset": name, "files": [found.rel(p) for p in found.hf_dpo]}
-        db.insert_selection(conn=sink.conn, selection_id=sel_id, name=selection, config=config, report={})
-        first = sink.ids.take("selectionitem", len(pairs))
-        items = [(first + k, sel_id, s, c, r, k + 1) for k, (s, c, r) in enumerate(pairs)]
-        db.insert_selection_items(conn=sink.conn, rows=items)
+        items = pd.DataFrame(pairs, columns=["scene_id", "chosen_rationale_id", "rejected_rationale_id"])
+        items["rank"], items["rank_value"] = np.arange(1, len(pairs) + 1), None
+        with Session(bind=sink.conn) as session:  # joins the import's transaction
+            if write_selection(session=session, name=selection, config=config, report={}, items=items) is None:
+                raise BadInput(f"a selection named {selection!r} already exists; rename or delete it first")
+            session.flush()
         report.selection = selection
 
 
@@ -285,24 +287,25 @@ def _import(
     ):
         if existing is not None:
             report.replaced = delete_dataset(conn=conn, dataset_id=existing.id)
-            db.delete_selection(conn=conn, name=f"{name}-reference")
-        dataset_id = db.insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), options={})
+            delete_selection(conn=conn, name=f"{name}-reference")
+        dataset_id = insert_dataset(conn=conn, name=name, fmt=FORMAT, source_path=str(path), templates=None, options={})
         if workers is None:  # forking is only safe from the main thread (the app runs pages in other threads)
             dec_bytes = sum(p.stat().st_size for k, p in found.single.items() if k.startswith("decisions"))
             big = dec_bytes > _PARALLEL_BYTES and threading.current_thread() is threading.main_thread()
             workers = min(2, os.cpu_count() or 1) if big else 0
-        sink = ImportSink(conn, dataset_id=dataset_id, name=name, workers=workers)
-        try:
-            _import_all(sink, found, report, bar)
-        finally:
-            sink.close()
+        with bulk.id_block(conn=conn, tables=ID_TABLES) as ids:
+            sink = ImportSink(conn, ids=ids, dataset_id=dataset_id, name=name, workers=workers)
+            try:
+                _import_all(sink, found, report, bar)
+            finally:
+                sink.close()
         report.totals = dict(sink.counts)
         for notes in report.files.values():
             report.unmatched_custom_ids += notes.get("unmatched_custom_ids", 0)
             report.unmatched_examples += notes.get("unmatched_examples", [])
         report.sha256 = digest = hashing.result()
         options = {"import": {"format": FORMAT, "sha256": digest, "files": report.files, "missing": found.missing}}
-        db.set_dataset_options(conn=conn, dataset_id=dataset_id, options=options)
+        set_dataset_options(conn=conn, dataset_id=dataset_id, options=options)
     with engine.begin() as conn:
         refresh_counts(conn=conn)
     report.seconds = time.perf_counter() - started

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from core.errors import BadInput
 from core.ingest.validate import Clean
 from core.progress import Bar, Progress
+from storage import bulk
 from storage import datasets as store
 from storage.db import bulk_transaction
 
@@ -122,12 +123,14 @@ def write_dataset(
         ds = store.insert_dataset(
             conn=conn, name=name, fmt=fmt, source_path=source_path, templates=templates, options=options
         )
-        user_base, item_base, inter_base = store.next_ids(conn=conn)
-        _write_users(conn, clean, dataset_id=ds, first_id=user_base)
-        bar.update(len(clean.users))
-        _write_items(conn, clean, dataset_id=ds, first_id=item_base)
-        bar.update(len(clean.items))
-        _write_interactions(conn, clean, dataset_id=ds, first_ids=(user_base, item_base, inter_base), bar=bar)
+        with bulk.id_block(conn=conn, tables=("user", "item", "interaction")) as ids:
+            user_base, item_base = ids.take("user", len(clean.users)), ids.take("item", len(clean.items))
+            inter_base = ids.take("interaction", len(clean.timestamp))
+            _write_users(conn, clean, dataset_id=ds, first_id=user_base)
+            bar.update(len(clean.users))
+            _write_items(conn, clean, dataset_id=ds, first_id=item_base)
+            bar.update(len(clean.items))
+            _write_interactions(conn, clean, dataset_id=ds, first_ids=(user_base, item_base, inter_base), bar=bar)
     return ds, replaced
 
 
@@ -136,7 +139,7 @@ def _write_users(conn: Connection, clean: Clean, *, dataset_id: int, first_id: i
     features = json_lines(clean.users.drop(columns=["user_id"]))
     ids = range(first_id, first_id + n)
     rows = zip(ids, repeat(dataset_id, n), clean.users["user_id"].tolist(), features, strict=True)
-    store.insert_users(conn=conn, rows=rows)
+    bulk.write_users(conn=conn, rows=rows)
 
 
 def _write_items(conn: Connection, clean: Clean, *, dataset_id: int, first_id: int) -> None:
@@ -147,7 +150,7 @@ def _write_items(conn: Connection, clean: Clean, *, dataset_id: int, first_id: i
     rows = zip(
         ids, repeat(dataset_id, n), items["item_id"].tolist(), items["title"].tolist(), release, features, strict=True
     )
-    store.insert_items(conn=conn, rows=rows)
+    bulk.write_items(conn=conn, rows=rows)
 
 
 def _write_interactions(
@@ -171,5 +174,5 @@ def _write_interactions(
             impressions[start:stop].tolist(),
             strict=True,
         )
-        store.insert_interactions(conn=conn, rows=rows)
+        bulk.write_interactions(conn=conn, rows=rows)
         bar.update(stop - start)

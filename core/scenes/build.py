@@ -175,7 +175,7 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
             built.extend(b for b in done if b.exposure is not None)
         rows = render_scene_rows(source, built)
         lap("render")
-        store.insert_scenes(session=session, rows=rows)
+        store.add_scenes(session=session, rows=rows)
         session.commit()
         lap("insert")
     message = _message(ds, opts, len(rows), len(pool), skipped)

@@ -3,11 +3,14 @@
 import hashlib
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.models import Dataset, ExportRecord
 from tests.app.pages_helpers import open_page
 from tests.factories import make_scene
+
+pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
 
 def test_export_empty_database(db_path):

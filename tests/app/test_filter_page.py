@@ -1,5 +1,6 @@
 """AppTest: Filter page — empty state, prepared workspace, real interactions."""
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -10,6 +11,8 @@ from storage.models import (
     SelectionItem,
 )
 from tests.app.pages_helpers import open_page
+
+pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
 
 def test_filter_empty_database(db_path):

@@ -1,5 +1,6 @@
 """AppTest: Review page — empty state, prepared workspace, real interactions."""
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.models import (
@@ -9,6 +10,8 @@ from storage.models import (
     Review,
 )
 from tests.app.pages_helpers import GOOD, add_fake_endpoint, open_page
+
+pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
 
 def test_review_empty_database(db_path):

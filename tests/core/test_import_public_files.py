@@ -85,12 +85,12 @@ def test_vectorised_sampling_draws_exactly_what_predict_draws(engine, tmp_path):
             assert pred.behavior_index == sample_behavior(p, seed=0, rationale_id=pred.rationale_id)
 
 
-def test_parse_workers_write_the_same_rows(engine, tmp_path):
+def test_parse_workers_write_the_same_rows(engine, empty_db, tmp_path):
     from storage.db import get_engine
 
     write_workdir(tmp_path / "w")
     parallel = import_usermirrorer(engine=engine, name=NAME, path=tmp_path / "w", workers=2)
-    serial = get_engine(str(tmp_path / "serial.db"))
+    serial = get_engine(empty_db)
     alone = import_usermirrorer(engine=serial, name=NAME, path=tmp_path / "w", workers=0)
     assert (parallel.files, parallel.totals, parallel.sha256) == (alone.files, alone.totals, alone.sha256)
     assert parallel.files["probs/ml-1m_probs_weak.jsonl"]["missing_letters"] == 1

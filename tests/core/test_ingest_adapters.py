@@ -3,18 +3,17 @@
 import json
 from pathlib import Path
 
-from sqlalchemy import text
-
 from core.cli.main import main
 from core.ingest import ingest
 from core.templates import templates_for
+from storage.dialect import json_number
+from tests.factories import stored_rows
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def q(engine, sql: str) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql)).all()]
+    return stored_rows(engine, sql)
 
 
 def item(engine, external_id: str) -> tuple:
@@ -51,8 +50,9 @@ def test_bundled_movietweetings_sample_counts_with_default_min_5(engine, capsys)
         -1798761600,
         {"genres": ["Crime", "Drama"], "year": 1913},
     )
-    ratings = "SELECT MIN(json_extract(features, '$.rating')), MAX(json_extract(features, '$.rating')), "
-    ratings += "SUM(json_extract(features, '$.rating')) FROM interaction"
+    with engine.connect() as conn:
+        rating = json_number(conn, column="features", key="rating")
+    ratings = f"SELECT MIN({rating}), MAX({rating}), SUM({rating}) FROM interaction"
     assert q(engine, ratings) == [(1, 10, 33165)]  # checked against a plain-Python count of ratings.dat
     (fmt, templates) = q(engine, "SELECT format, templates FROM dataset")[0]
     assert fmt == "movietweetings"

@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
 
 from core.errors import BadInput
 from core.ingest import ingest, ingest_frames
 from core.ingest.tables import years_to_ts
+from tests.factories import stored_rows
 
 USERS = pd.DataFrame({"user_id": ["u1", "u2", "u3"], "age": [31, 45, 22], "city": ["Gent", "Lyon", "Oslo"]})
 ITEMS = pd.DataFrame(
@@ -31,8 +31,7 @@ INTER = pd.DataFrame(
 
 
 def rows(engine, sql: str) -> list[tuple]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql)).all()]
+    return stored_rows(engine, sql)
 
 
 def write(root, ext: str, **frames: pd.DataFrame) -> None:

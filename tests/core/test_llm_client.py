@@ -2,13 +2,12 @@
 
 import asyncio
 import logging
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 import core.llm.retry as retry
@@ -16,6 +15,7 @@ from core.errors import BadInput, NotFound
 from core.llm.client import LlmRequest, run_requests
 from core.llm.endpoints import open_endpoint
 from core.progress import Progress
+from storage.dialect import table_names
 from storage.llm import add_endpoint, call_stats, calls_for_item, failed_item_keys
 from storage.models import Endpoint, LlmCache
 from tests.fault_server import fault_server  # noqa: F401  (fixture)
@@ -199,10 +199,12 @@ def test_api_key_never_reaches_database_or_logs(engine, db_path, endpoint, fault
     results = run_requests(engine=engine, endpoint=endpoint, requests=requests_for(["echo-auth", "500", "plain"]))
     assert fault_server.auth == {f"Bearer {SECRET}"}  # the key was really sent
     assert results[0].error.startswith("http_400") and "Bearer ***" in results[0].error
+    with engine.connect() as conn:
+        errors = [row[0] for row in conn.execute(text("SELECT error FROM llmcall WHERE error IS NOT NULL"))]
+        every_row = "".join(str(conn.exec_driver_sql(f'SELECT * FROM "{t}"').all()) for t in table_names(conn)).encode()
     engine.dispose()
-    stored = b"".join(p.read_bytes() for p in Path(db_path).parent.glob("mirror.db*"))
-    with sqlite3.connect(db_path) as conn:
-        errors = [row[0] for row in conn.execute("SELECT error FROM llmcall WHERE error IS NOT NULL")]
+    files = Path(db_path).parent.glob("mirror.db*") if "://" not in db_path else []
+    stored = b"".join(p.read_bytes() for p in files) + every_row
     assert len(errors) == 4 and all("***" in e for e in errors if e.startswith("http_400"))
     captured = capsys.readouterr()
     for blob in (stored, caplog.text.encode(), captured.out.encode(), captured.err.encode()):

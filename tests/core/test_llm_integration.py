@@ -10,7 +10,7 @@ from core.rationales import generate_rationales
 from storage.models import LlmCall, Prediction, Rationale, Scene
 from tests.factories import make_dataset, make_scene
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]  # storage on both: test_demo, the fault-server tests
 
 
 def test_embedded_model_rationales_and_predictions(engine, session):

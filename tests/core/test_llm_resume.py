@@ -2,7 +2,6 @@
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from sqlmodel import Session
 
 from core.llm.batches import BATCH_SIZE
 from core.llm.client import LlmRequest, run_requests
+from storage.db import get_engine
 from storage.llm import add_endpoint
 from storage.models import Endpoint
 from tests.fault_server import fault_server  # noqa: F401  (fixture)
@@ -31,8 +31,8 @@ run_requests(engine=get_engine(load_settings().db), endpoint=endpoint, requests=
 
 
 def count(db_path: str, sql: str) -> int:
-    with sqlite3.connect(db_path, timeout=30) as conn:
-        return conn.execute(sql).fetchone()[0]
+    with get_engine(db_path).connect() as conn:
+        return conn.exec_driver_sql(sql).scalar_one()
 
 
 def test_sigkill_then_rerun_loses_nothing_and_logs_each_item_once(engine, db_path, fault_server):  # noqa: F811

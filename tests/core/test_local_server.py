@@ -16,6 +16,7 @@ from core.llm.local_server import find_gguf, local_server
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only  # about the model server; the database only records its endpoint
 def test_embedded_endpoint_answers_with_logprobs_and_stops(engine):
     request = LlmRequest(
         item_key="local:1",

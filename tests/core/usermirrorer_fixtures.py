@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storage import imports as db
+from storage import status as db
 from storage.constants import LETTERS
 
 NAME = "ml-1m"

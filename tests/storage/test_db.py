@@ -1,20 +1,23 @@
-"""Engine factory and named schema migrations."""
+"""Engine factory and named schema migrations (on both backends; the pragma tests are about SQLite itself)."""
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 
 from core.errors import DatabaseBusy
-from storage import migrations
+from storage import dialect, migrations
 from storage.db import database_file, database_url, display_url, dispose_engines, get_engine, session_scope, upgrade
 from storage.migrations import MIGRATIONS, SchemaTooNew, add_column
+from storage.status import table_counts
 from tests.factories import make_dataset, make_rationale, make_scene
 
 FIRST_RELEASE = Path(__file__).parent / "data" / "first_release.sql"
 
 
+@pytest.mark.sqlite_only
 def test_engine_uses_wal_foreign_keys_and_busy_timeout(engine):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -35,24 +38,42 @@ def test_a_fresh_database_records_every_migration_with_its_time_and_upgrade_is_i
     assert _applied(engine) == sorted(m.name for m in MIGRATIONS)
 
 
-def _counts(path: str) -> dict[str, int]:
-    con = sqlite3.connect(path)
-    tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'") if t != "_migrations"]
-    counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-    con.close()
+def _counts(url: str) -> dict[str, int]:
+    engine = create_engine(url if "://" in url else f"sqlite:///{url}")
+    with engine.connect() as conn:
+        counts = table_counts(conn=conn)
+    engine.dispose()
+    counts.pop("_migrations", None)
     return counts
 
 
-def _first_release_db(tmp_path) -> str:
+def _first_release_db(tmp_path, empty_db: str) -> str:
+    """The stored first-release database; on PostgreSQL the same schema and rows, copied from it into empty_db."""
     path = str(tmp_path / "old.db")
     con = sqlite3.connect(path)
     con.executescript(FIRST_RELEASE.read_text())
     con.close()
-    return path
+    if "://" not in empty_db:
+        return path
+    old, new = create_engine(f"sqlite:///{path}"), create_engine(empty_db)
+    schema = MetaData()
+    schema.reflect(old)
+    for table in schema.tables.values():
+        for column in table.columns:
+            column.type = column.type.as_generic()
+    schema.create_all(new)
+    with old.connect() as src, new.begin() as dst:
+        for table in schema.sorted_tables:
+            rows = [dict(row._mapping) for row in src.execute(select(table))]
+            if rows:
+                dst.execute(insert(table), rows)
+        dialect.sync_sequences(dst, [t.name for t in schema.sorted_tables if "id" in t.columns])
+    old.dispose(), new.dispose()
+    return empty_db
 
 
-def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path):
-    path = _first_release_db(tmp_path)
+def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path, empty_db):
+    path = _first_release_db(tmp_path, empty_db)
     before = _counts(path)
     assert before["rationale"] == 32 and before["review"] == 1 and before["llmcall"] == 1
     engine = get_engine(path)
@@ -68,8 +89,8 @@ def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path):
     dispose_engines()
 
 
-def test_a_pending_migration_runs_once_on_an_old_database_and_is_recorded(tmp_path, monkeypatch):
-    path = _first_release_db(tmp_path)
+def test_a_pending_migration_runs_once_on_an_old_database_and_is_recorded(tmp_path, empty_db, monkeypatch):
+    path = _first_release_db(tmp_path, empty_db)
     calls = []
 
     def m999_dataset_licence(conn):
@@ -113,6 +134,7 @@ def test_factories_build_a_scene_with_rationales(session):
     assert rat.text.endswith("Behavior: [B]")
 
 
+@pytest.mark.sqlite_only
 def test_bulk_transaction_restores_the_pooled_connection_even_after_an_error(engine):
     from storage.db import bulk_transaction
 
@@ -143,7 +165,7 @@ def test_database_names_are_resolved_from_the_argument_only(tmp_path, monkeypatc
     assert database_file(str(tmp_path / "a.db")) == tmp_path / "a.db"
     assert database_file(f"sqlite:///{tmp_path}/b.db") == tmp_path / "b.db"
     assert database_file("postgresql://u:p@h/x") is None and database_file("sqlite://") is None
-    assert display_url("postgresql://bob:hunter2@h/x") == "postgresql://bob:***@h/x"
+    assert display_url("postgresql://bob:hunter2@h/x") == "postgresql+psycopg://bob:***@h/x"  # psycopg 3
 
 
 def test_a_locked_database_is_database_busy(tmp_path):
@@ -159,3 +181,42 @@ def test_a_locked_database_is_database_busy(tmp_path):
         holder.rollback()
         holder.close()
         dispose_engines()
+
+
+def test_processes_upgrading_one_empty_database_at_once_create_it_once(empty_db):
+    url = empty_db if "://" in empty_db else f"sqlite:///{empty_db}"
+    engines = [create_engine(url) for _ in range(3)]
+    start, applied, errors = threading.Barrier(len(engines)), [], []
+
+    def run(engine):
+        start.wait()
+        try:
+            applied.append(upgrade(engine))
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert sorted(applied, key=len) == [[], [], [m.name for m in MIGRATIONS]]
+    assert _applied(engines[0]) == sorted(m.name for m in MIGRATIONS)
+    for engine in engines:
+        engine.dispose()
+
+
+def test_ids_written_by_a_bulk_load_leave_the_next_insert_a_free_id(session):
+    """A bulk load assigns ids itself; the next ordinary insert (PostgreSQL: from the sequence) must not collide."""
+    from storage import bulk
+    from storage.models import User
+
+    ds = make_dataset(session)
+    conn = session.connection()
+    with bulk.id_block(conn=conn, tables=("user",)) as ids:
+        first = ids.take("user", 3)
+        bulk.write_users(conn=conn, rows=[(first + k, ds.id, f"bulk{k}", "{}") for k in range(3)])
+    session.commit()
+    user = User(dataset_id=ds.id, external_id="next")  # the ordinary way: the database picks the id
+    session.add(user)
+    session.commit()
+    assert user.id == first + 3
