@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from core.errors import BadInput, NotFound, StaleVersion
 from core.review import edit_rationale, rationale_versions, set_review
 from storage.models import Rationale, RationaleVersion, Review
-from storage.rationales import insert_rationales
+from storage.rationales import add_new_rationales
 from storage.reviews import get_review
 from tests.factories import make_dataset, make_rationale, make_scene
 
@@ -110,7 +110,7 @@ def _generated(session, scene, *, model: str | None = "qwen", endpoint: str | No
     """A rationale stored the way generation stores it (no RationaleVersion row); its id."""
     text = f"I pick what I know ({index}).\nBehavior: [A]"
     row = {"scene_id": scene.id, "role": "strong", "sample_index": index, "text": text, "behavior": "A"}
-    (rid,) = insert_rationales(session=session, rows=[{**row, "model": model, "endpoint": endpoint}])
+    (rid,) = add_new_rationales(session=session, rows=[{**row, "model": model, "endpoint": endpoint}])
     session.commit()
     return rid
 
