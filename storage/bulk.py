@@ -114,8 +114,10 @@ class IdBlock:
 @contextmanager
 def id_block(*, conn: Connection, tables: tuple[str, ...]) -> Iterator[IdBlock]:
     """Ids for rows this transaction writes with ids of its own: the tables are kept from other writers until it
-    ends (SQLite: its write lock, so call after a first write; PostgreSQL: a table lock), and on success each
-    table's sequence is moved past the ids used."""
+    ends (SQLite: its write lock, so call after a first write; PostgreSQL: a table lock, and their foreign keys are
+    checked once at the end, set-based, instead of per row), and on success each table's sequence is moved past the
+    ids used."""
     block = IdBlock(conn, tables)
-    yield block
+    with dialect.foreign_keys_checked_at_end(conn, tables):
+        yield block
     dialect.sync_sequences(conn, tables)

@@ -10,6 +10,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -30,6 +31,10 @@ def find_bindir() -> Path | None:
         return Path(found).parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     return Path(versions[-1]).parent if versions else None
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _free_port() -> int:
@@ -60,7 +65,10 @@ class PgCluster:
             raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
     def start(self) -> "PgCluster":
-        """initdb and start the server on a free loopback port; waits until it accepts connections."""
+        """initdb and start the server on a free loopback port; waits until it accepts connections. A SIGTERM to this
+        process from now on raises KeyboardInterrupt, so the caller's finally (or pytest's teardown) still stops it:
+        the server is a daemon of its own and would outlive a killed parent."""
+        signal.signal(signal.SIGTERM, _interrupt)
         pwfile = self.root / "pwfile"
         pwfile.write_text(PASSWORD + "\n")
         if self._as_user:
