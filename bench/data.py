@@ -118,7 +118,7 @@ def insert_ratings(db: str, data: Ratings, *, name: str = "bench") -> None:
 
     with bulk_transaction(engine=get_engine(db)) as conn:
         ds = _dataset(conn, dataset_id=None, name=name, fmt="movielens")
-        with bulk.id_block(conn=conn, tables=("user", "item", "interaction")) as ids:
+        with bulk.id_block(conn=conn, tables=("user", "item", "interaction"), large=True) as ids:
             users, items = ids.take("user", data.users), ids.take("item", data.items)
             first = ids.take("interaction", len(data.user))
             bulk.write_users(
@@ -178,7 +178,7 @@ def workspace(
     with bulk_transaction(engine=engine) as conn:
         for d, name in enumerate(DATASETS):
             _dataset(conn, dataset_id=d + 1, name=name, fmt="unified")
-        with bulk.id_block(conn=conn, tables=("dataset", "user", "item")):
+        with bulk.id_block(conn=conn, tables=("dataset", "user", "item"), large=True):
             for d in range(len(DATASETS)):
                 age, genres = '{"age": "25-34"}', '{"genres": ["Drama"]}'
                 bulk.write_users(conn=conn, rows=[(d * USERS + u + 1, d + 1, f"u{u}", age) for u in range(USERS)])
@@ -221,7 +221,7 @@ def workspace(
                         prediction_rows.append(
                             (rid, rid, sid, role, 1, probs[j].tobytes(), False, int(sampled[j]), "bench", "m", now)
                         )
-            with bulk.id_block(conn=conn, tables=("scene", "rationale", "prediction")):
+            with bulk.id_block(conn=conn, tables=("scene", "rationale", "prediction"), large=True):
                 bulk.write_scenes(conn=conn, rows=scene_rows)
                 bulk.write_rationales(conn=conn, rows=rationale_rows)
                 bulk.write_predictions(conn=conn, rows=prediction_rows)

@@ -112,12 +112,18 @@ class IdBlock:
 
 
 @contextmanager
-def id_block(*, conn: Connection, tables: tuple[str, ...]) -> Iterator[IdBlock]:
+def id_block(*, conn: Connection, tables: tuple[str, ...], large: bool = False) -> Iterator[IdBlock]:
     """Ids for rows this transaction writes with ids of its own: the tables are kept from other writers until it
-    ends (SQLite: its write lock, so call after a first write; PostgreSQL: a table lock, and their foreign keys are
-    checked once at the end, set-based, instead of per row), and on success each table's sequence is moved past the
-    ids used."""
+    ends (SQLite: its write lock, so call after a first write; PostgreSQL: a table lock that readers pass), and on
+    success each table's sequence is moved past the ids used.
+
+    large: a bulk load (ingest, import) whose foreign keys PostgreSQL checks once at the end, set-based, instead of per
+    row; that closes the tables to readers too until the commit, so ordinary writes (scenes, built while the app and
+    workers read) leave it off."""
     block = IdBlock(conn, tables)
-    with dialect.foreign_keys_checked_at_end(conn, tables):
+    if not large:
         yield block
+    else:
+        with dialect.foreign_keys_checked_at_end(conn, tables):
+            yield block
     dialect.sync_sequences(conn, tables)

@@ -293,7 +293,7 @@ def _import(
             dec_bytes = sum(p.stat().st_size for k, p in found.single.items() if k.startswith("decisions"))
             big = dec_bytes > _PARALLEL_BYTES and threading.current_thread() is threading.main_thread()
             workers = min(2, os.cpu_count() or 1) if big else 0
-        with bulk.id_block(conn=conn, tables=ID_TABLES) as ids:
+        with bulk.id_block(conn=conn, tables=ID_TABLES, large=True) as ids:
             sink = ImportSink(conn, ids=ids, dataset_id=dataset_id, name=name, workers=workers)
             try:
                 _import_all(sink, found, report, bar)

@@ -123,7 +123,7 @@ def write_dataset(
         ds = store.insert_dataset(
             conn=conn, name=name, fmt=fmt, source_path=source_path, templates=templates, options=options
         )
-        with bulk.id_block(conn=conn, tables=("user", "item", "interaction")) as ids:
+        with bulk.id_block(conn=conn, tables=("user", "item", "interaction"), large=True) as ids:
             user_base, item_base = ids.take("user", len(clean.users)), ids.take("item", len(clean.items))
             inter_base = ids.take("interaction", len(clean.timestamp))
             _write_users(conn, clean, dataset_id=ds, first_id=user_base)

@@ -220,3 +220,23 @@ def test_ids_written_by_a_bulk_load_leave_the_next_insert_a_free_id(session):
     session.add(user)
     session.commit()
     assert user.id == first + 3
+
+
+def test_writing_scenes_does_not_wait_for_a_reader_of_the_scene_table(engine, session):
+    """The app and workers read scenes while a build writes them: the build must not need a lock readers hold
+    (PostgreSQL: dropping the foreign keys for a set-based check takes ACCESS EXCLUSIVE; only ingest/import may)."""
+    from storage.models import Scene
+    from storage.scenes import add_scenes
+
+    ds = make_dataset(session)
+    template = make_scene(session, dataset=ds)
+    row = {c: getattr(template, c) for c in Scene.model_fields if c != "id"}
+    with engine.connect() as reader:
+        reader.begin()
+        assert reader.execute(text("SELECT COUNT(*) FROM scene")).scalar_one() == 1  # read lock held until rollback
+        if not dialect.is_sqlite(reader):
+            session.connection().exec_driver_sql("SET LOCAL lock_timeout = '5s'")  # fail instead of hanging
+        assert add_scenes(session=session, rows=[dict(row, seed=1, interaction_id=None)]) == 1
+        session.commit()
+        reader.rollback()
+    assert sorted(session.execute(select(Scene.seed)).scalars().all()) == [0, 1]
