@@ -9,9 +9,9 @@ from multiprocessing import get_all_start_methods, get_context
 import numpy as np
 from sqlalchemy import Connection
 
-from core.importers.um_sampling import sample_behaviors
 from core.importers.um_scenes import SceneRow
 from core.rationale_parser import parse_rationale
+from core.seeded_draws import sample_behaviors
 from storage import bulk
 
 SOURCE = "usermirrorer"

@@ -66,8 +66,8 @@ def test_cli_import_prints_counts_then_already_imported(db_path, tmp_path, capsy
 
 
 def test_vectorised_sampling_draws_exactly_what_predict_draws(engine, tmp_path):
-    from core.importers.um_sampling import sample_behaviors
     from core.predict import sample_behavior
+    from core.seeded_draws import sample_behaviors
 
     rng = np.random.default_rng(7)
     probs = [rng.dirichlet(np.ones(rng.integers(2, 13))) for _ in range(3000)]
