@@ -13,7 +13,7 @@ INGEST_FORMATS: tuple[str, ...] = ("unified", "movielens", "movietweetings", "am
 SCORERS: tuple[str, ...] = ("random", "popularity", "collaborative", "content")
 
 # `export --format`, `--status`, `--split` (core/export.py).
-EXPORT_FORMATS: tuple[str, ...] = ("dpo", "sft", "eval", "scores")
+EXPORT_FORMATS: tuple[str, ...] = ("dpo", "sft", "eval", "scores", "evalresults")
 EXPORT_STATUSES: tuple[str, ...] = (*VERDICTS, PENDING, ANY)
 EXPORT_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
 DEFAULT_EXPORT_STATUS = APPROVED
@@ -29,5 +29,12 @@ STAGE_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
 
 # Answers sampled per rationale when an endpoint gives no logprobs (core/predict.py).
 PREDICT_SAMPLES = 8
+# `evaluate` (core/evaluation/): the LLM modes of the reference's run_eval.py, the non-LLM baselines, the defaults
+# (3 repeats and 1,024-token thoughts, as the reference).
+EVAL_MODES: tuple[str, ...] = ("direct", "thought")
+EVAL_BASELINES: tuple[str, ...] = ("random", "popularity", "position")
+EVAL_REPEAT = 3
+THOUGHT_MAX_TOKENS = 1024
+
 # Rationales per scene and role in the demo workspace (core/demo.py).
 DEMO_RATIONALES = 3

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from core import __version__
 from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
 from core.errors import BadInput, NotFound
+from core.evaluation.results_export import evalresult_rows
 from core.reference_prompts import text_fields
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
 from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, TRAIN, letter
@@ -154,6 +155,7 @@ def _collect(
     dataset: str | None,
     split: str | None,
     limit: int | None = None,
+    run: str | None = None,
 ) -> tuple[list[dict], dict]:
     """(rows, manifest facts) for one export request; BadInput/NotFound for wrong arguments."""
     if fmt not in EXPORT_FORMATS:
@@ -169,6 +171,9 @@ def _collect(
         known = ", ".join(d.name for d in list_datasets(session=session)) or "none"
         raise NotFound(f"dataset {dataset!r} does not exist (datasets: {known})")
     facts: dict = {"format": fmt, "selection": None, "selection_config": None}
+    if fmt == "evalresults":
+        rows, about, groups = evalresult_rows(session=session, name=run, limit=limit)
+        return rows, facts | about | {"groups": groups}
     if fmt in ("dpo", "sft"):
         if not selection:
             raise BadInput(f"--selection is required for the {fmt} format")
@@ -212,11 +217,12 @@ def preview_rows(
     dataset: str | None = None,
     split: str | None = None,
     limit: int = 5,
+    run: str | None = None,
 ) -> list[dict]:
     """The first `limit` rows an export with these arguments would write (nothing written)."""
     with Session(engine) as session:
         rows, _ = _collect(
-            session, fmt=fmt, selection=selection, status=status, dataset=dataset, split=split, limit=limit
+            session, fmt=fmt, selection=selection, status=status, dataset=dataset, split=split, limit=limit, run=run
         )
     return rows
 
@@ -258,13 +264,17 @@ def export(
     parquet: bool = False,
     dataset: str | None = None,
     split: str | None = None,
+    run: str | None = None,
 ) -> ExportResult:
-    """Write one export file + manifest and record it; zero rows or wrong arguments raise BadInput, nothing written."""
+    """Write one export file + manifest and record it; zero rows or wrong arguments raise BadInput, nothing written.
+
+    run: the evaluation run of the `evalresults` format."""
     out = Path(out)
     if not out.parent.is_dir():
         raise BadInput(f"output directory {str(out.parent)!r} does not exist")
     with Session(engine) as session:
-        rows, facts = _collect(session, fmt=fmt, selection=selection, status=status, dataset=dataset, split=split)
+        request = {"selection": selection, "status": status, "dataset": dataset, "split": split, "run": run}
+        rows, facts = _collect(session, fmt=fmt, **request)
         groups = facts.pop("groups").value_counts().sort_index()
         counts = [{"dataset": d, "choice_cnt": int(c), "status": s, "rows": int(n)} for (d, c, s), n in groups.items()]
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")

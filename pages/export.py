@@ -11,6 +11,7 @@ from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_STATUSES
 from core.export import default_export_dir, export, preview_rows
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.browse import filter_choices
+from storage.evaluations import list_eval_runs
 from storage.exports import list_exports
 
 st.title("Export")
@@ -28,8 +29,18 @@ if not choices["datasets"]:
 cols = st.columns(4)
 fmt = cols[0].radio("Format", list(EXPORT_FORMATS), horizontal=True, key="x_format")
 parquet = cols[0].toggle("Parquet instead of JSONL", key="x_parquet")
-selection = status = dataset = split = None
-if fmt in ("dpo", "sft"):
+selection = status = dataset = split = run = None
+if fmt == "evalresults":
+    with session() as s:
+        runs = [r.name for r in list_eval_runs(session=s)]
+    if not runs:
+        st.info(
+            "No evaluation run yet: run one on the Evaluate page (or `python -m core evaluate`), then export it here."
+        )
+        st.stop()
+    run = cols[1].selectbox("Evaluation run", runs, key="x_run")
+    status = DEFAULT_EXPORT_STATUS
+elif fmt in ("dpo", "sft"):
     if not choices["selections"]:
         st.info("No selection yet: set thresholds on the Filter page and save one, then export it here.")
         st.stop()
@@ -45,11 +56,11 @@ else:
 
 suffix = "parquet" if parquet else "jsonl"
 default_dir = default_export_dir(db_path())
-stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{selection or dataset or 'all'}-{fmt}{'-' + split if split else ''}")
+stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{selection or run or dataset or 'all'}-{fmt}{'-' + split if split else ''}")
 default_name = f"{stem}.{suffix}"
 out = cols[3].text_input("Write to path", value=str(default_dir / default_name), key=f"x_out_{default_name}")
 
-args = {"fmt": fmt, "selection": selection, "status": status, "dataset": dataset, "split": split}
+args = {"fmt": fmt, "selection": selection, "status": status, "dataset": dataset, "split": split, "run": run}
 st.subheader("Preview (first rows exactly as written)")
 with user_errors():
     rows = preview_rows(engine=engine(), limit=3, **args)

@@ -1,4 +1,4 @@
-"""The frame every page runs in: page config, `st.navigation` over the six pages, database and reviewer in the
+"""The frame every page runs in: page config, `st.navigation` over the seven pages, database and reviewer in the
 sidebar. app.py serves it (`st.App("pages/frame.py")`); from here page paths are relative to pages/."""
 
 import streamlit as st
@@ -14,6 +14,7 @@ PAGES = [
     st.Page("review.py", title="Review", icon=":material/rate_review:"),
     st.Page("filter.py", title="Filter", icon=":material/filter_alt:"),
     st.Page("export.py", title="Export", icon=":material/download:"),
+    st.Page("evaluate.py", title="Evaluate", icon=":material/leaderboard:"),
     st.Page("settings.py", title="Settings", icon=":material/settings:"),
 ]
 

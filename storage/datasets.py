@@ -8,6 +8,10 @@ from storage.models import Dataset, utcnow
 # Children first, so foreign keys hold at every statement. :d is the dataset id. (count key or None, statement)
 _SCENES = "SELECT id FROM scene WHERE dataset_id = :d"
 _RATIONALES = f"SELECT id FROM rationale WHERE scene_id IN ({_SCENES})"
+_EVAL_RUNS = (
+    f"SELECT eval_run_id FROM evalrow WHERE scene_id IN ({_SCENES}) "
+    f"UNION SELECT eval_run_id FROM evalskip WHERE scene_id IN ({_SCENES})"
+)
 _DELETE_DATASET = [
     ("selection_items", f"DELETE FROM selectionitem WHERE scene_id IN ({_SCENES})"),
     ("predictions", f"DELETE FROM prediction WHERE scene_id IN ({_SCENES})"),
@@ -15,6 +19,10 @@ _DELETE_DATASET = [
     ("rationales", f"DELETE FROM rationale WHERE scene_id IN ({_SCENES})"),
     ("reviews", f"DELETE FROM review WHERE scene_id IN ({_SCENES})"),
     ("scores", f"DELETE FROM score WHERE scene_id IN ({_SCENES})"),
+    # Evaluation runs keep their name and configuration; their summary is recomputed without this dataset.
+    (None, f"UPDATE evalrun SET summary = NULL, details = NULL WHERE id IN ({_EVAL_RUNS})"),
+    (None, f"DELETE FROM evalrow WHERE scene_id IN ({_SCENES})"),
+    (None, f"DELETE FROM evalskip WHERE scene_id IN ({_SCENES})"),
     (None, f"UPDATE llmcall SET scene_id = NULL WHERE scene_id IN ({_SCENES})"),  # the call log outlives its scenes
     ("scenes", "DELETE FROM scene WHERE dataset_id = :d"),
     (None, "UPDATE run SET dataset_id = NULL WHERE dataset_id = :d"),

@@ -70,6 +70,19 @@ def scene_rows(
     return _frame(session, sql, {"ds": dataset_id, "split": split, "limit": limit})
 
 
+def eval_result_rows(*, session: Session, eval_run_id: int, limit: int | None = None) -> pd.DataFrame:
+    """An evaluation run's rows for export: scene_id, dataset, user_id, item_id (external ids), timestamp, choice_cnt,
+    item_pos, repeat, probs (float64 blob), behavior, status (the scene's review status); by scene, then repeat."""
+    cap = " LIMIT :limit" if limit is not None else ""
+    sql = (
+        "SELECT s.id AS scene_id, d.name AS dataset, u.external_id AS user_id, it.external_id AS item_id, "
+        f"s.timestamp, s.choice_cnt, s.item_pos, er.repeat, er.probs, er.behavior, {status_sql('rv')} AS status "
+        f"FROM evalrow er JOIN scene s ON s.id = er.scene_id {_SCENE_JOINS} "
+        f"WHERE er.eval_run_id = :run ORDER BY s.id, er.repeat{cap}"
+    )
+    return _frame(session, sql, {"run": eval_run_id, "limit": limit})
+
+
 def item_external_ids(*, session: Session, item_ids: list[int]) -> dict[int, str]:
     """Internal item id -> external id for the given ids (unknown ids are left out)."""
     unique = sorted(set(item_ids))

@@ -275,3 +275,42 @@ class ExportRecord(SQLModel, table=True):
     sha256: str
     manifest: dict = json_field(nullable=False, default=None)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# A named evaluation of a simulator (an endpoint answering directly or after a thought) or of a non-LLM baseline.
+class EvalRun(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    mode: str  # direct | thought (an endpoint) or random | popularity | position (a baseline)
+    endpoint: str | None = None  # None for a baseline
+    model: str | None = None
+    config: dict = json_field(nullable=False, default=None)  # what a resumed run must match (split, repeat, seed, ...)
+    run_id: int | None = Field(default=None, foreign_key="run.id")  # the latest pipeline run that worked on it
+    summary: dict | None = json_field()  # the metrics as `evaluate --json` prints them; None until computed
+    details: dict | None = json_field()  # what the app draws: reliability bins, accuracy by the truth's position
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+# One repeat of one scene in an evaluation: the letter distribution (float64 blob, A, B, ...) and the sampled option.
+class EvalRow(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("eval_run_id", "scene_id", "repeat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    eval_run_id: int = Field(foreign_key="evalrun.id")
+    scene_id: int = Field(foreign_key="scene.id", index=True)
+    repeat: int
+    probs: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    behavior: int  # the seeded sampled behaviour (0-based option index)
+    estimated: bool = False  # True when the distribution was sampled, not read from logprobs
+    thought: str | None = None  # thought mode: the decision process the model wrote before its letter
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# A scene an evaluation could not score because its prompt does not fit the endpoint's context (never scored).
+class EvalSkip(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("eval_run_id", "scene_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    eval_run_id: int = Field(foreign_key="evalrun.id")
+    scene_id: int = Field(foreign_key="scene.id", index=True)
+    reason: str
+    created_at: datetime = Field(default_factory=utcnow)

@@ -247,3 +247,23 @@ Knowledge factors: personal relevance, past experience
 Evaluation: I go with my habit.
 Evaluation style: habitual
 Behavior: [{letter}]"""
+
+
+def make_eval_workspace(session: Session, *, n_eval: int = 8, baselines: tuple[str, ...] = ("random", "position")):
+    """Eval scenes (3 and 4 options, truth at k % options) and 4 train scenes of dataset "toy", and one finished
+    evaluation run (2 repeats) per baseline named after it; returns the eval scene ids."""
+    from core.evaluation.runs import evaluate
+
+    ds = make_dataset(session, name="toy")
+    for k in range(4):
+        make_scene(session, dataset=ds, choice_cnt=3 + k % 2, item_pos=0, timestamp=1_600_000_000 + k)
+    ids = []
+    for k in range(n_eval):
+        cnt = 3 + k % 2
+        scene = make_scene(
+            session, dataset=ds, choice_cnt=cnt, item_pos=k % cnt, split="eval", timestamp=1_700_000_000 + k
+        )
+        ids.append(scene.id)
+    for name in baselines:
+        evaluate(engine=session.get_bind(), baseline=name, repeat=2)
+    return ids

@@ -4,7 +4,8 @@ The behaviour of a request is chosen by a marker in the last user message:
 FAULT:429 (always 429 + Retry-After), FAULT:429-once, FAULT:500, FAULT:fail-once (500 on the first attempt
 of that exact message, then a valid reply), FAULT:hang (sleeps past any sane timeout), FAULT:close (drops the
 connection), FAULT:echo-auth (400 quoting the Authorization header),
-FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X). Anything else: a valid reply "B"
+FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X), FAULT:context (400: the prompt exceeds the context, as
+llama-cpp-python says it). Anything else: a valid reply "B"
 with first-token logprobs.  Run as a script (`python tests/fault_server.py --port P --latency 0.1`) to serve
 from a separate process, as the benchmark does.
 """
@@ -105,6 +106,15 @@ class _Handler(BaseHTTPRequestHandler):
         elif marker == "echo-auth":  # a careless server quoting the credentials back in its error
             detail = json.dumps({"error": {"message": f"bad key {self.headers.get('Authorization')}"}})
             self._send(400, detail.encode())
+        elif marker == "context":
+            detail = {
+                "message": "This model's maximum context length is 2048 tokens. However, you requested 4100 tokens "
+                "(4096 in the messages, 4 in the completion). Please reduce the length of the messages or completion.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+            self._send(400, json.dumps({"error": detail}).encode())
         elif marker == "badjson":
             self._send(200, b'{"id": "x", "choices": [ this is not json')
         elif marker.startswith("letter="):

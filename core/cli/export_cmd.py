@@ -10,10 +10,11 @@ def register(sub) -> None:
     """Add the `export` command."""
     p = sub.add_parser(
         "export",
-        help="write DPO/SFT pairs of a selection, eval scenes or scores (JSONL or Parquet) plus a manifest",
+        help="write DPO/SFT pairs, eval scenes, scores or evaluation results (JSONL or Parquet) with a manifest",
         description="dpo/sft need --selection (default: approved scenes only; --status any for all selected); "
         "eval writes the scene text of eval-split scenes in the public UserMirrorer eval layout (--split train or "
-        "any for others; optional --dataset); scores writes one row per scored scene. "
+        "any for others; optional --dataset); scores writes one row per scored scene; evalresults writes one row per "
+        "scene and repeat of an evaluation run (--run). "
         "A manifest <file>.manifest.json (counts, sha256, configuration) is written beside the file.",
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to export")
@@ -31,6 +32,7 @@ def register(sub) -> None:
         choices=EXPORT_SPLITS,
         help="eval format: which scenes (default eval; train = training scenes, any = both)",
     )
+    p.add_argument("--run", help="evaluation run name (required for evalresults)")
     p.add_argument("--parquet", action="store_true", help="write Parquet instead of JSONL")
     p.set_defaults(func=run)
 
@@ -40,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     from core.export import export
     from storage.db import get_engine
 
+    if args.format == "evalresults" and (args.selection or args.dataset or args.split):
+        raise BadInput("--selection/--dataset/--split do not apply to evalresults; the run (--run) decides the rows")
+    if args.format != "evalresults" and args.run:
+        raise BadInput(f"--run applies to evalresults only, not to {args.format}")
     if args.format in ("dpo", "sft") and (args.dataset or args.split):
         raise BadInput(f"--dataset/--split do not apply to {args.format}; the selection decides the scenes")
     if args.format in ("eval", "scores") and args.selection:
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         parquet=args.parquet,
         dataset=args.dataset,
         split=args.split,
+        run=args.run,
     )
     print(f"wrote {result.rows} rows to {result.path} (sha256 {result.sha256[:12]}...)")
     print(f"manifest: {result.path}.manifest.json")

@@ -14,6 +14,12 @@ BACKOFF_CAP = 30.0
 # A Retry-After longer than this is clipped, so a misbehaving server cannot park the run for hours.
 MAX_RETRY_AFTER = 120.0
 
+# How servers say a prompt does not fit: OpenAI and llama-cpp-python (context_length_exceeded), vLLM ("maximum context
+# length"), llama.cpp's own server ("exceeds the available context size"), llama.cpp's library ("context window").
+_CONTEXT_OVERFLOW = re.compile(
+    r"context_length_exceeded|maximum context length|exceeds? (?:the )?(?:available )?context|context window",
+    re.IGNORECASE,
+)
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 
@@ -58,6 +64,11 @@ def classify(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, json.JSONDecodeError | openai.APIResponseValidationError | BadReply):
         return "bad_reply", True
     return "error", False
+
+
+def context_overflow(error: str | None) -> bool:
+    """Whether a failed call's error says the prompt does not fit the model's context (not worth another try)."""
+    return bool(error) and bool(_CONTEXT_OVERFLOW.search(error))
 
 
 class BadReply(Exception):

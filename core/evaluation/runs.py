@@ -1,0 +1,252 @@
+"""`evaluate`: a named, resumable evaluation of an endpoint (direct / thought) or a baseline on held-out scenes.
+
+A run is stored under its name with its configuration; the same command again resumes it (only missing scene ×
+repeat rows are asked, every answer comes from the LLM cache when it was already paid for), a different
+configuration under the same name is refused. Each row's behaviour is one draw from its distribution by a generator
+seeded from (seed, scene id, repeat), so runs with the same seed share their random numbers (paired comparisons).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.choices import EVAL_BASELINES, EVAL_MODES, EVAL_REPEAT, PREDICT_SAMPLES, THOUGHT_MAX_TOKENS
+from core.errors import BadInput
+from core.evaluation.baselines import baseline_distributions
+from core.evaluation.llm_modes import Scored, run_direct, run_thought
+from core.evaluation.summary import compute_summary
+from core.predict import LetterRun
+from core.progress import Progress
+from core.seeded_draws import draw_options
+from core.stage import StageReport, dataset_id_for, tracked_run
+from storage.constants import SPLITS
+from storage.evaluations import (
+    create_eval_run,
+    eval_progress,
+    eval_scenes,
+    get_eval_run,
+    insert_eval_rows,
+    insert_eval_skips,
+    update_eval_run,
+)
+from storage.models import Endpoint, EvalRun, utcnow
+from storage.runs import finish_run, start_run, update_run
+
+
+@dataclass
+class EvalReport:
+    """What one `evaluate` command did, and the run's summary afterwards."""
+
+    name: str
+    total: int = 0  # scene × repeat rows still to score when it started
+    done: int = 0
+    skipped: int = 0  # scenes newly found too long for the endpoint's context
+    failed: int = 0
+    cached: int = 0
+    summary: dict | None = None
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"evaluation {self.name!r}: {self.done} rows scored, {self.skipped} scenes skipped (prompt too long), "
+            f"{self.failed} failed, {self.cached} cached answers, of {self.total} rows to do"
+        )
+
+
+def _check(mode, baseline, endpoint, split: str, repeat: int, limit, max_tokens, samples) -> None:
+    if (endpoint is None) == (baseline is None):
+        raise BadInput("evaluate needs either --endpoint NAME --mode {direct,thought} or --baseline NAME")
+    if baseline is not None and baseline not in EVAL_BASELINES:
+        raise BadInput(f"unknown baseline {baseline!r}; use one of: {', '.join(EVAL_BASELINES)}")
+    if endpoint is not None and mode is None:
+        raise BadInput(f"--mode is required with --endpoint: {' or '.join(EVAL_MODES)}")
+    if endpoint is not None and mode not in EVAL_MODES:
+        raise BadInput(f"unknown mode {mode!r}; use one of: {', '.join(EVAL_MODES)}")
+    if baseline is not None and mode is not None:
+        raise BadInput("--mode applies to an endpoint; a baseline has none")
+    if split not in SPLITS:
+        raise BadInput(f"unknown split {split!r}; use one of: {', '.join(SPLITS)}")
+    for flag, value in (("--repeat", repeat), ("--limit", limit), ("--max-tokens", max_tokens), ("--samples", samples)):
+        if value is not None and value < 1:
+            raise BadInput(f"{flag} must be at least 1 (got {value})")
+
+
+def _endpoint_identity(engine: Engine, endpoint: Endpoint | str) -> tuple[str, str]:
+    """(name, model) of the endpoint, without starting it; NotFound / BadInput for an unknown one or a missing key."""
+    from core.llm.endpoints import LOCAL, api_key, find_endpoint
+    from core.llm.local_server import find_gguf
+
+    if isinstance(endpoint, Endpoint):
+        return endpoint.name, endpoint.model
+    if endpoint == LOCAL:
+        return LOCAL, find_gguf().stem
+    found = find_endpoint(engine=engine, name=endpoint)
+    api_key(found)
+    return found.name, found.model
+
+
+def _open_run(session: Session, name: str, mode: str, endpoint: str | None, model: str | None, config: dict) -> EvalRun:
+    run = get_eval_run(session=session, name=name)
+    if run is None:
+        return create_eval_run(session=session, name=name, mode=mode, endpoint=endpoint, model=model, config=config)
+    if run.config != config:
+        changed = sorted(k for k in config.keys() | run.config.keys() if config.get(k) != run.config.get(k))
+        was = ", ".join(f"{k}={run.config.get(k)!r}" for k in changed)
+        raise BadInput(f"evaluation run {name!r} exists with another configuration ({was}); choose another --name")
+    return run
+
+
+def evaluate(
+    *,
+    engine: Engine,
+    endpoint: Endpoint | str | None = None,
+    mode: str | None = None,
+    baseline: str | None = None,
+    name: str | None = None,
+    dataset: str | None = None,
+    split: str = "eval",
+    repeat: int = EVAL_REPEAT,
+    seed: int = 0,
+    limit: int | None = None,
+    max_tokens: int = THOUGHT_MAX_TOKENS,
+    samples: int = PREDICT_SAMPLES,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Score every missing scene × repeat of the run, then store and return its summary."""
+    _check(mode, baseline, endpoint, split, repeat, limit, max_tokens, samples)
+    config: dict = {"dataset": dataset, "split": split, "repeat": repeat, "seed": seed, "limit": limit}
+    with Session(engine, expire_on_commit=False) as session:
+        ds_id = dataset_id_for(session=session, name=dataset)
+        scenes = {
+            row["scene_id"]: row for row in eval_scenes(session=session, split=split, dataset_id=ds_id, limit=limit)
+        }
+        if not scenes:
+            where = f"dataset {dataset!r}" if dataset else "the database"
+            raise BadInput(
+                f"no {split} scenes in {where}: build them with `python -m core scenes --dataset NAME --count N "
+                f"--split {split}`"
+            )
+        if baseline is not None:
+            ep_name, model, mode = None, None, baseline
+        else:
+            ep_name, model = _endpoint_identity(engine, endpoint)
+            config |= {"samples": samples} | ({"max_tokens": max_tokens} if mode == "thought" else {})
+        config = {"mode": mode, "endpoint": ep_name, "model": model, **config}
+        name = name or (baseline if baseline else f"{ep_name}-{mode}")
+        run = _open_run(session, name, mode, ep_name, model, config)
+        scored, skipped = eval_progress(session=session, eval_run_id=run.id)
+    work = {s: [r for r in range(repeat) if (s, r) not in scored] for s in scenes if s not in skipped}
+    work = {s: repeats for s, repeats in work.items() if repeats}
+    report = EvalReport(name=name, total=sum(map(len, work.values())))
+    writer = _Writer(run_id=run.id, seed=seed, report=report)
+    if baseline is not None:
+        _run_baseline(engine, run, baseline, work, scenes, writer, ds_id)
+    else:
+        _run_llm(engine, run, endpoint, mode, work, scenes, writer, ds_id, seed, max_tokens, samples, progress)
+    report.summary = refresh_summary(engine=engine, run=run)
+    return report
+
+
+class _Writer:
+    """Stores scored rows (drawing their behaviours) and skipped scenes for one run."""
+
+    def __init__(self, *, run_id: int, seed: int, report: EvalReport) -> None:
+        self.run_id, self.seed, self.report = run_id, seed, report
+        self.skipped: set[int] = set()
+
+    def save(self, session: Session, scored: list[Scored]) -> None:
+        scored = [s for s in scored if s.scene_id not in self.skipped]
+        if not scored:
+            return
+        counts = np.array([len(s.repeats) for s in scored])
+        lengths = np.repeat([len(s.probs) for s in scored], counts)
+        probs = np.zeros((len(lengths), int(lengths.max())))
+        for i, (s, start) in enumerate(zip(scored, np.cumsum(counts) - counts, strict=True)):
+            probs[start : start + counts[i], : len(s.probs)] = s.probs
+        scene_ids = np.repeat([s.scene_id for s in scored], counts)
+        repeats = np.concatenate([s.repeats for s in scored])
+        behaviors = draw_options(probs, lengths, seed=self.seed, keys=(scene_ids, repeats))
+        rows = []
+        for i, s in enumerate(np.repeat(np.arange(len(scored)), counts)):
+            item = scored[s]
+            rows.append(
+                {
+                    "eval_run_id": self.run_id,
+                    "scene_id": int(scene_ids[i]),
+                    "repeat": int(repeats[i]),
+                    "probs": np.asarray(item.probs, dtype=np.float64).tobytes(),
+                    "behavior": int(behaviors[i]),
+                    "estimated": item.estimated,
+                    "thought": item.thought,
+                }
+            )
+        insert_eval_rows(session=session, rows=rows)
+        self.report.done += len(rows)
+
+    def skip(self, session: Session, skips: dict[int, str]) -> None:
+        fresh = {scene_id: why for scene_id, why in skips.items() if scene_id not in self.skipped}
+        if fresh:
+            insert_eval_skips(session=session, eval_run_id=self.run_id, skips=fresh)
+            self.skipped |= set(fresh)
+            self.report.skipped += len(fresh)
+
+
+def _run_baseline(engine, run: EvalRun, baseline: str, work, scenes, writer: _Writer, ds_id) -> None:
+    with Session(engine) as session:
+        pipeline = start_run(
+            session=session, kind="evaluate", dataset_id=ds_id, params=run.config, total=writer.report.total
+        )
+        todo = [scenes[s] for s in work]
+        probs = baseline_distributions(session=session, name=baseline, scenes=todo)
+        writer.save(
+            session, [Scored(s["scene_id"], work[s["scene_id"]], p, False) for s, p in zip(todo, probs, strict=True)]
+        )
+        session.commit()
+        update_run(session=session, run_id=pipeline.id, done=writer.report.done)
+        finish_run(session=session, run_id=pipeline.id, message=writer.report.line())
+        update_eval_run(session=session, eval_run_id=run.id, run_id=pipeline.id)
+
+
+def _run_llm(
+    engine, run: EvalRun, endpoint, mode, work, scenes, writer: _Writer, ds_id, seed, max_tokens, samples, progress
+):
+    report = writer.report
+
+    def body(ep: Endpoint, stage: StageReport) -> None:
+        letters = LetterRun(
+            engine=engine, endpoint=ep, report=stage, stage="evaluate", progress=progress, samples=samples
+        )
+        common = {"run": letters, "prefix": f"evaluate:{run.id}", "work": work, "scenes": scenes}
+        common |= {"save": writer.save, "skip": writer.skip}
+        if mode == "direct":
+            run_direct(**common)
+        else:
+            run_thought(**common, seed=seed, max_tokens=max_tokens)
+        stage.done = report.done
+        stage.total -= sum(len(work[s]) for s in writer.skipped if s in work)  # skipped rows are not failures
+        report.cached = stage.cached
+
+    params = {**run.config, "name": run.name}
+    stage = tracked_run(
+        engine=engine,
+        endpoint=endpoint,
+        kind="evaluate",
+        dataset_id=ds_id,
+        params=params,
+        total=report.total,
+        label=f"evaluation {run.name!r} rows",
+        body=body,
+    )
+    report.failed = stage.failed
+    with Session(engine) as session:
+        update_eval_run(session=session, eval_run_id=run.id, run_id=stage.run_id)
+
+
+def refresh_summary(*, engine: Engine, run: EvalRun) -> dict:
+    """Compute a run's summary and details, store them with the finish time, and return the summary."""
+    summary, more = compute_summary(engine=engine, run=run)
+    with Session(engine) as session:
+        update_eval_run(session=session, eval_run_id=run.id, summary=summary, details=more, finished_at=utcnow())
+    return summary
