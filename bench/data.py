@@ -5,7 +5,8 @@
   into the tables (insert_ratings: bench_scenes);
 - workspace(): scenes of two datasets with strong and weak rationales and their predictions (bench_score,
   bench_app, bench_cli; without rationales: bench_rationales), then finish(): scores, a selection, a few reviews;
-- reference_workdir(): the reference pipeline's working directory of JSON lines (bench_import).
+- reference_workdir(): the reference pipeline's working directory of JSON lines (bench_import);
+- eval_runs(): finished evaluation runs over the eval scenes of a workspace (bench_eval).
 """
 
 import json
@@ -302,3 +303,50 @@ def reference_workdir(root: Path, *, name: str, scenes: int, n: int, seed: int =
                 line = {"user_id": row % 6000, "item_id": items[row], "decision_list": decision_list, "choice": dists}
                 prob.write(json.dumps(line) + "\n")
     return sum(p.stat().st_size for p in root.rglob("*.jsonl"))
+
+
+def eval_runs(db: str, *, runs: int, scenes: int, repeat: int = 3, seed: int = 0) -> None:
+    """A workspace with `scenes` eval scenes (workspace(), no rationales) and `runs` finished evaluation runs over all
+    of them (`repeat` rows per scene: Dirichlet distributions leaning to the truth by a run-specific strength, seeded
+    behaviours), each with its summary and details computed as `evaluate` stores them."""
+    from core.evaluation.summary import refresh_summary
+    from core.seeded_draws import draw_options
+    from storage.db import get_engine, session_scope
+    from storage.evaluations import get_eval_run
+
+    workspace(db, scenes=scenes * 10, rationales=0)
+    rng = np.random.default_rng(seed)
+    con = _connect(db)
+    facts = con.execute("SELECT id, choice_cnt, item_pos FROM scene WHERE split = 'eval' ORDER BY id").fetchall()
+    ids, count, pos = (np.array(column, dtype=np.int64) for column in zip(*facts, strict=True))
+    for k in range(runs):
+        mode = ("direct", "thought")[k % 2]
+        config = {"mode": mode, "endpoint": f"model-{k}", "model": f"m{k}", "split": "eval", "repeat": repeat}
+        con.execute(
+            "INSERT INTO evalrun (id, name, mode, endpoint, model, config, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (k + 1, f"run-{k:02d}", mode, f"model-{k}", f"m{k}", json.dumps(config), NOW),
+        )
+        probs = np.zeros((len(ids), int(count.max())))
+        for i, (c, p) in enumerate(zip(count.tolist(), pos.tolist(), strict=True)):
+            alpha = np.full(c, 0.5)
+            alpha[p] += 0.2 * k
+            probs[i, :c] = rng.dirichlet(alpha)
+        rows = []
+        for r in range(repeat):
+            behavior = draw_options(probs, count, seed=seed, keys=(ids, np.full(len(ids), r)))
+            rows += [
+                (k + 1, int(s), r, probs[i, : count[i]].tobytes(), int(behavior[i]), NOW)
+                for i, s in enumerate(ids.tolist())
+            ]
+        con.executemany(
+            "INSERT INTO evalrow (eval_run_id, scene_id, repeat, probs, behavior, estimated, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 0, ?)",
+            rows,
+        )
+        con.commit()
+    con.close()
+    engine = get_engine(db)
+    for k in range(runs):
+        with session_scope(engine) as session:
+            run = get_eval_run(session=session, name=f"run-{k:02d}")
+        refresh_summary(engine=engine, run=run)

@@ -7,8 +7,8 @@ import pandas as pd
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
-from storage.models import Dataset, EvalRow, EvalRun, EvalSkip, Scene
 from storage.dialect import insert_on_conflict
+from storage.models import Dataset, EvalRow, EvalRun, EvalSkip, Scene
 
 _CHUNK = 900  # bound parameters per IN (...) lookup
 _SCENE_FIELDS = (

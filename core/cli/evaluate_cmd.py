@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.db import get_engine
 
     report = evaluate(
-        engine=get_engine(),
+        engine=get_engine(args.db),
         endpoint=args.endpoint,
         mode=args.mode,
         baseline=args.baseline,

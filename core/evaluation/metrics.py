@@ -9,7 +9,8 @@
 
 Every metric is a ratio of sums of per-scene quantities (SceneStats), so any resample of scenes is a weighted sum:
 a block of bootstrap resamples is one matrix product (weights × per-scene columns). The point estimate is the same
-formula with every weight 1.
+formula with every weight 1. Segments (per dataset, per option count) are read off the same resamples of all scenes:
+a segment's interval is over the resamples that drew at least one of its scenes.
 """
 
 from dataclasses import dataclass
@@ -116,7 +117,8 @@ def point(stats: SceneStats) -> dict[str, float | None]:
 
 def resample_weights(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
     """count × n multiplicities: row b says how often each of the n scenes was drawn in resample b."""
-    draws = rng.integers(0, n, size=(count, n)) + (np.arange(count) * n)[:, None]
+    kind = np.uint32 if count * n < 2**32 else np.int64  # 32-bit draws are cheaper; the offsets must fit
+    draws = rng.integers(0, n, size=(count, n), dtype=kind) + (np.arange(count, dtype=kind) * kind(n))[:, None]
     return np.bincount(draws.ravel(), minlength=count * n).reshape(count, n).astype(np.float64)
 
 
@@ -133,19 +135,60 @@ def bootstrap_sums(stats: list[SceneStats], *, resamples: int, seed: int) -> lis
     return [np.concatenate(parts) for parts in out]
 
 
-def interval(values: np.ndarray, level: float = LEVEL) -> list[float]:
-    """The percentile interval [lo, hi] of bootstrap values."""
+def interval(values: np.ndarray, level: float = LEVEL) -> list[float] | None:
+    """The percentile interval [lo, hi] of bootstrap values (NaN = a resample without the segment: left out)."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return None
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(values, [tail, 1.0 - tail])
     return [float(lo), float(hi)]
 
 
+def _intervals(sums: np.ndarray) -> dict[str, list[float] | None]:
+    with np.errstate(divide="ignore", invalid="ignore"):  # a resample without the segment's scenes: 0 / 0
+        values = _from_sums(sums)
+    return {name: interval(values[name]) for name in METRICS}
+
+
 def intervals(stats: SceneStats, *, resamples: int = RESAMPLES, seed: int = 0) -> dict[str, list[float] | None]:
     """95% scene-level bootstrap intervals of the five metrics (None without scenes)."""
+    return segment_intervals(stats, {}, resamples=resamples, seed=seed)[None]
+
+
+def segment_intervals(
+    stats: SceneStats, groupings: dict[str, np.ndarray], *, resamples: int = RESAMPLES, seed: int = 0
+) -> dict:
+    """Intervals of all scenes (key None) and of each segment of each grouping ({name: {label: intervals}}), every
+    one read off the same `resamples` resamples of all scenes; groupings give a label per scene.
+
+    Scenes are ordered by cell (one label of every grouping) and resampled in that order, so a block of resamples
+    costs one product per cell (a slice, no copy); all scenes and every segment are then sums of cells.
+    """
+    names = list(groupings)
     if not stats.n:
-        return dict.fromkeys(METRICS)
-    values = _from_sums(bootstrap_sums([stats], resamples=resamples, seed=seed)[0])
-    return {name: interval(values[name]) for name in METRICS}
+        empty = dict.fromkeys(METRICS)
+        return {None: empty, **{name: {v: empty for v in np.unique(groupings[name]).tolist()} for name in names}}
+    codes = [np.unique(groupings[name], return_inverse=True) for name in names]
+    order = np.lexsort([inverse for _, inverse in reversed(codes)]) if names else np.arange(stats.n)
+    cell_keys = np.column_stack([inverse[order] for _, inverse in codes]) if names else np.zeros((stats.n, 0), int)
+    starts = np.flatnonzero(np.r_[True, (cell_keys[1:] != cell_keys[:-1]).any(axis=1)]) if names else np.array([0])
+    bounds = list(zip(starts.tolist(), [*starts[1:].tolist(), stats.n], strict=True))
+    columns = stats.columns[order]
+    cells: list[list[np.ndarray]] = [[] for _ in bounds]
+    rng = np.random.default_rng(seed)
+    block = max(1, _BLOCK // stats.n)
+    for first in range(0, resamples, block):
+        weights = resample_weights(rng, stats.n, min(block, resamples - first))
+        for k, (lo, hi) in enumerate(bounds):
+            cells[k].append(weights[:, lo:hi] @ columns[lo:hi])
+    sums = np.stack([np.concatenate(parts) for parts in cells])  # cells × resamples × columns
+    out: dict = {None: _intervals(sums.sum(axis=0))}
+    for g, name in enumerate(names):
+        labels, _ = codes[g]
+        cell_label = cell_keys[starts, g]
+        out[name] = {label: _intervals(sums[cell_label == j].sum(axis=0)) for j, label in enumerate(labels.tolist())}
+    return out
 
 
 def paired_difference(
@@ -164,6 +207,6 @@ def paired_difference(
     sums_a, sums_b = bootstrap_sums([a, b], resamples=resamples, seed=seed)
     va, vb = _from_sums(sums_a), _from_sums(sums_b)
     return {
-        name: {"difference": diff[name], "ci": interval(va[name] - vb[name]), "scenes": int(len(shared))}
+        name: {"difference": diff[name], "ci": interval(va[name] - vb[name]) or [], "scenes": int(len(shared))}
         for name in METRICS
     }

@@ -16,7 +16,7 @@ from core.choices import EVAL_BASELINES, EVAL_MODES, EVAL_REPEAT, PREDICT_SAMPLE
 from core.errors import BadInput
 from core.evaluation.baselines import baseline_distributions
 from core.evaluation.llm_modes import Scored, run_direct, run_thought
-from core.evaluation.summary import compute_summary
+from core.evaluation.summary import refresh_summary
 from core.predict import LetterRun
 from core.progress import Progress
 from core.seeded_draws import draw_options
@@ -31,7 +31,7 @@ from storage.evaluations import (
     insert_eval_skips,
     update_eval_run,
 )
-from storage.models import Endpoint, EvalRun, utcnow
+from storage.models import Endpoint, EvalRun
 from storage.runs import finish_run, start_run, update_run
 
 
@@ -242,11 +242,3 @@ def _run_llm(
     report.failed = stage.failed
     with Session(engine) as session:
         update_eval_run(session=session, eval_run_id=run.id, run_id=stage.run_id)
-
-
-def refresh_summary(*, engine: Engine, run: EvalRun) -> dict:
-    """Compute a run's summary and details, store them with the finish time, and return the summary."""
-    summary, more = compute_summary(engine=engine, run=run)
-    with Session(engine) as session:
-        update_eval_run(session=session, eval_run_id=run.id, summary=summary, details=more, finished_at=utcnow())
-    return summary

@@ -18,13 +18,13 @@ from core.evaluation.metrics import (
     RESAMPLES,
     Rows,
     SceneStats,
-    intervals,
     point,
     row_values,
     scene_stats,
+    segment_intervals,
 )
-from storage.evaluations import eval_row_frame, skipped_frame
-from storage.models import EvalRun
+from storage.evaluations import eval_row_frame, skipped_frame, update_eval_run
+from storage.models import EvalRun, utcnow
 
 
 def decode_probs(blobs: list[bytes], counts: np.ndarray) -> np.ndarray:
@@ -71,13 +71,8 @@ def run_data(frame: pd.DataFrame) -> RunData:
     )
 
 
-def _segment(stats: SceneStats, skipped: int, resamples: int, seed: int) -> dict:
-    return {
-        "scenes": stats.n,
-        "skipped": skipped,
-        **point(stats),
-        "ci": intervals(stats, resamples=resamples, seed=seed),
-    }
+def _segment(stats: SceneStats, skipped: int, ci: dict | None) -> dict:
+    return {"scenes": stats.n, "skipped": skipped, **point(stats), "ci": ci or dict.fromkeys(METRICS)}
 
 
 def summarize(
@@ -91,13 +86,15 @@ def summarize(
     seed: int = 0,
 ) -> dict:
     """The summary object; `skipped` holds the skipped scenes' dataset and choice_cnt."""
-    out = {"run": run, "endpoint": endpoint, "mode": mode, **_segment(data.stats, len(skipped), resamples, seed)}
-    segments = (("by_dataset", data.dataset, "dataset"), ("by_choice_cnt", data.choice_cnt, "choice_cnt"))
-    for key, per_scene, column in segments:
+    groupings = {"by_dataset": (data.dataset, "dataset"), "by_choice_cnt": (data.choice_cnt, "choice_cnt")}
+    labels = {key: per_scene for key, (per_scene, _) in groupings.items()}
+    ci = segment_intervals(data.stats, labels, resamples=resamples, seed=seed)
+    out = {"run": run, "endpoint": endpoint, "mode": mode, **_segment(data.stats, len(skipped), ci[None])}
+    for key, (per_scene, column) in groupings.items():
         values = sorted(set(per_scene.tolist()) | set(skipped[column].tolist()))
         out[key] = {
             str(value): _segment(
-                data.stats.take(per_scene == value), int((skipped[column] == value).sum()), resamples, seed
+                data.stats.take(per_scene == value), int((skipped[column] == value).sum()), ci[key].get(value)
             )
             for value in values
         }
@@ -143,6 +140,14 @@ def compute_summary(*, engine: Engine, run: EvalRun) -> tuple[dict, dict]:
         skipped = skipped_frame(session=session, eval_run_id=run.id)
     data = run_data(frame)
     return summarize(data, skipped, run=run.name, endpoint=run.endpoint, mode=run.mode), details(data)
+
+
+def refresh_summary(*, engine: Engine, run: EvalRun) -> dict:
+    """Compute a run's summary and details, store them with the finish time, and return the summary."""
+    summary, more = compute_summary(engine=engine, run=run)
+    with Session(engine) as session:
+        update_eval_run(session=session, eval_run_id=run.id, summary=summary, details=more, finished_at=utcnow())
+    return summary
 
 
 def metric_line(summary: dict) -> str:

@@ -15,6 +15,7 @@ from core.evaluation.metrics import (
     resample_weights,
     row_values,
     scene_stats,
+    segment_intervals,
 )
 from core.evaluation.summary import decode_probs, run_data, summarize
 
@@ -106,6 +107,30 @@ def test_bootstrap_intervals_equal_a_plain_loop_over_the_same_resamples():
     for name in METRICS:
         expected = np.quantile(loop[name], [0.025, 0.975])
         assert got[name] == pytest.approx(expected.tolist(), rel=1e-12), name
+
+
+def test_segment_intervals_read_the_same_resamples_of_all_scenes():
+    rows = _random_rows(4, 25)
+    stats = scene_stats(rows)
+    labels = np.where(stats.scene_id % 3 == 0, "x", "y")
+    got = segment_intervals(stats, {"by": labels}, resamples=150, seed=2)
+    order = np.argsort(labels, kind="stable")  # scenes are resampled in the order of their segments
+    weights = resample_weights(np.random.default_rng(2), stats.n, 150)[:, np.argsort(order)]
+    for label in ("x", "y"):
+        mine = labels == label
+        loop = {name: [] for name in METRICS}
+        for w in weights:
+            if not w[mine].any():
+                continue  # a resample without the segment's scenes says nothing about it
+            values = point(scene_stats(_replicate(rows, w[mine], stats.scene_id[mine])))
+            for name in METRICS:
+                loop[name].append(values[name])
+        for name in METRICS:
+            expected = np.quantile(loop[name], [0.025, 0.975])
+            assert got["by"][label][name] == pytest.approx(expected.tolist(), rel=1e-12), (label, name)
+    for name in METRICS:  # all scenes, over the same resamples
+        values = [point(scene_stats(_replicate(rows, w, stats.scene_id)))[name] for w in weights]
+        assert got[None][name] == pytest.approx(np.quantile(values, [0.025, 0.975]).tolist(), rel=1e-12)
 
 
 def test_identical_scenes_give_a_zero_width_interval():
