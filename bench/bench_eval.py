@@ -156,9 +156,9 @@ def bench_page(tmp: Path, runs: int, scenes: int, repeats: int = 3) -> None:
     dispose_engines()
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     os.environ["MIRROR_DB"] = db
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=300)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "frame.py"), default_timeout=300)
     at.run(timeout=300)
-    at.switch_page("pages/evaluate.py")
+    at.switch_page("evaluate.py")
     times = []
     for _ in range(1 + repeats):
         started = time.perf_counter()

@@ -9,7 +9,7 @@ from core.evaluation.summary import compute_summary, run_data
 from core.evaluation.views import comparison_frame, leaderboard, position_frame, reliability_frame, segment_frame
 from core.progress import Progress
 from pages.evaluate_plots import position_bars, reliability_diagram, segment_bars
-from pages.ui import db_path, engine, ensure_navigation, session, show_flash, user_errors
+from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.evaluations import eval_row_counts, eval_row_frame, list_eval_runs
 from storage.llm import list_endpoints
 
@@ -79,7 +79,6 @@ def start_form(has_runs: bool) -> None:
             st.rerun()
 
 
-ensure_navigation()
 st.title("Evaluate")
 show_flash("ev_flash")
 with session() as s:
