@@ -1,4 +1,4 @@
-"""A fresh server's first request is a deep link: the page opens inside the frame, the navigation lists only the six
+"""A fresh server's first request is a deep link: the page opens inside the frame, the navigation lists only the seven
 pages, and nothing 404s (app.py serves pages/frame.py as an st.App; no private Streamlit flag)."""
 
 import re
@@ -8,7 +8,7 @@ import pytest
 from tests.e2e.conftest import screenshot_on_failure, wait_idle
 
 pytestmark = pytest.mark.slow
-SIX = ["Overview", "Samples", "Review", "Filter", "Export", "Settings"]
+PAGES = ["Overview", "Samples", "Review", "Filter", "Export", "Evaluate", "Settings"]
 
 
 def test_a_deep_link_as_the_first_request_of_a_new_server(server, page, tmp_path):
@@ -27,7 +27,7 @@ def test_a_deep_link_as_the_first_request_of_a_new_server(server, page, tmp_path
         page.get_by_text(f"Scene {ids[3]}", exact=True).wait_for()
         wait_idle(page)
         links = page.get_by_test_id("stSidebarNavLink").all_inner_texts()
-        assert [re.sub(r"^\S+\s+", "", text.strip()) for text in links] == SIX, links
+        assert [re.sub(r"^\S+\s+", "", text.strip()) for text in links] == PAGES, links
         assert db in page.get_by_test_id("stSidebar").inner_text()  # the frame ran around the page
         assert page.title() == "Mirror Studio"  # the frame's page config
         assert page.url == f"{base}/review?scene={ids[3]}"
