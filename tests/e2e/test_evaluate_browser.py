@@ -34,7 +34,8 @@ def test_leaderboard_figures_and_comparison_in_the_browser(eval_server, page):
         page.goto(f"{base}/evaluate")
         page.get_by_text("Leaderboard").wait_for()
         wait_idle(page)
-        assert page.get_by_test_id("stDataFrame").count() == 2  # the leaderboard and the comparison table
+        page.get_by_test_id("stDataFrame").nth(1).wait_for()  # the leaderboard and the comparison table
+        assert page.get_by_test_id("stDataFrame").count() == 2
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 3")
         legend = page.locator(".js-plotly-plot").first.inner_text()
         assert "position" in legend and "random" in legend
