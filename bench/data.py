@@ -308,44 +308,41 @@ def reference_workdir(root: Path, *, name: str, scenes: int, n: int, seed: int =
 def eval_runs(db: str, *, runs: int, scenes: int, repeat: int = 3, seed: int = 0) -> None:
     """A workspace with `scenes` eval scenes (workspace(), no rationales) and `runs` finished evaluation runs over all
     of them (`repeat` rows per scene: Dirichlet distributions leaning to the truth by a run-specific strength, seeded
-    behaviours), each with its summary and details computed as `evaluate` stores them."""
+    behaviours), each with its summary and details computed as `evaluate` stores them (any backend)."""
+    from sqlalchemy import insert, text
+
     from core.evaluation.summary import refresh_summary
     from core.seeded_draws import draw_options
-    from storage.db import get_engine, session_scope
+    from storage import bulk
+    from storage.db import bulk_transaction, get_engine, session_scope
     from storage.evaluations import get_eval_run
+    from storage.models import EvalRun, utcnow
 
     workspace(db, scenes=scenes * 10, rationales=0)
     rng = np.random.default_rng(seed)
-    con = _connect(db)
-    facts = con.execute("SELECT id, choice_cnt, item_pos FROM scene WHERE split = 'eval' ORDER BY id").fetchall()
-    ids, count, pos = (np.array(column, dtype=np.int64) for column in zip(*facts, strict=True))
-    for k in range(runs):
-        mode = ("direct", "thought")[k % 2]
-        config = {"mode": mode, "endpoint": f"model-{k}", "model": f"m{k}", "split": "eval", "repeat": repeat}
-        con.execute(
-            "INSERT INTO evalrun (id, name, mode, endpoint, model, config, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (k + 1, f"run-{k:02d}", mode, f"model-{k}", f"m{k}", json.dumps(config), NOW),
-        )
-        probs = np.zeros((len(ids), int(count.max())))
-        for i, (c, p) in enumerate(zip(count.tolist(), pos.tolist(), strict=True)):
-            alpha = np.full(c, 0.5)
-            alpha[p] += 0.2 * k
-            probs[i, :c] = rng.dirichlet(alpha)
-        rows = []
-        for r in range(repeat):
-            behavior = draw_options(probs, count, seed=seed, keys=(ids, np.full(len(ids), r)))
-            rows += [
-                (k + 1, int(s), r, probs[i, : count[i]].tobytes(), int(behavior[i]), NOW)
-                for i, s in enumerate(ids.tolist())
-            ]
-        con.executemany(
-            "INSERT INTO evalrow (eval_run_id, scene_id, repeat, probs, behavior, estimated, created_at) "
-            "VALUES (?, ?, ?, ?, ?, 0, ?)",
-            rows,
-        )
-        con.commit()
-    con.close()
     engine = get_engine(db)
+    columns = ("eval_run_id", "scene_id", "repeat", "probs", "behavior", "estimated", "created_at")
+    with bulk_transaction(engine=engine) as conn:
+        facts = conn.execute(text("SELECT id, choice_cnt, item_pos FROM scene WHERE split = 'eval' ORDER BY id")).all()
+        ids, count, pos = (np.array(column, dtype=np.int64) for column in zip(*facts, strict=True))
+        now = bulk.stamp(conn)
+        for k in range(runs):
+            mode = ("direct", "thought")[k % 2]
+            config = {"mode": mode, "endpoint": f"model-{k}", "model": f"m{k}", "split": "eval", "repeat": repeat}
+            row = {"name": f"run-{k:02d}", "mode": mode, "endpoint": f"model-{k}", "model": f"m{k}", "config": config}
+            run_id = int(conn.execute(insert(EvalRun).values(**row, created_at=utcnow())).inserted_primary_key[0])
+            probs = np.zeros((len(ids), int(count.max())))
+            for i, (c, p) in enumerate(zip(count.tolist(), pos.tolist(), strict=True)):
+                alpha = np.full(c, 0.5)
+                alpha[p] += 0.2 * k
+                probs[i, :c] = rng.dirichlet(alpha)
+            for r in range(repeat):
+                behavior = draw_options(probs, count, seed=seed, keys=(ids, np.full(len(ids), r)))
+                rows = [
+                    (run_id, s, r, probs[i, : count[i]].tobytes(), int(behavior[i]), False, now)
+                    for i, s in enumerate(ids.tolist())
+                ]
+                bulk.write_rows(conn=conn, table="evalrow", rows=rows, columns=columns)
     for k in range(runs):
         with session_scope(engine) as session:
             run = get_eval_run(session=session, name=f"run-{k:02d}")
