@@ -17,6 +17,10 @@ EXPORT_FORMATS: tuple[str, ...] = ("dpo", "sft", "eval", "scores", "evalresults"
 EXPORT_STATUSES: tuple[str, ...] = (*VERDICTS, PENDING, ANY)
 EXPORT_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
 DEFAULT_EXPORT_STATUS = APPROVED
+# `export --pairs`: the selection's chosen/rejected pairs (a reviewer's pair over the computed one), or every edited
+# rationale as a pair (chosen = the human edit, rejected = the model's original; core/export_edits.py).
+SELECTION_PAIRS, EDIT_PAIRS = "selection", "edits"
+EXPORT_PAIRS: tuple[str, ...] = (SELECTION_PAIRS, EDIT_PAIRS)
 
 # The built-in endpoint: the embedded llama.cpp server, started on demand (core/llm/endpoints.py).
 LOCAL = "local"

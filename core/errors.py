@@ -21,6 +21,10 @@ class StaleVersion(BadInput):
     """A save was based on an older version than the one stored."""
 
 
+class Forbidden(BadInput):
+    """The reviewer's role does not allow this write (a read-only user, or an admin-only action)."""
+
+
 class DatabaseBusy(MirrorError):
     """Another process held the database's write lock past the busy timeout: not the user's fault, try again."""
 

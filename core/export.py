@@ -17,19 +17,29 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core import __version__
-from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
+from core.choices import (
+    DEFAULT_EXPORT_STATUS,
+    EDIT_PAIRS,
+    EXPORT_FORMATS,
+    EXPORT_PAIRS,
+    EXPORT_SPLITS,
+    EXPORT_STATUSES,
+    SELECTION_PAIRS,
+)
 from core.errors import BadInput, NotFound
 from core.evaluation.results_export import evalresult_rows
+from core.export_edits import EDIT_PAIR, IDENTITY, edit_rows
 from core.reference_prompts import text_fields
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
-from storage.constants import ANY, COUNT_COLUMNS, ROLES, SCORE_COLUMNS, TRAIN, letter
+from storage.constants import ANY, COMPUTED_PAIR, COUNT_COLUMNS, HUMAN_PAIR, ROLES, SCORE_COLUMNS, TRAIN, letter
 from storage.datasets import get_dataset, list_datasets
 from storage.db import database_file
-from storage.exports import item_external_ids, record_export, scene_rows, selection_rows
+from storage.exports import edit_pair_rows, item_external_ids, record_export, scene_rows, selection_rows
+from storage.models import Selection
+from storage.reviewers import require_writer
 from storage.scores import prediction_arrays, scores_frame
 from storage.selections import get_selection, list_selections
 
-IDENTITY = ("dataset", "user_id", "item_id", "timestamp")
 # The public UserMirrorer eval layout (what core.importers reads back): scene text nested under `text`.
 EVAL_FIELDS = ("scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "text", "impression_list")
 EVAL_FIELDS += ("item_pos", "choice_cnt", "prompt_style")
@@ -65,13 +75,19 @@ def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
         prompt = scene_prompt(scene, "rationale").messages
         chosen = [*prompt, {"role": "assistant", "content": answer_turn(scene.style, rec.chosen_text, rec.item_pos)}]
         ident = {k: getattr(rec, k) for k in IDENTITY}
+        trace = {"scene_id": rec.scene_id, "chosen_rationale_id": rec.chosen_rationale_id}
+        trace["chosen_version"] = rec.chosen_version
+        review = {"pair_source": rec.pair_source, "review_status": rec.status, "reviewer": rec.reviewer}
         if fmt == "sft":
-            rows.append({**ident, "messages": chosen, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
+            tail = {"impression_list": rec.impression_list, "item_pos": rec.item_pos}
+            rows.append({**ident, "messages": chosen, **tail, **trace, **review})
             continue
         wrong = answer_turn(scene.style, rec.rejected_text, rec.rejected_behavior)
         rejected = [*prompt, {"role": "assistant", "content": wrong}]
         pair = {"messages_chosen": chosen, "messages_rejected": rejected}
-        rows.append({**ident, **pair, "impression_list": rec.impression_list, "item_pos": rec.item_pos})
+        trace |= {"rejected_rationale_id": rec.rejected_rationale_id, "rejected_version": rec.rejected_version}
+        tail = {"impression_list": rec.impression_list, "item_pos": rec.item_pos}
+        rows.append({**ident, **pair, **tail, **trace, **review})
     return rows
 
 
@@ -110,9 +126,13 @@ def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, prev
     return rows
 
 
+_INT_COLUMNS = ("scene_id", "item_pos", "choice_cnt", "timestamp", "chosen_rationale_id", "chosen_version")
+_INT_COLUMNS += ("rejected_rationale_id", "rejected_version")
+
+
 def _native(frame: pd.DataFrame) -> pd.DataFrame:
     """numpy scalars -> Python ints so rows serialise as plain JSON."""
-    for column in ("scene_id", "item_pos", "choice_cnt", "timestamp", "rank"):
+    for column in (*_INT_COLUMNS, "rank"):
         if column in frame:
             frame[column] = frame[column].astype(object).map(int)
     return frame
@@ -121,13 +141,17 @@ def _native(frame: pd.DataFrame) -> pd.DataFrame:
 _EDITED = "was edited after its prediction, so its Behavior letter would come from the old text; run `python -m core "
 _EDITED += "predict`, then `python -m core score` and `select --replace`"
 _RESAMPLED = "now samples the true option (re-predicted since); re-run `python -m core score` and `select --replace`"
+_UNPREDICTED = "has no prediction, so its turn has no sampled letter; run `python -m core predict`"
 
 
 def _check_rejected_current(frame: pd.DataFrame, name: str) -> None:
-    """The rejected turn ends with its sampled wrong letter: refuse when that sample is not of the current text."""
+    """The rejected turn ends with its sampled letter: refuse when there is none or it is not of the current text,
+    and when a computed pair's sample is now right (a human pair may reject a right answer given for wrong reasons)."""
+    unpredicted = frame["rejected_behavior"].isna()
     for mask, why in (
-        (frame["rejected_predicted_version"] != frame["rejected_version"], _EDITED),
-        (frame["rejected_behavior"] == frame["item_pos"], _RESAMPLED),
+        (unpredicted, _UNPREDICTED),
+        (~unpredicted & (frame["rejected_predicted_version"] != frame["rejected_version"]), _EDITED),
+        ((frame["pair_source"] == COMPUTED_PAIR) & (frame["rejected_behavior"] == frame["item_pos"]), _RESAMPLED),
     ):
         if ids := frame.loc[mask, "scene_id"].tolist():
             more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
@@ -146,6 +170,39 @@ def _check_train_only(frame: pd.DataFrame, name: str) -> None:
         )
 
 
+def _selection(session: Session, name: str) -> Selection:
+    """The selection of that name; NotFound listing the known ones."""
+    sel = get_selection(session=session, name=name)
+    if sel is None:
+        known = ", ".join(s.name for s in list_selections(session=session)) or "none"
+        raise NotFound(f"selection {name!r} does not exist (selections: {known})")
+    return sel
+
+
+def _edit_pairs(
+    session: Session, facts: dict, *, selection: str | None, status: str, limit: int | None
+) -> tuple[list[dict], dict]:
+    """Edited rationales as DPO pairs (core/export_edits.py), of one selection's scenes or of every train scene."""
+    sel = _selection(session, selection) if selection else None
+    facts |= {"selection": sel and sel.name, "selection_config": sel and sel.config}
+    facts["filters"] = {"status": status, "split": TRAIN, "pairs": EDIT_PAIRS}
+    frame = edit_pair_rows(
+        session=session, selection_id=sel and sel.id, status=None if status == ANY else status, limit=limit
+    )
+    where = f"selection {sel.name!r}" if sel else "the train scenes"
+    if frame.empty:
+        raise BadInput(
+            f"nothing to export: no edited rationale in {where} whose scene is {status}; edit rationales on the "
+            "Review page (or use --status any)"
+        )
+    frame = _native(_scene_fields(frame, session))
+    rows, kept = edit_rows(frame)
+    if not rows:
+        raise BadInput(f"nothing to export: the {len(kept)} edit(s) in {where} change no more than whitespace")
+    facts["pairs"] = {EDIT_PAIR: len(rows), "identical_left_out": len(kept) - len(rows)}
+    return rows, facts | {"groups": frame.loc[kept, ["dataset", "choice_cnt", "status"]]}
+
+
 def _collect(
     session: Session,
     *,
@@ -154,10 +211,15 @@ def _collect(
     status: str,
     dataset: str | None,
     split: str | None,
+    pairs: str = SELECTION_PAIRS,
     limit: int | None = None,
     run: str | None = None,
 ) -> tuple[list[dict], dict]:
     """(rows, manifest facts) for one export request; BadInput/NotFound for wrong arguments."""
+    if pairs not in EXPORT_PAIRS:
+        raise BadInput(f"unknown pairs {pairs!r}; use one of: {', '.join(EXPORT_PAIRS)}")
+    if pairs == EDIT_PAIRS and fmt != "dpo":
+        raise BadInput(f"--pairs {EDIT_PAIRS} makes DPO pairs; use it with --format dpo, not {fmt}")
     if fmt not in EXPORT_FORMATS:
         raise BadInput(f"unknown export format {fmt!r}; use one of: {', '.join(EXPORT_FORMATS)}")
     if status not in EXPORT_STATUSES:
@@ -174,13 +236,12 @@ def _collect(
     if fmt == "evalresults":
         rows, about, groups = evalresult_rows(session=session, name=run, limit=limit)
         return rows, facts | about | {"groups": groups}
+    if pairs == EDIT_PAIRS:
+        return _edit_pairs(session, facts, selection=selection, status=status, limit=limit)
     if fmt in ("dpo", "sft"):
         if not selection:
             raise BadInput(f"--selection is required for the {fmt} format")
-        sel = get_selection(session=session, name=selection)
-        if sel is None:
-            known = ", ".join(s.name for s in list_selections(session=session)) or "none"
-            raise NotFound(f"selection {selection!r} does not exist (selections: {known})")
+        sel = _selection(session, selection)
         facts |= {"selection": sel.name, "selection_config": sel.config, "filters": {"status": status}}
         frame = selection_rows(
             session=session, selection_id=sel.id, status=None if status == ANY else status, limit=limit
@@ -196,6 +257,7 @@ def _collect(
         if fmt == "dpo":
             _check_rejected_current(frame, sel.name)
         frame = _native(_scene_fields(frame, session))
+        facts["pairs"] = {source: int((frame["pair_source"] == source).sum()) for source in (HUMAN_PAIR, COMPUTED_PAIR)}
         return _pair_rows(frame, fmt), facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
     facts["filters"] = {"dataset": dataset, "split": split}
     only = None if split == ANY else split
@@ -216,13 +278,22 @@ def preview_rows(
     status: str = DEFAULT_EXPORT_STATUS,
     dataset: str | None = None,
     split: str | None = None,
+    pairs: str = SELECTION_PAIRS,
     limit: int = 5,
     run: str | None = None,
 ) -> list[dict]:
     """The first `limit` rows an export with these arguments would write (nothing written)."""
     with Session(engine) as session:
         rows, _ = _collect(
-            session, fmt=fmt, selection=selection, status=status, dataset=dataset, split=split, limit=limit, run=run
+            session,
+            fmt=fmt,
+            selection=selection,
+            status=status,
+            dataset=dataset,
+            split=split,
+            pairs=pairs,
+            limit=limit,
+            run=run,
         )
     return rows
 
@@ -265,16 +336,21 @@ def export(
     dataset: str | None = None,
     split: str | None = None,
     run: str | None = None,
+    pairs: str = SELECTION_PAIRS,
+    reviewer: str | None = None,
 ) -> ExportResult:
-    """Write one export file + manifest and record it; zero rows or wrong arguments raise BadInput, nothing written.
+    """Write one export file + manifest and record it with who wrote it (reviewer; Forbidden when read-only); zero
+    rows or wrong arguments raise BadInput, nothing written.
 
-    run: the evaluation run of the `evalresults` format."""
+    run: the evaluation run of the `evalresults` format; pairs: the DPO pairs (the selection's, or edits)."""
     out = Path(out)
     if not out.parent.is_dir():
         raise BadInput(f"output directory {str(out.parent)!r} does not exist")
     with Session(engine) as session:
+        if reviewer is not None:
+            require_writer(session=session, name=reviewer)
         request = {"selection": selection, "status": status, "dataset": dataset, "split": split, "run": run}
-        rows, facts = _collect(session, fmt=fmt, **request)
+        rows, facts = _collect(session, fmt=fmt, pairs=pairs, **request)
         groups = facts.pop("groups").value_counts().sort_index()
         counts = [{"dataset": d, "choice_cnt": int(c), "status": s, "rows": int(n)} for (d, c, s), n in groups.items()]
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -291,6 +367,7 @@ def export(
                 "sha256": sha,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "software_version": __version__,
+                "exported_by": reviewer,
             }
             tmp_manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(tmp, out)
@@ -306,5 +383,6 @@ def export(
             rows=len(rows),
             sha256=sha,
             manifest=manifest,
+            reviewer=reviewer,
         )
     return ExportResult(path=out, rows=len(rows), sha256=sha, manifest=manifest)

@@ -94,7 +94,12 @@ def edit_rationale(*, session: Session, rationale_id: int, text: str, author: st
     original, now = rationale.text, utcnow()
     values = {"text": text, **parsed.columns()}
     if not update_rationale(
-        session=session, rationale_id=rationale_id, expected_version=expected_version, values=values, updated_at=now
+        session=session,
+        rationale_id=rationale_id,
+        expected_version=expected_version,
+        values=values,
+        updated_at=now,
+        author=author,
     ):
         raise _stale_edit(session, rationale_id, expected_version)
     if not stored_versions(session=session, rationale_id=rationale_id):  # the first edit: keep the original as v1

@@ -24,6 +24,16 @@ STATUSES: tuple[str, ...] = (PENDING, *VERDICTS)
 # "every value" where a split or a status is asked for (export --split / --status).
 ANY = "any"
 
+# What a person may do (Reviewer.role): review and edit, also manage reviewers and adjudicate, or only read.
+REVIEWER, ADMIN, READ_ONLY = "reviewer", "admin", "read-only"
+ACCESS_ROLES: tuple[str, ...] = (REVIEWER, ADMIN, READ_ONLY)
+# A reviewer's verdict on one rationale, and the short list of reasons a verdict may carry.
+GOOD, BAD, UNSURE = "good", "bad", "unsure"
+RATIONALE_VERDICTS: tuple[str, ...] = (GOOD, BAD, UNSURE)
+VERDICT_REASONS: tuple[str, ...] = ("wrong format", "contradicts profile", "hallucinated item", "other")
+# Where an exported chosen/rejected pair came from: set by a reviewer, or computed by `select` (DESIGN.md §6).
+HUMAN_PAIR, COMPUTED_PAIR = "human", "computed"
+
 # Exposure options are lettered A, B, ... (A = position 0); at most 26 options per scene.
 LETTERS = string.ascii_uppercase
 

@@ -15,6 +15,8 @@ _EVAL_RUNS = (
 _DELETE_DATASET = [
     ("selection_items", f"DELETE FROM selectionitem WHERE scene_id IN ({_SCENES})"),
     ("predictions", f"DELETE FROM prediction WHERE scene_id IN ({_SCENES})"),
+    ("rationale_verdicts", f"DELETE FROM rationaleverdict WHERE scene_id IN ({_SCENES})"),
+    ("human_pairs", f"DELETE FROM pairoverride WHERE scene_id IN ({_SCENES})"),
     ("rationale_versions", f"DELETE FROM rationaleversion WHERE rationale_id IN ({_RATIONALES})"),
     ("rationales", f"DELETE FROM rationale WHERE scene_id IN ({_SCENES})"),
     ("reviews", f"DELETE FROM review WHERE scene_id IN ({_SCENES})"),
@@ -53,8 +55,8 @@ def dataset_id(*, conn: Connection, name: str) -> int | None:
 def delete_dataset(*, conn: Connection, dataset_id: int) -> dict[str, int]:
     """Delete a dataset and everything built on it (scenes, rationales, scores, reviews) in the caller's transaction.
 
-    Returns the rows deleted per kind (scenes, rationales, edited_rationales, rationale_versions, predictions, reviews,
-    selection_items, scores, interactions, users, items)."""
+    Returns the rows deleted per kind (scenes, rationales, edited_rationales, rationale_verdicts, human_pairs,
+    rationale_versions, predictions, reviews, selection_items, scores, interactions, users, items)."""
     params = {"d": dataset_id}
     counts = {"edited_rationales": int(conn.execute(text(_EDITED), params).scalar())}
     for key, sql in _DELETE_DATASET:

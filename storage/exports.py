@@ -4,6 +4,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from storage.constants import COMPUTED_PAIR, HUMAN_PAIR, TRAIN
 from storage.models import ExportRecord, Item
 from storage.review_counts import status_sql
 
@@ -19,6 +20,8 @@ _SCENE_JOINS = (
     "LEFT JOIN review rv ON rv.scene_id = s.id"
 )
 
+_PAIR_SOURCE = f"CASE WHEN po.scene_id IS NULL THEN '{COMPUTED_PAIR}' ELSE '{HUMAN_PAIR}' END"
+
 
 def _frame(session: Session, sql: str, params: dict) -> pd.DataFrame:
     result = session.connection().execute(text(sql), params)
@@ -30,6 +33,9 @@ def selection_rows(
 ) -> pd.DataFrame:
     """Scene fields + chosen/rejected latest texts + the rejected rationale's sampled option, in rank order.
 
+    The pair is the scene's human pair (PairOverride) when a reviewer set one, else the computed one; pair_source
+    says which ("human" / "computed"). rejected_behavior is None when the rejected rationale has no prediction.
+
     rejected_version / rejected_predicted_version: the rejected rationale's current version and the version its
     prediction (hence rejected_behavior) was made for; they differ after an edit that was not predicted again.
 
@@ -38,12 +44,41 @@ def selection_rows(
     where = f" AND {status_sql('rv')} = :status" if status else ""
     cap = " LIMIT :limit" if limit is not None else ""
     sql = (
-        f"SELECT si.rank, {_SCENE_COLUMNS}, rc.text AS chosen_text, rr.text AS rejected_text, "
-        "pr.behavior_index AS rejected_behavior, rr.version AS rejected_version, "
-        "pr.rationale_version AS rejected_predicted_version FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
-        f"{_SCENE_JOINS} JOIN rationale rc ON rc.id = si.chosen_rationale_id "
-        "JOIN rationale rr ON rr.id = si.rejected_rationale_id JOIN prediction pr ON pr.rationale_id = rr.id "
+        f"SELECT si.rank, {_SCENE_COLUMNS}, rv.reviewer AS reviewer, rc.id AS chosen_rationale_id, "
+        "rc.version AS chosen_version, rr.id AS rejected_rationale_id, rc.text AS chosen_text, "
+        "rr.text AS rejected_text, pr.behavior_index AS rejected_behavior, rr.version AS rejected_version, "
+        f"pr.rationale_version AS rejected_predicted_version, {_PAIR_SOURCE} AS pair_source "
+        "FROM selectionitem si JOIN scene s ON s.id = si.scene_id "
+        f"{_SCENE_JOINS} LEFT JOIN pairoverride po ON po.scene_id = s.id "
+        "JOIN rationale rc ON rc.id = COALESCE(po.chosen_rationale_id, si.chosen_rationale_id) "
+        "JOIN rationale rr ON rr.id = COALESCE(po.rejected_rationale_id, si.rejected_rationale_id) "
+        "LEFT JOIN prediction pr ON pr.rationale_id = rr.id "
         f"WHERE si.selection_id = :sid{where} ORDER BY si.rank{cap}"
+    )
+    return _frame(session, sql, {"sid": selection_id, "status": status, "limit": limit})
+
+
+def edit_pair_rows(
+    *, session: Session, selection_id: int | None, status: str | None, limit: int | None = None
+) -> pd.DataFrame:
+    """Scene fields + every edited rationale of a train scene (version > 1): its current text (the human edit) and
+    its first stored version (the model's original), with the editor; by scene id then rationale id.
+
+    selection_id None = every scene; status None = every review status. Eval scenes never come back."""
+    conditions = ["r.version > 1", f"s.split = '{TRAIN}'"]
+    if status:
+        conditions.append(f"{status_sql('rv')} = :status")
+    if selection_id is not None:
+        conditions.append("s.id IN (SELECT scene_id FROM selectionitem WHERE selection_id = :sid)")
+    cap = " LIMIT :limit" if limit is not None else ""
+    sql = (
+        f"SELECT {_SCENE_COLUMNS}, rv.reviewer AS reviewer, r.id AS rationale_id, r.version AS edited_version, "
+        "r.text AS chosen_text, ed.author AS editor, ov.version AS original_version, ov.text AS rejected_text "
+        f"FROM rationale r JOIN scene s ON s.id = r.scene_id {_SCENE_JOINS} "
+        "JOIN rationaleversion ed ON ed.rationale_id = r.id AND ed.version = r.version "
+        "JOIN rationaleversion ov ON ov.rationale_id = r.id "
+        "AND ov.version = (SELECT MIN(v.version) FROM rationaleversion v WHERE v.rationale_id = r.id) "
+        f"WHERE {' AND '.join(conditions)} ORDER BY s.id, r.id{cap}"
     )
     return _frame(session, sql, {"sid": selection_id, "status": status, "limit": limit})
 
@@ -94,11 +129,25 @@ def item_external_ids(*, session: Session, item_ids: list[int]) -> dict[int, str
 
 
 def record_export(
-    *, session: Session, selection_name: str | None, fmt: str, path: str, rows: int, sha256: str, manifest: dict
+    *,
+    session: Session,
+    selection_name: str | None,
+    fmt: str,
+    path: str,
+    rows: int,
+    sha256: str,
+    manifest: dict,
+    reviewer: str | None = None,
 ) -> ExportRecord:
-    """Log a written export file (commits)."""
+    """Log a written export file and who wrote it (commits)."""
     record = ExportRecord(
-        selection_name=selection_name, format=fmt, path=path, rows=rows, sha256=sha256, manifest=manifest
+        selection_name=selection_name,
+        format=fmt,
+        path=path,
+        rows=rows,
+        sha256=sha256,
+        manifest=manifest,
+        reviewer=reviewer,
     )
     session.add(record)
     session.commit()

@@ -78,6 +78,13 @@ def m002_scene_prompt_style(conn: Connection) -> None:
     add_column(conn, table="scene", column="system_prompt", ddl="VARCHAR")
 
 
+@migration
+def m003_export_reviewer(conn: Connection) -> None:
+    """exportrecord.reviewer: who wrote an export. (The team-review tables of storage/audit_models.py are created
+    from the models just before this step, as every missing table is.)"""
+    add_column(conn, table="exportrecord", column="reviewer", ddl="VARCHAR")
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

@@ -274,6 +274,7 @@ class ExportRecord(SQLModel, table=True):
     rows: int
     sha256: str
     manifest: dict = json_field(nullable=False, default=None)
+    reviewer: str | None = None  # who wrote it (None: exported before reviewers were recorded, or by a library call)
     created_at: datetime = Field(default_factory=utcnow)
 
 

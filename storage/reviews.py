@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from storage.constants import PENDING, VERDICTS
 from storage.models import Rationale, RationaleVersion, Review, SelectionItem, utcnow
 from storage.review_counts import selection_review_counts, status_sql
+from storage.reviewers import require_writer
 
 # status_sql() as a column for select() statements that join the Review table.
 REVIEW_STATUS = literal_column(status_sql())
@@ -25,7 +26,9 @@ def get_review(*, session: Session, scene_id: int) -> Review | None:
 
 
 def insert_review(*, session: Session, scene_id: int, status: str, reviewer: str, note: str | None) -> Review | None:
-    """Create a scene's first review (version 1) and commit; None (rolled back) when one was created meanwhile."""
+    """Create a scene's first review (version 1) and commit; None (rolled back) when one was created meanwhile;
+    Forbidden for a read-only reviewer."""
+    require_writer(session=session, name=reviewer)
     review = Review(scene_id=scene_id, status=status, reviewer=reviewer, note=note, updated_at=utcnow())
     try:
         session.add(review)
@@ -40,7 +43,8 @@ def update_review(
     *, session: Session, review_id: int, base_version: int, status: str, reviewer: str, note: str | None
 ) -> bool:
     """Overwrite a review as version base_version + 1 and commit, only if its stored version is still base_version;
-    False (rolled back) when it is not."""
+    False (rolled back) when it is not; Forbidden for a read-only reviewer."""
+    require_writer(session=session, name=reviewer)
     changed = session.execute(
         update(Review)
         .where(col(Review.id) == review_id, col(Review.version) == base_version)
@@ -59,10 +63,12 @@ def get_rationale(*, session: Session, rationale_id: int) -> Rationale | None:
 
 
 def update_rationale(
-    *, session: Session, rationale_id: int, expected_version: int, values: dict, updated_at: datetime
+    *, session: Session, rationale_id: int, expected_version: int, values: dict, updated_at: datetime, author: str
 ) -> bool:
     """Write values (text and parsed fields) as version expected_version + 1, only if the stored version is still
-    expected_version; False (rolled back) when it is not. Does not commit: the caller adds the version rows."""
+    expected_version; False (rolled back) when it is not; Forbidden when the author is read-only. Does not commit:
+    the caller adds the version rows."""
+    require_writer(session=session, name=author)
     changed = session.execute(
         update(Rationale)
         .where(col(Rationale.id) == rationale_id, col(Rationale.version) == expected_version)

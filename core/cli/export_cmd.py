@@ -2,7 +2,15 @@
 
 import argparse
 
-from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_SPLITS, EXPORT_STATUSES
+from core.choices import (
+    DEFAULT_EXPORT_STATUS,
+    EDIT_PAIRS,
+    EXPORT_FORMATS,
+    EXPORT_PAIRS,
+    EXPORT_SPLITS,
+    EXPORT_STATUSES,
+    SELECTION_PAIRS,
+)
 from core.errors import BadInput
 
 
@@ -15,7 +23,10 @@ def register(sub) -> None:
         "eval writes the scene text of eval-split scenes in the public UserMirrorer eval layout (--split train or "
         "any for others; optional --dataset); scores writes one row per scored scene; evalresults writes one row per "
         "scene and repeat of an evaluation run (--run). "
-        "A manifest <file>.manifest.json (counts, sha256, configuration) is written beside the file.",
+        f"dpo --pairs {EDIT_PAIRS}: every edited rationale of a train scene as a pair (chosen = the human edit, "
+        "rejected = the model's original; --selection optional). A reviewer's chosen/rejected pair is used over the "
+        "computed one, and each row says which (pair_source). "
+        "A manifest <file>.manifest.json (counts, sha256, configuration, who exported) is written beside the file.",
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to export")
     p.add_argument("--out", required=True, help="output file path")
@@ -33,13 +44,21 @@ def register(sub) -> None:
         help="eval format: which scenes (default eval; train = training scenes, any = both)",
     )
     p.add_argument("--run", help="evaluation run name (required for evalresults)")
+    p.add_argument(
+        "--pairs",
+        default=SELECTION_PAIRS,
+        choices=EXPORT_PAIRS,
+        help=f"dpo: the selection's pairs (default) or {EDIT_PAIRS} (human edit vs the model's original)",
+    )
     p.add_argument("--parquet", action="store_true", help="write Parquet instead of JSONL")
+    p.add_argument("--reviewer", help="who exports, recorded in the manifest (default: env MIRROR_REVIEWER)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the flag combination, export, and print the file and its manifest."""
     from core.export import export
+    from core.settings import load_settings
     from storage.db import get_engine
 
     if args.format == "evalresults" and (args.selection or args.dataset or args.split):
@@ -62,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         split=args.split,
         run=args.run,
+        pairs=args.pairs,
+        reviewer=args.reviewer or load_settings().reviewer,
     )
     print(f"wrote {result.rows} rows to {result.path} (sha256 {result.sha256[:12]}...)")
     print(f"manifest: {result.path}.manifest.json")

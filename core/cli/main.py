@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "core.cli.endpoints_cmd",
     "core.cli.llm_cmd",
     "core.cli.score_cmd",
+    "core.cli.review_cmd",
     "core.cli.evaluate_cmd",
     "core.cli.export_cmd",
     "core.cli.import_cmd",

@@ -54,7 +54,7 @@ def read_jsonl(path):
 
 
 def test_dpo_rows_read_back_field_by_field(workspace, engine, tmp_path):
-    scenes, _ = workspace
+    scenes, rats = workspace
     result = export(engine=engine, fmt="dpo", out=tmp_path / "dpo.jsonl", selection="sel")
     rows = read_jsonl(tmp_path / "dpo.jsonl")
     assert result.rows == len(rows) == 2
@@ -64,8 +64,15 @@ def test_dpo_rows_read_back_field_by_field(workspace, engine, tmp_path):
     row = by_user["u1"]
     assert list(row) == [
         "dataset", "user_id", "item_id", "timestamp", "messages_chosen", "messages_rejected", "impression_list",
-        "item_pos",
+        "item_pos", "scene_id", "chosen_rationale_id", "chosen_version", "rejected_rationale_id", "rejected_version",
+        "pair_source", "review_status", "reviewer",
     ]  # fmt: skip
+    trace = {k: row[k] for k in list(row)[8:]}
+    assert trace == {
+        "scene_id": scenes[1].id, "chosen_rationale_id": rats[1][0], "chosen_version": 1,
+        "rejected_rationale_id": rats[1][1], "rejected_version": 1, "pair_source": "computed",
+        "review_status": "approved", "reviewer": "r",
+    }  # fmt: skip
     assert (row["dataset"], row["item_id"], row["timestamp"], row["item_pos"]) == ("toy", "i1", 1_700_000_001, 1)
     assert row["impression_list"] == ["i0", "i1", "i2"]
     prompt = [
@@ -111,7 +118,11 @@ def test_export_after_an_edit_carries_the_latest_version(workspace, engine, sess
     edit_rationale(session=session, rationale_id=rats[1][0], text=edited, author="alice", expected_version=1)
     export(engine=engine, fmt="sft", out=tmp_path / "sft.jsonl", selection="sel")
     rows = {row["user_id"]: row for row in read_jsonl(tmp_path / "sft.jsonl")}
-    assert list(rows["u1"]) == ["dataset", "user_id", "item_id", "timestamp", "messages", "impression_list", "item_pos"]
+    assert list(rows["u1"]) == [
+        "dataset", "user_id", "item_id", "timestamp", "messages", "impression_list", "item_pos", "scene_id",
+        "chosen_rationale_id", "chosen_version", "pair_source", "review_status", "reviewer",
+    ]  # fmt: skip
+    assert (rows["u1"]["chosen_rationale_id"], rows["u1"]["chosen_version"]) == (rats[1][0], 2)
     assert (
         rows["u1"]["messages"][2]["content"]
         == "Stimulus: Edited by a human.\nKnowledge: B.\nEvaluation: B.\nBehavior: [B]"

@@ -225,5 +225,6 @@ def test_replace_reports_every_kind_it_deleted(engine, tmp_path):
     report = import_usermirrorer(engine=engine, name=NAME, path=tmp_path, replace=True)
     assert report.replaced == {
         "edited_rationales": 0, "selection_items": 0, "predictions": 24, "rationale_versions": 0, "rationales": 24,
+        "rationale_verdicts": 0, "human_pairs": 0,
         "reviews": 0, "scores": 0, "scenes": 5, "interactions": 0, "users": 4, "items": 17,
     }  # fmt: skip

@@ -63,6 +63,7 @@ def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
     from core.cli.ingest_cmd import replaced_message
     from core.cli.main import main
     from core.review import edit_rationale, set_review
+    from core.verdicts import mark_rationale, set_pair
     from storage.datasets import delete_dataset
     from storage.db import bulk_transaction
 
@@ -80,6 +81,8 @@ def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
                    expected_version=1)  # fmt: skip
     set_review(session=session, scene_id=scenes[0].id, status="approved", reviewer="ann")
     set_review(session=session, scene_id=scenes[1].id, status="rejected", reviewer="ann")
+    mark_rationale(session=session, rationale_id=rats[1].id, verdict="bad", reviewer="ann", reason="other")
+    set_pair(session=session, scene_id=scenes[0].id, chosen_id=rats[0].id, rejected_id=rats[1].id, reviewer="ann")
     selection = Selection(name="sel", config={})
     session.add(selection)
     session.flush()
@@ -89,6 +92,7 @@ def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
     n_interactions = count(engine, "interaction", f"dataset_id = {mt.id}")
     expected = {
         "edited_rationales": 2, "selection_items": 1, "predictions": 6, "rationale_versions": 6 + 2,
+        "rationale_verdicts": 1, "human_pairs": 1,
         "rationales": 6, "reviews": 2, "scores": 0, "scenes": 3, "interactions": n_interactions,
         "users": 503, "items": 3096,
     }  # fmt: skip
@@ -113,6 +117,7 @@ def test_replace_reports_the_human_work_it_deletes(engine, session, capsys):
         deleted = delete_dataset(conn=conn, dataset_id=new.id)
     assert deleted == expected | {
         "edited_rationales": 0, "selection_items": 0, "predictions": 0, "rationale_versions": 0, "rationales": 0,
+        "rationale_verdicts": 0, "human_pairs": 0,
         "reviews": 0, "scenes": 0, "interactions": 4614,
     }  # fmt: skip
     assert count(engine, "dataset") == 0

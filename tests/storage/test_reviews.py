@@ -34,8 +34,12 @@ def test_rationale_update_is_compare_and_set(session):
     rid = make_rationale(session, scene=scene, role="weak", sample_index=0).id
     now = datetime(2026, 1, 2, tzinfo=UTC)
     values = {"text": "new", "behavior": "C"}
-    assert not update_rationale(session=session, rationale_id=rid, expected_version=2, values=values, updated_at=now)
-    assert update_rationale(session=session, rationale_id=rid, expected_version=1, values=values, updated_at=now)
+    assert not update_rationale(
+        session=session, rationale_id=rid, expected_version=2, values=values, updated_at=now, author="alice"
+    )
+    assert update_rationale(
+        session=session, rationale_id=rid, expected_version=1, values=values, updated_at=now, author="alice"
+    )
     session.commit()
     stored = session.get(Rationale, rid, populate_existing=True)
     assert (stored.text, stored.behavior, stored.version) == ("new", "C", 2)

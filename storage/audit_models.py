@@ -1,0 +1,42 @@
+"""SQLModel tables of the team audit: reviewers and their roles, per-rationale verdicts, the human chosen/rejected pair.
+
+A module of its own so storage/models.py stays one screenful per concept; storage.db.upgrade imports both, so every
+table is on SQLModel.metadata and created from the models (new tables need no migration).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.constants import REVIEWER
+from storage.models import utcnow
+
+
+# A person who reviews: the signed-in user (or the name chosen on a loopback app) and what they may do.
+class Reviewer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    role: str = REVIEWER  # reviewer | admin | read-only (storage.constants.ACCESS_ROLES)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# A reviewer's verdict on one rationale: good / bad / unsure, with an optional reason from a short list.
+class RationaleVerdict(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("rationale_id", "reviewer"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", index=True)
+    scene_id: int = Field(foreign_key="scene.id", index=True)
+    reviewer: str
+    verdict: str  # good | bad | unsure (storage.constants.RATIONALE_VERDICTS)
+    reason: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# The chosen/rejected pair a reviewer set by hand for a scene; exports use it over the computed pair.
+class PairOverride(SQLModel, table=True):
+    scene_id: int = Field(foreign_key="scene.id", primary_key=True)
+    chosen_rationale_id: int = Field(foreign_key="rationale.id")
+    rejected_rationale_id: int = Field(foreign_key="rationale.id")
+    reviewer: str
+    updated_at: datetime = Field(default_factory=utcnow)
