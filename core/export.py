@@ -28,6 +28,7 @@ from core.choices import (
 )
 from core.errors import BadInput, NotFound
 from core.evaluation.results_export import evalresult_rows
+from core.export_checks import check_rejected_current, check_train_only
 from core.export_edits import EDIT_PAIR, IDENTITY, edit_rows
 from core.reference_prompts import text_fields
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
@@ -138,38 +139,6 @@ def _native(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-_EDITED = "was edited after its prediction, so its Behavior letter would come from the old text; run `python -m core "
-_EDITED += "predict`, then `python -m core score` and `select --replace`"
-_RESAMPLED = "now samples the true option (re-predicted since); re-run `python -m core score` and `select --replace`"
-_UNPREDICTED = "has no prediction, so its turn has no sampled letter; run `python -m core predict`"
-
-
-def _check_rejected_current(frame: pd.DataFrame, name: str) -> None:
-    """The rejected turn ends with its sampled letter: refuse when there is none or it is not of the current text,
-    and when a computed pair's sample is now right (a human pair may reject a right answer given for wrong reasons)."""
-    unpredicted = frame["rejected_behavior"].isna()
-    for mask, why in (
-        (unpredicted, _UNPREDICTED),
-        (~unpredicted & (frame["rejected_predicted_version"] != frame["rejected_version"]), _EDITED),
-        ((frame["pair_source"] == COMPUTED_PAIR) & (frame["rejected_behavior"] == frame["item_pos"]), _RESAMPLED),
-    ):
-        if ids := frame.loc[mask, "scene_id"].tolist():
-            more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
-            raise BadInput(
-                f"selection {name!r} is out of date: the rejected rationale of scene(s) {ids[:5]}{more} {why}"
-            )
-
-
-def _check_train_only(frame: pd.DataFrame, name: str) -> None:
-    """Training files hold train scenes only: refuse a selection that would put an eval scene into one."""
-    if ids := frame.loc[frame["split"] != TRAIN, "scene_id"].tolist():
-        more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
-        raise BadInput(
-            f"selection {name!r} holds eval scene(s) {ids[:5]}{more}; eval scenes never go into training data: "
-            "save the selection again with --replace (a selection now keeps train scenes only)"
-        )
-
-
 def _selection(session: Session, name: str) -> Selection:
     """The selection of that name; NotFound listing the known ones."""
     sel = get_selection(session=session, name=name)
@@ -253,9 +222,9 @@ def _collect(
                 f"nothing to export: selection {sel.name!r} has no {status} scenes "
                 f"({len(everything)} selected, by status: {by_status or 'none'}); review scenes or use --status any"
             )
-        _check_train_only(frame, sel.name)
+        check_train_only(frame, sel.name)
         if fmt == "dpo":
-            _check_rejected_current(frame, sel.name)
+            check_rejected_current(frame, sel.name)
         frame = _native(_scene_fields(frame, session))
         facts["pairs"] = {source: int((frame["pair_source"] == source).sum()) for source in (HUMAN_PAIR, COMPUTED_PAIR)}
         return _pair_rows(frame, fmt), facts | {"groups": frame[["dataset", "choice_cnt", "status"]]}
