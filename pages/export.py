@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.choices import DEFAULT_EXPORT_STATUS, EXPORT_FORMATS, EXPORT_STATUSES
+from core.choices import DEFAULT_EXPORT_STATUS, EDIT_PAIRS, EXPORT_FORMATS, EXPORT_STATUSES, SELECTION_PAIRS
 from core.export import default_export_dir, export, preview_rows
-from pages.ui import db_path, engine, session, show_flash, user_errors
+from pages.ui import db_path, engine, reviewer, session, show_flash, user_errors
 from storage.browse import filter_choices
 from storage.evaluations import list_eval_runs
 from storage.exports import list_exports
@@ -30,7 +30,16 @@ cols = st.columns(4)
 fmt = cols[0].radio("Format", list(EXPORT_FORMATS), horizontal=True, key="x_format")
 parquet = cols[0].toggle("Parquet instead of JSONL", key="x_parquet")
 selection = status = dataset = split = run = None
-if fmt == "evalresults":
+pairs = SELECTION_PAIRS
+if fmt == "dpo":
+    pair_labels = {SELECTION_PAIRS: "the selection's pairs", EDIT_PAIRS: "edits (human edit vs model original)"}
+    pairs = cols[0].radio("Pairs", list(pair_labels), format_func=pair_labels.__getitem__, key="x_pairs")
+if pairs == EDIT_PAIRS:
+    every = "(every train scene)"
+    selection = cols[1].selectbox("Selection", [every, *choices["selections"]], key="x_edit_selection")
+    selection = None if selection == every else selection
+    status = cols[2].selectbox("Review status", list(EXPORT_STATUSES), key="x_status")
+elif fmt == "evalresults":
     with session() as s:
         runs = [r.name for r in list_eval_runs(session=s)]
     if not runs:
@@ -56,11 +65,14 @@ else:
 
 suffix = "parquet" if parquet else "jsonl"
 default_dir = default_export_dir(db_path())
-stem = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{selection or run or dataset or 'all'}-{fmt}{'-' + split if split else ''}")
+edits = "-edits" if pairs == EDIT_PAIRS else ""
+name = f"{selection or run or dataset or 'all'}-{fmt}{edits}{'-' + split if split else ''}"
+stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 default_name = f"{stem}.{suffix}"
 out = cols[3].text_input("Write to path", value=str(default_dir / default_name), key=f"x_out_{default_name}")
 
 args = {"fmt": fmt, "selection": selection, "status": status, "dataset": dataset, "split": split, "run": run}
+args["pairs"] = pairs
 st.subheader("Preview (first rows exactly as written)")
 with user_errors():
     rows = preview_rows(engine=engine(), limit=3, **args)
@@ -74,7 +86,7 @@ if st.button("Write export file", type="primary", key="x_write"):
         target = Path(out).expanduser()
         if target.parent == default_dir:
             default_dir.mkdir(exist_ok=True)
-        result = export(engine=engine(), out=target, parquet=parquet, **args)
+        result = export(engine=engine(), out=target, parquet=parquet, reviewer=reviewer(), **args)
         st.session_state["last_export"] = {
             "path": str(result.path),
             "rows": result.rows,
@@ -109,6 +121,7 @@ else:
                     "selection": r.selection_name or "",
                     "format": r.format,
                     "rows": r.rows,
+                    "by": r.reviewer or "",
                     "path": r.path,
                     "sha256": r.sha256[:16],
                 }

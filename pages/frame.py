@@ -3,7 +3,7 @@ sidebar. app.py serves it (`st.App("pages/frame.py")`); from here page paths are
 
 import streamlit as st
 
-from pages.ui import db_path, reviewer
+from pages.ui import db_path, reviewer_picker
 from storage.db import display_url
 
 st.set_page_config(page_title="Mirror Studio", layout="wide")
@@ -22,6 +22,5 @@ navigation = st.navigation(PAGES)
 with st.sidebar:
     st.caption("Database")
     st.code(display_url(db_path()), language=None)
-    st.caption("Reviewer")
-    st.text(reviewer())
+    reviewer_picker()
 navigation.run()

@@ -1,4 +1,5 @@
-"""Settings: LLM endpoints (add, test with one call, remove; keys only by env-var NAME) and the reviewer name."""
+"""Settings: who you are (kept in the URL), LLM endpoints (add, test with one call, remove; keys only by env-var NAME),
+the environment, and the reviewers' roles (set by an admin)."""
 
 import pandas as pd
 import streamlit as st
@@ -8,17 +9,24 @@ from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 from core.llm.endpoints import add_checked_endpoint
 from core.llm.probe import probe_endpoint
 from core.settings import describe
-from pages.ui import engine, reviewer, session, show_flash, user_errors
+from pages.ui import engine, reviewer, session, set_reviewer, show_flash, user_errors
+from storage.constants import ACCESS_ROLES
 from storage.llm import list_endpoints, remove_endpoint
+from storage.reviewers import list_reviewers, set_role
 
 st.title("Settings")
 show_flash("settings_flash")
 
 st.subheader("Reviewer")
-name = st.text_input("Reviewer name (recorded on reviews and edits)", value=reviewer(), key="reviewer_input")
+name = st.text_input(
+    "Reviewer name (recorded on every verdict, edit and export; kept in the page address)",
+    value=reviewer(),
+    key="reviewer_input",
+)
 if name.strip() and name.strip() != reviewer():
-    st.session_state["reviewer"] = name.strip()
-    st.rerun()
+    with user_errors():
+        set_reviewer(name)
+        st.rerun()
 
 st.subheader("Endpoints")
 with session() as s:
@@ -90,3 +98,24 @@ if cols[2].button("Remove", key="ep_remove", disabled=target == LOCAL):
 st.subheader("Environment")
 st.caption("Read from environment variables when the app starts; set them before `streamlit run app.py`.")
 st.dataframe(pd.DataFrame(describe(), columns=["variable", "value", "what it sets"]), hide_index=True)
+
+st.subheader("Reviewers")
+st.caption(
+    "A name is registered by its first review, edit or export, as a reviewer. An admin sets roles; while there is no "
+    "admin, anyone may make the first one. Read-only users can look but every write is refused."
+)
+with session() as s:
+    people = list_reviewers(session=s)
+if people:
+    table = [{"name": r.name, "role": r.role, "since": r.created_at} for r in people]
+    st.dataframe(pd.DataFrame(table), hide_index=True)
+with st.form("set_role", clear_on_submit=False):
+    cols = st.columns(2)
+    who = cols[0].text_input("Name", key="role_name")
+    role = cols[1].selectbox("Role", list(ACCESS_ROLES), key="role_role")
+    if st.form_submit_button("Set role"):
+        with user_errors():
+            with session() as s:
+                done = set_role(session=s, name=who, role=role, by=reviewer())
+            st.session_state["settings_flash"] = ("success", f"{done.name} is now {done.role}.")
+            st.rerun()

@@ -1,16 +1,21 @@
-"""Shared page wiring: the cached engine, sessions, the reviewer name and error display. Layout only."""
+"""Shared page wiring: the cached engine, sessions, who is reviewing (kept in the URL), error display. Layout only."""
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.app_support import escape_markdown
-from core.errors import MirrorError
+from core.errors import BadInput, MirrorError
 from core.settings import load_settings
+from storage.constants import READ_ONLY
 from storage.db import busy_is_an_error, open_engine, session_scope
+from storage.reviewers import clean_name, list_reviewers
+
+# The URL query parameter that keeps the chosen identity across reloads and shared links.
+REVIEWER_PARAM = "reviewer"
 
 
 def db_path() -> str:
@@ -39,10 +44,51 @@ def session() -> AbstractContextManager[Session]:
 
 
 def reviewer() -> str:
-    """The reviewer name recorded on reviews and edits (set on Settings)."""
-    if "reviewer" not in st.session_state:
-        st.session_state["reviewer"] = load_settings().reviewer
-    return st.session_state["reviewer"]
+    """Who is reviewing, recorded on every verdict, edit and export: the ?reviewer= URL parameter (so a reload keeps
+    it), else this session's choice, else the MIRROR_REVIEWER setting. An unusable name in the URL is ignored."""
+    state = st.session_state
+    from_url = st.query_params.get(REVIEWER_PARAM)
+    if from_url and from_url != state.get("reviewer"):
+        with suppress(BadInput):
+            state["reviewer"] = clean_name(from_url)
+    if "reviewer" not in state:
+        state["reviewer"] = load_settings().reviewer
+    return state["reviewer"]
+
+
+def set_reviewer(name: str) -> None:
+    """Switch this session's identity and put it in the URL; BadInput for an unusable name."""
+    st.session_state["reviewer"] = clean_name(name)
+    st.query_params[REVIEWER_PARAM] = st.session_state["reviewer"]
+
+
+def _pick_reviewer() -> None:
+    set_reviewer(st.session_state["reviewer_pick"])
+
+
+def reviewer_picker() -> None:
+    """The sidebar's identity: the registered reviewers with their role (a new name is added on Settings); the choice
+    is written to the URL on every page, and a read-only user is told writes will be refused."""
+    name = reviewer()
+    try:
+        with session_scope(_engine(db_path())) as s:
+            roles = {r.name: r.role for r in list_reviewers(session=s)}
+    except MirrorError:  # the page itself shows why the database cannot be opened
+        roles = {}
+    names = sorted({*roles, name})
+    if st.session_state.get("reviewer_pick") != name:
+        st.session_state["reviewer_pick"] = name
+    st.selectbox(
+        "Reviewer",
+        names,
+        key="reviewer_pick",
+        format_func=lambda n: f"{n} ({roles.get(n, 'new')})",
+        on_change=_pick_reviewer,
+    )
+    if st.query_params.get(REVIEWER_PARAM) != name:
+        st.query_params[REVIEWER_PARAM] = name
+    if roles.get(name) == READ_ONLY:
+        st.caption("Read-only: you can look; reviews, edits and exports are refused.")
 
 
 @contextmanager

@@ -1,0 +1,54 @@
+"""In Chromium: the chosen reviewer survives a reload (kept in the page address) and is the one a verdict records."""
+
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from storage.db import get_engine
+from storage.models import Review
+from tests.e2e.conftest import screenshot_on_failure, wait_idle
+
+pytestmark = pytest.mark.slow
+
+
+def sidebar_reviewer(page) -> str:
+    """What the sidebar's reviewer picker shows."""
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
+    return box.evaluate("b => b.innerText + ' ' + [...b.querySelectorAll('input')].map(i => i.value).join(' ')")
+
+
+def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
+    base, db, ids = server
+    with screenshot_on_failure(page, "identity_reload"):
+        page.goto(f"{base}/settings")
+        name = page.get_by_label(re.compile("^Reviewer name"))
+        name.wait_for()
+        wait_idle(page)
+        assert name.input_value() == "e2e-reviewer"  # MIRROR_REVIEWER until someone is chosen
+        name.fill("dana")
+        name.press("Enter")
+        page.wait_for_url(re.compile(r"reviewer=dana"))
+        wait_idle(page)
+
+        page.reload()
+        page.get_by_label(re.compile("^Reviewer name")).wait_for()
+        wait_idle(page)
+        assert page.get_by_label(re.compile("^Reviewer name")).input_value() == "dana"
+        assert "dana (new)" in sidebar_reviewer(page)
+
+        page.get_by_test_id("stSidebarNav").get_by_role(
+            "link", name="Review", exact=True
+        ).click()  # navigation drops the query...
+        page.get_by_role("button", name="Approve").wait_for()
+        wait_idle(page)
+        page.get_by_role("button", name="Approve").click()
+        page.get_by_text(re.compile(r"Scene \d+ approved")).wait_for()
+        wait_idle(page)
+        assert "reviewer=dana" in page.url  # ...and the frame puts the identity back
+        page.reload()
+        page.get_by_role("button", name="Approve").wait_for()
+        wait_idle(page)
+        assert "dana (reviewer)" in sidebar_reviewer(page)  # registered by the verdict
+    with Session(get_engine(db)) as s:
+        assert s.exec(select(Review.reviewer, Review.status)).all() == [("dana", "approved")]
