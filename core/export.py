@@ -1,12 +1,13 @@
 """Export (DESIGN.md §8): DPO / SFT pairs of a selection, eval scenes, per-scene scores; JSONL or Parquet, each with a
 manifest JSON beside it (selection + config, counts by dataset x exposure length x status, rows, sha256, version).
 
-Files are written to a temporary name and renamed, so a failed export leaves nothing behind.
+The target is checked first (core.outfile: never the database, only a regular file, an existing one only with force);
+files are written to a temporary name beside it and moved into place when complete, so a failed or killed export
+leaves the old file untouched.
 """
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from core.errors import BadInput, NotFound
 from core.evaluation.results_export import evalresult_rows
 from core.export_checks import check_rejected_current, check_train_only
 from core.export_edits import EDIT_PAIR, IDENTITY, edit_rows
+from core.outfile import check_target, commit, database_files, staged
 from core.reference_prompts import text_fields
 from core.scene_prompts import SceneText, answer_turn, scene_prompt
 from storage.constants import ANY, COMPUTED_PAIR, COUNT_COLUMNS, HUMAN_PAIR, ROLES, SCORE_COLUMNS, TRAIN, letter
@@ -307,14 +309,16 @@ def export(
     run: str | None = None,
     pairs: str = SELECTION_PAIRS,
     reviewer: str | None = None,
+    force: bool = False,
 ) -> ExportResult:
     """Write one export file + manifest and record it with who wrote it (reviewer; Forbidden when read-only); zero
-    rows or wrong arguments raise BadInput, nothing written.
+    rows, wrong arguments or a refused target (the database, not a regular file, an existing file without force)
+    raise BadInput, nothing written.
 
     run: the evaluation run of the `evalresults` format; pairs: the DPO pairs (the selection's, or edits)."""
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise BadInput(f"output directory {str(out.parent)!r} does not exist")
+    protected = database_files(engine)
+    out = check_target(out, protected=protected, force=force)
+    check_target(manifest_path(out), protected=protected, force=force)
     with Session(engine) as session:
         if reviewer is not None:
             require_writer(session=session, name=reviewer)
@@ -322,9 +326,7 @@ def export(
         rows, facts = _collect(session, fmt=fmt, pairs=pairs, **request)
         groups = facts.pop("groups").value_counts().sort_index()
         counts = [{"dataset": d, "choice_cnt": int(c), "status": s, "rows": int(n)} for (d, c, s), n in groups.items()]
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp_manifest = manifest_path(tmp)
-        try:
+        with staged(out) as tmp, staged(manifest_path(out)) as tmp_manifest:
             _write(rows, tmp, parquet)
             sha = _sha256(tmp)
             manifest = {
@@ -339,11 +341,8 @@ def export(
                 "exported_by": reviewer,
             }
             tmp_manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(tmp, out)
-            os.replace(tmp_manifest, manifest_path(out))
-        finally:
-            tmp.unlink(missing_ok=True)
-            tmp_manifest.unlink(missing_ok=True)
+            commit(tmp, out, force=force)
+            commit(tmp_manifest, manifest_path(out), force=force)
         record_export(
             session=session,
             selection_name=facts["selection"],

@@ -81,12 +81,13 @@ with user_errors():
     if parquet:
         st.caption("The Parquet file holds the same rows and fields.")
 
+force = st.toggle("Overwrite an existing file at this path", key="x_force")
 if st.button("Write export file", type="primary", key="x_write"):
     with user_errors():
         target = Path(out).expanduser()
         if target.parent == default_dir:
             default_dir.mkdir(exist_ok=True)
-        result = export(engine=engine(), out=target, parquet=parquet, reviewer=reviewer(), **args)
+        result = export(engine=engine(), out=target, parquet=parquet, reviewer=reviewer(), force=force, **args)
         st.session_state["last_export"] = {
             "path": str(result.path),
             "rows": result.rows,

@@ -26,7 +26,8 @@ def register(sub) -> None:
         f"dpo --pairs {EDIT_PAIRS}: every edited rationale of a train scene as a pair (chosen = the human edit, "
         "rejected = the model's original; --selection optional). A reviewer's chosen/rejected pair is used over the "
         "computed one, and each row says which (pair_source). "
-        "A manifest <file>.manifest.json (counts, sha256, configuration, who exported) is written beside the file.",
+        "A manifest <file>.manifest.json (counts, sha256, configuration, who exported) is written beside the file. "
+        "--out must be a new file (or an existing regular file with --force), never the database or a link.",
     )
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to export")
     p.add_argument("--out", required=True, help="output file path")
@@ -52,6 +53,9 @@ def register(sub) -> None:
     )
     p.add_argument("--parquet", action="store_true", help="write Parquet instead of JSONL")
     p.add_argument("--reviewer", help="who exports, recorded in the manifest (default: env MIRROR_REVIEWER)")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite an existing regular file (and its manifest) at --out"
+    )
     p.set_defaults(func=run)
 
 
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         run=args.run,
         pairs=args.pairs,
         reviewer=args.reviewer or load_settings().reviewer,
+        force=args.force,
     )
     print(f"wrote {result.rows} rows to {result.path} (sha256 {result.sha256[:12]}...)")
     print(f"manifest: {result.path}.manifest.json")

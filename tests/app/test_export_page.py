@@ -2,10 +2,12 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from core.app_support import escape_markdown
 from storage.models import Dataset, ExportRecord
 from tests.app.pages_helpers import open_page
 from tests.factories import make_scene
@@ -64,3 +66,24 @@ def test_export_eval_offers_each_split_and_both(workspace, engine, session, tmp_
     ]
     manifest = json.loads((tmp_path / "all-eval-any.jsonl.manifest.json").read_text())
     assert (manifest["rows"], manifest["filters"]) == (9, {"dataset": None, "split": "any"})
+
+
+def test_export_refuses_the_database_and_overwrites_only_when_asked(workspace, engine, db_path, tmp_path):
+    at = open_page("export")
+    at.selectbox(key="x_status").set_value("any").run()
+    box = at.text_input(key="x_out_sel-dpo.jsonl")
+    database = Path(db_path).read_bytes()
+    box.set_value(db_path).run()
+    at.button(key="x_write").click().run()
+    refused = f"output path {repr(db_path)} is the database; choose another file"
+    assert [e.value for e in at.error] == [escape_markdown(refused)]
+    assert Path(db_path).read_bytes() == database
+    out = tmp_path / "again.jsonl"
+    out.write_text("old\n")
+    at.text_input(key="x_out_sel-dpo.jsonl").set_value(str(out)).run()
+    at.button(key="x_write").click().run()
+    assert "already exists; pass \\-\\-force" in at.error[0].value and out.read_text() == "old\n"
+    at.toggle(key="x_force").set_value(True).run()
+    at.button(key="x_write").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert len(out.read_text().splitlines()) == 4

@@ -193,7 +193,7 @@ def test_cli_eval_export_without_split_writes_only_eval_scenes(workspace, tmp_pa
     assert main(["export", "--format", "eval", "--out", str(out)]) == 0
     assert "wrote 1 rows to" in capsys.readouterr().out
     assert [row["split"] for row in read_jsonl(out)] == ["eval"]
-    assert main(["export", "--format", "eval", "--out", str(out), "--split", "any"]) == 0
+    assert main(["export", "--format", "eval", "--out", str(out), "--split", "any", "--force"]) == 0
     assert sorted(row["split"] for row in read_jsonl(out)) == ["eval", "train", "train", "train"]
 
 
