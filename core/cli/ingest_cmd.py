@@ -3,13 +3,7 @@
 import argparse
 
 from core.choices import INGEST_FORMATS
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+from core.ranges import INTERACTIONS
 
 
 def register(sub) -> None:
@@ -38,10 +32,14 @@ def register(sub) -> None:
         "edits (the counts are printed)",
     )
     p.add_argument(
-        "--min-interactions", type=_count, default=5, metavar="N", help="drop users with fewer interactions (default 5)"
+        "--min-interactions",
+        type=INTERACTIONS.arg,
+        default=5,
+        metavar="N",
+        help="drop users with fewer interactions (default 5)",
     )
     p.add_argument(
-        "--max-interactions", type=_count, default=None, metavar="N", help="drop users with more interactions"
+        "--max-interactions", type=INTERACTIONS.arg, default=None, metavar="N", help="drop users with more interactions"
     )
     p.set_defaults(func=run)
 

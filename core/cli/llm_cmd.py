@@ -2,8 +2,8 @@
 
 import argparse
 
+from core import ranges
 from core.choices import PREDICT_SAMPLES, STAGE_SPLITS
-from core.errors import BadInput
 from storage.constants import ROLES, TRAIN
 
 SPLIT_HELP = "scenes of this split only (default train: eval scenes stay out of training; any = both)"
@@ -14,12 +14,17 @@ def register(sub) -> None:
     rat = sub.add_parser("rationales", help="generate EKB rationales (decision processes) for scenes")
     rat.add_argument("--role", required=True, choices=ROLES, help="strong (teacher) or weak (student) rationales")
     rat.add_argument("--endpoint", required=True, help="endpoint name ('local' = the embedded model)")
-    rat.add_argument("--n", type=int, default=10, help="rationales per scene (default 10)")
+    rat.add_argument("--n", type=ranges.N.arg, default=10, help="rationales per scene (default 10)")
     rat.add_argument("--dataset", help="only scenes of this dataset (default: all)")
-    rat.add_argument("--limit", type=int, help="only the first K scenes, by id")
-    rat.add_argument("--max-tokens", type=int, default=1024, help="max tokens per rationale (default 1024)")
+    rat.add_argument("--limit", type=ranges.LIMIT.arg, help="only the first K scenes, by id")
     rat.add_argument(
-        "--temperature", type=float, default=1.0, help="sampling temperature (default 1.0, top-p 0.9, as the paper)"
+        "--max-tokens", type=ranges.MAX_TOKENS.arg, default=1024, help="max tokens per rationale (default 1024)"
+    )
+    rat.add_argument(
+        "--temperature",
+        type=ranges.TEMPERATURE.arg,
+        default=1.0,
+        help="sampling temperature (default 1.0, top-p 0.9, as the paper)",
     )
     rat.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
     rat.set_defaults(func=run_rationales)
@@ -30,18 +35,13 @@ def register(sub) -> None:
     pred.add_argument("--dataset", help="only scenes of this dataset (default: all)")
     pred.add_argument(
         "--samples",
-        type=int,
+        type=ranges.SAMPLES.arg,
         default=PREDICT_SAMPLES,
         help=f"answers sampled when there are no logprobs (default {PREDICT_SAMPLES})",
     )
-    pred.add_argument("--seed", type=int, default=0, help="seed of the sampled behaviours (default 0)")
+    pred.add_argument("--seed", type=ranges.SEED.arg, default=0, help="seed of the sampled behaviours (default 0)")
     pred.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
     pred.set_defaults(func=run_predict)
-
-
-def _positive(flag: str, value: int | None) -> None:
-    if value is not None and value <= 0:
-        raise BadInput(f"{flag} must be positive (got {value})")
 
 
 def run_rationales(args: argparse.Namespace) -> int:
@@ -50,10 +50,6 @@ def run_rationales(args: argparse.Namespace) -> int:
     from core.rationales import generate_rationales
     from storage.db import get_engine
 
-    for flag, value in (("--n", args.n), ("--limit", args.limit), ("--max-tokens", args.max_tokens)):
-        _positive(flag, value)
-    if not 0.0 <= args.temperature <= 2.0:
-        raise BadInput(f"--temperature must be between 0 and 2 (got {args.temperature})")
     report = generate_rationales(
         engine=get_engine(args.db),
         role=args.role,
@@ -76,7 +72,6 @@ def run_predict(args: argparse.Namespace) -> int:
     from core.progress import Progress
     from storage.db import get_engine
 
-    _positive("--samples", args.samples)
     report = predict(
         engine=get_engine(args.db),
         role=args.role,

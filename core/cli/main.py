@@ -54,7 +54,10 @@ def open_database(db: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; expected failures print one message and return their exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a refused option (exit 2, checked before anything is opened), --help, --version
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -3,7 +3,7 @@
 import argparse
 
 from core.choices import SCORERS
-from core.errors import BadInput
+from core.ranges import COUNT, EXPOSURE, HISTORY, SEED
 from storage.constants import DEFAULT_PROMPT_STYLE, PROMPT_STYLES, SPLITS
 
 
@@ -11,18 +11,22 @@ def register(sub) -> None:
     """Add the `scenes` command."""
     parser = sub.add_parser("scenes", help="build simulation scenes (profile, history, options) from interactions")
     parser.add_argument("--dataset", required=True, help="name of an ingested dataset")
-    parser.add_argument("--count", type=int, required=True, help="number of scenes to build")
+    parser.add_argument("--count", type=COUNT.arg, required=True, help="number of scenes to build")
     parser.add_argument("--split", choices=SPLITS, default="train", help="split of the new scenes")
-    parser.add_argument("--min-exposure", type=int, default=2, help="shortest exposure list (default 2)")
-    parser.add_argument("--max-exposure", type=int, default=12, help="longest exposure list (default 12, at most 26)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed builds the same scenes")
+    parser.add_argument("--min-exposure", type=EXPOSURE.arg, default=2, help="shortest exposure list (default 2)")
+    parser.add_argument(
+        "--max-exposure", type=EXPOSURE.arg, default=12, help="longest exposure list (default 12, at most 26)"
+    )
+    parser.add_argument(
+        "--seed", type=SEED.arg, default=0, help="random seed (0 to 2^63-1); the same seed builds the same scenes"
+    )
     parser.add_argument(
         "--scorers",
         default=",".join(SCORERS),
         help=f"comma-separated candidate scorers (default {','.join(SCORERS)})",
     )
-    parser.add_argument("--history-min", type=int, default=2, help="fewest history entries drawn (default 2)")
-    parser.add_argument("--history-max", type=int, default=10, help="most history entries drawn (default 10)")
+    parser.add_argument("--history-min", type=HISTORY.arg, default=2, help="fewest history entries drawn (default 2)")
+    parser.add_argument("--history-max", type=HISTORY.arg, default=10, help="most history entries drawn (default 10)")
     parser.add_argument(
         "--prompt-style",
         default=DEFAULT_PROMPT_STYLE,
@@ -38,8 +42,6 @@ def run(args: argparse.Namespace) -> int:
     from core.scenes import build_scenes
     from storage.db import get_engine
 
-    if args.count < 1:
-        raise BadInput(f"--count must be at least 1 (got {args.count})")
     report = build_scenes(
         engine=get_engine(args.db),
         dataset=args.dataset,

@@ -3,6 +3,7 @@
 import argparse
 
 from core.errors import BadInput
+from core.ranges import TARGET
 from storage.constants import DEFAULT_RANK, SCORE_COLUMNS
 
 
@@ -27,7 +28,7 @@ def register(sub) -> None:
     p.add_argument("--name", required=True, help="name to save the selection under")
     p.add_argument("--column", default=DEFAULT_RANK, help=f"score column to rank by (default {DEFAULT_RANK})")
     p.add_argument("--ascending", action="store_true", help="rank smallest first (default: largest first)")
-    p.add_argument("--target", type=int, default=10_000, help="number of scenes to keep (default 10000)")
+    p.add_argument("--target", type=TARGET.arg, default=10_000, help="number of scenes to keep (default 10000)")
     p.add_argument("--min", action="append", default=[], metavar="COL=V", help="keep scenes with COL >= V (repeat)")
     p.add_argument("--max", action="append", default=[], metavar="COL=V", help="keep scenes with COL <= V (repeat)")
     p.add_argument("--replace", action="store_true", help="overwrite an existing selection of that name")

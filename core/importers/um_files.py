@@ -11,6 +11,7 @@ Accepted names (DIR = --path, NAME = --dataset):
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from core.errors import BadInput
 from core.progress import Bar
+from core.ranges import TIMESTAMP
 from storage.constants import ROLES
 
 _decode = json.JSONDecoder().decode
@@ -105,21 +107,32 @@ def json_lines(path: Path, rel: str, bar: Bar | None = None) -> Iterator[tuple[i
         bar.update(pending)
 
 
+def _in_range(seconds: int, value, where: str) -> int:
+    if not TIMESTAMP.contains(seconds):
+        raise BadInput(f"{where}: timestamp {TIMESTAMP.outside_message(repr(value))}")
+    return seconds
+
+
 def unix_seconds(value, where: str) -> int:
-    """Int unix seconds from epoch s/ms/us/ns numbers (pandas writes datetimes as epoch ms) or ISO 8601 text."""
+    """Int unix seconds from epoch s/ms/us/ns numbers (pandas writes datetimes as epoch ms) or ISO 8601 text;
+    BadInput for anything else or outside the valid range of timestamps (core/ranges.py)."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         size = abs(value)
-        scale = 1e9 if size >= 1e17 else 1e6 if size >= 1e14 else 1e3 if size >= 1e11 else 1
-        return int(value // scale)
+        scale = 10**9 if size >= 1e17 else 10**6 if size >= 1e14 else 10**3 if size >= 1e11 else 1
+        return _in_range(int(value // scale), value, where)
     if isinstance(value, str):
         try:
             stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             pass
         else:
-            return int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
+            try:
+                aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+                return _in_range(int(aware.timestamp()), value, where)
+            except OverflowError:  # an offset that takes year 1 or 9999 past the calendar
+                raise BadInput(f"{where}: timestamp {TIMESTAMP.outside_message(repr(value))}") from None
     raise BadInput(f"{where}: timestamp {value!r} is neither epoch seconds/milliseconds nor ISO 8601")
 
 

@@ -15,6 +15,7 @@ from core.ingest.tables import Frames, Table
 from core.ingest.validate import validate
 from core.ingest.write import filter_users, order_by_user_time, write_dataset
 from core.progress import SILENT, Progress
+from core.ranges import INTERACTIONS
 
 
 @dataclass
@@ -48,8 +49,9 @@ class IngestReport:
 
 
 def _check_range(min_interactions: int, max_interactions: int | None) -> None:
-    if min_interactions < 0:
-        raise BadInput(f"--min-interactions must be >= 0, got {min_interactions}")
+    INTERACTIONS.check(min_interactions, label="--min-interactions")
+    if max_interactions is not None:
+        INTERACTIONS.check(max_interactions, label="--max-interactions")
     if max_interactions is not None and max_interactions < max(min_interactions, 1):
         raise BadInput(f"--max-interactions ({max_interactions}) must be >= --min-interactions ({min_interactions})")
 

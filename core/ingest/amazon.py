@@ -10,7 +10,9 @@ import pandas as pd
 
 from core.errors import BadInput
 from core.ingest.tables import Frames, Table, read_text
-from core.ingest.unified import _raise_json_line
+from core.ingest.unified import json_records
+from core.ingest.validate import check_numbers
+from core.ranges import AMAZON_MILLIS, PRICE, RATINGS
 
 ITEM_FEATURES = ["main_category", "categories", "price", "store", "average_rating", "rating_number", "description",
                  "features"]  # fmt: skip
@@ -28,8 +30,7 @@ def _jsonl(path: Path) -> pd.DataFrame:
     try:
         return pd.read_json(StringIO(text), lines=True, dtype=False)
     except ValueError:
-        _raise_json_line(path, text)
-        raise
+        return json_records(path, text)
 
 
 def _files(root: Path) -> tuple[Path, Path]:
@@ -63,9 +64,12 @@ def read(root: Path) -> Frames:
             "timestamp": _column(reviews, "timestamp", review_path),
         }
     )
-    millis = pd.to_numeric(inter["timestamp"], errors="coerce")
-    # Milliseconds -> seconds; unparsable cells stay as they are so the error shows them.
+    table = Table("interactions", reviews, review_path.name)
+    millis = check_numbers(table, "timestamp", AMAZON_MILLIS).set_axis(inter.index)
+    # Milliseconds -> seconds (exact: the range keeps them below 2^53); empty cells stay empty for the error.
     inter["timestamp"] = (millis // 1000).astype("Int64").astype(object).where(millis.notna(), inter["timestamp"])
+    if "rating" in reviews.columns:
+        check_numbers(table, "rating", RATINGS["amazon"])
     for src, dst in REVIEW_FEATURES.items():
         if src in reviews.columns:
             inter[dst] = reviews[src]
@@ -78,8 +82,9 @@ def read(root: Path) -> Frames:
             items[name] = meta[name]
     if "description" in items.columns:  # a list of paragraphs -> one text for content similarity
         items["description"] = items["description"].map(lambda v: " ".join(map(str, v)) if isinstance(v, list) else v)
-    if "price" in items.columns:
-        items["price"] = pd.to_numeric(items["price"], errors="coerce")
+    if "price" in items.columns:  # the files write "None" (or other text) for an unknown price
+        prices = check_numbers(Table("items", meta, meta_path.name), "price", PRICE, text_is_missing=True)
+        items["price"] = prices.set_axis(items.index)
     return Frames(
         Table("users", users, review_path.name),
         Table("items", items, meta_path.name),

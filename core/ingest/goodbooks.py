@@ -12,6 +12,8 @@ import pandas as pd
 from core.errors import BadInput
 from core.ingest.tables import LINE, Frames, Table
 from core.ingest.unified import _read_csv
+from core.ingest.validate import check_numbers
+from core.ranges import RATINGS, YEAR
 
 START = 1_504_224_000  # 2017-09-01 UTC, when goodbooks-10k was published
 TOP_TAGS = 5
@@ -76,7 +78,7 @@ def read(root: Path) -> Frames:
     inter = pd.DataFrame({"user_id": r["user_id"], "item_id": r["book_id"]})
     inter["timestamp"] = START + np.arange(len(r), dtype=np.int64)
     if "rating" in r.columns:
-        inter["rating"] = r["rating"]
+        inter["rating"] = check_numbers(ratings, "rating", RATINGS["goodbooks"]).astype("Int64").set_axis(inter.index)
     if LINE in r.columns:
         inter[LINE] = r[LINE]
     b = books.df
@@ -87,7 +89,8 @@ def read(root: Path) -> Frames:
         if src in b.columns:
             items[dst] = b[src]
     if "year" in items.columns:
-        items["year"] = pd.to_numeric(items["year"], errors="coerce").round().astype("Int64")
+        years = check_numbers(books, "original_publication_year", YEAR)
+        items["year"] = years.astype("Int64").set_axis(items.index)
     items["tags"] = _tags(root, b)
     users = pd.DataFrame({"user_id": inter["user_id"].dropna().drop_duplicates().to_numpy()})
     return Frames(

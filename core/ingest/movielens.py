@@ -10,6 +10,8 @@ import pandas as pd
 
 from core.errors import BadInput
 from core.ingest.tables import Frames, Table, read_dat, year_from_title
+from core.ingest.validate import check_numbers
+from core.ranges import RATINGS
 
 AGE_BUCKETS = ["under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
 AGE_CODES_1M = dict(zip(["1", "18", "25", "35", "45", "50", "56"], AGE_BUCKETS, strict=True))
@@ -38,16 +40,16 @@ def split_genres(text: pd.Series, sep: str = "|") -> pd.Series:
     return text.fillna("").str.split(sep).map(lambda parts: [p for p in parts if p])
 
 
-def _ratings(df: pd.DataFrame) -> pd.DataFrame:
-    df["rating"] = pd.to_numeric(df["rating"], errors="coerce").astype("Int64")
-    return df
+def whole_ratings(table: Table, layout: str) -> Table:
+    """The rating column as whole numbers (Int64), each within the layout's documented range, else BadInput."""
+    table.df["rating"] = check_numbers(table, "rating", RATINGS[layout]).astype("Int64").set_axis(table.df.index)
+    return table
 
 
 def read_100k(root: Path) -> Frames:
     """MovieLens 100K: tab-separated u.data, '|'-separated u.user and u.item."""
-    inter = _ratings(
-        read_dat(root / "u.data", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1", sep="\t")
-    )
+    data = read_dat(root / "u.data", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1", sep="\t")
+    inter = whole_ratings(Table("interactions", data, "u.data"), "movielens")
     users = read_dat(
         root / "u.user", ["user_id", "age", "gender", "occupation", "zip_code"], encoding="latin-1", sep="|"
     )
@@ -72,14 +74,13 @@ def read_100k(root: Path) -> Frames:
     items = pd.DataFrame(
         {"item_id": raw["item_id"], "title": raw["title"], "genres": split_genres(joined.astype(str)), "year": year}
     )
-    return Frames(
-        Table("users", users, "u.user"), Table("items", items, "u.item"), Table("interactions", inter, "u.data")
-    )
+    return Frames(Table("users", users, "u.user"), Table("items", items, "u.item"), inter)
 
 
 def read_1m(root: Path) -> Frames:
     """MovieLens 1M: '::'-separated ratings.dat, users.dat, movies.dat."""
-    inter = _ratings(read_dat(root / "ratings.dat", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1"))
+    ratings = read_dat(root / "ratings.dat", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1")
+    inter = whole_ratings(Table("interactions", ratings, "ratings.dat"), "movielens")
     users = read_dat(root / "users.dat", ["user_id", "gender", "age", "occupation", "zip_code"], encoding="latin-1")
     users["gender"] = users["gender"].map(GENDER).fillna(users["gender"])
     users["age"] = users["age"].map(AGE_CODES_1M).fillna(users["age"])
@@ -98,11 +99,7 @@ def read_1m(root: Path) -> Frames:
             "year": year_from_title(raw["title"]),
         }
     )
-    return Frames(
-        Table("users", users, "users.dat"),
-        Table("items", items, "movies.dat"),
-        Table("interactions", inter, "ratings.dat"),
-    )
+    return Frames(Table("users", users, "users.dat"), Table("items", items, "movies.dat"), inter)
 
 
 def read(root: Path) -> Frames:

@@ -2,9 +2,7 @@
 
 from pathlib import Path
 
-import pandas as pd
-
-from core.ingest.movielens import split_genres
+from core.ingest.movielens import split_genres, whole_ratings
 from core.ingest.tables import Frames, Table, read_dat, year_from_title
 
 
@@ -15,10 +13,6 @@ def read(root: Path) -> Frames:
     items = raw[["item_id", "title"]].copy()
     items["genres"] = split_genres(raw["genres"])
     items["year"] = year_from_title(raw["title"])
-    inter = read_dat(root / "ratings.dat", ["user_id", "item_id", "rating", "timestamp"])
-    inter["rating"] = pd.to_numeric(inter["rating"], errors="coerce").astype("Int64")
-    return Frames(
-        Table("users", users, "users.dat"),
-        Table("items", items, "movies.dat"),
-        Table("interactions", inter, "ratings.dat"),
-    )
+    ratings = read_dat(root / "ratings.dat", ["user_id", "item_id", "rating", "timestamp"])
+    inter = whole_ratings(Table("interactions", ratings, "ratings.dat"), "movietweetings")
+    return Frames(Table("users", users, "users.dat"), Table("items", items, "movies.dat"), inter)

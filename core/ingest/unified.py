@@ -31,13 +31,14 @@ def _read_jsonl(path: Path, kind: str) -> Table:
     try:
         df = pd.read_json(StringIO(text), lines=True, dtype=False)
     except ValueError:
-        _raise_json_line(path, text)
-        raise
+        df = json_records(path, text)
     return Table(kind, df, path.name, first_line=1)
 
 
-def _raise_json_line(path: Path, text: str) -> None:
-    """Find the first line that is not a JSON object (only runs after pandas refused the file)."""
+def json_records(path: Path, text: str) -> pd.DataFrame:
+    """The slow, exact reading of JSON lines (only after pandas refused the file): BadInput naming the first line
+    that is not a JSON object; otherwise the rows (numbers pandas cannot hold, such as 2**64, stay exact)."""
+    records = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -47,7 +48,8 @@ def _raise_json_line(path: Path, text: str) -> None:
             raise BadInput(f"{path.name}, line {number}, column {exc.colno}: not valid JSON ({exc.msg})") from None
         if not isinstance(value, dict):
             raise BadInput(f"{path.name}, line {number}: expected a JSON object per line") from None
-    raise BadInput(f"{path.name}: could not read the file as JSON lines")
+        records.append(value)
+    return pd.DataFrame.from_records(records)
 
 
 def _read_parquet(path: Path, kind: str) -> Table:

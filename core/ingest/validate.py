@@ -9,6 +9,7 @@ from pandas.api import types as ptypes
 
 from core.errors import BadInput
 from core.ingest.tables import LINE, Frames, Table, require_nonempty, years_to_ts
+from core.ranges import FEATURE, RELEASE_TS, TIMESTAMP, YEAR, Range
 
 REQUIRED = {"users": ["user_id"], "items": ["item_id", "title"], "interactions": ["user_id", "item_id", "timestamp"]}
 RESERVED = {
@@ -65,36 +66,38 @@ def _unique(table: Table, ids: pd.Series, column: str) -> None:
         _fail(table, dup, column, lambda p: f"duplicate {column} {ids.iloc[p]!r} (first at {first_at})")
 
 
-def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False) -> np.ndarray:
+def _unix_seconds(dt: pd.Series) -> np.ndarray:
+    """Float Unix seconds of datetimes at any resolution (years 1-9999 fit), NaN for NaT."""
+    utc = dt.dt.tz_localize("UTC") if dt.dt.tz is None else dt.dt.tz_convert("UTC")
+    values = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
+    missing = np.isnat(values)
+    return np.where(missing, np.nan, values.astype(np.int64).astype(np.float64))
+
+
+def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False, rng: Range = TIMESTAMP) -> np.ndarray:
     """Unix seconds from integers, floats, numeric or ISO 8601 text; BadInput names the first bad cell.
 
-    int64 array, or float64 with NaN for missing cells when allow_missing.
+    Every value must lie in rng (core/ranges.py): nothing wraps or saturates. int64 array, or float64 with NaN for
+    missing cells when allow_missing.
     """
     raw = table.df[column].reset_index(drop=True)
-    if ptypes.is_integer_dtype(raw) and not raw.isna().any():
-        return raw.to_numpy(dtype=np.int64)
     if ptypes.is_datetime64_any_dtype(raw):
-        dt = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
-    elif ptypes.is_numeric_dtype(raw):
-        dt = None
-        seconds = raw.astype("float64")
+        values = _unix_seconds(raw)
+    elif ptypes.is_numeric_dtype(raw) and not ptypes.is_bool_dtype(raw):
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
     else:
         text = raw.astype(str).str.strip().where(raw.notna())
         seconds = pd.to_numeric(text, errors="coerce").astype("float64")
         rest = seconds.isna() & text.notna()
-        dt = None
         if rest.any():
             iso = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
-            seconds[rest] = (iso - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    if dt is not None:
-        seconds = (dt - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-    values = seconds.to_numpy(dtype="float64", na_value=np.nan)
-    bad = ~np.isfinite(values)
-    if allow_missing:
-        bad &= raw.notna().to_numpy()
+            seconds[rest] = _unix_seconds(iso)
+        values = seconds.to_numpy(dtype="float64", na_value=np.nan)
+    present = raw.notna().to_numpy()
+    unparsed = np.isnan(values) & (present | ~allow_missing)
     _fail(
         table,
-        bad,
+        unparsed,
         column,
         lambda p: (
             "empty timestamp"
@@ -102,7 +105,40 @@ def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False) 
             else f"cannot parse {_value(table, column, p)} as a timestamp (unix seconds or ISO 8601)"
         ),
     )
-    return np.floor(values) if allow_missing else np.floor(values).astype(np.int64)
+    _fail(
+        table, rng.outside(values) & ~np.isnan(values), column, lambda p: rng.outside_message(_value(table, column, p))
+    )
+    if allow_missing:
+        return np.floor(values)
+    if ptypes.is_integer_dtype(raw):  # exact: no round trip through float for big (in-range) integers
+        return raw.to_numpy(dtype=np.int64)
+    return np.floor(values).astype(np.int64)
+
+
+def check_numbers(
+    table: Table, column: str, rng: Range, *, label: str | None = None, text_is_missing: bool = False
+) -> pd.Series:
+    """The column as float64 (NaN = empty), every value in rng; BadInput names the first cell that is not a number
+    (unless text_is_missing: then such text counts as empty) or lies outside the range."""
+    raw = table.df[column].reset_index(drop=True)
+    if ptypes.is_numeric_dtype(raw) and not ptypes.is_bool_dtype(raw):
+        numbers = pd.Series(raw.to_numpy(dtype="float64", na_value=np.nan))
+        given = ~numbers.isna()
+    else:
+        text = raw.astype(str).str.strip().where(raw.notna(), "")
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        given = text != ""
+        if not text_is_missing:
+            _fail(
+                table,
+                (given & numbers.isna()).to_numpy(),
+                label or column,
+                lambda p: f"{_value(table, column, p)} is not a number",
+            )
+        given &= numbers.notna()
+    bad = given.to_numpy() & rng.outside(numbers.to_numpy())
+    _fail(table, bad, label or column, lambda p: rng.outside_message(_value(table, column, p), label=rng.name))
+    return numbers.where(given, np.nan)
 
 
 def _codes(table: Table, ids: pd.Series, known: pd.Series, column: str, noun: str, source: str) -> np.ndarray:
@@ -145,11 +181,19 @@ def _features(table: Table) -> list[str]:
     return [c for c in table.df.columns if c not in RESERVED[table.kind]]
 
 
+def _finite_features(table: Table) -> None:
+    """Numbers in feature columns are stored as JSON, which has no infinity: refuse one rather than store null."""
+    for column in _features(table):
+        if ptypes.is_float_dtype(table.df[column]):
+            check_numbers(table, column, FEATURE)
+
+
 def validate(frames: Frames) -> Clean:
-    """Check columns, ids, references and timestamps; raise one BadInput naming file, line and column."""
+    """Check columns, ids, references, timestamps and numbers; raise one BadInput naming file, line and column."""
     for table in (frames.users, frames.items, frames.interactions):
         require_nonempty(table)
         _check_columns(table)
+        _finite_features(table)
     users_t, items_t, inter_t = frames.users, frames.items, frames.interactions
     user_ids = _ids(users_t, "user_id")
     _unique(users_t, user_ids, "user_id")
@@ -163,10 +207,10 @@ def validate(frames: Frames) -> Clean:
     titles = items_t.df["title"].reset_index(drop=True)
     items.insert(1, "title", titles.astype(str).where(titles.notna(), ""))
     if "release_ts" in items_t.df.columns:
-        parsed = parse_timestamps(items_t, "release_ts", allow_missing=True)
+        parsed = parse_timestamps(items_t, "release_ts", allow_missing=True, rng=RELEASE_TS)
         release = pd.Series(parsed).astype("Int64")
     elif "year" in items.columns:
-        release = years_to_ts(items["year"]).reset_index(drop=True)
+        release = years_to_ts(check_numbers(items_t, "year", YEAR))
     else:
         release = pd.Series(pd.NA, index=items.index, dtype="Int64")
     items.insert(2, "release_ts", release)

@@ -71,7 +71,9 @@ def json_lines(frame: pd.DataFrame) -> list[str]:
         return ["{}"] * len(frame)
     if len(frame) == 0:
         return []
-    return frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
+    # 15 decimals, the most pandas writes (its default of 10 turned a price of 12.345678901234 into 12.3456789012).
+    text = frame.to_json(orient="records", lines=True, force_ascii=False, double_precision=15)
+    return text.rstrip("\n").split("\n")
 
 
 def impressions_json(clean: Clean, n_rows: int, item_base: int) -> np.ndarray:

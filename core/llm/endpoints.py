@@ -12,6 +12,7 @@ from sqlmodel import Session
 from core.choices import LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
+from core.ranges import CONCURRENCY, RETRIES, TIMEOUT
 from storage.llm import add_endpoint, get_endpoint
 from storage.models import Endpoint
 
@@ -113,11 +114,8 @@ def add_checked_endpoint(
         check_env_name(api_key_env)
     if not base_url.startswith(("http://", "https://")):
         raise BadInput(f"the base URL must start with http:// or https:// (got {base_url!r})")
-    for label, value in (("concurrency", concurrency), ("timeout", timeout)):
-        if value <= 0:
-            raise BadInput(f"{label} must be positive (got {value})")
-    if retries < 0:
-        raise BadInput(f"retries must be 0 or more (got {retries})")
+    CONCURRENCY.check(concurrency, label="concurrency"), TIMEOUT.check(timeout, label="timeout")
+    RETRIES.check(retries, label="retries")
     with Session(engine, expire_on_commit=False) as session:
         if get_endpoint(session=session, name=name) is not None:
             raise BadInput(f"endpoint {name!r} already exists; remove it first")

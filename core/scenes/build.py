@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 from core.choices import SCORERS
 from core.errors import BadInput, NotFound
 from core.progress import SILENT, Progress
+from core.ranges import COUNT, HISTORY, SEED
 from core.scene_prompts import check_prompt_style
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
@@ -49,10 +50,12 @@ def candidate_count(max_exposure: int) -> int:
     return max(32, 3 * max_exposure)
 
 
-def _validate(count: int, split: str, min_exposure: int, max_exposure: int, history: tuple[int, int], scorers, style):
+def _validate(
+    count: int, split: str, min_exposure: int, max_exposure: int, history: tuple[int, int], scorers, style, seed: int
+):
     check_prompt_style(style)
-    if count < 1:
-        raise BadInput(f"--count must be at least 1 (got {count})")
+    COUNT.check(count, label="--count"), SEED.check(seed, label="--seed")
+    HISTORY.check(history[0], label="--history-min"), HISTORY.check(history[1], label="--history-max")
     if split not in SPLITS:
         raise BadInput(f"--split must be {' or '.join(SPLITS)} (got {split!r})")
     if not 2 <= min_exposure <= max_exposure <= MAX_LETTERS:
@@ -105,7 +108,7 @@ def build_scenes(
 
     prompt_style decides the scene text (and every later prompt about these scenes): core/scene_prompts.py."""
     names = tuple(scorers) if scorers is not None else SCORERS
-    _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names, prompt_style)
+    _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names, prompt_style, seed)
     opts = Options(count, split, min_exposure, max_exposure, seed, names, history_min, history_max, prompt_style)
     name = dataset.name if isinstance(dataset, Dataset) else dataset
     with Session(engine, expire_on_commit=False) as session:

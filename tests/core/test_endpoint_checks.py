@@ -18,9 +18,10 @@ GOOD = {"name": "gpt", "base_url": "https://api.example.com/v1", "model": "gpt-x
         ({"model": ""}, "an endpoint needs a name and a model"),
         ({"name": "local"}, "endpoint name 'local' is reserved for the embedded model"),
         ({"base_url": "ftp://x"}, "the base URL must start with http:// or https:// (got 'ftp://x')"),
-        ({"concurrency": 0}, "concurrency must be positive (got 0)"),
-        ({"timeout": -1.0}, "timeout must be positive (got -1.0)"),
-        ({"retries": -1}, "retries must be 0 or more (got -1)"),
+        ({"concurrency": 0}, "concurrency must be a whole number from 1 to 1,024 (got 0)"),
+        ({"timeout": -1.0}, "timeout must be a number more than 0 up to 86,400 (got -1.0)"),
+        ({"timeout": float("nan")}, "timeout must be a number more than 0 up to 86,400 (got nan)"),
+        ({"retries": -1}, "retries must be a whole number from 0 to 100 (got -1)"),
         (
             {"api_key_env": "sk-abc"},
             "--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), "

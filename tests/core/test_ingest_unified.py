@@ -167,3 +167,19 @@ def test_parquet_errors_name_the_row(engine, tmp_path):
     with pytest.raises(BadInput) as exc:
         ingest(engine=engine, name="p", fmt="unified", path=tmp_path / "d")
     assert str(exc.value) == "users.parquet, row 4, column user_id: duplicate user_id 'u1' (first at row 1)"
+
+
+def test_feature_numbers_keep_fifteen_decimals(tmp_path, engine):
+    from sqlmodel import Session, select
+
+    from storage.models import Item
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "users.csv").write_text("user_id\nu1\n")
+    (folder / "items.csv").write_text("item_id,title,price\ni1,A,12.3456789012345\ni2,B,0.123456789012345\n")
+    (folder / "interactions.csv").write_text("user_id,item_id,timestamp\nu1,i1,1\nu1,i2,2\n")
+    ingest(engine=engine, name="d", fmt="unified", path=folder, min_interactions=1)
+    with Session(engine) as s:
+        prices = [item.features["price"] for item in s.exec(select(Item).order_by(Item.id))]
+    assert prices == [12.3456789012345, 0.123456789012345]

@@ -110,7 +110,5 @@ def test_rationales_and_predict_default_to_train_scenes(session, engine, fault_s
 
 
 def test_an_unknown_stage_split_exits_2(db_path, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["predict", "--role", "strong", "--endpoint", "local", "--split", "test"])
-    assert exc.value.code == 2
+    assert main(["predict", "--role", "strong", "--endpoint", "local", "--split", "test"]) == 2
     assert "invalid choice: 'test'" in capsys.readouterr().err

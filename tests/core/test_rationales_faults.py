@@ -273,12 +273,12 @@ def test_cli_rationales_and_predict_print_their_summary(engine, session, server,
     "args,message",
     [
         (["--endpoint", "nope"], "error: unknown endpoint 'nope': add it with `python -m core endpoints add nope ...`"),
-        (["--endpoint", "fault", "--n", "0"], "error: --n must be positive (got 0)"),
+        (["--endpoint", "fault", "--n", "0"], "error: argument --n: must be a whole number from 1 to 1,000 (got '0')"),
         (["--endpoint", "fault", "--dataset", "zzz"], "error: unknown dataset 'zzz'"),
     ],
 )
 def test_cli_bad_input_exits_2_and_writes_nothing(engine, session, server, monkeypatch, capsys, args, message):
     _endpoint(session, server, monkeypatch)
     assert main(["rationales", "--role", "weak", *args]) == 2
-    assert capsys.readouterr().err.strip() == message
+    assert capsys.readouterr().err.strip().splitlines()[-1] == message
     assert _rows(engine, Run) == []

@@ -162,7 +162,7 @@ def test_scorer_choice_and_rendered_options(tmp_path):
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"count": 0}, "--count must be at least 1 (got 0)"),
+        ({"count": 0}, "--count must be a whole number from 1 to 10,000,000 (got 0)"),
         ({"split": "test"}, "--split must be train or eval (got 'test')"),
         ({"min_exposure": 1}, "exposure length range [1, 12] is invalid: need 2 <= min <= max <= 26"),
         ({"min_exposure": 8, "max_exposure": 4}, "exposure length range [8, 4] is invalid: need 2 <= min <= max <= 26"),

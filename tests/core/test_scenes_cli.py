@@ -45,8 +45,9 @@ def test_bad_input_exits_2_and_writes_nothing(engine, db_path, capsys):
         make_interaction_dataset(session, seed=3)
     cases = [
         (["--dataset", "nope", "--count", "5"], "error: dataset 'nope' not found"),
-        (["--dataset", "synth", "--count", "0"], "error: --count must be at least 1 (got 0)"),
-        (["--dataset", "synth", "--count", "5", "--max-exposure", "30"], "error: exposure length range [2, 30]"),
+        (["--dataset", "synth", "--count", "0"], "error: argument --count: must be a whole number from 1 to 10,000,"),
+        (["--dataset", "synth", "--count", "5", "--max-exposure", "30"], "--max-exposure: must be a whole number"),
+        (["--dataset", "synth", "--count", "5", "--min-exposure", "9", "--max-exposure", "3"], "range [9, 3]"),
         (["--dataset", "synth", "--count", "5", "--scorers", "random,nope"], "unknown scorer(s) nope"),
     ]
     for args, message in cases:

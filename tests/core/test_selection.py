@@ -130,7 +130,7 @@ def test_equal_rank_values_go_to_the_lower_scene_id(groups, engine, session):
         (SelectionConfig(column="nope"), "unknown score column 'nope' in ranking column; valid columns: n_strong"),
         (SelectionConfig(mins={"bogus": 1}), "unknown score column 'bogus' in min"),
         (SelectionConfig(mins={"diff_model": 0.5}, maxs={"diff_model": 0.1}), "min diff_model=0.5 is greater than"),
-        (SelectionConfig(target=0), "target must be at least 1"),
+        (SelectionConfig(target=0), r"target must be a whole number from 1 to 10,000,000 \(got 0\)"),
     ],
 )
 def test_bad_configs_raise_bad_input(groups, engine, config, message):
