@@ -57,5 +57,9 @@ def load_settings() -> Settings:
 
 def describe() -> list[tuple[str, str, str]]:
     """(env var, current value, help) for every setting."""
+    from core.urls import redact_url  # a database URL may hold a password: shown hidden
+
     current = load_settings()
-    return [(f.metadata["env"], str(getattr(current, f.name)), f.metadata["help"]) for f in fields(Settings)]
+    return [
+        (f.metadata["env"], redact_url(str(getattr(current, f.name))), f.metadata["help"]) for f in fields(Settings)
+    ]

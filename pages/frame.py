@@ -3,6 +3,7 @@ sidebar. app.py serves it (`st.App("pages/frame.py")`); from here page paths are
 
 import streamlit as st
 
+from core.urls import redact_url
 from pages.ui import db_path, reviewer_picker
 from storage.db import display_url
 
@@ -21,6 +22,6 @@ PAGES = [
 navigation = st.navigation(PAGES)
 with st.sidebar:
     st.caption("Database")
-    st.code(display_url(db_path()), language=None)
+    st.code(redact_url(display_url(db_path())), language=None)  # password and key-like parameters hidden
     reviewer_picker()
 navigation.run()

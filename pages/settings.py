@@ -9,6 +9,7 @@ from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 from core.llm.endpoints import add_checked_endpoint
 from core.llm.probe import probe_endpoint
 from core.settings import describe
+from core.urls import redact_url
 from pages.ui import engine, reviewer, session, set_reviewer, show_flash, user_errors
 from storage.constants import ACCESS_ROLES
 from storage.llm import list_endpoints, remove_endpoint
@@ -48,7 +49,7 @@ rows += [
         "model": e.model,
         "key env var": e.api_key_env or "-",
         "concurrency": e.concurrency,
-        "base URL": e.base_url,
+        "base URL": redact_url(e.base_url),
     }
     for e in endpoints
 ]

@@ -55,6 +55,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print every endpoint, the built-in one first."""
+    from core.urls import redact_url
     from storage.db import get_engine, session_scope
     from storage.llm import call_stats, list_endpoints
 
@@ -63,7 +64,7 @@ def run_list(args: argparse.Namespace) -> int:
         stats = {row["endpoint"]: row for row in call_stats(session=session)}
     print(f"{'NAME':<16} {'KIND':<7} {'MODEL':<34} {'KEY ENV':<18} {'CONC':>4} {'CALLS':>7} {'FAILED':>6}  BASE URL")
     rows = [(LOCAL, "local", f"{LOCAL_MODEL} (embedded)", "-", LOCAL_CONCURRENCY, "started on demand")]
-    rows += [(e.name, e.kind, e.model, e.api_key_env or "-", e.concurrency, e.base_url) for e in endpoints]
+    rows += [(e.name, e.kind, e.model, e.api_key_env or "-", e.concurrency, redact_url(e.base_url)) for e in endpoints]
     for name, kind, model, key_env, conc, url in rows:
         calls, failed = stats.get(name, {}).get("calls", 0), stats.get(name, {}).get("failures", 0)
         print(f"{name:<16} {kind:<7} {model:<34} {key_env:<18} {conc:>4} {calls:>7} {failed:>6}  {url}")

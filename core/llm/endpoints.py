@@ -13,6 +13,7 @@ from core.choices import LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
 from core.ranges import CONCURRENCY, RETRIES, TIMEOUT
+from core.urls import credentials_in_url
 from storage.llm import add_endpoint, get_endpoint
 from storage.models import Endpoint
 
@@ -91,6 +92,20 @@ def open_endpoint(*, engine: Engine, name: str) -> Iterator[Endpoint]:
     yield endpoint
 
 
+def check_base_url(url: str) -> None:
+    """BadInput when the URL carries credentials, holds spaces, backslashes or control characters, or is not
+    http(s); the message never repeats the URL (it may hold a secret)."""
+    if any(c.isspace() or c == "\\" or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise BadInput("the base URL is not a valid URL: it holds spaces, backslashes or control characters")
+    if credentials_in_url(url):
+        raise BadInput(
+            "the base URL carries credentials (a user name, password or key); they would be stored and shown. "
+            "Put the key in an environment variable and name it with --api-key-env"
+        )
+    if not url.lower().startswith(("http://", "https://")):
+        raise BadInput("the base URL must start with http:// or https://")
+
+
 def add_checked_endpoint(
     *,
     engine: Engine,
@@ -112,8 +127,7 @@ def add_checked_endpoint(
         raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
     if api_key_env:
         check_env_name(api_key_env)
-    if not base_url.startswith(("http://", "https://")):
-        raise BadInput(f"the base URL must start with http:// or https:// (got {base_url!r})")
+    check_base_url(base_url)
     CONCURRENCY.check(concurrency, label="concurrency"), TIMEOUT.check(timeout, label="timeout")
     RETRIES.check(retries, label="retries")
     with Session(engine, expire_on_commit=False) as session:

@@ -75,3 +75,19 @@ def test_settings_lists_every_environment_setting_with_its_value(db_path, monkey
     values = dict(zip(table["variable"], table["value"], strict=True))
     assert values["MIRROR_DB"] == db_path
     assert values["MIRROR_DEMO_SCENES"] == "6"
+
+
+def test_settings_refuse_a_base_url_with_credentials_and_hide_old_ones(db_path, engine):
+    with Session(engine) as s:
+        s.add(Endpoint(name="old", base_url="https://alice:hunter2@api.example.com/v1", model="m"))
+        s.commit()
+    at = open_page("settings")
+    assert at.dataframe[0].value["base URL"].tolist()[-1] == "https://alice:***@api.example.com/v1"
+    at.text_input(key="ep_name").set_value("leak")
+    at.text_input(key="ep_model").set_value("gpt-x")
+    at.text_input(key="ep_url").set_value("https://bob:s3cret@api.example.com/v1")
+    at.button[0].click().run()
+    assert "carries credentials" in at.error[0].value
+    assert not any("s3cret" in e.value or "hunter2" in e.value for e in at.error)
+    with Session(engine) as s:
+        assert [e.name for e in s.exec(select(Endpoint))] == ["old"]

@@ -17,7 +17,7 @@ GOOD = {"name": "gpt", "base_url": "https://api.example.com/v1", "model": "gpt-x
         ({"name": "  "}, "an endpoint needs a name and a model"),
         ({"model": ""}, "an endpoint needs a name and a model"),
         ({"name": "local"}, "endpoint name 'local' is reserved for the embedded model"),
-        ({"base_url": "ftp://x"}, "the base URL must start with http:// or https:// (got 'ftp://x')"),
+        ({"base_url": "ftp://x"}, "the base URL must start with http:// or https://"),
         ({"concurrency": 0}, "concurrency must be a whole number from 1 to 1,024 (got 0)"),
         ({"timeout": -1.0}, "timeout must be a number more than 0 up to 86,400 (got -1.0)"),
         ({"timeout": float("nan")}, "timeout must be a number more than 0 up to 86,400 (got nan)"),
@@ -58,3 +58,4 @@ def test_stored_values_are_stripped_and_a_second_add_is_refused(engine):
 def test_probe_of_an_unknown_endpoint_is_not_found(engine):
     with pytest.raises(NotFound, match="unknown endpoint 'nope'"):
         probe_endpoint(engine=engine, name="nope")
+

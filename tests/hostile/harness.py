@@ -40,6 +40,7 @@ class Attack:
     fragment: str
     check: Callable[[Path], None] | None = None  # extra assertions on files after the run
     env: dict[str, str] = field(default_factory=dict)
+    secret: str | None = None  # text that must appear in no output (a password, a key)
 
     def __str__(self) -> str:
         return self.name
@@ -95,6 +96,8 @@ def run_attack(attack: Attack, *, template: Path, tmp: Path, monkeypatch: pytest
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert (code, len(errors)) == (attack.code, 1), (code, out, err)
     assert attack.fragment in errors[0], errors[0]
+    if attack.secret is not None:
+        assert attack.secret not in out + err, "a secret was printed"
     assert dump_hash(db) == before, "the database changed"
     if attack.check is not None:
         attack.check(tmp)
