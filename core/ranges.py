@@ -109,6 +109,8 @@ RATINGS = {
     "goodbooks": Range("rating", 1, 5, "goodbooks `rating` (ratings.csv)"),
     "amazon": Range("rating", 1, 5, "Amazon Reviews `rating`", integer=False),
 }
+GOODBOOKS_ID = Range("id", 0, INT64_MAX, "goodbooks `tag_id`, `goodreads_book_id` (tags.csv, book_tags.csv, books.csv)")
+TAG_COUNT = Range("count", 0, INT64_MAX, "goodbooks `count` of a tag on a book (book_tags.csv)")
 PRICE = Range("price", 0, 1e9, "Amazon meta `price`; text such as 'None' = unknown", integer=False)
 AMAZON_MILLIS = Range(
     "timestamp", FIRST_SECOND * 1000, LAST_SECOND * 1000 + 999, "Amazon Reviews `timestamp` (milliseconds)", hint=_DATES
@@ -137,6 +139,8 @@ RANGES: tuple[Range, ...] = (
     RELEASE_TS,
     YEAR,
     *RATINGS.values(),
+    GOODBOOKS_ID,
+    TAG_COUNT,
     PRICE,
     AMAZON_MILLIS,
     FEATURE,

@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from core.errors import BadInput
 from core.ranges import TARGET
+from core.text_checks import check_name
 from storage.constants import DEFAULT_RANK, SCORE_COLUMNS, TRAIN
 from storage.scores import PAIR_COLUMNS, scores_frame
 from storage.selections import write_selection
@@ -97,6 +98,7 @@ def validate(config: SelectionConfig) -> None:
     TARGET.check(config.target, label="target")
     if not str(config.name).strip():
         raise BadInput("selection name must not be empty")
+    check_name(str(config.name), "selection name")
 
 
 def candidates(*, engine: Engine) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import sys
 from core import __version__
 from core.errors import MirrorError
 from core.settings import load_settings
+from core.text_checks import text_problem
 
 # Each module defines register(subparsers); order is the order of `--help`.
 COMMAND_MODULES = [
@@ -24,7 +25,21 @@ COMMAND_MODULES = [
 ]
 
 
+def plain_text(value: str) -> str:
+    """argparse type of every text option: refuse NUL, lone surrogates (undecodable bytes) and control characters,
+    which no database stores faithfully or which would rewrite the terminal printing them."""
+    if problem := text_problem(value, controls=True):
+        raise argparse.ArgumentTypeError(f"{problem}; use plain printable text")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
+    def add_argument(self, *args, **kwargs):
+        """Text options (no type of their own) are checked by plain_text while parsing."""
+        if kwargs.get("type") is None and kwargs.get("action", "store") in ("store", "append"):
+            kwargs["type"] = plain_text
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message: str) -> None:  # argparse's own exit code is already 2
         self.print_usage(sys.stderr)
         self.exit(2, f"error: {message}\n")
@@ -51,6 +66,28 @@ def open_database(db: str) -> None:
     open_engine(db)
 
 
+def environment_failure(exc: Exception, db: str) -> MirrorError | None:
+    """The one-line failure (exit 1) for what the machine refused — a read-only or full database, a failing disk, a
+    denied write — or None for anything else (a bug keeps its traceback). A busy database is busy_is_an_error's."""
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db import display_url
+
+    if isinstance(exc, OperationalError):
+        reason = str(getattr(exc, "orig", None) or exc)
+        for clue, what in (
+            ("readonly", "is read-only: open a writable copy"),
+            ("disk is full", "cannot grow: the disk is full"),
+            ("disk I/O error", "cannot be written: disk I/O error"),
+        ):
+            if clue in reason:
+                return MirrorError(f"database {display_url(db)} {what}")
+        return None
+    if isinstance(exc, OSError) and exc.strerror:
+        return MirrorError(f"{exc.filename or 'the system'}: {exc.strerror}")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; expected failures print one message and return their exit code."""
     parser = build_parser()
@@ -66,8 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     args.db = args.db or load_settings().db  # resolved once; every command passes args.db down
     try:
         open_database(args.db)
-        with busy_is_an_error():
-            return int(args.func(args) or 0)
+        try:
+            with busy_is_an_error():
+                return int(args.func(args) or 0)
+        except Exception as exc:
+            failure = environment_failure(exc, args.db)
+            if failure is None:
+                raise
+            raise failure from None
     except MirrorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

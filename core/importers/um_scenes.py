@@ -1,5 +1,6 @@
 """Scene rows of the usermirrorer files: the scene JSONL shape and the DPO shape (scene text inside the prompt)."""
 
+import hashlib
 from dataclasses import dataclass
 
 from core.errors import BadInput
@@ -42,6 +43,14 @@ def _field(obj: dict, key: str, where: str):
     if key not in obj or obj[key] is None:
         raise BadInput(f"{where}: missing field {key!r}")
     return obj[key]
+
+
+def _id(obj: dict, key: str, where: str) -> str:
+    """An id as text: a string or a whole number (never a list, an object, a boolean or a float)."""
+    value = _field(obj, key, where)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadInput(f"{where}: {key!r} must be a text or a number, got {type(value).__name__}")
+    return str(value)
 
 
 def _text(value, key: str, where: str) -> str:
@@ -88,12 +97,14 @@ def scene_row(obj: dict, where: str) -> SceneRow:
     if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
         raise BadInput(f"{where}: 'text.action_list' must be a non-empty list of option texts")
     n = len(options)
+    if n > len(LETTERS):
+        raise BadInput(f"{where}: {n} options; at most {len(LETTERS)} (letters A-Z)")
     cnt = obj.get("choice_cnt", n)
     if cnt != n:
         raise BadInput(f"{where}: choice_cnt {cnt!r} but action_list has {n} options")
     return SceneRow(
-        user=str(_field(obj, "user_id", where)),
-        item=str(_field(obj, "item_id", where)),
+        user=_id(obj, "user_id", where),
+        item=_id(obj, "item_id", where),
         timestamp=unix_seconds(_field(obj, "timestamp", where), where),
         item_pos=_item_pos(_field(obj, "item_pos", where), n, where),
         options=options,
@@ -162,8 +173,8 @@ def dpo_row(obj: dict, where: str) -> tuple[SceneRow, str, str]:
         raise BadInput(f"{where}: missing field 'item_pos'")
     impressions = _impressions(obj, n, where)
     scene = SceneRow(
-        user=str(_field(obj, "user_id", where)),
-        item=str(_field(obj, "item_id", where)),
+        user=_id(obj, "user_id", where),
+        item=_id(obj, "item_id", where),
         timestamp=unix_seconds(_field(obj, "timestamp", where), where),
         item_pos=_item_pos(pos, n, where),
         options=options,
@@ -174,3 +185,22 @@ def dpo_row(obj: dict, where: str) -> tuple[SceneRow, str, str]:
         system=None if system == DEFAULT_SYSTEM else system,
     )
     return scene, chosen, rejected
+
+
+class Repeats:
+    """Refuses a line that repeats an earlier scene of the same file (same ids, time, options and texts): it would
+    become a second scene of one decision. Keeps a 16-byte digest per line."""
+
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+        self.first: dict[bytes, int] = {}
+
+    def check(self, row: SceneRow, lineno: int, *texts: str) -> None:
+        fields = [row.source_dataset or "", row.user, row.item, str(row.timestamp), str(row.item_pos), row.profile]
+        digest = hashlib.blake2b("\x1f".join([*fields, *row.history, "\x1e", *row.options, "\x1e", *texts]).encode(
+            "utf-8", "surrogatepass"), digest_size=16).digest()  # fmt: skip
+        first = self.first.setdefault(digest, lineno)
+        if first != lineno:
+            raise BadInput(
+                f"{self.rel}, line {lineno}: repeats line {first} (the same scene); remove the duplicate line"
+            )

@@ -22,10 +22,11 @@ from sqlmodel import Session
 from core.errors import BadInput
 from core.importers import um_files
 from core.importers.um_rationales import ProbTable, TrainRows, decision_lines, load_probs, load_probs_apart, probs_lines
-from core.importers.um_scenes import dpo_row, scene_row
+from core.importers.um_scenes import Repeats, dpo_row, scene_row
 from core.importers.um_sink import PROB_FLOOR, ImportSink
 from core.progress import SILENT, Bar, Progress
 from core.rationale_parser import parse_rationale
+from core.text_checks import check_name
 from storage import bulk
 from storage.constants import LETTERS, ROLES
 from storage.datasets import delete_dataset, get_dataset, insert_dataset, set_dataset_options
@@ -67,9 +68,10 @@ class ImportReport:
 
 def _read_scenes(sink: ImportSink, found: um_files.Found, path: Path, split: str, bar: Bar) -> TrainRows:
     rel = found.rel(path)
-    rows = TrainRows(rel=rel)
+    rows, repeats = TrainRows(rel=rel), Repeats(rel)
     for lineno, obj in um_files.json_lines(path, rel, bar):
         scene = scene_row(obj, f"{rel}, line {lineno}")
+        repeats.check(scene, lineno)
         rows.scene_id.append(sink.add_scene(scene, split))
         rows.choice_cnt.append(len(scene.options))
         rows.user.append(scene.user)
@@ -84,8 +86,10 @@ def _read_dpo(sink: ImportSink, found: um_files.Found, path: Path, bar: Bar, pai
     prediction (that option; 1e-10 elsewhere, renormalised) so exports can name it. The chosen rationale gets no
     prediction, so these scenes are never scored (score needs both roles)."""
     rel, n, unusable = found.rel(path), 0, 0
+    repeats = Repeats(rel)
     for lineno, obj in um_files.json_lines(path, rel, bar):
         scene, chosen, rejected = dpo_row(obj, f"{rel}, line {lineno}")
+        repeats.check(scene, lineno, chosen, rejected)
         scene_id = sink.add_scene(scene, "train")
         n_options = len(scene.options)
         (c,) = sink.add_rationales(scene_id=scene_id, role="strong", texts=[chosen], n_options=n_options)
@@ -235,6 +239,7 @@ def import_usermirrorer(
     main thread, else none)."""
     started = time.perf_counter()
     progress = progress or SILENT
+    check_name(name, "--dataset")
     found = um_files.find_files(Path(path), name)
     if not found.all():
         raise BadInput(f"{path}: no usermirrorer files for dataset {name!r}; expected e.g. datasets/{name}_train.jsonl")

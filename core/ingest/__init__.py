@@ -16,6 +16,7 @@ from core.ingest.validate import validate
 from core.ingest.write import filter_users, order_by_user_time, write_dataset
 from core.progress import SILENT, Progress
 from core.ranges import INTERACTIONS
+from core.text_checks import check_name
 
 
 @dataclass
@@ -131,6 +132,7 @@ def _check_name(engine: Engine, name: str, replace: bool) -> None:
 
     if not name or not name.strip():
         raise BadInput("--dataset needs a non-empty name")
+    check_name(name, "--dataset")
     with engine.connect() as conn:
         if not replace and dataset_id(conn=conn, name=name) is not None:
             raise BadInput(f"dataset {name!r} already exists; pass --replace to overwrite it")

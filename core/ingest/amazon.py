@@ -3,14 +3,13 @@
 Items are keyed by parent_asin; timestamps arrive in milliseconds; users are the reviewers.
 """
 
-from io import StringIO
 from pathlib import Path
 
 import pandas as pd
 
 from core.errors import BadInput
 from core.ingest.tables import Frames, Table, read_text
-from core.ingest.unified import json_records
+from core.ingest.unified import read_json_lines
 from core.ingest.validate import check_numbers
 from core.ranges import AMAZON_MILLIS, PRICE, RATINGS
 
@@ -21,16 +20,8 @@ REVIEW_FEATURES = {"rating": "rating", "title": "review_title", "text": "review_
 
 
 def _jsonl(path: Path) -> pd.DataFrame:
-    if path.suffix == ".gz":
-        try:
-            return pd.read_json(path, lines=True, dtype=False)
-        except (ValueError, UnicodeDecodeError, OSError) as exc:
-            raise BadInput(f"{path.name}: could not read the file as gzipped JSON lines ({exc})") from None
-    text = read_text(path)
-    try:
-        return pd.read_json(StringIO(text), lines=True, dtype=False)
-    except ValueError:
-        return json_records(path, text)
+    text = read_text(path)  # .gz files decompressed
+    return read_json_lines(path, text)
 
 
 def _files(root: Path) -> tuple[Path, Path]:

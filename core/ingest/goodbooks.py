@@ -13,7 +13,7 @@ from core.errors import BadInput
 from core.ingest.tables import LINE, Frames, Table
 from core.ingest.unified import _read_csv
 from core.ingest.validate import check_numbers
-from core.ranges import RATINGS, YEAR
+from core.ranges import GOODBOOKS_ID, RATINGS, TAG_COUNT, YEAR
 
 START = 1_504_224_000  # 2017-09-01 UTC, when goodbooks-10k was published
 TOP_TAGS = 5
@@ -49,19 +49,27 @@ def _need(table: Table, columns: list[str]) -> None:
             raise BadInput(f"{table.file}, line 1: missing column {name!r} (columns found: {found})")
 
 
-def _tags(root: Path, books: pd.DataFrame) -> pd.Series:
+def _numbers(table: Table, ranges: dict) -> pd.DataFrame:
+    """The table's frame with these columns checked and made numeric (BadInput names a cell that is no number)."""
+    return table.df.assign(**{column: check_numbers(table, column, rng).to_numpy() for column, rng in ranges.items()})
+
+
+def _tags(root: Path, books_t: Table) -> pd.Series:
     """The top tags of each book (by count, shelf names like 'to-read' left out), as lists aligned with books."""
+    books = books_t.df
     empty = pd.Series([[] for _ in range(len(books))], index=books.index, dtype=object)
     if not ((root / "tags.csv").is_file() and (root / "book_tags.csv").is_file()) or "goodreads_book_id" not in books:
         return empty
     tags, book_tags = _read_csv(root / "tags.csv", "tags"), _read_csv(root / "book_tags.csv", "book_tags")
     _need(tags, ["tag_id", "tag_name"])
     _need(book_tags, ["goodreads_book_id", "tag_id", "count"])
-    named = book_tags.df.merge(tags.df[["tag_id", "tag_name"]], on="tag_id")
+    ids = {"goodreads_book_id": GOODBOOKS_ID, "tag_id": GOODBOOKS_ID, "count": TAG_COUNT}
+    tag_names = _numbers(tags, {"tag_id": GOODBOOKS_ID})[["tag_id", "tag_name"]]
+    named = _numbers(book_tags, ids).merge(tag_names, on="tag_id")
     named = named[~named["tag_name"].astype(str).str.lower().isin(SHELF_TAGS)]
     top = named.sort_values(["goodreads_book_id", "count"], ascending=[True, False]).groupby("goodreads_book_id")
     lists = top.head(TOP_TAGS).groupby("goodreads_book_id")["tag_name"].agg(list)
-    keys = pd.to_numeric(books["goodreads_book_id"], errors="coerce")
+    keys = check_numbers(books_t, "goodreads_book_id", GOODBOOKS_ID).set_axis(books.index)
     found = keys.map(lists)
     return found.where(found.notna(), empty)
 
@@ -91,7 +99,7 @@ def read(root: Path) -> Frames:
     if "year" in items.columns:
         years = check_numbers(books, "original_publication_year", YEAR)
         items["year"] = years.astype("Int64").set_axis(items.index)
-    items["tags"] = _tags(root, b)
+    items["tags"] = _tags(root, books)
     users = pd.DataFrame({"user_id": inter["user_id"].dropna().drop_duplicates().to_numpy()})
     return Frames(
         Table("users", users, "ratings.csv", first_line=2),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import BadInput
-from core.ingest.tables import Frames, Table, read_dat, year_from_title
+from core.ingest.tables import Frames, Table, read_dat, read_text, year_from_title
 from core.ingest.validate import check_numbers
 from core.ranges import RATINGS
 
@@ -46,6 +46,27 @@ def whole_ratings(table: Table, layout: str) -> Table:
     return table
 
 
+def _genres(path: Path, items: Path) -> list[str]:
+    """The genre names of u.genre ('name|code' lines, codes 0, 1, ... in the order of u.item's flag columns);
+    BadInput naming u.genre when a line is malformed or its count differs from u.item's flags."""
+    table = read_dat(path, ["name", "code"], encoding="latin-1", sep="|")
+    for pos, (name, code) in enumerate(zip(table["name"], table["code"], strict=True)):
+        where = f"{path.name}, line {pos + 1}"
+        if not name.strip() or code == "":
+            raise BadInput(
+                f"{where}: expected 'name|code' (e.g. 'Action|1'), got {name + ('|' + code if code else '')!r}"
+            )
+        if not code.strip().isdigit():
+            raise BadInput(f"{where}: code {code!r} is not a number")
+        if int(code) != pos:
+            raise BadInput(f"{where}: code {int(code)} should be {pos} (codes count up from 0 in u.item's flag order)")
+    first = read_text(items, "latin-1").split("\n", 1)[0]
+    flags = first.count("|") + 1 - 5
+    if flags != len(table):
+        raise BadInput(f"{path.name} lists {len(table)} genres but {items.name}, line 1 has {flags} genre flags")
+    return table["name"].tolist()
+
+
 def read_100k(root: Path) -> Frames:
     """MovieLens 100K: tab-separated u.data, '|'-separated u.user and u.item."""
     data = read_dat(root / "u.data", ["user_id", "item_id", "rating", "timestamp"], encoding="latin-1", sep="\t")
@@ -55,10 +76,7 @@ def read_100k(root: Path) -> Frames:
     )
     users["age"] = age_bucket(users["age"])
     users["gender"] = users["gender"].map(GENDER).fillna(users["gender"])
-    genres = GENRES_100K
-    if (root / "u.genre").is_file():
-        names = read_dat(root / "u.genre", ["name", "code"], encoding="latin-1", sep="|")
-        genres = names["name"].tolist()
+    genres = _genres(root / "u.genre", root / "u.item") if (root / "u.genre").is_file() else GENRES_100K
     flags = ["g" + str(k) for k in range(len(genres))]
     raw = read_dat(
         root / "u.item",

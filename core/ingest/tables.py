@@ -1,5 +1,9 @@
 """Raw tables as read from files, with enough provenance to name file, line and column in an error."""
 
+import gzip
+import re
+import warnings
+import zlib
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -8,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import BadInput
+from core.text_checks import NUL
 
 LINE = "_line"  # optional column: the 1-based file line each row came from
 
@@ -45,10 +50,16 @@ class Frames:
 
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """The file's text; BadInput if it is empty or not valid UTF-8 (naming line and column of the first bad byte)."""
+    """The file's text (a .gz file decompressed); BadInput if it is empty, a broken archive or not valid UTF-8
+    (naming line and column of the first bad byte)."""
     if not path.is_file():
         raise BadInput(f"{path.parent}: missing file {path.name}")
     data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:  # not gzip, cut off, or corrupt
+            raise BadInput(f"{path.name}: not a complete gzip file ({exc})") from None
     if not data.strip():
         raise BadInput(f"{path.name}: the file is empty")
     try:
@@ -71,21 +82,39 @@ def require_nonempty(table: Table) -> None:
 def read_dat(path: Path, names: list[str], *, encoding: str = "utf-8", sep: str = "::") -> pd.DataFrame:
     """Read a headerless separated file with the fast C parser, every field as text (empty fields are "")."""
     text = read_text(path, encoding)
+    if "\x00" in text:
+        _refuse_nul(path, text, sep, names)
     if len(sep) > 1:  # the C parser takes one-character separators only; \x1f never occurs in these files
         text, sep = text.replace(sep, "\x1f"), "\x1f"
     try:
-        return pd.read_csv(
-            StringIO(text),
-            sep=sep,
-            header=None,
-            names=names,
-            dtype=str,
-            quoting=3,
-            keep_default_na=False,
-            na_filter=False,
-        )
+        with warnings.catch_warnings():  # a line with more fields than names would shift every column silently
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                StringIO(text),
+                sep=sep,
+                header=None,
+                names=names,
+                dtype=str,
+                quoting=3,
+                keep_default_na=False,
+                na_filter=False,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        lines = pd.Series(text.split("\n"))
+        extra = int(np.flatnonzero((lines.str.count(re.escape(sep)) + 1 > len(names)).to_numpy())[0])
+        raise BadInput(f"{path.name}, line {extra + 1}: more than the {len(names)} fields {names}") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise BadInput(f"{path.name}: {str(exc).strip()}") from None
+
+
+def _refuse_nul(path: Path, text: str, sep: str, names: list[str]) -> None:
+    """BadInput naming line and field of the first NUL character."""
+    at = text.index("\x00")
+    start = text.rfind("\n", 0, at) + 1
+    field = text.count(sep, start, at)
+    column = f", column {names[field]}" if field < len(names) else ""
+    raise BadInput(f"{path.name}, line {text.count(chr(10), 0, at) + 1}{column}: {NUL}; remove it")
 
 
 def find_file(root: Path, stem: str, exts: tuple[str, ...]) -> Path:

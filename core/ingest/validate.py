@@ -10,6 +10,7 @@ from pandas.api import types as ptypes
 from core.errors import BadInput
 from core.ingest.tables import LINE, Frames, Table, require_nonempty, years_to_ts
 from core.ranges import FEATURE, RELEASE_TS, TIMESTAMP, YEAR, Range
+from core.text_checks import NUL, text_problem, value_problem
 
 REQUIRED = {"users": ["user_id"], "items": ["item_id", "title"], "interactions": ["user_id", "item_id", "timestamp"]}
 RESERVED = {
@@ -42,13 +43,56 @@ def _fail(table: Table, bad: np.ndarray, column: str | None, what: Callable[[int
     raise BadInput(f"{table.where(int(positions[0]), column)}: {what(int(positions[0]))}{more}")
 
 
+def check_text_cells(table: Table) -> None:
+    """BadInput naming the first column name or cell holding a NUL or a lone surrogate (lists and objects included).
+
+    Readers call it when a file's text may hold one (a fast scan), and always for Parquet and in-memory frames."""
+    for column in table.df.columns:
+        if problem := text_problem(str(column)):
+            place = f"{table.file}, line 1" if table.file and table.unit == "line" else table.file or table.kind
+            raise BadInput(f"{place}: a column name holds {problem}; remove it")
+    for column in table.df.columns:
+        values = table.df[column]
+        if values.dtype == object:  # Python objects: text, lists, dicts, one at a time
+            problems = values.map(value_problem).reset_index(drop=True)
+            found = problems.notna().to_numpy()
+            _fail(table, found, str(column), lambda p, problems=problems: f"{problems.iloc[p]}; remove it")
+        elif ptypes.is_string_dtype(values):  # Arrow text cannot hold a surrogate; look for NUL
+            found = values.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
+            _fail(table, found, str(column), lambda _p: f"{NUL}; remove it")
+
+
 def _value(table: Table, column: str, pos: int) -> str:
     return repr(str(table.df[column].iloc[pos]))
+
+
+_SCALAR_KINDS = ("string", "integer", "floating", "mixed-integer-float", "empty")
+
+
+def _refuse_non_scalar(table: Table, raw: pd.Series, column: str) -> None:
+    """An id is one text or number: a list, an object or true/false (JSON lines, Parquet) names its cell."""
+    if ptypes.is_bool_dtype(raw):
+        _fail(table, np.ones(len(raw), dtype=bool), column, lambda _p: "true/false, not an id")
+    if raw.dtype != object or pd.api.types.infer_dtype(raw, skipna=True) in _SCALAR_KINDS:
+        return
+    kinds = raw.map(_non_scalar).reset_index(drop=True)
+    _fail(table, kinds.notna().to_numpy(), column, lambda p: f"{kinds.iloc[p]}")
+
+
+def _non_scalar(value: object) -> str | None:
+    if isinstance(value, bool | np.bool_):
+        return "true/false, not an id"
+    if isinstance(value, dict):
+        return "an object, not a single id"
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return "a list, not a single id"
+    return None
 
 
 def _ids(table: Table, column: str) -> pd.Series:
     """An id column as text (1.0 read from a gappy numeric column becomes "1"); empty values are an error."""
     raw = table.df[column]
+    _refuse_non_scalar(table, raw, column)
     empty = raw.isna().to_numpy()
     if ptypes.is_float_dtype(raw) and (raw.dropna() % 1 == 0).all():
         raw = raw.astype("Int64")
@@ -191,6 +235,8 @@ def _finite_features(table: Table) -> None:
 def validate(frames: Frames) -> Clean:
     """Check columns, ids, references, timestamps and numbers; raise one BadInput naming file, line and column."""
     for table in (frames.users, frames.items, frames.interactions):
+        if table.file is None:  # in-memory frames: no reader has looked at their text
+            check_text_cells(table)
         require_nonempty(table)
         _check_columns(table)
         _finite_features(table)

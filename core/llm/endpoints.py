@@ -13,6 +13,7 @@ from core.choices import LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.llm.local_server import local_server
 from core.ranges import CONCURRENCY, RETRIES, TIMEOUT
+from core.text_checks import check_name
 from core.urls import credentials_in_url
 from storage.llm import add_endpoint, get_endpoint
 from storage.models import Endpoint
@@ -123,6 +124,8 @@ def add_checked_endpoint(
     api_key_env = (api_key_env or "").strip() or None
     if not name or not model:
         raise BadInput("an endpoint needs a name and a model")
+    check_name(name, "endpoint name"), check_name(model, "model")
+    check_name(name, "endpoint name"), check_name(model, "model")
     if name == LOCAL:
         raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
     if api_key_env:

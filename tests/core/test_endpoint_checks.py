@@ -59,3 +59,17 @@ def test_probe_of_an_unknown_endpoint_is_not_found(engine):
     with pytest.raises(NotFound, match="unknown endpoint 'nope'"):
         probe_endpoint(engine=engine, name="nope")
 
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"name": "e\udcff"}, "endpoint name: a lone surrogate"),
+        ({"model": "m\x1b[2J"}, "model: a control character"),
+        ({"base_url": "http://u:hunter2@127.0.0.1:9/v1"}, "the base URL carries credentials"),
+    ],
+)
+def test_the_app_path_refuses_hostile_text_too(engine, change, message):
+    with pytest.raises(BadInput, match=message.replace("[", r"\[")):
+        add_checked_endpoint(engine=engine, **{**GOOD, **change})
+    with Session(engine) as session:
+        assert list_endpoints(session=session) == []

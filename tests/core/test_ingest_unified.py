@@ -183,3 +183,48 @@ def test_feature_numbers_keep_fifteen_decimals(tmp_path, engine):
     with Session(engine) as s:
         prices = [item.features["price"] for item in s.exec(select(Item).order_by(Item.id))]
     assert prices == [12.3456789012345, 0.123456789012345]
+
+
+def test_iso_dates_of_years_1_and_9999_are_stored_exactly(tmp_path, engine):
+    from sqlmodel import Session, select
+
+    from storage.models import Interaction
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "users.csv").write_text("user_id\nu1\n")
+    (folder / "items.csv").write_text("item_id,title,release_ts\ni1,A,0001-01-01\ni2,B,9999-12-31T23:59:59Z\ni3,C,\n")
+    (folder / "interactions.csv").write_text(
+        "user_id,item_id,timestamp\nu1,i1,0001-01-01T00:00:00Z\nu1,i2,9999-12-31T23:59:59+00:00\nu1,i3,1700000000\n"
+    )
+    ingest(engine=engine, name="d", fmt="unified", path=folder, min_interactions=1)
+    with Session(engine) as s:
+        stamps = sorted(i.timestamp for i in s.exec(select(Interaction)))
+    assert stamps == [-62_135_596_800, 1_700_000_000, 253_402_300_799]
+
+
+def test_a_parquet_datetime_column_of_year_9999_is_stored_exactly(tmp_path, engine):
+    from sqlmodel import Session, select
+
+    from storage.models import Interaction
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    pd.DataFrame({"user_id": ["u1"]}).to_parquet(folder / "users.parquet")
+    pd.DataFrame({"item_id": ["i1", "i2"], "title": ["A", "B"]}).to_parquet(folder / "items.parquet")
+    when = pd.Series(pd.to_datetime(["2020-01-01T00:00:00", "9999-12-31T23:59:59"], format="ISO8601").as_unit("s"))
+    pd.DataFrame({"user_id": ["u1", "u1"], "item_id": ["i1", "i2"], "timestamp": when}).to_parquet(
+        folder / "interactions.parquet"
+    )
+    ingest(engine=engine, name="d", fmt="unified", path=folder, min_interactions=1)
+    with Session(engine) as s:
+        assert sorted(i.timestamp for i in s.exec(select(Interaction))) == [1_577_836_800, 253_402_300_799]
+
+
+def test_in_memory_frames_with_a_nul_are_refused(engine):
+    users = pd.DataFrame({"user_id": ["u1"]})
+    items = pd.DataFrame({"item_id": ["i1", "i2"], "title": ["A", "B\x00"]})
+    inter = pd.DataFrame({"user_id": ["u1", "u1"], "item_id": ["i1", "i2"], "timestamp": [1, 2]})
+    with pytest.raises(BadInput) as caught:
+        ingest_frames(engine=engine, name="f", fmt="unified", users=users, items=items, interactions=inter)
+    assert str(caught.value) == "items frame, row 2, column title: a NUL character (\\0); remove it"
