@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import ranges
+from core import limits
 from core.choices import PREDICT_SAMPLES
 from core.llm.client import LOGPROB_TOKENS, LlmRequest, LlmResult
 from core.progress import Progress
@@ -260,7 +260,7 @@ def predict(
 ) -> StageReport:
     """Predict every rationale (of `role`, or of the given ids) of a `split` scene (train by default, "any" = both)
     lacking a prediction for its current version."""
-    ranges.SAMPLES.check(samples, label="--samples"), ranges.SEED.check(seed, label="--seed")
+    limits.SAMPLES.check(samples, label="--samples"), limits.SEED.check(seed, label="--seed")
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         only = split_filter(split)

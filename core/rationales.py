@@ -6,7 +6,7 @@ The run record, endpoint and batch plumbing are core/stage.py's, shared with cor
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import ranges
+from core import limits
 from core.errors import EndpointError, NotFound
 from core.llm.client import LlmRequest, LlmResult
 from core.predict import predict
@@ -93,10 +93,10 @@ def generate_rationales(
 ) -> StageReport:
     """Generate the missing rationales (sample indices 0..n-1) of `role` for the first `limit` scenes of `split`
     (train by default: eval scenes are only predicted when asked, "any" = both)."""
-    ranges.N.check(n, label="--n"), ranges.MAX_TOKENS.check(max_tokens, label="--max-tokens")
-    ranges.TEMPERATURE.check(temperature, label="--temperature")
+    limits.N.check(n, label="--n"), limits.MAX_TOKENS.check(max_tokens, label="--max-tokens")
+    limits.TEMPERATURE.check(temperature, label="--temperature")
     if limit is not None:
-        ranges.LIMIT.check(limit, label="--limit")
+        limits.LIMIT.check(limit, label="--limit")
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         only = split_filter(split)

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
-from core.ranges import TARGET
+from core.limits import TARGET
 from core.text_checks import check_name
 from storage.constants import DEFAULT_RANK, SCORE_COLUMNS, TRAIN
 from storage.scores import PAIR_COLUMNS, scores_frame

@@ -4,14 +4,14 @@ import os
 from dataclasses import dataclass, field, fields
 
 from core.errors import BadInput
-from core.ranges import DEMO_SCENES, LOCAL_CTX, MAX_TOKENS, Range
+from core.limits import DEMO_SCENES, LOCAL_CTX, MAX_TOKENS, Limit
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def _int_env(name: str, default: int, rng: Range) -> int:
+def _int_env(name: str, default: int, rng: Limit) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default

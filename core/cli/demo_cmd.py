@@ -3,7 +3,7 @@
 import argparse
 
 from core.choices import DEMO_RATIONALES, LOCAL
-from core.ranges import DEMO_SCENES, MAX_TOKENS, N
+from core.limits import DEMO_SCENES, MAX_TOKENS, N
 
 
 def register(sub) -> None:

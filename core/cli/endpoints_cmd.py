@@ -3,7 +3,7 @@
 import argparse
 
 from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
-from core.ranges import CONCURRENCY, RETRIES, TIMEOUT
+from core.limits import CONCURRENCY, RETRIES, TIMEOUT
 
 
 def register(sub) -> None:

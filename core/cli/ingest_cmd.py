@@ -3,7 +3,7 @@
 import argparse
 
 from core.choices import INGEST_FORMATS
-from core.ranges import INTERACTIONS
+from core.limits import INTERACTIONS
 
 
 def register(sub) -> None:

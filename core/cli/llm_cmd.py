@@ -2,7 +2,7 @@
 
 import argparse
 
-from core import ranges
+from core import limits
 from core.choices import PREDICT_SAMPLES, STAGE_SPLITS
 from storage.constants import ROLES, TRAIN
 
@@ -14,15 +14,15 @@ def register(sub) -> None:
     rat = sub.add_parser("rationales", help="generate EKB rationales (decision processes) for scenes")
     rat.add_argument("--role", required=True, choices=ROLES, help="strong (teacher) or weak (student) rationales")
     rat.add_argument("--endpoint", required=True, help="endpoint name ('local' = the embedded model)")
-    rat.add_argument("--n", type=ranges.N.arg, default=10, help="rationales per scene (default 10)")
+    rat.add_argument("--n", type=limits.N.arg, default=10, help="rationales per scene (default 10)")
     rat.add_argument("--dataset", help="only scenes of this dataset (default: all)")
-    rat.add_argument("--limit", type=ranges.LIMIT.arg, help="only the first K scenes, by id")
+    rat.add_argument("--limit", type=limits.LIMIT.arg, help="only the first K scenes, by id")
     rat.add_argument(
-        "--max-tokens", type=ranges.MAX_TOKENS.arg, default=1024, help="max tokens per rationale (default 1024)"
+        "--max-tokens", type=limits.MAX_TOKENS.arg, default=1024, help="max tokens per rationale (default 1024)"
     )
     rat.add_argument(
         "--temperature",
-        type=ranges.TEMPERATURE.arg,
+        type=limits.TEMPERATURE.arg,
         default=1.0,
         help="sampling temperature (default 1.0, top-p 0.9, as the paper)",
     )
@@ -35,11 +35,11 @@ def register(sub) -> None:
     pred.add_argument("--dataset", help="only scenes of this dataset (default: all)")
     pred.add_argument(
         "--samples",
-        type=ranges.SAMPLES.arg,
+        type=limits.SAMPLES.arg,
         default=PREDICT_SAMPLES,
         help=f"answers sampled when there are no logprobs (default {PREDICT_SAMPLES})",
     )
-    pred.add_argument("--seed", type=ranges.SEED.arg, default=0, help="seed of the sampled behaviours (default 0)")
+    pred.add_argument("--seed", type=limits.SEED.arg, default=0, help="seed of the sampled behaviours (default 0)")
     pred.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
     pred.set_defaults(func=run_predict)
 

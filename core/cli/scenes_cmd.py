@@ -3,7 +3,7 @@
 import argparse
 
 from core.choices import SCORERS
-from core.ranges import COUNT, EXPOSURE, HISTORY, SEED
+from core.limits import COUNT, EXPOSURE, HISTORY, SEED
 from storage.constants import DEFAULT_PROMPT_STYLE, PROMPT_STYLES, SPLITS
 
 

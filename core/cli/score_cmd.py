@@ -3,7 +3,7 @@
 import argparse
 
 from core.errors import BadInput
-from core.ranges import TARGET
+from core.limits import TARGET
 from storage.constants import DEFAULT_RANK, SCORE_COLUMNS
 
 

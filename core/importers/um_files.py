@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from core.errors import BadInput
+from core.limits import TIMESTAMP
 from core.progress import Bar
-from core.ranges import TIMESTAMP
 from storage.constants import ROLES
 
 _decode = json.JSONDecoder().decode
@@ -115,7 +115,7 @@ def _in_range(seconds: int, value, where: str) -> int:
 
 def unix_seconds(value, where: str) -> int:
     """Int unix seconds from epoch s/ms/us/ns numbers (pandas writes datetimes as epoch ms) or ISO 8601 text;
-    BadInput for anything else or outside the valid range of timestamps (core/ranges.py)."""
+    BadInput for anything else or outside the valid range of timestamps (core/limits.py)."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):

@@ -14,8 +14,8 @@ from core.errors import BadInput
 from core.ingest.tables import Frames, Table
 from core.ingest.validate import validate
 from core.ingest.write import filter_users, order_by_user_time, write_dataset
+from core.limits import INTERACTIONS
 from core.progress import SILENT, Progress
-from core.ranges import INTERACTIONS
 from core.text_checks import check_name
 
 

@@ -11,7 +11,7 @@ from core.errors import BadInput
 from core.ingest.tables import Frames, Table, read_text
 from core.ingest.unified import read_json_lines
 from core.ingest.validate import check_numbers
-from core.ranges import AMAZON_MILLIS, PRICE, RATINGS
+from core.limits import AMAZON_MILLIS, PRICE, RATINGS
 
 ITEM_FEATURES = ["main_category", "categories", "price", "store", "average_rating", "rating_number", "description",
                  "features"]  # fmt: skip

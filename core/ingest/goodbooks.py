@@ -13,7 +13,7 @@ from core.errors import BadInput
 from core.ingest.tables import LINE, Frames, Table
 from core.ingest.unified import _read_csv
 from core.ingest.validate import check_numbers
-from core.ranges import GOODBOOKS_ID, RATINGS, TAG_COUNT, YEAR
+from core.limits import GOODBOOKS_ID, RATINGS, TAG_COUNT, YEAR
 
 START = 1_504_224_000  # 2017-09-01 UTC, when goodbooks-10k was published
 TOP_TAGS = 5

@@ -11,7 +11,7 @@ import pandas as pd
 from core.errors import BadInput
 from core.ingest.tables import Frames, Table, read_dat, read_text, year_from_title
 from core.ingest.validate import check_numbers
-from core.ranges import RATINGS
+from core.limits import RATINGS
 
 AGE_BUCKETS = ["under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
 AGE_CODES_1M = dict(zip(["1", "18", "25", "35", "45", "50", "56"], AGE_BUCKETS, strict=True))

@@ -9,7 +9,7 @@ from pandas.api import types as ptypes
 
 from core.errors import BadInput
 from core.ingest.tables import LINE, Frames, Table, require_nonempty, years_to_ts
-from core.ranges import FEATURE, RELEASE_TS, TIMESTAMP, YEAR, Range
+from core.limits import FEATURE, RELEASE_TS, TIMESTAMP, YEAR, Limit
 from core.text_checks import NUL, text_problem, value_problem
 
 REQUIRED = {"users": ["user_id"], "items": ["item_id", "title"], "interactions": ["user_id", "item_id", "timestamp"]}
@@ -118,10 +118,10 @@ def _unix_seconds(dt: pd.Series) -> np.ndarray:
     return np.where(missing, np.nan, values.astype(np.int64).astype(np.float64))
 
 
-def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False, rng: Range = TIMESTAMP) -> np.ndarray:
+def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False, rng: Limit = TIMESTAMP) -> np.ndarray:
     """Unix seconds from integers, floats, numeric or ISO 8601 text; BadInput names the first bad cell.
 
-    Every value must lie in rng (core/ranges.py): nothing wraps or saturates. int64 array, or float64 with NaN for
+    Every value must lie in rng (core/limits.py): nothing wraps or saturates. int64 array, or float64 with NaN for
     missing cells when allow_missing.
     """
     raw = table.df[column].reset_index(drop=True)
@@ -160,7 +160,7 @@ def parse_timestamps(table: Table, column: str, *, allow_missing: bool = False, 
 
 
 def check_numbers(
-    table: Table, column: str, rng: Range, *, label: str | None = None, text_is_missing: bool = False
+    table: Table, column: str, rng: Limit, *, label: str | None = None, text_is_missing: bool = False
 ) -> pd.Series:
     """The column as float64 (NaN = empty), every value in rng; BadInput names the first cell that is not a number
     (unless text_is_missing: then such text counts as empty) or lies outside the range."""

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from core.choices import LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
+from core.limits import CONCURRENCY, RETRIES, TIMEOUT
 from core.llm.local_server import local_server
-from core.ranges import CONCURRENCY, RETRIES, TIMEOUT
 from core.text_checks import check_name
 from core.urls import credentials_in_url
 from storage.llm import add_endpoint, get_endpoint

@@ -11,8 +11,8 @@ from threadpoolctl import threadpool_limits
 
 from core.choices import SCORERS
 from core.errors import BadInput, NotFound
+from core.limits import COUNT, HISTORY, SEED
 from core.progress import SILENT, Progress
-from core.ranges import COUNT, HISTORY, SEED
 from core.scene_prompts import check_prompt_style
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave

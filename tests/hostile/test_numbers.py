@@ -1,4 +1,4 @@
-"""Hostile numbers (issue 11 item 3): every number outside its documented range (core/ranges.py, README "Valid
+"""Hostile numbers (issue 11 item 3): every number outside its documented range (core/limits.py, README "Valid
 ranges") is refused with exit 2 naming file, line and column (or the option), never wrapped, clamped or coerced."""
 
 import numpy as np

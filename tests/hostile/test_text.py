@@ -57,7 +57,13 @@ ATTACKS = [
         2,
         f"users.csv, line 3, column user_id: {NUL}",
     ),  # fmt: skip
-    Attack("csv-nul-in-header", unified(users="user_id,a\x00ge\nu1,20\nu2,30\n"), CSV, 2, f"users.csv, line 1: a column name holds {NUL}"),
+    Attack(
+        "csv-nul-in-header",
+        unified(users="user_id,a\x00ge\nu1,20\nu2,30\n"),
+        CSV,
+        2,
+        f"users.csv, line 1: a column name holds {NUL}",
+    ),
     Attack(
         "jsonl-escaped-nul-in-title",
         _raw_line('{"item_id": "i4", "title": "x\\u0000y"}', "items"),
@@ -94,7 +100,13 @@ ATTACKS = [
         f"items.jsonl, line 4, column tags: {SURROGATE}",
     ),  # fmt: skip
     Attack("parquet-nul-in-title", _parquet_title("B\x00ad"), CSV, 2, f"items.parquet, row 2, column title: {NUL}"),
-    Attack("dat-nul-in-a-field", ml100k("2\t20\t1\t881250952\x00\n"), ingest("movielens"), 2, f"u.data, line 4, column timestamp: {NUL}"),
+    Attack(
+        "dat-nul-in-a-field",
+        ml100k("2\t20\t1\t881250952\x00\n"),
+        ingest("movielens"),
+        2,
+        f"u.data, line 4, column timestamp: {NUL}",
+    ),
     Attack(
         "csv-repeated-header-column",
         unified(users="user_id,age,age\nu1,20,21\nu2,30,31\n"),

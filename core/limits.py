@@ -1,7 +1,7 @@
 """The valid range of every number the project reads, in one place: data fields, command options, settings.
 
 A value outside its range is bad input (exit 2) naming where it came from; nothing is clamped, wrapped or coerced.
-README's "Valid ranges" table lists every entry of RANGES (a test keeps the two in step).
+README's "Valid ranges" table lists every entry of LIMITS (a test keeps the two in step).
 """
 
 import argparse
@@ -19,7 +19,7 @@ MAX_FLOAT = 1.7976931348623157e308
 
 
 @dataclass(frozen=True)
-class Range:
+class Limit:
     """Inclusive bounds of one number (low excluded when low_open), whole numbers only when integer."""
 
     name: str  # as the user writes it: a column or an option
@@ -96,45 +96,45 @@ FIRST_SECOND, LAST_SECOND = -62_135_596_800, 253_402_300_799
 FIRST_RELEASE = -377_705_116_800  # core.ingest.tables.years_to_ts(-9999); a test pins it
 
 _DATES = "0001-01-01 to 9999-12-31 23:59:59 UTC"
-TIMESTAMP = Range(
+TIMESTAMP = Limit(
     "timestamp", FIRST_SECOND, LAST_SECOND, "interaction time: Unix seconds or ISO 8601", integer=False, hint=_DATES
 )
 _YEARS = "years -9999 to 9999"
-RELEASE_TS = Range("release_ts", FIRST_RELEASE, LAST_SECOND, "item release time; empty = unknown", False, hint=_YEARS)
-YEAR = Range("year", -9999, 9999, "item year (unified `year` column, goodbooks `original_publication_year`)")
-FEATURE = Range("feature", -MAX_FLOAT, MAX_FLOAT, "any other numeric column; empty = missing", integer=False)
+RELEASE_TS = Limit("release_ts", FIRST_RELEASE, LAST_SECOND, "item release time; empty = unknown", False, hint=_YEARS)
+YEAR = Limit("year", -9999, 9999, "item year (unified `year` column, goodbooks `original_publication_year`)")
+FEATURE = Limit("feature", -MAX_FLOAT, MAX_FLOAT, "any other numeric column; empty = missing", integer=False)
 RATINGS = {
-    "movielens": Range("rating", 1, 5, "MovieLens `rating` (u.data / ratings.dat)"),
-    "movietweetings": Range("rating", 0, 10, "MovieTweetings `rating` (ratings.dat)"),
-    "goodbooks": Range("rating", 1, 5, "goodbooks `rating` (ratings.csv)"),
-    "amazon": Range("rating", 1, 5, "Amazon Reviews `rating`", integer=False),
+    "movielens": Limit("rating", 1, 5, "MovieLens `rating` (u.data / ratings.dat)"),
+    "movietweetings": Limit("rating", 0, 10, "MovieTweetings `rating` (ratings.dat)"),
+    "goodbooks": Limit("rating", 1, 5, "goodbooks `rating` (ratings.csv)"),
+    "amazon": Limit("rating", 1, 5, "Amazon Reviews `rating`", integer=False),
 }
-GOODBOOKS_ID = Range("id", 0, INT64_MAX, "goodbooks `tag_id`, `goodreads_book_id` (tags.csv, book_tags.csv, books.csv)")
-TAG_COUNT = Range("count", 0, INT64_MAX, "goodbooks `count` of a tag on a book (book_tags.csv)")
-PRICE = Range("price", 0, 1e9, "Amazon meta `price`; text such as 'None' = unknown", integer=False)
-AMAZON_MILLIS = Range(
+GOODBOOKS_ID = Limit("id", 0, INT64_MAX, "goodbooks `tag_id`, `goodreads_book_id` (tags.csv, book_tags.csv, books.csv)")
+TAG_COUNT = Limit("count", 0, INT64_MAX, "goodbooks `count` of a tag on a book (book_tags.csv)")
+PRICE = Limit("price", 0, 1e9, "Amazon meta `price`; text such as 'None' = unknown", integer=False)
+AMAZON_MILLIS = Limit(
     "timestamp", FIRST_SECOND * 1000, LAST_SECOND * 1000 + 999, "Amazon Reviews `timestamp` (milliseconds)", hint=_DATES
 )
 
-SEED = Range("--seed", 0, INT64_MAX, "random seed (scenes, predict)")
-COUNT = Range("--count", 1, 10_000_000, "scenes to build")
-EXPOSURE = Range("--min/--max-exposure", 2, 26, "options per scene (letters A-Z)")
-HISTORY = Range("--history-min/--history-max", 1, 1_000, "history entries drawn per scene")
-INTERACTIONS = Range("--min/--max-interactions", 0, 2**31 - 1, "interactions per user kept by ingest")
-N = Range("--n", 1, 1_000, "rationales per scene and role")
-LIMIT = Range("--limit", 1, 2**31 - 1, "scenes per LLM run")
-MAX_TOKENS = Range("--max-tokens", 1, 1_000_000, "tokens per rationale")
-TEMPERATURE = Range("--temperature", 0, 2, "sampling temperature", integer=False)
-SAMPLES = Range("--samples", 1, 1_000, "answers sampled per rationale when an endpoint gives no logprobs")
-TARGET = Range("--target", 1, 10_000_000, "scenes a selection keeps")
-THRESHOLD = Range("--min/--max COL=V", -MAX_FLOAT, MAX_FLOAT, "a score threshold", integer=False)
-CONCURRENCY = Range("--concurrency", 1, 1_024, "calls in flight per endpoint")
-TIMEOUT = Range("--timeout", 0, 86_400, "seconds per call", integer=False, low_open=True)
-RETRIES = Range("--retries", 0, 100, "retries after a failed call")
-DEMO_SCENES = Range("--scenes/--eval-scenes", 0, 100_000, "demo scenes (env MIRROR_DEMO_SCENES)")
-LOCAL_CTX = Range("MIRROR_LOCAL_CTX", 256, 1_048_576, "context size of the embedded model server")
+SEED = Limit("--seed", 0, INT64_MAX, "random seed (scenes, predict)")
+COUNT = Limit("--count", 1, 10_000_000, "scenes to build")
+EXPOSURE = Limit("--min/--max-exposure", 2, 26, "options per scene (letters A-Z)")
+HISTORY = Limit("--history-min/--history-max", 1, 1_000, "history entries drawn per scene")
+INTERACTIONS = Limit("--min/--max-interactions", 0, 2**31 - 1, "interactions per user kept by ingest")
+N = Limit("--n", 1, 1_000, "rationales per scene and role")
+LIMIT = Limit("--limit", 1, 2**31 - 1, "scenes per LLM run")
+MAX_TOKENS = Limit("--max-tokens", 1, 1_000_000, "tokens per rationale")
+TEMPERATURE = Limit("--temperature", 0, 2, "sampling temperature", integer=False)
+SAMPLES = Limit("--samples", 1, 1_000, "answers sampled per rationale when an endpoint gives no logprobs")
+TARGET = Limit("--target", 1, 10_000_000, "scenes a selection keeps")
+THRESHOLD = Limit("--min/--max COL=V", -MAX_FLOAT, MAX_FLOAT, "a score threshold", integer=False)
+CONCURRENCY = Limit("--concurrency", 1, 1_024, "calls in flight per endpoint")
+TIMEOUT = Limit("--timeout", 0, 86_400, "seconds per call", integer=False, low_open=True)
+RETRIES = Limit("--retries", 0, 100, "retries after a failed call")
+DEMO_SCENES = Limit("--scenes/--eval-scenes", 0, 100_000, "demo scenes (env MIRROR_DEMO_SCENES)")
+LOCAL_CTX = Limit("MIRROR_LOCAL_CTX", 256, 1_048_576, "context size of the embedded model server")
 
-RANGES: tuple[Range, ...] = (
+LIMITS: tuple[Limit, ...] = (
     TIMESTAMP,
     RELEASE_TS,
     YEAR,
@@ -167,5 +167,5 @@ RANGES: tuple[Range, ...] = (
 def readme_table() -> str:
     """The README's 'Valid ranges' table, one row per range."""
     lines = ["| what | name | valid values |", "|---|---|---|"]
-    lines += [f"| {r.doc} | `{r.name}` | {r.rule()} |" for r in RANGES]
+    lines += [f"| {r.doc} | `{r.name}` | {r.rule()} |" for r in LIMITS]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Valid ranges (core/ranges.py): exact rules and messages, the Python API refuses out-of-range arguments before any
+"""Valid ranges (core/limits.py): exact rules and messages, the Python API refuses out-of-range arguments before any
 run row is written, and README's "Valid ranges" table is the module's own."""
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.errors import BadInput
 from core.ingest.tables import years_to_ts
-from core.ranges import FIRST_RELEASE, LAST_SECOND, RANGES, SEED, TIMEOUT, TIMESTAMP, YEAR, readme_table
+from core.limits import FIRST_RELEASE, LAST_SECOND, LIMITS, SEED, TIMEOUT, TIMESTAMP, YEAR, readme_table
 from storage.models import Run
 from tests.factories import make_interaction_dataset
 
@@ -40,7 +40,7 @@ def test_rules_and_messages_are_exact():
 
 def test_readme_lists_every_valid_range():
     assert readme_table() in README.read_text(encoding="utf-8")
-    assert len(RANGES) == len({(r.doc, r.name) for r in RANGES})
+    assert len(LIMITS) == len({(r.doc, r.name) for r in LIMITS})
 
 
 def _runs(engine) -> int:
