@@ -68,6 +68,7 @@ def test_export_eval_offers_each_split_and_both(workspace, engine, session, tmp_
     assert (manifest["rows"], manifest["filters"]) == (9, {"dataset": None, "split": "any"})
 
 
+@pytest.mark.sqlite_only  # the database as a file is SQLite's
 def test_export_refuses_the_database_and_overwrites_only_when_asked(workspace, engine, db_path, tmp_path):
     at = open_page("export")
     at.selectbox(key="x_status").set_value("any").run()
