@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
@@ -17,6 +18,12 @@ from sqlalchemy.sql.dml import Insert
 def is_sqlite(conn: Connection) -> bool:
     """Whether conn talks to SQLite (else PostgreSQL)."""
     return conn.dialect.name == "sqlite"
+
+
+def widen_to_bigint(conn: Connection, *, table: str, column: str) -> None:
+    """An INTEGER column made BIGINT on PostgreSQL (rewrites the table once); SQLite's INTEGER is 64-bit already."""
+    if not is_sqlite(conn):
+        conn.execute(text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE BIGINT'))
 
 
 def sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from core.errors import BadInput
+from storage import dialect
 
 TABLE = "_migrations"
 
@@ -83,6 +84,15 @@ def m003_export_reviewer(conn: Connection) -> None:
     """exportrecord.reviewer: who wrote an export. (The team-review tables of storage/audit_models.py are created
     from the models just before this step, as every missing table is.)"""
     add_column(conn, table="exportrecord", column="reviewer", ddl="VARCHAR")
+
+
+@migration
+def m004_bigint_instants(conn: Connection) -> None:
+    """interaction.timestamp, scene.timestamp, scene.seed and item.release_ts hold 64 bits on PostgreSQL too (its
+    INTEGER stopped at 2038 and at seed 2^31-1); SQLite's INTEGER already does."""
+    columns = (("interaction", "timestamp"), ("scene", "timestamp"), ("scene", "seed"), ("item", "release_ts"))
+    for table, column in columns:
+        dialect.widen_to_bigint(conn, table=table, column=column)
 
 
 # ---- running them -------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.constants import DEFAULT_PROMPT_STYLE, PENDING
@@ -16,6 +16,12 @@ def utcnow() -> datetime:
 def json_field(*, nullable: bool = True, default=None):
     """A JSON column (list or dict)."""
     return Field(default=default, sa_column=Column(JSON, nullable=nullable))
+
+
+def big_int(*, nullable: bool = False, default=None):
+    """A 64-bit integer column (PostgreSQL's INTEGER is 32-bit; SQLite's already holds 64): instants of years 1-9999
+    and seeds up to 2^63-1 (core/limits.py)."""
+    return Field(default=default, sa_column=Column(BigInteger, nullable=nullable))
 
 
 # Key/value facts about the database itself (schema_version lives here).
@@ -51,7 +57,7 @@ class Item(SQLModel, table=True):
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     external_id: str
     title: str
-    release_ts: int | None = None
+    release_ts: int | None = big_int(nullable=True)
     features: dict | None = json_field()
 
 
@@ -65,7 +71,7 @@ class Interaction(SQLModel, table=True):
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     user_id: int = Field(foreign_key="user.id")
     item_id: int = Field(foreign_key="item.id")
-    timestamp: int
+    timestamp: int = big_int()
     features: dict | None = json_field()
     impressions: list | None = json_field()
 
@@ -81,7 +87,7 @@ class Scene(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     item_id: int = Field(foreign_key="item.id", index=True)
     interaction_id: int | None = Field(default=None, foreign_key="interaction.id", unique=True)
-    timestamp: int
+    timestamp: int = big_int()
     split: str  # train | eval
     profile: str
     history: list = json_field(nullable=False, default=None)  # rendered history entries, oldest first
@@ -91,7 +97,7 @@ class Scene(SQLModel, table=True):
     option_sources: list = json_field(nullable=False, default=None)  # scorer per option ("target" for the true)
     item_pos: int
     choice_cnt: int
-    seed: int | None = None
+    seed: int | None = big_int(nullable=True)
     source: str = "native"  # native | usermirrorer
     prompt_style: str = DEFAULT_PROMPT_STYLE  # reference | studio: the prompts and scene text every stage uses
     system_prompt: str | None = None  # an imported scene's own system message, when not its style's

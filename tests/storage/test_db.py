@@ -86,6 +86,14 @@ def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path, empty_
         # scenes built before the prompt style was recorded were built with the studio text
         styles = conn.execute(text("SELECT DISTINCT prompt_style, system_prompt FROM scene")).all()
         assert styles == [("studio", None)]
+    with engine.begin() as conn:  # 64-bit instants and seeds on PostgreSQL too (its INTEGER stopped at 2038)
+        conn.execute(text("UPDATE scene SET timestamp = 253402300799, seed = 9223372036854775807"))
+        conn.execute(text("UPDATE interaction SET timestamp = -62135596800"))
+        conn.execute(text("UPDATE item SET release_ts = -377705116800"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT DISTINCT timestamp, seed FROM scene")).all() == [(253402300799, 2**63 - 1)]
+        assert conn.execute(text("SELECT DISTINCT timestamp FROM interaction")).all() == [(-62135596800,)]
+        assert conn.execute(text("SELECT DISTINCT release_ts FROM item")).all() == [(-377705116800,)]
     dispose_engines()
 
 
