@@ -31,6 +31,10 @@ LOCAL_CONCURRENCY = 2
 # `rationales/predict --split` (core/rationales.py): train by default, so eval scenes get no training rationales.
 STAGE_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
 
+# `endpoints add --kind`: what server an endpoint is, which decides how prediction is conditioned
+# (core/conditioning.py): openai = any OpenAI-compatible chat API, vllm = vLLM, llamacpp = llama.cpp's llama-server.
+ENDPOINT_KINDS: tuple[str, ...] = ("openai", "vllm", "llamacpp")
+
 # Answers sampled per rationale when an endpoint gives no logprobs (core/predict.py).
 PREDICT_SAMPLES = 8
 # `evaluate` (core/evaluation/): the LLM modes of the reference's run_eval.py, the non-LLM baselines, the defaults

@@ -40,7 +40,7 @@ from storage.db import database_file
 from storage.exports import edit_pair_rows, item_external_ids, record_export, scene_rows, selection_rows
 from storage.models import Selection
 from storage.reviewers import require_writer
-from storage.scores import prediction_arrays, scores_frame
+from storage.scores import prediction_arrays, prediction_conditionings, scores_frame
 from storage.selections import get_selection, list_selections
 
 # The public UserMirrorer eval layout (what core.importers reads back): scene text nested under `text`.
@@ -118,6 +118,7 @@ def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, prev
         idx = order[lo:hi]
         probs = [arrays.probs[offsets[i] : offsets[i + 1]].tolist() for i in idx]
         lists[int(key[lo])] = (probs, [letter(int(b)) for b in arrays.behavior_index[idx]])
+    conditioned = prediction_conditionings(session=session, dataset=dataset, scene_ids=scene_ids)
     scores = frame.merge(scores_frame(session=session, dataset=dataset)[["scene_id", *SCORE_FIELDS]], on="scene_id")
     rows = []
     for rec in scores.itertuples(index=False):
@@ -125,6 +126,7 @@ def _score_rows(frame: pd.DataFrame, session: Session, dataset: str | None, prev
         for code, role in enumerate(ROLES):  # role code = position in ROLES (PredictionArrays.role)
             probs, letters = lists.get(rec.scene_id * 2 + code, ([], []))
             row[f"{role}_probs"], row[f"{role}_behaviors"] = probs, letters
+            row[f"{role}_conditioning"] = conditioned.get((int(rec.scene_id), role))
         rows.append(row | {k: float(getattr(rec, k)) for k in SCORE_FIELDS})
     return rows
 

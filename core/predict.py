@@ -3,6 +3,7 @@
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy.engine import Engine
@@ -10,13 +11,14 @@ from sqlmodel import Session
 
 from core import limits
 from core.choices import PREDICT_SAMPLES
+from core.conditioning import Conditioner, answer_constraint, conditioning_for
 from core.llm.client import LOGPROB_TOKENS, LlmRequest, LlmResult
 from core.progress import Progress
 from core.prompts import letter_range
 from core.rationale_parser import find_letter
 from core.scene_prompts import SceneText, scene_prompt
 from core.stage import BatchHandler, StageReport, dataset_id_for, run_stage, split_filter, tracked_run
-from storage.constants import LETTERS, TRAIN
+from storage.constants import FOLLOW_UP, LETTERS, TRAIN
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
 
@@ -27,21 +29,6 @@ SAMPLE_MAX_TOKENS = 4
 # How the first answer token may spell letter X; each matching entry of top_logprobs adds exp(logprob) to X.
 PREFIXES = ("", " ", "[", " [", "[ ")
 SUFFIXES = ("", "]")
-VLLM_PREFILL = {"continue_final_message": True, "add_generation_prompt": False}
-GRAMMAR_KINDS = ("local",)  # llama.cpp servers: a GBNF grammar can restrict the answer to the scene's letters
-
-
-def answer_constraint(endpoint: Endpoint, n_options: int) -> dict:
-    """Request parameters that make the answer exactly one of the scene's letters, where the server supports it.
-
-    With the grammar the first generated token is the answer itself; llama.cpp reports its top_logprobs from the
-    model's raw distribution at that position, so the letter probabilities are read there, not from leftover mass
-    after some other first token. Endpoints without such support get {} (and the multi-token scan).
-    """
-    if endpoint.kind not in GRAMMAR_KINDS:
-        return {}
-    choices = " | ".join(f'"{LETTERS[k]}"' for k in range(n_options))
-    return {"extra_body": {"grammar": f"root ::= {choices}"}, "max_tokens": 1}
 
 
 def _spellings(n_options: int) -> dict[str, int]:
@@ -124,8 +111,9 @@ def sample_behavior(probs: np.ndarray, *, seed: int, rationale_id: int) -> int:
 
 
 def prefills(endpoint: Endpoint) -> bool:
-    """Whether the endpoint continues a final assistant message, so the letter comes right after `Behavior: [`."""
-    return endpoint.kind == "vllm"
+    """Whether the endpoint can continue a final assistant message, so the letter comes right after `Behavior: [`
+    (vLLM itself, llama.cpp through the model's chat template: core/conditioning.py)."""
+    return conditioning_for(endpoint) != FOLLOW_UP
 
 
 @dataclass
@@ -156,6 +144,11 @@ class LetterRun:
     progress: Progress | None = None
     samples: int = PREDICT_SAMPLES
 
+    @cached_property
+    def conditioner(self) -> Conditioner:
+        """How this endpoint's requests continue an assistant prefix (core/conditioning.py)."""
+        return Conditioner.open(self.endpoint)
+
     def run(self, requests: list[LlmRequest], on_batch: BatchHandler) -> None:
         """run_stage under this run (its Run id, progress and done count), adding up the cached answers."""
         self.report.cached += run_stage(
@@ -177,8 +170,7 @@ def letter_distributions(
     Read from the answer token's logprobs (one token restricted to the letters where the endpoint allows it); a
     call whose answer gives no distribution is asked `run.samples` times and its answers counted (estimated).
     """
-    prefill = prefills(run.endpoint)
-    extra = {"extra_body": VLLM_PREFILL} if prefill else {}
+    conditioner = run.conditioner
     by_key = {call.key: call for call in calls}
     fallback: list[LetterCall] = []
 
@@ -199,19 +191,21 @@ def letter_distributions(
             refused(session, failed)
         return []
 
-    # Prefilled "Behavior: [" makes the letter the first token; otherwise the letter may come a few tokens in.
-    tokens = 1 if prefill else LOGPROB_TOKENS
-    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0, **extra}
+    # A continued "Behavior: [" makes the letter the first token; otherwise the letter may come a few tokens in.
+    tokens = 1 if conditioner.continues else LOGPROB_TOKENS
+    params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0}
     requests = [
-        LlmRequest(c.key, c.messages, {**params, **answer_constraint(run.endpoint, c.n)}, c.scene_id, run.stage)
+        conditioner.request(
+            c.key, c.messages, {**params, **answer_constraint(run.endpoint, c.n)}, scene_id=c.scene_id, stage=run.stage
+        )
         for c in calls
     ]
     run.run(requests, on_batch)
     if fallback:
-        _sample(run=run, calls=fallback, extra=extra, store=store)
+        _sample(run=run, calls=fallback, store=store)
 
 
-def _sample(*, run: LetterRun, calls: list[LetterCall], extra: dict, store: Store) -> None:
+def _sample(*, run: LetterRun, calls: list[LetterCall], store: Store) -> None:
     """The no-logprobs fallback: `run.samples` answers per call, counted into an estimated distribution."""
     answers: dict[str, list[int | None]] = {call.key: [None] * run.samples for call in calls}
     by_key: dict[str, tuple[LetterCall, int]] = {}
@@ -220,9 +214,11 @@ def _sample(*, run: LetterRun, calls: list[LetterCall], extra: dict, store: Stor
         for j in range(run.samples):
             key = f"{call.key}:sample{j}"
             by_key[key] = (call, j)
-            params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j, **extra}
+            params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j}
             params.update(answer_constraint(run.endpoint, call.n))
-            requests.append(LlmRequest(key, call.messages, params, scene_id=call.scene_id, stage=run.stage))
+            requests.append(
+                run.conditioner.request(key, call.messages, params, scene_id=call.scene_id, stage=run.stage)
+            )
 
     def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
         bad = []
@@ -284,7 +280,8 @@ def predict(
 
 
 def _predict(*, run: LetterRun, work: list[dict], seed: int) -> None:
-    prefill = prefills(run.endpoint)
+    prefill = run.conditioner.continues
+    conditioning = run.conditioner.conditioning
     rows: dict[str, dict] = {}
     calls = []
     for row in work:
@@ -294,16 +291,17 @@ def _predict(*, run: LetterRun, work: list[dict], seed: int) -> None:
         calls.append(LetterCall(key, prompt.messages, len(row["options"]), row["scene_id"]))
 
     def store(session: Session, found: Found) -> None:
-        upsert_predictions(
-            session=session, rows=[_prediction(rows[c.key], p, e, run.endpoint, seed) for c, p, e in found]
-        )
+        made = [_prediction(rows[c.key], p, e, run.endpoint, seed, conditioning) for c, p, e in found]
+        upsert_predictions(session=session, rows=made)
         run.report.done += len(found)
         run.report.estimated += sum(estimated for _, _, estimated in found)
 
     letter_distributions(run=run, calls=calls, store=store)
 
 
-def _prediction(row: dict, probs: np.ndarray, estimated: bool, endpoint: Endpoint, seed: int) -> dict:
+def _prediction(
+    row: dict, probs: np.ndarray, estimated: bool, endpoint: Endpoint, seed: int, conditioning: str
+) -> dict:
     return {
         "rationale_id": row["rationale_id"],
         "scene_id": row["scene_id"],
@@ -314,4 +312,5 @@ def _prediction(row: dict, probs: np.ndarray, estimated: bool, endpoint: Endpoin
         "behavior_index": sample_behavior(probs, seed=seed, rationale_id=row["rationale_id"]),
         "endpoint": endpoint.name,
         "model": endpoint.model,
+        "conditioning": conditioning,
     }

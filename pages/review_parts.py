@@ -10,7 +10,7 @@ from core.errors import MirrorError
 from core.review import edit_rationale, rationale_versions
 from pages.ui import db_path, reviewer, session
 from storage.browse_detail import score_histograms, score_version
-from storage.constants import DEFAULT_RANK, letter
+from storage.constants import CONDITIONING_LABELS, DEFAULT_RANK, letter
 
 TRUE_COLOUR = "#2a9d8f"
 OTHER_COLOUR = "#b0b7c3"
@@ -118,6 +118,8 @@ def rationale_block(item: dict, *, scene) -> None:
                     st.caption(f"Predicted from version {item['predicted_version']}; the text changed since.")
                 if item["estimated"]:
                     st.caption("Estimated by sampling (the endpoint gave no logprobs).")
+                if item["conditioning"]:
+                    st.caption(f"Conditioning: {CONDITIONING_LABELS.get(item['conditioning'], item['conditioning'])}")
         st.text_area("Rationale text", value=rat.text, key=f"edit_{rat.id}", height=180)
         buttons = st.columns(3)
         buttons[0].button("Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id, rat.version))

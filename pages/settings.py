@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.app_support import escape_markdown
-from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
+from core.choices import ENDPOINT_KINDS, LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 from core.llm.endpoints import add_checked_endpoint
 from core.llm.probe import probe_endpoint
 from core.settings import describe
@@ -68,6 +68,13 @@ with st.form("add_endpoint", clear_on_submit=False):
         help="The name of the variable holding the key, never the key itself: keys are not stored.",
     )
     concurrency = cols[0].number_input("Concurrency", min_value=1, max_value=256, value=8, key="ep_conc")
+    kind = cols[1].selectbox(
+        "Server",
+        ENDPOINT_KINDS,
+        key="ep_kind",
+        help="openai: any OpenAI-compatible chat API (prediction asks for the letter in a follow-up turn); "
+        "vllm and llamacpp (llama-server) continue the rationale exactly like the reference.",
+    )
     if st.form_submit_button("Add endpoint"):
         with user_errors():
             add_checked_endpoint(
@@ -77,6 +84,7 @@ with st.form("add_endpoint", clear_on_submit=False):
                 model=model,
                 api_key_env=key_env or None,
                 concurrency=int(concurrency),
+                kind=kind,
             )
             st.session_state["settings_flash"] = ("success", f"Added endpoint {new_name.strip()}.")
             st.rerun()

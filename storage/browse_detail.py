@@ -49,6 +49,7 @@ def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
                 "probs": decode_probs(pred.probs) if pred else None,
                 "behavior_index": pred.behavior_index if pred else None,
                 "estimated": bool(pred.estimated) if pred else False,
+                "conditioning": pred.conditioning if pred else None,
                 "predicted_version": pred.rationale_version if pred else None,
             }
         )

@@ -17,6 +17,16 @@ SPLITS: tuple[str, ...] = (TRAIN, EVAL)
 REFERENCE, STUDIO = "reference", "studio"
 PROMPT_STYLES: tuple[str, ...] = (REFERENCE, STUDIO)
 DEFAULT_PROMPT_STYLE, LEGACY_PROMPT_STYLE = REFERENCE, STUDIO
+# How a prediction's letter was conditioned on its rationale (core/conditioning.py): the endpoint continued the
+# assistant turn "<decision>\nBehavior: [" itself (vLLM), a raw completion of the model's chat template left open at
+# that turn (llama.cpp), or the decision as a finished turn and a follow-up question for the letter (hosted APIs).
+CONTINUED, TEMPLATED, FOLLOW_UP = "continue_final_message", "chat_template_completion", "follow_up_question"
+CONDITIONINGS: tuple[str, ...] = (CONTINUED, TEMPLATED, FOLLOW_UP)
+CONDITIONING_LABELS = {
+    CONTINUED: "the endpoint continued the rationale (vLLM continue_final_message), as the reference",
+    TEMPLATED: "raw completion of the model's chat template open after the rationale (llama.cpp), as the reference",
+    FOLLOW_UP: "rationale as a finished turn, then a follow-up question for the letter (fallback)",
+}
 # Review statuses: a reviewer's verdicts, and pending for a scene without a Review row.
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 VERDICTS: tuple[str, ...] = (APPROVED, REJECTED)

@@ -95,6 +95,12 @@ def m004_bigint_instants(conn: Connection) -> None:
         dialect.widen_to_bigint(conn, table=table, column=column)
 
 
+@migration
+def m005_prediction_conditioning(conn: Connection) -> None:
+    """prediction.conditioning: how each prediction's letter was conditioned on its rationale (NULL = not recorded)."""
+    add_column(conn, table="prediction", column="conditioning", ddl="VARCHAR")
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

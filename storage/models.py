@@ -210,6 +210,7 @@ class Prediction(SQLModel, table=True):
     behavior_index: int  # the seeded sampled behaviour (0-based option index)
     endpoint: str | None = None
     model: str | None = None
+    conditioning: str | None = None  # how the letter was conditioned (storage.constants.CONDITIONINGS); None = unknown
     created_at: datetime = Field(default_factory=utcnow)
 
 

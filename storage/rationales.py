@@ -126,7 +126,8 @@ def upsert_predictions(*, session: Session, rows: list[dict]) -> None:
     stmt = insert_on_conflict(session.connection(), Prediction)
     updated = {
         name: stmt.excluded[name]
-        for name in ("rationale_version", "probs", "estimated", "behavior_index", "endpoint", "model", "created_at")
+        for name in ("rationale_version", "probs", "estimated", "behavior_index", "endpoint", "model")
+        + ("conditioning", "created_at")
     }
     stmt = stmt.on_conflict_do_update(
         index_elements=["rationale_id"],

@@ -83,6 +83,26 @@ def prediction_arrays(
     )
 
 
+def prediction_conditionings(
+    *, session: Session, dataset: str | None = None, scene_ids: list[int] | None = None
+) -> dict[tuple[int, str], str]:
+    """(scene id, role) -> how that role's predictions were conditioned (several kinds joined by ", ", sorted);
+    predictions with no recorded conditioning (imported, or made before it was recorded) are left out."""
+    where = _dataset_filter(session, dataset, "scene_id", "AND")
+    if scene_ids is not None:
+        where += f" AND scene_id IN ({', '.join(str(int(i)) for i in scene_ids) or 'NULL'})"
+    cursor = _raw_cursor(session)
+    cursor.execute(
+        "SELECT scene_id, role, conditioning FROM prediction WHERE conditioning IS NOT NULL"
+        f"{where} GROUP BY scene_id, role, conditioning ORDER BY scene_id, role, conditioning"
+    )
+    found: dict[tuple[int, str], list[str]] = {}
+    for scene_id, role, conditioning in cursor.fetchall():
+        found.setdefault((int(scene_id), role), []).append(conditioning)
+    cursor.close()
+    return {key: ", ".join(kinds) for key, kinds in found.items()}
+
+
 def scene_arrays(*, session: Session, dataset: str | None = None) -> dict[str, np.ndarray]:
     """id (sorted), item_pos and choice_cnt of every scene (optionally of one dataset)."""
     where = _dataset_filter(session, dataset, "id")

@@ -6,8 +6,11 @@ of that exact message, then a valid reply), FAULT:hang (sleeps past any sane tim
 connection), FAULT:echo-auth (400 quoting the Authorization header),
 FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X), FAULT:context (400: the prompt exceeds the context, as
 llama-cpp-python says it). Anything else: a valid reply "B"
-with first-token logprobs.  Run as a script (`python tests/fault_server.py --port P --latency 0.1`) to serve
-from a separate process, as the benchmark does.
+with first-token logprobs. It also speaks the raw routes of llama.cpp and vLLM servers: POST /v1/completions (the
+marker is read from the prompt; legacy text-completion logprobs), GET /props (`chat_template` when one is set) and
+POST /tokenize (one token per whitespace-separated word of `content`, or of the messages' contents). Every request
+body is kept in `bodies` as (path, body). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
+to serve from a separate process, as the benchmark does.
 """
 
 import argparse
@@ -26,6 +29,8 @@ MARKER = re.compile(r"FAULT:([A-Za-z0-9=_-]+)")
 
 
 def _last_user_text(body: dict) -> str:
+    if isinstance(body.get("prompt"), str):
+        return body["prompt"]
     for message in reversed(body.get("messages") or []):
         if message.get("role") == "user":
             content = message.get("content")
@@ -53,6 +58,31 @@ def completion(content: str, *, model: str, logprobs: bool = True) -> dict:
     }
 
 
+def text_completion(content: str, *, model: str, logprobs: bool = True) -> dict:
+    """A text_completion body (POST /v1/completions) replying `content`, with legacy first-token logprobs."""
+    choice: dict = {"index": 0, "text": content, "finish_reason": "stop", "logprobs": None}
+    if logprobs:
+        first = content[:1] or " "
+        tops = {first: -0.1, **{c: -2.0 - i for i, c in enumerate("ABCD") if c != first}}
+        choice["logprobs"] = {"tokens": [first], "token_logprobs": [-0.1], "top_logprobs": [tops], "text_offset": [0]}
+    return {
+        "id": "cmpl-fault",
+        "object": "text_completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+        "usage": {"prompt_tokens": 11, "completion_tokens": 1, "total_tokens": 12},
+    }
+
+
+def tokenized(body: dict) -> dict:
+    """A /tokenize answer: llama.cpp's {"tokens"} for `content`, vLLM's {"count", "tokens"} for `messages`."""
+    if "messages" in body:
+        words = " ".join(str(m.get("content", "")) for m in body["messages"]).split()
+        return {"count": len(words), "max_model_len": 8192, "tokens": list(range(len(words)))}
+    return {"tokens": list(range(len(str(body.get("content", "")).split())))}
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "FaultServer"
@@ -75,7 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        if self.path.rstrip("/").endswith("/props") and self.server.chat_template is not None:
+            props = {"chat_template": self.server.chat_template, "bos_token": "<s>", "eos_token": "</s>"}
+            self._send(200, json.dumps(props).encode())
+        elif self.path.rstrip("/").endswith("/models"):
             data = {"object": "list", "data": [{"id": "fault-model", "object": "model", "owned_by": "tests"}]}
             self._send(200, json.dumps(data).encode())
         else:
@@ -85,6 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.record(self.headers.get("Authorization"))
+        self.server.bodies.append((self.path, body))
+        if self.path.rstrip("/").endswith("/tokenize"):
+            self._send(200, json.dumps(tokenized(body)).encode())
+            return
         text = _last_user_text(body)
         found = MARKER.search(text)
         marker = found.group(1) if found else "default"
@@ -117,11 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, json.dumps({"error": detail}).encode())
         elif marker == "badjson":
             self._send(200, b'{"id": "x", "choices": [ this is not json')
-        elif marker.startswith("letter="):
-            self._send(200, json.dumps(completion(marker.split("=", 1)[1], model=model)).encode())
         else:
-            content = self.server.responder(body) if self.server.responder else "B"
-            self._send(200, json.dumps(completion(content, model=model, logprobs=marker != "nologprobs")).encode())
+            if marker.startswith("letter="):
+                content = marker.split("=", 1)[1]
+            else:
+                content = self.server.responder(body) if self.server.responder else "B"
+            reply = text_completion if "prompt" in body else completion
+            self._send(200, json.dumps(reply(content, model=model, logprobs=marker != "nologprobs")).encode())
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -139,6 +178,8 @@ class FaultServer(ThreadingHTTPServer):
         self.counts: Counter = Counter()
         self.content_counts: Counter = Counter()
         self.auth: set[str] = set()
+        self.bodies: list[tuple[str, dict]] = []
+        self.chat_template: str | None = None  # served at GET /props when set (a llama.cpp server)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 

@@ -2,7 +2,7 @@
 
 import argparse
 
-from core.choices import LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
+from core.choices import ENDPOINT_KINDS, LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 from core.limits import CONCURRENCY, RETRIES, TIMEOUT
 
 
@@ -19,7 +19,14 @@ def register(sub) -> None:
     add.add_argument("--concurrency", type=CONCURRENCY.arg, default=8, help="calls in flight at once (default 8)")
     add.add_argument("--timeout", type=TIMEOUT.arg, default=60.0, help="seconds per call before retrying (default 60)")
     add.add_argument("--retries", type=RETRIES.arg, default=4, help="retries after a failed attempt (default 4)")
-    add.add_argument("--vllm", action="store_true", help="the server is vLLM (enables exact prefill prediction)")
+    add.add_argument(
+        "--kind",
+        choices=ENDPOINT_KINDS,
+        default="openai",
+        help="the server: openai (any OpenAI-compatible chat API; default), vllm, or llamacpp (llama-server); vllm and "
+        "llamacpp predict by continuing the rationale exactly like the reference",
+    )
+    add.add_argument("--vllm", action="store_true", help="same as --kind vllm")
     add.set_defaults(func=run_add)
 
     actions.add_parser("list", help="list stored endpoints and their call statistics").set_defaults(func=run_list)
@@ -44,7 +51,7 @@ def run_add(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         model=args.model,
         api_key_env=args.api_key_env,
-        kind="vllm" if args.vllm else "openai",
+        kind="vllm" if args.vllm else args.kind,
         concurrency=args.concurrency,
         timeout=args.timeout,
         retries=args.retries,

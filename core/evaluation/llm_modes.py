@@ -17,9 +17,9 @@ import numpy as np
 from sqlmodel import Session
 
 from core.choices import THOUGHT_MAX_TOKENS
-from core.llm.client import LlmRequest, LlmResult
+from core.llm.client import LlmResult
 from core.llm.retry import context_overflow
-from core.predict import VLLM_PREFILL, Found, LetterCall, LetterRun, letter_distributions, prefills
+from core.predict import Found, LetterCall, LetterRun, letter_distributions
 from core.reference_prompts import BEHAVIOR_PREFIX
 from core.scene_prompts import SceneText, scene_prompt
 
@@ -52,7 +52,7 @@ def run_direct(
     *, run: LetterRun, prefix: str, work: dict[int, list[int]], scenes: dict[int, dict], save: Save, skip: Skip
 ) -> None:
     """Direct mode over work = {scene_id: repeats still to score}; item keys start with `prefix`."""
-    prefill = prefills(run.endpoint)
+    prefill = run.conditioner.continues
     calls = []
     for scene_id in work:
         scene = SceneText.from_row(scenes[scene_id])
@@ -92,16 +92,15 @@ def run_thought(
 
 
 def _thought_chunk(run: LetterRun, prefix: str, pairs, scenes, save: Save, skip: Skip, *, seed, max_tokens) -> None:
-    prefill = prefills(run.endpoint)
-    extra = {"extra_body": VLLM_PREFILL} if prefill else {}
+    prefill = run.conditioner.continues
     requests, meta = [], {}
     for scene_id, r in pairs:
         scene = SceneText.from_row(scenes[scene_id])
         prompt = scene_prompt(scene, "thought", continue_final=prefill)
         params = {"temperature": THOUGHT_TEMPERATURE, "top_p": THOUGHT_TOP_P, "max_tokens": max_tokens}
-        params |= {"seed": thought_seed(seed, r), "stop": [BEHAVIOR_PREFIX], **extra}
+        params |= {"seed": thought_seed(seed, r), "stop": [BEHAVIOR_PREFIX]}
         key = f"{prefix}:{scene_id}:{r}:thought"
-        requests.append(LlmRequest(key, prompt.messages, params, scene_id=scene_id, stage=run.stage))
+        requests.append(run.conditioner.request(key, prompt.messages, params, scene_id=scene_id, stage=run.stage))
         meta[key] = (scene_id, r, scene, prompt.messages)
     calls: list[LetterCall] = []
     thoughts: dict[str, tuple[int, int, str]] = {}

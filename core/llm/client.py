@@ -1,5 +1,8 @@
 """Run many chat requests against one endpoint: cached, concurrent, retried, every attempt logged.
 
+A request with a `prompt` goes to the raw completion endpoint instead (the chat template already applied, see
+core/llm/chat_template.py); its messages are kept for the log.
+
 The asyncio loop runs in a worker thread; the caller's thread writes finished results (call log + cache) in
 batches and hands each batch to on_results, so a killed run loses at most one batch and a rerun resumes from
 the cache without calling the endpoint again.
@@ -37,6 +40,12 @@ class LlmRequest:
     params: dict = field(default_factory=dict)
     scene_id: int | None = None
     stage: str | None = None
+    prompt: str | None = None  # set: sent as this raw prompt to the completion endpoint, not as chat messages
+
+    @property
+    def sent(self) -> dict:
+        """What goes to the server besides model and parameters."""
+        return {"prompt": self.prompt} if self.prompt is not None else {"messages": self.messages}
 
 
 @dataclass
@@ -57,22 +66,48 @@ def _sha(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def cache_key(*, model: str, params: dict, messages: list[dict]) -> str:
-    """sha256 of the canonical JSON of (model, params, messages)."""
-    return _sha({"model": model, "params": params, "messages": messages})
+def server_identity(endpoint: Endpoint) -> str:
+    """The server a cached answer came from: its base URL (the embedded model, which gets a new port every start,
+    by its model file instead)."""
+    return f"local:{endpoint.model}" if endpoint.kind == "local" else endpoint.base_url.rstrip("/")
 
 
-def extract(data) -> dict:
-    """The cacheable parts of a chat.completion body as plain dicts; BadReply when it is not one."""
+def cache_key(*, endpoint: Endpoint, request: LlmRequest) -> str:
+    """sha256 of the canonical JSON of everything that decides the answer: the server, the model, the parameters and
+    what is sent (messages, or the raw prompt) — two servers reporting the same model name never share answers."""
+    sent = {"server": server_identity(endpoint), "model": endpoint.model, "params": request.params, **request.sent}
+    return _sha(sent)
+
+
+def _text_logprobs(raw: dict) -> list[dict] | None:
+    """The legacy completion logprobs ({tokens, token_logprobs, top_logprobs: [{token: logprob}]}) as chat ones."""
+    tokens, values, tops = raw.get("tokens") or [], raw.get("token_logprobs") or [], raw.get("top_logprobs") or []
+    return [
+        {
+            "token": token,
+            "logprob": value,
+            "top_logprobs": [{"token": t, "logprob": lp} for t, lp in (top or {}).items()],
+        }
+        for token, value, top in zip(tokens, values, tops, strict=False)
+    ] or None
+
+
+def extract(data, *, completion: bool = False) -> dict:
+    """The cacheable parts of a chat.completion (or, completion=True, a text completion) body as plain dicts;
+    BadReply when it is not one."""
     try:
         choice = data["choices"][0]
-        content = choice["message"].get("content")
+        content = choice["text"] if completion else choice["message"].get("content")
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise BadReply(f"reply is not a chat completion: {str(data)[:200]}") from exc
+        kind = "text completion" if completion else "chat completion"
+        raise BadReply(f"reply is not a {kind}: {str(data)[:200]}") from exc
     if content is not None and not isinstance(content, str):
         raise BadReply("reply content is not text")
     logprobs = None
-    tokens = (choice.get("logprobs") or {}).get("content") if isinstance(choice.get("logprobs"), dict) else None
+    raw = choice.get("logprobs") if isinstance(choice.get("logprobs"), dict) else {}
+    tokens = raw.get("content")
+    if completion and not tokens and raw.get("tokens"):
+        tokens = _text_logprobs(raw)
     if tokens:
         logprobs = [
             {
@@ -108,10 +143,7 @@ def call_row(
     keys = (cache key, prompt hash) when the caller has them already; otherwise they are computed here.
     """
     usage = usage or {}
-    key, prompt_hash = keys or (
-        cache_key(model=endpoint.model, params=request.params, messages=request.messages),
-        _sha(request.messages),
-    )
+    key, prompt_hash = keys or (cache_key(endpoint=endpoint, request=request), _sha(request.sent))
     return {
         "run_id": run_id,
         "endpoint": endpoint.name,
@@ -184,10 +216,15 @@ class _Runner:
         for attempt in range(self.endpoint.retries + 1):
             started = time.monotonic()
             try:
-                raw = await client.chat.completions.with_raw_response.create(
-                    model=self.endpoint.model, messages=request.messages, **request.params
-                )
-                response = extract(raw.http_response.json())
+                if request.prompt is not None:
+                    raw = await client.completions.with_raw_response.create(
+                        model=self.endpoint.model, prompt=request.prompt, **request.params
+                    )
+                else:
+                    raw = await client.chat.completions.with_raw_response.create(
+                        model=self.endpoint.model, messages=request.messages, **request.params
+                    )
+                response = extract(raw.http_response.json(), completion=request.prompt is not None)
             except Exception as exc:  # every failure is logged; only transient ones are retried
                 status, retryable = classify(exc)
                 error = scrub(f"{status}: {type(exc).__name__}: {exc}", self.secrets)[:MAX_ERROR_CHARS]
@@ -232,7 +269,7 @@ def run_requests(
     """
     key = api_key(endpoint)
     secrets = [key] if endpoint.api_key_env else []
-    keys = [cache_key(model=endpoint.model, params=r.params, messages=r.messages) for r in requests]
+    keys = [cache_key(endpoint=endpoint, request=r) for r in requests]
     by_key: dict[str, list[int]] = {}
     for index, key in enumerate(keys):
         by_key.setdefault(key, []).append(index)
@@ -248,7 +285,7 @@ def run_requests(
             if key in cached:
                 sink.add([(i, _result(requests[i], cached[key], None, True)) for i in indices])
         sink.flush()
-        jobs = [_Job(key, requests[idx[0]], _sha(requests[idx[0]].messages)) for key, idx in by_key.items()]
+        jobs = [_Job(key, requests[idx[0]], _sha(requests[idx[0]].sent)) for key, idx in by_key.items()]
         jobs = [job for job in jobs if job.key not in cached]
 
         def handle(done: _Done) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.choices import LOCAL, LOCAL_CONCURRENCY
+from core.choices import ENDPOINT_KINDS, LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.limits import CONCURRENCY, RETRIES, TIMEOUT
 from core.llm.local_server import local_server
@@ -128,6 +128,8 @@ def add_checked_endpoint(
     check_name(name, "endpoint name"), check_name(model, "model")
     if name == LOCAL:
         raise BadInput(f"endpoint name {LOCAL!r} is reserved for the embedded model")
+    if kind not in ENDPOINT_KINDS:
+        raise BadInput(f"unknown endpoint kind {kind!r}; use one of: {', '.join(ENDPOINT_KINDS)}")
     if api_key_env:
         check_env_name(api_key_env)
     check_base_url(base_url)

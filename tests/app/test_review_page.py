@@ -128,3 +128,16 @@ def test_review_shows_parsed_stages_chips_and_problems_after_an_edit(workspace, 
     assert any("Z" in w.value for w in at.warning)  # the invalid letter is a format problem, shown
     label = next(e.label for e in at.expander if e.label.startswith("\\#0"))
     assert "v2" in label and "format problem" in label
+
+
+def test_review_shows_how_each_prediction_was_conditioned(workspace, engine):
+    scene_id = workspace[1]
+    with Session(engine) as s:
+        for prediction in s.exec(select(Prediction).where(Prediction.scene_id == scene_id)).all():
+            prediction.conditioning = "chat_template_completion"
+            s.add(prediction)
+        s.commit()
+    at = open_page("review", scene=str(scene_id))
+    captions = [c.value for c in at.caption]
+    shown = "Conditioning: raw completion of the model's chat template open after the rationale (llama.cpp), as the "
+    assert captions.count(shown + "reference") == 4  # 2 strong + 2 weak predictions

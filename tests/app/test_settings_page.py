@@ -26,10 +26,11 @@ def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
     with Session(engine) as s:
         assert s.exec(select(Endpoint)).all() == []
     at.text_input(key="ep_key_env").set_value("MY_KEY")
+    at.selectbox(key="ep_kind").set_value("llamacpp")
     at.button[0].click().run()
     with Session(engine) as s:
         row = s.exec(select(Endpoint)).one()
-    assert (row.name, row.model, row.api_key_env) == ("big", "gpt-x", "MY_KEY")
+    assert (row.name, row.model, row.api_key_env, row.kind) == ("big", "gpt-x", "MY_KEY", "llamacpp")
     assert at.dataframe[0].value["name"].tolist() == ["local", "big"]
     at.selectbox(key="ep_target").set_value("big").run()
     at.button(key="ep_remove").click().run()

@@ -30,6 +30,12 @@ def test_add_list_remove(engine, capsys):
         4,
     )
     assert (vl.kind, vl.api_key_env, vl.concurrency) == ("vllm", None, 8)
+    assert (
+        main(["endpoints", "add", "lc", "--base-url", "http://gpu:8080/v1", "--model", "q", "--kind", "llamacpp"]) == 0
+    )
+    with Session(engine) as session:
+        assert get_endpoint(session=session, name="lc").kind == "llamacpp"
+    assert main(["endpoints", "remove", "lc"]) == 0
     capsys.readouterr()
 
     assert main(["endpoints", "list"]) == 0

@@ -233,15 +233,25 @@ def test_eval_export_round_trips_through_the_usermirrorer_importer(workspace, en
 
 
 def test_scores_export_has_exactly_the_documented_columns(workspace, engine, session, tmp_path):
+    scenes, _ = workspace
+    session.execute(
+        text("UPDATE prediction SET conditioning = 'chat_template_completion' WHERE scene_id = :s AND role = 'strong'"),
+        {"s": scenes[1].id},
+    )
+    session.commit()
     export(engine=engine, fmt="scores", out=tmp_path / "scores.jsonl")
     rows = read_jsonl(tmp_path / "scores.jsonl")
     assert len(rows) == 3
     assert list(rows[0]) == [
         "scene_id", "dataset", "split", "user_id", "item_id", "timestamp", "item_pos", "choice_cnt", "strong_probs",
-        "strong_behaviors", "weak_probs", "weak_behaviors", "strong_E", "strong_T", "strong_D", "strong_hit",
-        "weak_E", "weak_T", "weak_D", "weak_hit", "diff_model", "diff_total", "diff_data", "diff_hit",
+        "strong_behaviors", "strong_conditioning", "weak_probs", "weak_behaviors", "weak_conditioning", "strong_E",
+        "strong_T", "strong_D", "strong_hit", "weak_E", "weak_T", "weak_D", "weak_hit", "diff_model", "diff_total",
+        "diff_data", "diff_hit",
     ]  # fmt: skip
     second = rows[1]
+    # how each role's letters were conditioned on the rationale; None = not recorded (made before it was)
+    assert (second["strong_conditioning"], second["weak_conditioning"]) == ("chat_template_completion", None)
+    assert rows[0]["strong_conditioning"] is None
     assert np.allclose(second["strong_probs"], [[0.1, 0.7, 0.2]], atol=0, rtol=1e-15)
     assert second["weak_probs"] == [[0.3, 0.3, 0.4]]
     assert (second["strong_behaviors"], second["weak_behaviors"]) == (["B"], ["C"])

@@ -43,9 +43,12 @@ def test_embedded_model_rationales_and_predictions(engine, session):
         assert len(probs) == scenes[prediction.scene_id].choice_cnt  # exactly the scene's letters
         assert abs(probs.sum() - 1.0) < 1e-12 and (probs >= 0).all()
         assert prediction.estimated is False  # llama.cpp gives logprobs
+        # the letter continues "<decision>\nBehavior: [" in the model's own chat template, on the raw completion route
+        assert prediction.conditioning == "chat_template_completion"
         assert 0 <= prediction.behavior_index < len(probs)
     assert len(calls) == 8 and all(c.status == "ok" and c.prompt_tokens for c in calls)
     # the embedded llama.cpp server restricts the answer to exactly the scene's letters with a grammar
     for call in (c for c in calls if c.stage == "predict"):
         letters = " | ".join(f'"{chr(65 + k)}"' for k in range(scenes[call.scene_id].choice_cnt))
         assert call.params["extra_body"] == {"grammar": f"root ::= {letters}"} and call.params["max_tokens"] == 1
+        assert call.params["logprobs"] == 20 and "top_logprobs" not in call.params  # the completion route's form

@@ -94,6 +94,8 @@ def test_a_first_release_database_is_upgraded_with_nothing_lost(tmp_path, empty_
         assert conn.execute(text("SELECT DISTINCT timestamp, seed FROM scene")).all() == [(253402300799, 2**63 - 1)]
         assert conn.execute(text("SELECT DISTINCT timestamp FROM interaction")).all() == [(-62135596800,)]
         assert conn.execute(text("SELECT DISTINCT release_ts FROM item")).all() == [(-377705116800,)]
+    with engine.connect() as conn:  # predictions made before the conditioning was recorded say nothing about it
+        assert conn.execute(text("SELECT DISTINCT conditioning FROM prediction")).all() == [(None,)]
     dispose_engines()
 
 
