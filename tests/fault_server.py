@@ -9,7 +9,7 @@ llama-cpp-python says it). Anything else: a valid reply "B"
 with first-token logprobs. It also speaks the raw routes of llama.cpp and vLLM servers: POST /v1/completions (the
 marker is read from the prompt; legacy text-completion logprobs), GET /props (`chat_template` when one is set) and
 POST /tokenize (one token per whitespace-separated word of `content`, or of the messages' contents). Every request
-body is kept in `bodies` as (path, body). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
+body is kept in `received` as (path, body). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
 to serve from a separate process, as the benchmark does.
 """
 
@@ -118,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.record(self.headers.get("Authorization"))
-        self.server.bodies.append((self.path, body))
+        self.server.received.append((self.path, body))
         if self.path.rstrip("/").endswith("/tokenize"):
             self._send(200, json.dumps(tokenized(body)).encode())
             return
@@ -178,7 +178,7 @@ class FaultServer(ThreadingHTTPServer):
         self.counts: Counter = Counter()
         self.content_counts: Counter = Counter()
         self.auth: set[str] = set()
-        self.bodies: list[tuple[str, dict]] = []
+        self.received: list[tuple[str, dict]] = []
         self.chat_template: str | None = None  # served at GET /props when set (a llama.cpp server)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None

@@ -5,6 +5,7 @@ never mixes servers."""
 import pytest
 from sqlmodel import select
 
+from core.cli.main import main
 from core.errors import EndpointError
 from core.llm.chat_template import ChatTemplate, gguf_template
 from core.llm.client import LlmRequest, run_requests
@@ -82,7 +83,7 @@ def test_each_kind_conditions_the_letter_and_records_how(session, engine, fault_
     assert (report.done, report.failed, report.estimated) == (1, 0, 0)
     (prediction,) = session.exec(select(Prediction)).all()
     assert prediction.conditioning == conditioning
-    sent = [(path, body) for path, body in fault_server.bodies if not path.endswith("/props")]
+    sent = [(path, body) for path, body in fault_server.received if not path.endswith("/props")]
     assert len(sent) == 1
     path, body = sent[0]
     if kind == "vllm":
@@ -115,6 +116,29 @@ def test_two_servers_with_the_same_model_name_never_share_cached_answers(session
     request = LlmRequest("k", [{"role": "user", "content": "hello"}], {"max_tokens": 1})
     for endpoint in (first, other, first):
         run_requests(engine=engine, endpoint=endpoint, requests=[request])
-    assert len(fault_server.bodies) == 2  # the third run is answered from the first server's cache entry
+    assert len(fault_server.received) == 2  # the third run is answered from the first server's cache entry
     keys = {call.cache_key for call in session.exec(select(LlmCall)).all()}
     assert len(keys) == 2
+
+
+def test_evaluate_thought_mode_on_llamacpp_continues_the_reference_prefix_in_the_template(
+    session,
+    engine,
+    fault_server,  # noqa: F811
+):
+    ds = make_dataset(session)
+    make_scene(session, dataset=ds, choice_cnt=3, item_pos=1, split="eval")
+    _endpoint(session, fault_server, "llamacpp")
+    fault_server.chat_template = CHATML
+    fault_server.responder = lambda body: " bored.\nEvaluation Style: Habitual\n" if body.get("stop") else "B"
+    assert main(["evaluate", "--endpoint", "llamacpp", "--mode", "thought", "--repeat", "1", "--json"]) == 0
+    sent = [(path, body) for path, body in fault_server.received if not path.endswith("/props")]
+    assert [path for path, _ in sent] == ["/v1/completions", "/v1/completions"]
+    (_, thought), (_, letter) = sent
+    opened = (
+        f"<|im_start|>system\n{DEFAULT_SYSTEM}<|im_end|>\n<|im_start|>user\n{USER}<|im_end|>\n<|im_start|>assistant\n"
+    )
+    assert thought["prompt"] == opened + "Thought:\nStimulus:"
+    assert (thought["stop"], "grammar" in thought) == (["Behavior: ["], False)
+    assert letter["prompt"] == opened + "Thought:\nStimulus: bored.\nEvaluation Style: Habitual\nBehavior: ["
+    assert (letter["max_tokens"], letter["logprobs"], letter["grammar"]) == (1, 20, 'root ::= "A" | "B" | "C"')
