@@ -81,9 +81,9 @@ def _pair_rows(frame: pd.DataFrame, fmt: str) -> list[dict]:
         trace = {"scene_id": rec.scene_id, "chosen_rationale_id": rec.chosen_rationale_id}
         trace["chosen_version"] = rec.chosen_version
         review = {"pair_source": rec.pair_source, "review_status": rec.status, "reviewer": rec.reviewer}
-        if fmt == "sft":
+        if fmt == "sft":  # `messages` for TRL, the same turns as `messages_chosen` for the reference's sft.yaml
             tail = {"impression_list": rec.impression_list, "item_pos": rec.item_pos}
-            rows.append({**ident, "messages": chosen, **tail, **trace, **review})
+            rows.append({**ident, "messages": chosen, "messages_chosen": chosen, **tail, **trace, **review})
             continue
         wrong = answer_turn(scene.style, rec.rejected_text, rec.rejected_behavior)
         rejected = [*prompt, {"role": "assistant", "content": wrong}]

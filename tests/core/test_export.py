@@ -119,10 +119,13 @@ def test_export_after_an_edit_carries_the_latest_version(workspace, engine, sess
     export(engine=engine, fmt="sft", out=tmp_path / "sft.jsonl", selection="sel")
     rows = {row["user_id"]: row for row in read_jsonl(tmp_path / "sft.jsonl")}
     assert list(rows["u1"]) == [
-        "dataset", "user_id", "item_id", "timestamp", "messages", "impression_list", "item_pos", "scene_id",
+        "dataset", "user_id", "item_id", "timestamp", "messages", "messages_chosen", "impression_list", "item_pos",
+        "scene_id",
         "chosen_rationale_id", "chosen_version", "pair_source", "review_status", "reviewer",
     ]  # fmt: skip
     assert (rows["u1"]["chosen_rationale_id"], rows["u1"]["chosen_version"]) == (rats[1][0], 2)
+    # TRL's SFTTrainer reads `messages`; the reference's configs/sft.yaml reads `messages_chosen`: the same turns
+    assert all(row["messages_chosen"] == row["messages"] for row in rows.values())
     assert (
         rows["u1"]["messages"][2]["content"]
         == "Stimulus: Edited by a human.\nKnowledge: B.\nEvaluation: B.\nBehavior: [B]"
