@@ -11,6 +11,10 @@ from storage.constants import ANY, APPROVED, PENDING, SPLITS, VERDICTS
 INGEST_FORMATS: tuple[str, ...] = ("unified", "movielens", "movietweetings", "amazon", "mind", "goodbooks")
 # Candidate scorers of scene construction (core/scenes/scorers.py), in their default order.
 SCORERS: tuple[str, ...] = ("random", "popularity", "collaborative", "content")
+# `scenes --position`: where the true item goes among a sampled exposure's negatives (core/scenes/exposure.py).
+# uniform = any of the L places (the default: the truth's letter carries no information); reference = the
+# reference's add_gt_to_impression, randint(0, L-2): never last, and with 2 options always [A].
+POSITIONS: tuple[str, ...] = ("uniform", "reference")
 
 # `export --format`, `--status`, `--split` (core/export.py).
 EXPORT_FORMATS: tuple[str, ...] = ("dpo", "sft", "eval", "scores", "evalresults")

@@ -2,7 +2,7 @@
 
 import argparse
 
-from core.choices import SCORERS
+from core.choices import POSITIONS, SCORERS
 from core.limits import COUNT, EXPOSURE, HISTORY, SEED
 from storage.constants import DEFAULT_PROMPT_STYLE, PROMPT_STYLES, SPLITS
 
@@ -33,6 +33,13 @@ def register(sub) -> None:
         help=f"scene text and every prompt about these scenes, one of {', '.join(PROMPT_STYLES)}: reference = the "
         f"paper's code byte for byte, studio = this project's rewrite (default {DEFAULT_PROMPT_STYLE})",
     )
+    parser.add_argument(
+        "--position",
+        default=POSITIONS[0],
+        help=f"where the true item goes among sampled options, one of {', '.join(POSITIONS)}: uniform (any place; "
+        "default) or reference (the "
+        "reference's randint(0, L-2): never last, always [A] with 2 options)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         history_min=args.history_min,
         history_max=args.history_max,
         prompt_style=args.prompt_style,
+        position=args.position,
     )
     print(report.message)
     return 0

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from threadpoolctl import threadpool_limits
 
-from core.choices import SCORERS
+from core.choices import POSITIONS, SCORERS
 from core.errors import BadInput, NotFound
 from core.limits import COUNT, HISTORY, SEED
 from core.progress import SILENT, Progress
@@ -87,6 +87,7 @@ class Options:
     history_min: int
     history_max: int
     prompt_style: str = DEFAULT_PROMPT_STYLE
+    position: str = POSITIONS[0]
 
 
 def build_scenes(
@@ -103,13 +104,19 @@ def build_scenes(
     history_min: int = 2,
     history_max: int = 10,
     prompt_style: str = DEFAULT_PROMPT_STYLE,
+    position: str = POSITIONS[0],
 ) -> ScenesReport:
     """Build up to `count` new scenes of one dataset and split in one transaction; same seed, same scenes.
 
-    prompt_style decides the scene text (and every later prompt about these scenes): core/scene_prompts.py."""
+    prompt_style decides the scene text (and every later prompt about these scenes): core/scene_prompts.py;
+    position where the true item goes in a sampled exposure (core.choices.POSITIONS)."""
     names = tuple(scorers) if scorers is not None else SCORERS
     _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names, prompt_style, seed)
-    opts = Options(count, split, min_exposure, max_exposure, seed, names, history_min, history_max, prompt_style)
+    if position not in POSITIONS:
+        raise BadInput(f"unknown position {position!r}; use one of: {', '.join(POSITIONS)}")
+    opts = Options(
+        count, split, min_exposure, max_exposure, seed, names, history_min, history_max, prompt_style, position
+    )
     name = dataset.name if isinstance(dataset, Dataset) else dataset
     with Session(engine, expire_on_commit=False) as session:
         ds = get_dataset(session=session, name=name)
@@ -224,7 +231,17 @@ def _exposures(source: SceneSource, candidates: Candidates, chosen: np.ndarray, 
         lap("score")
         items, sources = interleave(lists, rng)
         made = expo.from_candidates(
-            catalog, items, sources, targets.user, targets.ts, timeline.item[pos], opts.scorers, rng, min_len, max_len
+            catalog,
+            items,
+            sources,
+            targets.user,
+            targets.ts,
+            timeline.item[pos],
+            opts.scorers,
+            rng,
+            min_len,
+            max_len,
+            opts.position,
         )
         for p, exposure in zip(pos.tolist(), made, strict=True):
             result[p] = exposure

@@ -38,8 +38,11 @@ def from_candidates(
     rng: np.random.Generator,
     min_len: int,
     max_len: int,
+    position: str = "uniform",
 ) -> list[Exposure | None]:
-    """Drop interacted / later-released items, cut to L-1 negatives (L uniform in [min, max]), insert the target.
+    """Drop interacted / later-released items, cut to L-1 negatives (L uniform in [min, max]), insert the target:
+    at a uniform place among the L (position "uniform"), or as the reference does, before one of the L-1 negatives
+    (position "reference": never last). The same random draws either way.
 
     None for a target with fewer than min_len - 1 usable candidates.
     """
@@ -51,14 +54,15 @@ def from_candidates(
     available = keep.sum(axis=1)
     n = len(user)
     length = np.minimum(rng.integers(min_len, max_len + 1, size=n), available + 1)
-    position = np.minimum((rng.random(n) * length).astype(np.int64), length - 1)
+    places = length if position == "uniform" else np.maximum(length - 1, 1)
+    at = np.minimum((rng.random(n) * places).astype(np.int64), places - 1)
     out: list[Exposure | None] = []
     for row in range(n):
         size = int(length[row])
         if size < min_len:
             out.append(None)
             continue
-        pos = int(position[row])
+        pos = int(at[row])
         negatives = items[row, : size - 1].tolist()
         names = [scorer_names[s] for s in sources[row, : size - 1].tolist()]
         out.append(
