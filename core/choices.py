@@ -15,6 +15,11 @@ SCORERS: tuple[str, ...] = ("random", "popularity", "collaborative", "content")
 # uniform = any of the L places (the default: the truth's letter carries no information); reference = the
 # reference's add_gt_to_impression, randint(0, L-2): never last, and with 2 options always [A].
 POSITIONS: tuple[str, ...] = ("uniform", "reference")
+# `scenes --preset paper`: the reference's eval sets (its scene_sampling.py --eval_set: 256 scenes, here exactly 5
+# options, its max_exposure_length) and the context its run_eval keeps prompts under (core/scenes/prompt_length.py).
+SCENE_PRESETS: dict[str, dict] = {
+    "paper": {"split": "eval", "count": 256, "min_exposure": 5, "max_exposure": 5, "max_prompt_tokens": 6144}
+}
 
 # `export --format`, `--status`, `--split` (core/export.py).
 EXPORT_FORMATS: tuple[str, ...] = ("dpo", "sft", "eval", "scores", "evalresults")

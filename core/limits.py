@@ -118,6 +118,7 @@ AMAZON_MILLIS = Limit(
 
 SEED = Limit("--seed", 0, INT64_MAX, "random seed (scenes, predict)")
 COUNT = Limit("--count", 1, 10_000_000, "scenes to build")
+PROMPT_TOKENS = Limit("--max-prompt-tokens", 1, 10_000_000, "tokens a scene's prompt may have (scenes)")
 EXPOSURE = Limit("--min/--max-exposure", 2, 26, "options per scene (letters A-Z)")
 HISTORY = Limit("--history-min/--history-max", 1, 1_000, "history entries drawn per scene")
 INTERACTIONS = Limit("--min/--max-interactions", 0, 2**31 - 1, "interactions per user kept by ingest")
@@ -146,6 +147,7 @@ LIMITS: tuple[Limit, ...] = (
     FEATURE,
     SEED,
     COUNT,
+    PROMPT_TOKENS,
     EXPOSURE,
     HISTORY,
     INTERACTIONS,

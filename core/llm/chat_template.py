@@ -38,13 +38,14 @@ class ChatTemplate:
     eos_token: str = ""
     add_bos: bool = False
 
-    def render(self, messages: list[dict], *, continue_final: bool) -> str:
-        """The prompt text: with a generation prompt, or (continue_final) open after the last message's content."""
+    def render(self, messages: list[dict], *, continue_final: bool, generation_prompt: bool | None = None) -> str:
+        """The prompt text: with a generation prompt, or (continue_final) open after the last message's content;
+        generation_prompt=False renders the finished turns alone (what a prompt's length is counted on)."""
         text = _compiled(self.source).render(
             messages=messages,
             bos_token=self.bos_token,
             eos_token=self.eos_token,
-            add_generation_prompt=not continue_final,
+            add_generation_prompt=(not continue_final) if generation_prompt is None else generation_prompt,
             raise_exception=_raise,
         )
         if continue_final:

@@ -11,11 +11,12 @@ from threadpoolctl import threadpool_limits
 
 from core.choices import POSITIONS, SCORERS
 from core.errors import BadInput, NotFound
-from core.limits import COUNT, HISTORY, SEED
+from core.limits import COUNT, HISTORY, PROMPT_TOKENS, SEED
 from core.progress import SILENT, Progress
-from core.scene_prompts import check_prompt_style
+from core.scene_prompts import SceneText, check_prompt_style, scene_prompt
 from core.scenes import exposure as expo
 from core.scenes.interleave import interleave
+from core.scenes.prompt_length import TokenCounter, token_counter
 from core.scenes.reference_text import strategy_for
 from core.scenes.render import format_value
 from core.scenes.rows import Built, SceneSource, render_scene_rows
@@ -42,6 +43,7 @@ class ScenesReport:
     split: str = "train"
     eligible: int = 0
     skipped: int = 0
+    too_long: int = 0  # scenes left out: their prompt is over max_prompt_tokens
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -88,6 +90,8 @@ class Options:
     history_max: int
     prompt_style: str = DEFAULT_PROMPT_STYLE
     position: str = POSITIONS[0]
+    max_prompt_tokens: int | None = None
+    tokenizer: str | None = None  # the endpoint whose tokenizer counts prompt tokens (None: the estimate)
 
 
 def build_scenes(
@@ -105,18 +109,27 @@ def build_scenes(
     history_max: int = 10,
     prompt_style: str = DEFAULT_PROMPT_STYLE,
     position: str = POSITIONS[0],
+    max_prompt_tokens: int | None = None,
+    tokenizer: str | None = None,
 ) -> ScenesReport:
     """Build up to `count` new scenes of one dataset and split in one transaction; same seed, same scenes.
 
     prompt_style decides the scene text (and every later prompt about these scenes): core/scene_prompts.py;
-    position where the true item goes in a sampled exposure (core.choices.POSITIONS)."""
+    position where the true item goes in a sampled exposure (core.choices.POSITIONS); max_prompt_tokens leaves
+    out scenes whose prompt is longer, counted by the tokenizer endpoint's (core/scenes/prompt_length.py)."""
     names = tuple(scorers) if scorers is not None else SCORERS
     _validate(count, split, min_exposure, max_exposure, (history_min, history_max), names, prompt_style, seed)
     if position not in POSITIONS:
         raise BadInput(f"unknown position {position!r}; use one of: {', '.join(POSITIONS)}")
+    if max_prompt_tokens is not None:
+        PROMPT_TOKENS.check(max_prompt_tokens, label="--max-prompt-tokens")
+    if tokenizer is not None and max_prompt_tokens is None:
+        raise BadInput("--tokenizer-endpoint counts prompt tokens for --max-prompt-tokens: give that too")
     opts = Options(
         count, split, min_exposure, max_exposure, seed, names, history_min, history_max, prompt_style, position
     )
+    opts = Options(**{**opts.__dict__, "max_prompt_tokens": max_prompt_tokens, "tokenizer": tokenizer})
+    counter = token_counter(engine=engine, endpoint=tokenizer) if max_prompt_tokens else None
     name = dataset.name if isinstance(dataset, Dataset) else dataset
     with Session(engine, expire_on_commit=False) as session:
         ds = get_dataset(session=session, name=name)
@@ -127,7 +140,7 @@ def build_scenes(
         try:
             # One BLAS thread: the matrices are small; threaded BLAS on a busy machine was 5-10x slower, not faster.
             with threadpool_limits(limits=1, user_api="blas"):
-                report = _build(engine, ds, opts, progress or SILENT)
+                report = _build(engine, ds, opts, progress or SILENT, counter)
         except BaseException as exc:
             finish_run(session=session, run_id=run.id, status="failed", message=(str(exc) or type(exc).__name__)[:500])
             raise
@@ -136,7 +149,9 @@ def build_scenes(
     return report
 
 
-def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> ScenesReport:
+def _build(
+    engine: Engine, ds: Dataset, opts: Options, progress: Progress, counter: TokenCounter | None
+) -> ScenesReport:
     rng = np.random.default_rng(opts.seed)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -185,11 +200,25 @@ def _build(engine: Engine, ds: Dataset, opts: Options, progress: Progress) -> Sc
             built.extend(b for b in done if b.exposure is not None)
         rows = render_scene_rows(source, built)
         lap("render")
+        too_long = 0
+        if counter is not None:
+            rows, too_long = _fitting(rows, counter, opts.max_prompt_tokens)
+            lap("count tokens")
         store.add_scenes(session=session, rows=rows)
         session.commit()
         lap("insert")
     message = _message(ds, opts, len(rows), len(pool), skipped)
-    return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, timings)
+    if too_long:
+        message += f"; {too_long} scenes left out: prompt over {opts.max_prompt_tokens} tokens ({counter.how})"
+    return ScenesReport(len(rows), opts.count, message, opts.split, len(pool), skipped, too_long, timings)
+
+
+def _fitting(rows: list[dict], counter: TokenCounter, limit: int) -> tuple[list[dict], int]:
+    """The rows whose prompt (system and user turn, as the scene will be sent) has at most `limit` tokens, and how
+    many were left out."""
+    lengths = counter.lengths([scene_prompt(SceneText.from_row(row), "rationale").messages for row in rows])
+    kept = [row for row, n in zip(rows, lengths, strict=True) if n <= limit]
+    return kept, len(rows) - len(kept)
 
 
 @dataclass(frozen=True)
