@@ -40,3 +40,24 @@ class PairOverride(SQLModel, table=True):
     rejected_rationale_id: int = Field(foreign_key="rationale.id")
     reviewer: str
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# One bulk verdict over a filtered set of scenes, and when it was undone.
+class BulkAction(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    status: str  # the verdict written: approved | rejected
+    reviewer: str = Field(index=True)
+    scenes: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    undone_at: datetime | None = None
+
+
+# What a bulk action replaced on one scene (its review row, or none), so one undo can put it back.
+class BulkChange(SQLModel, table=True):
+    action_id: int = Field(foreign_key="bulkaction.id", primary_key=True)
+    scene_id: int = Field(foreign_key="scene.id", primary_key=True)
+    had_review: bool = False
+    status: str | None = None
+    reviewer: str | None = None
+    note: str | None = None
+    version: int = 0  # the review version before (0: none); the action wrote version + 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import String, and_, cast, exists, func, or_
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -171,6 +172,12 @@ def count_scenes(*, session: Session, flt: SceneFilter) -> int:
     conds, score, review = _conditions(session, flt)
     stmt = _from(select(func.count()), score=score, review=review).where(*conds)
     return int(session.exec(stmt).one())
+
+
+def matching_scene_ids(*, session: Session, flt: SceneFilter) -> Select:
+    """SELECT of the id of every scene matching the filter, for set-based writes over the whole filtered set."""
+    conds, score, review = _conditions(session, flt)
+    return _from(select(col(Scene.id)), score=score, review=review).where(*conds)
 
 
 def list_scenes(

@@ -1,0 +1,35 @@
+"""Bulk verdicts (DESIGN.md §7): approve or reject every scene a Samples filter matches — the whole filtered set, not
+one page — as one recorded action, and undo the reviewer's last such action. The writes are storage/bulk_review.py's.
+"""
+
+from sqlmodel import Session
+
+from core.errors import BadInput
+from storage.audit_models import BulkAction
+from storage.browse import SceneFilter, count_scenes, matching_scene_ids
+from storage.bulk_review import bulk_verdict, last_bulk_action, undo_bulk
+from storage.constants import VERDICTS
+
+
+def bulk_review(*, session: Session, flt: SceneFilter, status: str, reviewer: str, expected: int) -> BulkAction:
+    """Set every scene matching flt to status; expected = the count the reviewer confirmed, refused (BadInput) when the
+    set changed meanwhile, so a confirmation always states what is written."""
+    if status not in VERDICTS:
+        raise BadInput(f"bulk verdict {status!r}: use one of {', '.join(VERDICTS)}")
+    found = count_scenes(session=session, flt=flt)
+    if found != expected:
+        raise BadInput(f"the filter now matches {found} scenes, not the {expected} you confirmed; look again")
+    if found == 0:
+        raise BadInput("no scene matches the filter: nothing to review")
+    ids = matching_scene_ids(session=session, flt=flt)
+    return bulk_verdict(session=session, scene_ids=ids, status=status, reviewer=reviewer)
+
+
+def undo_last(*, session: Session, reviewer: str) -> str:
+    """Undo the reviewer's last bulk action; one line saying what was put back (BadInput when there is none)."""
+    action = last_bulk_action(session=session, reviewer=reviewer)
+    if action is None:
+        raise BadInput(f"{reviewer} has no bulk action to undo")
+    restored, kept = undo_bulk(session=session, action_id=action.id, reviewer=reviewer)
+    line = f"undid bulk {action.status} #{action.id}: {restored} of {action.scenes} scenes put back"
+    return line + (f"; {kept} reviewed again since were left as they are" if kept else "")
