@@ -101,6 +101,12 @@ def m005_prediction_conditioning(conn: Connection) -> None:
     add_column(conn, table="prediction", column="conditioning", ddl="VARCHAR")
 
 
+@migration
+def m006_bulk_review(conn: Connection) -> None:
+    """The bulk-verdict tables (bulkaction, bulkchange in storage/audit_models.py): created from the models just
+    before this step; recording it makes a database that already applied m005 go through that creation once."""
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

@@ -78,3 +78,19 @@ def test_roles_change_only_by_an_admin_once_there_is_one(session):
     assert require_writer(session=session, name="bob").role == "reviewer"
     roles = {r.name: r.role for r in list_reviewers(session=session)}
     assert roles == {"ada": "admin", "bob": "reviewer", "cy": "read-only"}
+
+
+def test_an_upgraded_database_gets_the_bulk_tables(tmp_path):
+    """A database upgraded before the bulk-verdict tables existed gets them from m006 (tables come from the models)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from storage.db import upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE bulkchange"))
+        conn.execute(text("DROP TABLE bulkaction"))
+        conn.execute(text("DELETE FROM _migrations WHERE name = 'm006_bulk_review'"))
+    assert upgrade(engine) == ["m006_bulk_review"]
+    assert {"bulkaction", "bulkchange"} <= set(inspect(engine).get_table_names())
