@@ -7,6 +7,7 @@ from core.choices import LOCAL
 from core.errors import MirrorError
 from core.review import set_review
 from pages.review_parts import rationale_block, role_figure, scores_figure
+from pages.review_verdicts import verdicts_section
 from pages.ui import engine, reviewer, session, show_flash, user_errors
 from storage.browse import first_scene_id, neighbours
 from storage.browse_detail import scene_detail
@@ -123,6 +124,8 @@ for tab, role in zip(tabs, ROLES, strict=True):
             st.plotly_chart(fig, key=f"dist_{role}")
         for item in items:
             rationale_block(item, scene=scene)
+
+verdicts_section(scene_id=scene.id, rationales=detail.rationales, computed=detail.pairs[0] if detail.pairs else None)
 
 with st.expander("Generate a new rationale for this scene"):
     gen = st.columns(3)

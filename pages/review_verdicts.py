@@ -1,0 +1,114 @@
+"""Review page pieces: your verdict on each rationale (good / bad / unsure, an optional reason) beside everyone's,
+and the scene's chosen/rejected pair set by hand. Layout only; the rules are core/verdicts.py's."""
+
+import streamlit as st
+
+from core.app_support import escape_markdown
+from core.errors import MirrorError
+from core.verdicts import clear_pair, mark_rationale, pair_of, set_pair, verdicts_of
+from pages.ui import reviewer, session
+from storage.constants import RATIONALE_VERDICTS, VERDICT_REASONS, letter
+
+NONE = "—"
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state["review_flash"] = (kind, text)
+
+
+def _save_verdict(rationale_id: int) -> None:
+    verdict = st.session_state.get(f"verdict_{rationale_id}") or NONE
+    reason = st.session_state.get(f"reason_{rationale_id}") or NONE
+    try:
+        with session() as s:
+            mark_rationale(
+                session=s,
+                rationale_id=rationale_id,
+                verdict=None if verdict == NONE else verdict,
+                reviewer=reviewer(),
+                reason=None if reason == NONE or verdict == NONE else reason,
+            )
+        _flash("success", f"Rationale {rationale_id}: {'verdict removed' if verdict == NONE else verdict}.")
+    except MirrorError as exc:
+        _flash("error", str(exc))
+
+
+def _set_pair(scene_id: int) -> None:
+    chosen, rejected = st.session_state[f"pair_chosen_{scene_id}"], st.session_state[f"pair_rejected_{scene_id}"]
+    try:
+        with session() as s:
+            set_pair(session=s, scene_id=scene_id, chosen_id=chosen, rejected_id=rejected, reviewer=reviewer())
+        _flash("success", f"Scene {scene_id}: chosen {chosen}, rejected {rejected} (your pair; exports use it).")
+    except MirrorError as exc:
+        _flash("error", str(exc))
+
+
+def _clear_pair(scene_id: int) -> None:
+    try:
+        with session() as s:
+            clear_pair(session=s, scene_id=scene_id, reviewer=reviewer())
+        _flash("success", f"Scene {scene_id}: back to the computed pair.")
+    except MirrorError as exc:
+        _flash("error", str(exc))
+
+
+def _label(item: dict) -> str:
+    rat, sampled = item["rationale"], item["behavior_index"]
+    return f"{rat.role} #{rat.sample_index} · wrote {rat.behavior or '—'} · sampled " + (
+        letter(sampled) if sampled is not None else "—"
+    )
+
+
+def verdicts_section(*, scene_id: int, rationales: list[dict], computed: dict | None) -> None:
+    """Per-rationale verdicts (yours editable, everyone's listed) and the human pair of the scene."""
+    if not rationales:
+        return
+    me = reviewer()
+    with session() as s:
+        verdicts = verdicts_of(session=s, scene_id=scene_id)
+        human = pair_of(session=s, scene_id=scene_id)
+    st.markdown("**Rationale verdicts** (yours; everyone's below each)")
+    options, reasons = [NONE, *RATIONALE_VERDICTS], [NONE, *VERDICT_REASONS]
+    for item in rationales:
+        rid = item["rationale"].id
+        mine = next((v for v in verdicts.get(rid, []) if v.reviewer == me), None)
+        cols = st.columns([3, 3, 2])
+        cols[0].markdown(escape_markdown(_label(item)))
+        cols[1].radio(
+            "Verdict",
+            options,
+            index=options.index(mine.verdict) if mine else 0,
+            horizontal=True,
+            key=f"verdict_{rid}",
+            on_change=_save_verdict,
+            args=(rid,),
+            label_visibility="collapsed",
+        )
+        cols[2].selectbox(
+            "Reason",
+            reasons,
+            index=reasons.index(mine.reason) if mine and mine.reason else 0,
+            key=f"reason_{rid}",
+            on_change=_save_verdict,
+            args=(rid,),
+            label_visibility="collapsed",
+        )
+        if others := [v for v in verdicts.get(rid, []) if v.reviewer != me]:
+            said = " · ".join(f"{v.reviewer}: {v.verdict}" + (f" ({v.reason})" if v.reason else "") for v in others)
+            st.caption(escape_markdown(said))
+
+    labels = {item["rationale"].id: _label(item) for item in rationales}
+    ids = list(labels)
+    default = (human.chosen_rationale_id, human.rejected_rationale_id) if human else None
+    if default is None and computed:
+        default = (computed["chosen"], computed["rejected"])
+    default = default if default and set(default) <= set(ids) else (ids[0], ids[-1])
+    source = f"set by {human.reviewer}; exports use it" if human else "computed by the selection"
+    st.markdown(f"**Chosen / rejected by hand** (now: {escape_markdown(source)})")
+    cols = st.columns([3, 3, 1, 1])
+    cols[0].selectbox("Chosen", ids, index=ids.index(default[0]), format_func=labels.get, key=f"pair_chosen_{scene_id}")
+    cols[1].selectbox(
+        "Rejected", ids, index=ids.index(default[1]), format_func=labels.get, key=f"pair_rejected_{scene_id}"
+    )
+    cols[2].button("Use this pair", key="pair_set", on_click=_set_pair, args=(scene_id,))
+    cols[3].button("Computed pair", key="pair_clear", disabled=human is None, on_click=_clear_pair, args=(scene_id,))

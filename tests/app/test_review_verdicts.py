@@ -1,0 +1,83 @@
+"""AppTest: per-rationale verdicts and the human pair on the Review page, persisted and used by the export."""
+
+import pytest
+from sqlmodel import Session, select
+
+from core.app_support import escape_markdown
+from storage.audit_models import PairOverride, RationaleVerdict
+from storage.models import Rationale, SelectionItem
+from storage.reviewers import set_role
+from tests.app.pages_helpers import open_page, texts
+
+pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
+
+
+def _ids(engine, scene: int) -> dict[tuple[str, int], int]:
+    with Session(engine) as s:
+        rows = s.exec(select(Rationale.role, Rationale.sample_index, Rationale.id).where(Rationale.scene_id == scene))
+        return {(role, k): rid for role, k, rid in rows}
+
+
+def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
+    scene = workspace[1]
+    ids = _ids(engine, scene)
+    weak = ids["weak", 0]
+    at = open_page("review", reviewer="ann", scene=str(scene))
+    at.selectbox(key=f"reason_{weak}").set_value("hallucinated item")
+    at.radio(key=f"verdict_{weak}").set_value("bad").run()
+    at.radio(key=f"verdict_{ids['strong', 0]}").set_value("good").run()
+    with Session(engine) as s:
+        stored = s.exec(select(RationaleVerdict.rationale_id, RationaleVerdict.reviewer, RationaleVerdict.verdict,
+                               RationaleVerdict.reason)).all()  # fmt: skip
+    assert sorted(stored) == sorted(
+        [(weak, "ann", "bad", "hallucinated item"), (ids["strong", 0], "ann", "good", None)]
+    )
+    other = open_page("review", reviewer="bo", scene=str(scene))
+    assert other.radio(key=f"verdict_{weak}").value == "—"  # bo has not said anything yet
+    assert escape_markdown("ann: bad (hallucinated item)") in texts(other)
+    other.radio(key=f"verdict_{weak}").set_value("unsure").run()
+    with Session(engine) as s:
+        assert len(s.exec(select(RationaleVerdict).where(RationaleVerdict.rationale_id == weak)).all()) == 2
+    at.radio(key=f"verdict_{weak}").set_value("—").run()  # ann takes hers back
+    with Session(engine) as s:
+        left = s.exec(select(RationaleVerdict.reviewer).where(RationaleVerdict.rationale_id == weak)).all()
+    assert left == ["bo"]
+
+
+def test_the_human_pair_is_set_and_cleared_on_the_page(workspace, engine):
+    scene = workspace[1]
+    ids = _ids(engine, scene)
+    with Session(engine) as s:
+        item = s.exec(select(SelectionItem).where(SelectionItem.scene_id == scene)).one()
+    at = open_page("review", reviewer="ann", scene=str(scene))
+    assert at.selectbox(key=f"pair_chosen_{scene}").value == item.chosen_rationale_id  # the computed pair first
+    assert at.selectbox(key=f"pair_rejected_{scene}").value == item.rejected_rationale_id
+    at.selectbox(key=f"pair_chosen_{scene}").set_value(ids["strong", 1])
+    at.selectbox(key=f"pair_rejected_{scene}").set_value(ids["weak", 1])
+    at.button(key="pair_set").click().run()
+    assert not at.error, [e.value for e in at.error]
+    with Session(engine) as s:
+        pair = s.exec(select(PairOverride)).one()
+    assert (pair.scene_id, pair.chosen_rationale_id, pair.rejected_rationale_id, pair.reviewer) == (
+        scene, ids["strong", 1], ids["weak", 1], "ann",
+    )  # fmt: skip
+    assert escape_markdown("set by ann; exports use it") in texts(at)
+    at.button(key="pair_clear").click().run()
+    with Session(engine) as s:
+        assert s.exec(select(PairOverride)).all() == []
+
+
+def test_a_read_only_reviewer_cannot_mark_or_pair(workspace, engine):
+    with Session(engine) as s:
+        set_role(session=s, name="ada", role="admin", by="ada")
+        set_role(session=s, name="viewer", role="read-only", by="ada")
+    scene = workspace[1]
+    weak = _ids(engine, scene)["weak", 0]
+    at = open_page("review", reviewer="viewer", scene=str(scene))
+    at.radio(key=f"verdict_{weak}").set_value("bad").run()
+    assert [e.value for e in at.error] == [
+        "viewer is read\\-only\\: reviews, edits and exports need the reviewer or admin role"
+    ]
+    at.button(key="pair_set").click().run()
+    with Session(engine) as s:
+        assert s.exec(select(RationaleVerdict)).all() == s.exec(select(PairOverride)).all() == []
