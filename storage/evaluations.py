@@ -157,10 +157,14 @@ def position_counts(*, session: Session, split: str = "train") -> pd.DataFrame:
 
 
 def item_times(*, session: Session, dataset_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(item ids, timestamps) of every interaction of a dataset, read straight into numpy."""
+    """(item ids, timestamps) of the training interactions of a dataset — every interaction but the targets of its
+    eval scenes (held out) — read straight into numpy."""
+    held_out = "SELECT 1 FROM scene s WHERE s.interaction_id = i.id AND s.split = 'eval'"
+    sql = f"SELECT i.item_id, i.timestamp FROM interaction i WHERE i.dataset_id = {int(dataset_id)} AND NOT EXISTS "
+    sql += f"({held_out})"
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        cursor.execute(f"SELECT item_id, timestamp FROM interaction WHERE dataset_id = {int(dataset_id)}")
+        cursor.execute(sql)
         chunks = [np.empty((0, 2), dtype=np.int64)]
         while rows := cursor.fetchmany(100_000):
             chunks.append(np.array(rows, dtype=np.int64))

@@ -1,8 +1,8 @@
 """Non-LLM baselines (issue 10): a distribution over each scene's options without reading any text.
 
 - random: uniform over the options;
-- popularity: proportional to each option's interaction count in its dataset strictly before the scene's time
-  (uniform when no option has one);
+- popularity: proportional to each option's count among the training interactions of its dataset strictly before
+  the scene's time — every interaction but the held-out targets of eval scenes (uniform when no option has one);
 - position: the frequency of the true item's position among the train scenes of the same dataset and option count
   (uniform when there is none).
 

@@ -15,7 +15,7 @@ from tests.factories import make_dataset, make_scene
 # Eval scenes: (options, true position, time). Exposures are the dataset's first items i0, i1, ...
 EVAL = [(3, 0, 2000), (3, 1, 2001), (4, 2, 2002), (2, 1, 2003)]
 # Popularity before each eval scene (hand-counted below in `eval_workspace`):
-POPULARITY = [[5 / 8, 1 / 8, 2 / 8], [6 / 9, 1 / 9, 2 / 9], [0.6, 0.2, 0.2, 0.0], [0.75, 0.25]]
+POPULARITY = [[5 / 8, 1 / 8, 2 / 8], [5 / 8, 1 / 8, 2 / 8], [5 / 8, 1 / 8, 2 / 8, 0.0], [5 / 6, 1 / 6]]
 # Position: train scenes put the truth of 3-option scenes at A, A, B and of 4-option scenes at C; none has 2 options.
 POSITION = [[2 / 3, 1 / 3, 0.0], [2 / 3, 1 / 3, 0.0], [0.0, 0.0, 1.0, 0.0], [0.5, 0.5]]
 RANDOM = [[1 / 3] * 3, [1 / 3] * 3, [0.25] * 4, [0.5] * 2]
@@ -26,8 +26,8 @@ def eval_workspace(session) -> list[int]:
     """Train scenes (truths i0 @1000, i0 @1001, i1 @1002, i2 @1003), eval scenes (truths i0 @2000, i1 @2001,
     i2 @2002, i1 @2003), and extra interactions: i0 three times @500, i2 @1500, i1 @2500 (after every eval scene).
 
-    Counts strictly before 2000: i0 2 + 3 = 5, i1 1, i2 1 + 1 = 2; each later eval scene also counts the earlier
-    eval targets: 2001 adds i0, 2002 adds i1, 2003 adds i2."""
+    Counts strictly before 2000: i0 2 + 3 = 5, i1 1, i2 1 + 1 = 2 (i3 0). The eval targets are held out, not
+    training interactions: the later eval scenes count the same (i1 @2500 comes after all of them)."""
     ds = make_dataset(session, n_users=2)
     for cnt, pos, ts in [(3, 0, 1000), (3, 0, 1001), (3, 1, 1002), (4, 2, 1003)]:
         make_scene(session, dataset=ds, choice_cnt=cnt, item_pos=pos, timestamp=ts)

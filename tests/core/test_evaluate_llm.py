@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from core.cli.main import main
 from core.evaluation.llm_modes import thought_seed
@@ -56,6 +56,12 @@ def _json(capsys, *args) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+def _logged(engine) -> list[tuple[str, str]]:
+    """The call log: (stage, status) per call, in order."""
+    with Session(engine) as s:
+        return [(c.stage, c.status) for c in s.exec(select(LlmCall).order_by(LlmCall.id))]
+
+
 def _rows(engine) -> list[EvalRow]:
     with Session(engine) as s:
         return list(s.exec(select(EvalRow).order_by(EvalRow.scene_id, EvalRow.repeat)))
@@ -89,9 +95,11 @@ def test_direct_mode_reads_one_distribution_per_scene_and_draws_each_repeat(engi
     assert got["accuracy"] == pytest.approx(np.mean(hits), abs=1e-15)
 
     calls = sum(server.counts.values())
+    assert _logged(engine) == [("evaluate", "ok")] * 3  # every call logged by the client
     assert main(["evaluate", "--endpoint", "fake", "--mode", "direct", "--repeat", "3", "--seed", "4"]) == 0
     assert capsys.readouterr().out.startswith("evaluation 'fake-direct': 0 rows scored, 0 scenes skipped")
     assert sum(server.counts.values()) == calls  # a rerun makes no call
+    assert _logged(engine) == [("evaluate", "ok")] * 3  # and logs none
     with Session(engine) as s:
         run = s.exec(select(EvalRun)).one()
         assert run.summary == got and run.model == "m" and run.finished_at is not None
@@ -152,6 +160,19 @@ def test_thought_mode_continues_the_reference_prefix_then_reads_the_letter(engin
     assert [(r.scene_id, r.repeat, r.thought) for r in rows] == [(ids[0], 0, written[0]), (ids[0], 1, written[1])]
     assert got["mode"] == "thought" and got["scenes"] == 1
     assert got["log_loss"] == pytest.approx(-math.log(EXPECTED[0]), rel=1e-12)
+    assert _logged(engine) == [("evaluate", "ok")] * 4  # two thoughts, two letters
+    calls = sum(server.counts.values())
+    assert _json(capsys, "--mode", "thought", "--repeat", "2", "--seed", "3", "--max-tokens", "64") == got
+    assert sum(server.counts.values()) == calls and len(_logged(engine)) == 4  # a rerun makes no call
+    with Session(engine) as s:
+        s.exec(delete(EvalRow))  # the rows lost (say, a kill before they were stored): every answer is cached
+        s.commit()
+    assert _json(capsys, "--mode", "thought", "--repeat", "2", "--seed", "3", "--max-tokens", "64") == got
+    assert sum(server.counts.values()) == calls and len(_logged(engine)) == 4
+    assert [(r.scene_id, r.repeat, r.thought) for r in _rows(engine)] == [
+        (ids[0], 0, written[0]),
+        (ids[0], 1, written[1]),
+    ]
 
 
 def test_thought_mode_without_continuation_asks_for_the_letter_in_a_user_turn(engine, server, capsys):
