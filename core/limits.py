@@ -116,7 +116,7 @@ AMAZON_MILLIS = Limit(
     "timestamp", FIRST_SECOND * 1000, LAST_SECOND * 1000 + 999, "Amazon Reviews `timestamp` (milliseconds)", hint=_DATES
 )
 
-SEED = Limit("--seed", 0, INT64_MAX, "random seed (scenes, predict)")
+SEED = Limit("--seed", 0, INT64_MAX, "random seed (scenes, predict, evaluate)")
 COUNT = Limit("--count", 1, 10_000_000, "scenes to build")
 PROMPT_TOKENS = Limit("--max-prompt-tokens", 1, 10_000_000, "tokens a scene's prompt may have (scenes)")
 EXPOSURE = Limit("--min/--max-exposure", 2, 26, "options per scene (letters A-Z)")

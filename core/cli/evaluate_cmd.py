@@ -3,6 +3,7 @@
 import argparse
 import json
 
+from core import limits
 from core.choices import EVAL_BASELINES, EVAL_MODES, EVAL_REPEAT, PREDICT_SAMPLES, THOUGHT_MAX_TOKENS
 from storage.constants import SPLITS
 
@@ -29,17 +30,19 @@ def register(sub) -> None:
         default=EVAL_REPEAT,
         help=f"sampled behaviours (thought mode: thoughts) per scene (default {EVAL_REPEAT})",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampled behaviours and thoughts (default 0)")
-    p.add_argument("--limit", type=int, help="only the first N scenes, by id")
+    p.add_argument(
+        "--seed", type=limits.SEED.arg, default=0, help="seed of the sampled behaviours and thoughts (default 0)"
+    )
+    p.add_argument("--limit", type=limits.LIMIT.arg, help="only the first N scenes, by id")
     p.add_argument(
         "--max-tokens",
-        type=int,
+        type=limits.MAX_TOKENS.arg,
         default=THOUGHT_MAX_TOKENS,
         help=f"thought mode: max tokens per thought (default {THOUGHT_MAX_TOKENS})",
     )
     p.add_argument(
         "--samples",
-        type=int,
+        type=limits.SAMPLES.arg,
         default=PREDICT_SAMPLES,
         help=f"answers sampled when there are no logprobs (default {PREDICT_SAMPLES})",
     )

@@ -38,8 +38,6 @@ def _counts(engine) -> dict[str, int]:
         ([], "evaluate needs either --endpoint NAME --mode {direct,thought} or --baseline NAME"),
         (["--baseline", "random", "--mode", "direct"], "--mode applies to an endpoint; a baseline has none"),
         (["--baseline", "random", "--repeat", "0"], "--repeat must be at least 1 (got 0)"),
-        (["--baseline", "random", "--limit", "0"], "--limit must be at least 1 (got 0)"),
-        (["--endpoint", "local", "--mode", "thought", "--max-tokens", "0"], "--max-tokens must be at least 1 (got 0)"),
         (["--baseline", "random", "--dataset", "other"], "unknown dataset 'other'"),
         (["--baseline", "random", "--split", "train", "--dataset", "toy", "--limit", "1", "--name", "t"], None),
     ],
@@ -56,17 +54,30 @@ def test_bad_arguments_exit_2_and_write_nothing(engine, scenes, capsys, args, me
 
 
 @pytest.mark.parametrize(
-    "args",
+    "args,said",
     [
-        ["--endpoint", "local", "--mode", "sideways"],
-        ["--baseline", "oracle"],
-        ["--split", "test", "--baseline", "random"],
+        (["--endpoint", "local", "--mode", "sideways"], "invalid choice"),
+        (["--baseline", "oracle"], "invalid choice"),
+        (["--split", "test", "--baseline", "random"], "invalid choice"),
+        (
+            ["--baseline", "random", "--seed", "-1"],
+            "--seed: must be a whole number from 0 to 9,223,372,036,854,775,807",
+        ),
+        (["--baseline", "random", "--limit", "0"], "--limit: must be a whole number from 1 to 2,147,483,647 (got '0')"),
+        (
+            ["--endpoint", "local", "--mode", "thought", "--max-tokens", "0"],
+            "--max-tokens: must be a whole number from 1",
+        ),
+        (
+            ["--endpoint", "local", "--mode", "direct", "--samples", "1001"],
+            "--samples: must be a whole number from 1 to",
+        ),
     ],
 )
-def test_unknown_choices_are_refused_by_the_parser(engine, scenes, capsys, args):
+def test_unknown_choices_and_numbers_out_of_range_are_refused_by_the_parser(engine, scenes, capsys, args, said):
     before = _counts(engine)
     assert main(["evaluate", *args]) == 2  # the parser's refusal, returned like every other exit 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
     assert _counts(engine) == before
 
 
