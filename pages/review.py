@@ -6,6 +6,7 @@ from core.app_support import escape_markdown, filter_from_params, filter_to_para
 from core.choices import LOCAL
 from core.errors import MirrorError
 from core.review import set_review
+from pages import drafts
 from pages.review_parts import rationale_block, role_figure, scores_figure
 from pages.review_verdicts import verdicts_section
 from pages.ui import engine, reviewer, session, show_flash, user_errors
@@ -31,16 +32,34 @@ def go_to(target: int) -> None:
     st.query_params.update({**filter_to_params(flt, order, page), "scene": str(target)})
 
 
-def review_action(status: str, expected: int | None, scene: int) -> None:
-    note = st.session_state.get(f"note_{scene}") or None
+def _keys(scene: int) -> tuple[str, str]:
+    return f"note_{scene}", f"review_base_{scene}"
+
+
+def review_action(status: str, scene: int) -> None:
+    """Save the verdict and note against the review version shown when the scene was opened (refused when another
+    reviewer saved since: stays refused until a reload or a merge)."""
+    widget, base = _keys(scene)
+    note = st.session_state.get(widget) or None
     try:
         with session() as s:
-            set_review(
-                session=s, scene_id=scene, status=status, reviewer=reviewer(), note=note, expected_version=expected
+            saved = set_review(
+                session=s,
+                scene_id=scene,
+                status=status,
+                reviewer=reviewer(),
+                note=note,
+                expected_version=st.session_state[base].version,
             )
+        drafts.rebase(base, version=saved.version, text=note or "")
         st.session_state["review_flash"] = ("success", f"Scene {scene} {status}.")
     except MirrorError as exc:
         st.session_state["review_flash"] = ("error", str(exc))
+
+
+def merge_review(scene: int, version: int, note: str) -> None:
+    """Keep this reviewer's verdict and note over the newer review now shown beside them."""
+    drafts.rebase(_keys(scene)[1], version=version, text=note)
 
 
 with session() as s:
@@ -66,12 +85,28 @@ if head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_
     go_to(next_id)
     st.rerun()
 version = review.version if review else 0  # 0 = "no review yet": a concurrent first review is stale
-head[3].button(
-    "Approve", type="primary", shortcut="A", key="approve", on_click=review_action, args=(APPROVED, version, scene.id)
-)
-head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=(REJECTED, version, scene.id))
+note_key, base_key = _keys(scene.id)
+began = drafts.begin(note_key, base_key, version=version, text=(review.note or "") if review else "")
+approve = {"type": "primary", "shortcut": "A", "key": "approve"}
+head[3].button("Approve", **approve, on_click=review_action, args=(APPROVED, scene.id))
+head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=(REJECTED, scene.id))
+if began.version != version:
+    by = escape_markdown(review.reviewer) if review and review.reviewer else "someone"
+    st.warning(
+        f"The review changed since you opened this scene: now {status} by {by} (version {version}), note: "
+        f"{escape_markdown(review.note or '(none)') if review else '(none)'}. Your verdict stays refused until you "
+        "reload the scene or keep yours over it."
+    )
+    fix = st.columns(2)
+    fix[0].button("Reload the review", key="review_reload", on_click=drafts.forget, args=_keys(scene.id))
+    fix[1].button(
+        "Keep my verdict and note over it",
+        key="review_merge",
+        on_click=merge_review,
+        args=(scene.id, version, (review.note or "") if review else ""),
+    )
 note_col, back_col = st.columns([5, 1])
-note_col.text_input("Review note", value=(review.note or "") if review else "", key=f"note_{scene.id}")
+note_col.text_input("Review note", key=note_key)
 if back_col.button("Back to the list", key="back_to_samples"):
     st.switch_page("samples.py", query_params=filter_to_params(flt, order, page))
 who = f" · last review by {escape_markdown(review.reviewer)}" if review and review.reviewer else ""

@@ -8,31 +8,45 @@ from sqlmodel import Session
 from core.app_support import escape_markdown, format_problems
 from core.errors import MirrorError
 from core.review import edit_rationale, rationale_versions
+from pages import drafts
 from pages.ui import db_path, reviewer, session
 from storage.browse_detail import score_histograms, score_version
 from storage.constants import CONDITIONING_LABELS, DEFAULT_RANK, letter
+from storage.reviews import latest_version
 
 TRUE_COLOUR = "#2a9d8f"
 OTHER_COLOUR = "#b0b7c3"
 SCORE_PLOTS = (DEFAULT_RANK, "strong_E", "weak_E", "diff_hit")
 
 
-def save_edit(rationale_id: int, expected_version: int) -> None:
-    """Save the edited text as a new version; a stale base version is refused with a message."""
-    text = st.session_state.get(f"edit_{rationale_id}", "")
+def _keys(rationale_id: int) -> tuple[str, str]:
+    return f"edit_{rationale_id}", f"edit_base_{rationale_id}"
+
+
+def save_edit(rationale_id: int) -> None:
+    """Save the draft as the version after the one it began from; refused (and kept) when that is no longer the
+    stored version."""
+    widget, base = _keys(rationale_id)
+    text, began = st.session_state.get(widget, ""), st.session_state[base]
     try:
         with session() as s:
             saved = edit_rationale(
-                session=s, rationale_id=rationale_id, text=text, author=reviewer(), expected_version=expected_version
+                session=s, rationale_id=rationale_id, text=text, author=reviewer(), expected_version=began.version
             )
+        drafts.rebase(base, version=saved.version, text=text)
         st.session_state["review_flash"] = ("success", f"Saved rationale {rationale_id} as version {saved.version}.")
     except MirrorError as exc:
         st.session_state["review_flash"] = ("error", str(exc))
 
 
 def reload_edit(rationale_id: int) -> None:
-    """Drop the local edit so the latest stored version shows."""
-    st.session_state.pop(f"edit_{rationale_id}", None)
+    """Drop the draft so the latest stored version shows."""
+    drafts.forget(*_keys(rationale_id))
+
+
+def merge_edit(rationale_id: int, version: int, text: str) -> None:
+    """Keep the draft over the newer version the reviewer now sees beside it: the next save follows that version."""
+    drafts.rebase(_keys(rationale_id)[1], version=version, text=text)
 
 
 def role_figure(items: list[dict], *, item_pos: int) -> go.Figure | None:
@@ -94,7 +108,7 @@ def rationale_block(item: dict, *, scene) -> None:
         f"#{rat.sample_index} · wrote {rat.behavior or '—'} · sampled {letter(sampled) if sampled is not None else '—'}"
     )
     label += f" · v{rat.version}" + (f" · {len(problems)} format problem(s)" if problems else "")
-    with st.expander(escape_markdown(label)):
+    with st.expander(escape_markdown(label), key=f"rationale_{rat.id}"):  # stays open when its label changes
         parsed, chart = st.columns([3, 2])
         with parsed:
             st.caption("Stimulus")
@@ -120,16 +134,43 @@ def rationale_block(item: dict, *, scene) -> None:
                     st.caption("Estimated by sampling (the endpoint gave no logprobs).")
                 if item["conditioning"]:
                     st.caption(f"Conditioning: {CONDITIONING_LABELS.get(item['conditioning'], item['conditioning'])}")
-        st.text_area("Rationale text", value=rat.text, key=f"edit_{rat.id}", height=180)
-        buttons = st.columns(3)
-        buttons[0].button("Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id, rat.version))
-        buttons[1].button("Discard my edit", key=f"reload_{rat.id}", on_click=reload_edit, args=(rat.id,))
-        if buttons[2].toggle("History", key=f"hist_{rat.id}"):
+        editor(rat)
+        if st.toggle("History", key=f"hist_{rat.id}"):
             with session() as s:
                 versions = rationale_versions(session=s, rationale_id=rat.id)
             for v in versions:
                 st.caption(f"version {v.version} by {escape_markdown(v.author)} at {v.created_at:%Y-%m-%d %H:%M}")
                 st.text(v.text)
+
+
+def editor(rat) -> None:
+    """The rationale's text as an editable draft; when another version was saved since the draft began, that text is
+    shown beside the draft, and saving stays refused until the reviewer discards the draft or merges."""
+    widget, base = _keys(rat.id)
+    began = drafts.begin(widget, base, version=rat.version, text=rat.text, keep_untouched=True)
+    stale = began.version != rat.version
+    if stale:
+        with session() as s:
+            latest = latest_version(session=s, rationale_id=rat.id)
+        who = escape_markdown(latest.author) if latest else "someone"
+        st.warning(
+            f"Version {rat.version} by {who} was saved since your draft began from version {began.version}. "
+            "Saving stays refused until you discard your draft or merge: keep your draft over version "
+            f"{rat.version}, having read it here."
+        )
+        theirs, mine = st.columns(2)
+        theirs.caption(f"Version {rat.version} (stored now)")
+        theirs.text(rat.text)
+        with mine:
+            st.text_area("Rationale text", key=widget, height=180)
+    else:
+        st.text_area("Rationale text", key=widget, height=180)
+    buttons = st.columns(3)
+    buttons[0].button("Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id,))
+    buttons[1].button("Discard my edit", key=f"reload_{rat.id}", on_click=reload_edit, args=(rat.id,))
+    if stale:
+        label = f"Merge: keep my draft over version {rat.version}"
+        buttons[2].button(label, key=f"merge_{rat.id}", on_click=merge_edit, args=(rat.id, rat.version, rat.text))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
