@@ -17,7 +17,7 @@ from core.progress import Progress
 from core.prompts import letter_range
 from core.rationale_parser import find_letter
 from core.scene_prompts import SceneText, scene_prompt
-from core.stage import BatchHandler, StageReport, dataset_id_for, run_stage, split_filter, tracked_run
+from core.stage import BatchHandler, StageContext, StageReport, dataset_id_for, run_stage, split_filter, tracked_run
 from storage.constants import FOLLOW_UP, LETTERS, TRAIN
 from storage.models import Endpoint
 from storage.rationales import prediction_work, upsert_predictions
@@ -135,14 +135,24 @@ Refused = Callable[[Session, list[tuple[LetterCall, LlmResult]]], None]
 
 @dataclass
 class LetterRun:
-    """Where letter calls run: the ready endpoint, the stage name, the run's report and progress."""
+    """Where letter calls run: the stage's context (ready endpoint, run report, progress), the stage name, and how
+    many answers to sample for a call without a distribution."""
 
-    engine: Engine
-    endpoint: Endpoint
-    report: StageReport
+    ctx: StageContext
     stage: str
-    progress: Progress | None = None
     samples: int = PREDICT_SAMPLES
+
+    @property
+    def engine(self) -> Engine:
+        return self.ctx.engine
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self.ctx.endpoint
+
+    @property
+    def report(self) -> StageReport:
+        return self.ctx.report
 
     @cached_property
     def conditioner(self) -> Conditioner:
@@ -150,16 +160,8 @@ class LetterRun:
         return Conditioner.open(self.endpoint)
 
     def run(self, requests: list[LlmRequest], on_batch: BatchHandler) -> None:
-        """run_stage under this run (its Run id, progress and done count), adding up the cached answers."""
-        self.report.cached += run_stage(
-            engine=self.engine,
-            endpoint=self.endpoint,
-            requests=requests,
-            run_id=self.report.run_id,
-            on_batch=on_batch,
-            progress=self.progress,
-            done=lambda: self.report.done,
-        )
+        """run_stage under this stage's context (its run, counts and progress)."""
+        run_stage(ctx=self.ctx, requests=requests, on_batch=on_batch)
 
 
 def letter_distributions(
@@ -217,7 +219,7 @@ def _sample(*, run: LetterRun, calls: list[LetterCall], store: Store) -> None:
             params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j}
             params.update(answer_constraint(run.endpoint, call.n))
             requests.append(
-                run.conditioner.request(key, call.messages, params, scene_id=call.scene_id, stage=run.stage)
+                run.conditioner.request(key, call.messages, params, scene_id=call.scene_id, stage=run.stage, unit=call.key)
             )
 
     def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:
@@ -242,6 +244,11 @@ def _sample(*, run: LetterRun, calls: list[LetterCall], store: Store) -> None:
         session.commit()
 
 
+def prediction_key(row: dict) -> str:
+    """The item key of one rationale's prediction (its current version): its lease, requests and call-log rows."""
+    return f"predict:{row['rationale_id']}:v{row['version']}"
+
+
 def predict(
     *,
     engine: Engine,
@@ -260,12 +267,13 @@ def predict(
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         only = split_filter(split)
-        work = prediction_work(session=session, role=role, dataset_id=ds_id, rationale_ids=rationale_ids, split=only)
     params = {"role": role, "dataset": dataset, "samples": samples, "seed": seed, "split": split}
 
-    def body(ep: Endpoint, report: StageReport) -> None:
-        run = LetterRun(engine=engine, endpoint=ep, report=report, stage="predict", progress=progress, samples=samples)
-        _predict(run=run, work=work, seed=seed)
+    def work(session: Session) -> list[dict]:
+        return prediction_work(session=session, role=role, dataset_id=ds_id, rationale_ids=rationale_ids, split=only)
+
+    def body(ctx: StageContext, chunk: list[dict]) -> None:
+        _predict(run=LetterRun(ctx=ctx, stage="predict", samples=samples), work=chunk, seed=seed)
 
     return tracked_run(
         engine=engine,
@@ -273,9 +281,11 @@ def predict(
         kind="predict",
         dataset_id=ds_id,
         params=params,
-        total=len(work),
+        work=work,
+        key=prediction_key,
         label=f"{role or 'rationale'} predictions",
         body=body,
+        progress=progress,
     )
 
 
@@ -286,7 +296,7 @@ def _predict(*, run: LetterRun, work: list[dict], seed: int) -> None:
     calls = []
     for row in work:
         prompt = scene_prompt(SceneText.from_row(row), "predict", rationale=row["text"], continue_final=prefill)
-        key = f"predict:{row['rationale_id']}:v{row['version']}"
+        key = prediction_key(row)
         rows[key] = row
         calls.append(LetterCall(key, prompt.messages, len(row["options"]), row["scene_id"]))
 

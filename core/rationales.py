@@ -13,13 +13,18 @@ from core.predict import predict
 from core.progress import Progress
 from core.rationale_parser import parse_rationale
 from core.scene_prompts import SceneText, scene_prompt
-from core.stage import StageReport, dataset_id_for, endpoint_for, run_stage, split_filter, tracked_run
+from core.stage import StageContext, StageReport, dataset_id_for, endpoint_for, run_stage, split_filter, tracked_run
 from storage.constants import ANY, TRAIN
 from storage.models import Endpoint
 from storage.rationales import add_new_rationales, missing_rationale_work, next_sample_index, scene_prompts
 
 TEMPERATURE = 1.0
 TOP_P = 0.9
+
+
+def rationale_key(*, scene_id: int, role: str, index: int) -> str:
+    """The item key of one rationale sample: its lease, its requests and its call-log rows."""
+    return f"rationale:{scene_id}:{role}:{index}"
 
 
 def _rationale_requests(
@@ -29,7 +34,7 @@ def _rationale_requests(
     requests, meta = [], {}
     for scene_id, index in work:
         scene = scenes[scene_id]
-        key = f"rationale:{scene_id}:{role}:{index}"
+        key = rationale_key(scene_id=scene_id, role=role, index=index)
         messages = scene_prompt(SceneText.from_row(scene), "rationale").messages
         params = {"temperature": temperature, "top_p": TOP_P, "max_tokens": max_tokens, "seed": index}
         requests.append(LlmRequest(key, messages, params, scene_id=scene_id, stage="rationale"))
@@ -38,17 +43,10 @@ def _rationale_requests(
 
 
 def _generate(
-    *,
-    engine: Engine,
-    endpoint: Endpoint,
-    role: str,
-    work,
-    max_tokens: int,
-    progress,
-    report: StageReport,
-    temperature: float = TEMPERATURE,
+    *, ctx: StageContext, role: str, work: list[tuple[int, int]], max_tokens: int, temperature: float = TEMPERATURE
 ) -> list[int]:
-    with Session(engine) as session:
+    endpoint, report = ctx.endpoint, ctx.report
+    with Session(ctx.engine) as session:
         requests, meta = _rationale_requests(
             session=session, work=work, role=role, max_tokens=max_tokens, temperature=temperature
         )
@@ -72,9 +70,7 @@ def _generate(
         report.done += len(ids)
         return bad
 
-    stage = {"engine": engine, "endpoint": endpoint, "run_id": report.run_id, "progress": progress}
-    report.cached += run_stage(requests=requests, on_batch=on_batch, done=lambda: report.done, **stage)
-    report.failed = report.total - report.done
+    run_stage(ctx=ctx, requests=requests, on_batch=on_batch)
     return sorted(created)
 
 
@@ -100,21 +96,14 @@ def generate_rationales(
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
         only = split_filter(split)
-        work = missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit, split=only)
     params = {"role": role, "n": n, "dataset": dataset, "limit": limit, "max_tokens": max_tokens}
     params |= {"temperature": temperature, "split": split}
 
-    def body(ep: Endpoint, report: StageReport) -> None:
-        _generate(
-            engine=engine,
-            endpoint=ep,
-            role=role,
-            work=work,
-            max_tokens=max_tokens,
-            progress=progress,
-            report=report,
-            temperature=temperature,
-        )
+    def work(session: Session) -> list[tuple[int, int]]:
+        return missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit, split=only)
+
+    def body(ctx: StageContext, chunk: list[tuple[int, int]]) -> None:
+        _generate(ctx=ctx, role=role, work=chunk, max_tokens=max_tokens, temperature=temperature)
 
     return tracked_run(
         engine=engine,
@@ -122,9 +111,11 @@ def generate_rationales(
         kind="rationales",
         dataset_id=ds_id,
         params=params,
-        total=len(work),
+        work=work,
+        key=lambda item: rationale_key(scene_id=item[0], role=role, index=item[1]),
         label=f"{role} rationales",
         body=body,
+        progress=progress,
     )
 
 
@@ -138,10 +129,8 @@ def generate_for_scene(
                 raise NotFound(f"unknown scene {scene_id}")
             first = next_sample_index(session=session, scene_id=scene_id, role=role)
         work = [(scene_id, first + k) for k in range(n)]
-        report = StageReport(total=n)
-        ids = _generate(
-            engine=engine, endpoint=ep, role=role, work=work, max_tokens=max_tokens, progress=None, report=report
-        )
+        ctx = StageContext(engine=engine, endpoint=ep, report=StageReport(total=n))
+        ids = _generate(ctx=ctx, role=role, work=work, max_tokens=max_tokens)
         if not ids and n:
             raise EndpointError(f"endpoint {ep.name!r} gave no usable rationale for scene {scene_id}; see the call log")
         predict(engine=engine, role=None, endpoint=ep, rationale_ids=ids, split=ANY)

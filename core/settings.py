@@ -48,6 +48,13 @@ class Settings:
         default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 96, MAX_TOKENS),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
     )
+    lease_seconds: int = field(
+        default_factory=lambda: _int_env("MIRROR_LEASE_SECONDS", 60),
+        metadata={
+            "env": "MIRROR_LEASE_SECONDS",
+            "help": "How long an LLM stage's claim on its items outlives a worker that stopped renewing it (seconds).",
+        },
+    )
 
 
 def load_settings() -> Settings:

@@ -1,11 +1,18 @@
-"""Stage plumbing shared by the LLM stages (core/rationales.py, core/predict.py): the run record, the endpoint and
-dataset they resolve, and a request runner that stores each finished batch at once and records an unusable answer
-against its item (and, when it came from the cache, asks for it again live once).
+"""Stage plumbing shared by the LLM stages (core/rationales.py, core/predict.py, evaluation): the run record, the
+endpoint and dataset they resolve, the claim loop that lets several workers split a stage (core/workers.py), and a
+request runner that stores each finished batch at once and records an unusable answer against its item (and, when it
+came from the cache, asks for it again live once).
+
+A stage hands tracked_run its work query, the key of an item and a body(ctx, chunk); the body builds the chunk's
+requests and runs them with run_stage(ctx=ctx, ...). Everything else — leases, counts, progress, the run record —
+happens here, so every stage gets it by using this module.
 """
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -14,29 +21,69 @@ from core.choices import LOCAL, STAGE_SPLITS
 from core.errors import BadInput, NotFound
 from core.llm.client import LlmRequest, LlmResult, call_row, run_requests
 from core.llm.endpoints import api_key, find_endpoint, open_endpoint
-from core.progress import Progress
+from core.progress import Bar, Progress
+from core.settings import load_settings
+from core.workers import Heartbeat, claim_size, claimed_chunks
+from storage.claims import begin_work, forget_settled
 from storage.constants import ANY
 from storage.datasets import get_dataset
 from storage.llm import insert_calls
 from storage.models import Endpoint
-from storage.runs import finish_run, start_run, update_run
+from storage.runs import finish_run, interrupt_dead_runs, start_run, update_run
 from storage.status import refresh_counts
+
+T = TypeVar("T")
 
 
 @dataclass
 class StageReport:
-    """Counts of one run: items to do, stored, failed (recorded in the call log), answered from the cache."""
+    """Counts of one run, in items: total = done + failed + elsewhere. cached = done items that needed no call;
+    elsewhere = items another worker on the same stage finished meanwhile (so this one left them)."""
 
     total: int = 0
     done: int = 0
     failed: int = 0
     cached: int = 0
     estimated: int = 0
+    elsewhere: int = 0
     run_id: int | None = None
 
     def summary(self, label: str) -> str:
+        counts = f"{self.done} done, {self.failed} failed, {self.cached} cached"
+        if self.elsewhere:
+            counts += f", {self.elsewhere} by other workers"
         extra = f", {self.estimated} estimated by sampling" if self.estimated else ""
-        return f"{label}: {self.done} done, {self.failed} failed, {self.cached} cached, of {self.total}{extra}"
+        return f"{label}: {counts}, of {self.total}{extra}"
+
+
+@dataclass
+class StageContext:
+    """What a stage body runs under: the database, the ready endpoint, the run's report and progress bar.
+
+    While a chunk runs it notes which items (LlmRequest.unit) got an answer and which needed a live call, so the
+    report counts cached *items*, never more than it has.
+    """
+
+    engine: Engine
+    endpoint: Endpoint
+    report: StageReport
+    bar: Bar | None = None
+    _answered: set[str] = field(default_factory=set)
+    _live: set[str] = field(default_factory=set)
+
+    def note(self, results: list[LlmResult], requests: dict[str, LlmRequest]) -> None:
+        """Record the items these results belong to (and which were called live); move the bar per new item."""
+        units = {(requests[r.item_key].unit or r.item_key, r.cached) for r in results}
+        new = {unit for unit, _ in units} - self._answered
+        self._answered |= new
+        self._live |= {unit for unit, cached in units if not cached}
+        if self.bar and new:
+            self.bar.update(len(new))
+
+    def close_chunk(self, keys: list[str]) -> None:
+        """Count the chunk's items answered without any live call as cached, and start afresh."""
+        self.report.cached += sum(1 for key in keys if key in self._answered and key not in self._live)
+        self._answered, self._live = set(), set()
 
 
 @contextmanager
@@ -70,26 +117,16 @@ def split_filter(split: str) -> str | None:
 BatchHandler = Callable[[Session, list[LlmResult]], list[tuple[LlmResult, str]]]
 
 
-def run_stage(
-    *,
-    engine: Engine,
-    endpoint: Endpoint,
-    requests: list[LlmRequest],
-    run_id: int | None,
-    on_batch: BatchHandler,
-    progress: Progress | None,
-    done: Callable[[], int],
-) -> int:
-    """Run requests, storing each batch in one transaction; returns how many answers came from the cache."""
+def run_stage(*, ctx: StageContext, requests: list[LlmRequest], on_batch: BatchHandler) -> None:
+    """Run requests on ctx's endpoint, storing each batch in one transaction (on_batch) and counting into ctx."""
     by_key = {request.item_key: request for request in requests}
     retry: list[LlmRequest] = []
-    cached = 0
+    run_id, endpoint = ctx.report.run_id, ctx.endpoint
 
     def handler(final: bool) -> Callable[[list[LlmResult]], None]:
         def on_results(batch: list[LlmResult]) -> None:
-            nonlocal cached
-            cached += sum(result.cached for result in batch) if not final else 0
-            with Session(engine) as session:
+            ctx.note(batch, by_key)
+            with Session(ctx.engine) as session:
                 failures = []
                 for result, reason in on_batch(session, batch):
                     if result.cached and not final:  # a stale bad answer: ask again once, live
@@ -101,15 +138,48 @@ def run_stage(
                 insert_calls(session=session, rows=failures)
                 session.commit()
                 if run_id is not None:
-                    update_run(session=session, run_id=run_id, done=done())
+                    update_run(session=session, run_id=run_id, done=ctx.report.done)
 
         return on_results
 
-    common = {"engine": engine, "endpoint": endpoint, "run_id": run_id, "progress": progress}
+    common = {"engine": ctx.engine, "endpoint": endpoint, "run_id": run_id}
     run_requests(requests=requests, on_results=handler(False), **common)
     if retry:
         run_requests(requests=retry, on_results=handler(True), use_cache=False, **common)
-    return cached
+
+
+def _check_endpoint(*, engine: Engine, endpoint: Endpoint | str) -> str:
+    """The endpoint's name; an unknown name or an unset key fails here, before any run row is written."""
+    if isinstance(endpoint, str) and endpoint != LOCAL:
+        api_key(find_endpoint(engine=engine, name=endpoint))
+    return endpoint if isinstance(endpoint, str) else endpoint.name
+
+
+def _claim_and_run(
+    *, ctx: StageContext, items: list[T], key: Callable[[T], str], since: float, lease_seconds: float, body
+) -> None:
+    """body(ctx, chunk) over the chunks of items this worker claims, its leases renewed meanwhile."""
+    report, bar = ctx.report, ctx.bar
+
+    def elsewhere(n: int) -> None:
+        report.elsewhere += n
+        if bar:
+            bar.update(n)
+
+    chunks = claimed_chunks(
+        engine=ctx.engine,
+        run_id=report.run_id,
+        items=items,
+        key=key,
+        size=claim_size(ctx.endpoint.concurrency),
+        since=since,
+        lease_seconds=lease_seconds,
+        on_settled_elsewhere=elsewhere,
+    )
+    with Heartbeat(engine=ctx.engine, run_id=report.run_id, lease_seconds=lease_seconds), contextlib.closing(chunks):
+        for chunk in chunks:
+            body(ctx, chunk)
+            ctx.close_chunk([key(item) for item in chunk])
 
 
 def tracked_run(
@@ -119,29 +189,42 @@ def tracked_run(
     kind: str,
     dataset_id: int | None,
     params: dict,
-    total: int,
+    work: Callable[[Session], list[T]],
+    key: Callable[[T], str],
     label: str,
-    body: Callable[[Endpoint, StageReport], None],
+    body: Callable[[StageContext, list[T]], None],
+    progress: Progress | None = None,
 ) -> StageReport:
-    """Record a Run around body(endpoint, report); the endpoint (maybe the embedded model) opens only if total > 0."""
-    if isinstance(endpoint, str) and endpoint != LOCAL:
-        api_key(find_endpoint(engine=engine, name=endpoint))  # unknown name or unset key: fail before the run
-    name = endpoint if isinstance(endpoint, str) else endpoint.name
+    """Record a Run, read its work (work(session)) and run body(ctx, chunk) over the chunks of it this worker claims.
+
+    Other workers on the same stage and database claim the rest; items one of them finishes during this run are
+    counted as `elsewhere`; the items of a worker that died come back to the living ones. The endpoint (maybe the
+    embedded model) opens only if there is work.
+    """
+    name = _check_endpoint(engine=engine, endpoint=endpoint)
+    lease_seconds = load_settings().lease_seconds
     with Session(engine, expire_on_commit=False) as session:
-        run = start_run(
-            session=session, kind=kind, dataset_id=dataset_id, params={**params, "endpoint": name}, total=total
-        )
-        report = StageReport(total=total, run_id=run.id)
+        interrupt_dead_runs(session=session)
+        run = start_run(session=session, kind=kind, dataset_id=dataset_id, params={**params, "endpoint": name})
+        report = StageReport(run_id=run.id)
         try:
-            if total:
-                with endpoint_for(engine=engine, endpoint=endpoint) as ready:
-                    body(ready, report)
+            since = begin_work(session=session, run_id=run.id, lease_seconds=lease_seconds)
+            items = work(session)  # read after work_from: nothing settled from here on can be missed
+            report.total = len(items)
+            update_run(session=session, run_id=run.id, total=report.total)
+            if items:
+                bar = progress.bar(total=report.total, label=label) if progress else None
+                with endpoint_for(engine=engine, endpoint=endpoint) as ready, bar or contextlib.nullcontext():
+                    ctx = StageContext(engine=engine, endpoint=ready, report=report, bar=bar)
+                    _claim_and_run(ctx=ctx, items=items, key=key, since=since, lease_seconds=lease_seconds, body=body)
         except BaseException as exc:
             finish_run(session=session, run_id=run.id, status="failed", message=str(exc) or type(exc).__name__)
             raise
-        report.failed = report.total - report.done
+        report.failed = report.total - report.done - report.elsewhere
         update_run(session=session, run_id=run.id, done=report.done, failed=report.failed)
         finish_run(session=session, run_id=run.id, message=report.summary(label))
         refresh_counts(conn=session.connection())  # so `status` finds the counts ready
         session.commit()
+        with contextlib.suppress(Exception):  # housekeeping only
+            forget_settled(session=session)
     return report

@@ -107,6 +107,14 @@ def m006_bulk_review(conn: Connection) -> None:
     before this step; recording it makes a database that already applied m005 go through that creation once."""
 
 
+@migration
+def m007_run_workers(conn: Connection) -> None:
+    """run.host, run.work_from and run.alive_until: parallel workers of one stage (storage/claims.py)."""
+    add_column(conn, table="run", column="host", ddl="VARCHAR")
+    add_column(conn, table="run", column="work_from", ddl="FLOAT")
+    add_column(conn, table="run", column="alive_until", ddl="FLOAT")
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

@@ -124,14 +124,28 @@ class Run(SQLModel, table=True):
     kind: str = Field(index=True)
     dataset_id: int | None = Field(default=None, foreign_key="dataset.id")
     params: dict | None = json_field()
-    status: str = "running"  # running | done | failed
+    status: str = "running"  # running | done | failed | interrupted (its worker died)
     total: int = 0
     done: int = 0
     failed: int = 0
     message: str | None = None
     pid: int | None = None
+    host: str | None = None  # where pid lives (storage.runs.host_id): a pid is only checked on its own host
+    # LLM stages: the database-clock second from which items another worker settles are its own to skip, and
+    # until when its worker is known alive (renewed with its leases); storage/claims.py
+    work_from: float | None = None
+    alive_until: float | None = None
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+# A lease on one work item of an LLM stage ("rationale:12:strong:3"): parallel workers of a stage split its items.
+# Held by run_id until expires_at (database-clock seconds) unless renewed; settled_at set when its run finished it.
+class WorkClaim(SQLModel, table=True):
+    item_key: str = Field(primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True)
+    expires_at: float
+    settled_at: float | None = Field(default=None, index=True)
 
 
 # Every LLM call attempt (never the key): parameters, tokens, latency, status, error text.
@@ -153,6 +167,24 @@ class LlmCall(SQLModel, table=True):
     status: str = "ok"  # ok | error
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# One request written to an OpenAI Batch API file by --batch-out; `import --format batch-results` matches each result
+# line to it by custom_id (= cache_key) and stores the answer in the cache and the call log.
+class BatchRequest(SQLModel, table=True):
+    custom_id: str = Field(primary_key=True)
+    cache_key: str
+    prompt_hash: str
+    endpoint: str
+    model: str
+    params: dict | None = json_field()
+    item_key: str | None = None
+    scene_id: int | None = None  # no foreign key: the file may outlive its scenes
+    stage: str | None = None
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    path: str
+    created_at: datetime = Field(default_factory=utcnow)
+    imported_at: datetime | None = None
 
 
 # Finished LLM results keyed by sha256(model, parameters, messages): a rerun makes no call.

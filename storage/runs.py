@@ -1,18 +1,37 @@
 """Pipeline runs: start, progress, finish, list (a run whose process died shows as interrupted)."""
 
 import os
+import socket
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from storage.claims import db_clock, release
 from storage.models import Run, utcnow
+
+RUNNING, INTERRUPTED = "running", "interrupted"
+
+
+@cache
+def host_id() -> str:
+    """This process's host as far as pids go: host name, kernel boot and pid namespace (containers differ)."""
+    parts = [socket.gethostname()]
+    try:
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8])
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        parts.append("?")
+    return ":".join(parts)
 
 
 def start_run(
     *, session: Session, kind: str, dataset_id: int | None = None, params: dict | None = None, total: int = 0
 ) -> Run:
     """Record a new running run and commit it so other processes see it."""
-    run = Run(kind=kind, dataset_id=dataset_id, params=params or {}, total=total, pid=os.getpid())
+    run = Run(kind=kind, dataset_id=dataset_id, params=params or {}, total=total, pid=os.getpid(), host=host_id())
     session.add(run)
     session.commit()
     session.refresh(run)
@@ -87,17 +106,48 @@ def pid_alive(pid: int, started_at: datetime | None = None) -> bool:
     return start is None or start <= began + 5.0  # /proc start times are exact to about a second
 
 
-def list_runs(*, session: Session, limit: int = 50) -> list[Run]:
-    """Most recent runs first; a "running" run whose process is gone from this host is shown as "interrupted".
+def _alive(run: Run, *, now: float, local: bool) -> bool:
+    """Whether a running run's worker still exists: by pid on its own host (or on a SQLite file's runs from before
+    hosts were recorded), else by the lease it renews; a run with neither cannot be judged and counts as alive."""
+    if run.pid is not None and (run.host == host_id() or (run.host is None and local)):
+        return pid_alive(run.pid, run.started_at)
+    if run.alive_until is not None:
+        return now <= run.alive_until
+    return True
 
-    Only on SQLite (a local file, so its runs ran here): on a server database the pid may belong to another host.
-    The interrupted status is reported, never written: the returned rows are detached from the session.
+
+def _dead(session: Session, runs: list[Run]) -> list[Run]:
+    running = [run for run in runs if run.status == RUNNING]
+    if not running:
+        return []
+    now = db_clock(session=session)
+    local = session.get_bind().dialect.name == "sqlite"
+    return [run for run in running if not _alive(run, now=now, local=local)]
+
+
+def list_runs(*, session: Session, limit: int = 50) -> list[Run]:
+    """Most recent runs first; a "running" run whose worker is gone is shown as "interrupted".
+
+    The interrupted status is reported, never written here (interrupt_dead_runs writes it when a stage starts): the
+    returned rows are detached from the session.
     """
     runs = list(session.exec(select(Run).order_by(col(Run.id).desc()).limit(limit)))
-    if session.get_bind().dialect.name != "sqlite":
-        return runs
-    for run in runs:
-        if run.status == "running" and run.pid is not None and not pid_alive(run.pid, run.started_at):
-            session.expunge(run)
-            run.status = "interrupted"
+    for run in _dead(session, runs):
+        session.expunge(run)
+        run.status = INTERRUPTED
     return runs
+
+
+def interrupt_dead_runs(*, session: Session) -> list[int]:
+    """Record every running run whose worker is gone as interrupted and give back the items it held; their ids."""
+    dead = [run.id for run in _dead(session, list(session.exec(select(Run).where(Run.status == RUNNING))))]
+    if dead:
+        message = "interrupted: its process ended without finishing the run"
+        session.execute(
+            update(Run)
+            .where(col(Run.id).in_(dead), Run.status == RUNNING)
+            .values(status=INTERRUPTED, finished_at=utcnow(), message=message)
+        )
+        release(session=session, run_ids=dead)
+    session.commit()
+    return dead

@@ -1,5 +1,8 @@
 """Test factories: rows built straight through the tables, so each layer's tests stand alone."""
 
+import subprocess
+import sys
+
 import numpy as np
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
@@ -267,3 +270,10 @@ def make_eval_workspace(session: Session, *, n_eval: int = 8, baselines: tuple[s
     for name in baselines:
         evaluate(engine=session.get_bind(), baseline=name, repeat=2)
     return ids
+
+
+def dead_pid() -> int:
+    """The pid of a process that has just exited (a killed run's pid)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

@@ -9,7 +9,9 @@ llama-cpp-python says it). Anything else: a valid reply "B"
 with first-token logprobs. It also speaks the raw routes of llama.cpp and vLLM servers: POST /v1/completions (the
 marker is read from the prompt; legacy text-completion logprobs), GET /props (`chat_template` when one is set) and
 POST /tokenize (one token per whitespace-separated word of `content`, or of the messages' contents). Every request
-body is kept in `received` as (path, body). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
+body is kept in `received` as (path, body) and counted (`bodies`), so tests and benches can tell a request asked
+twice; GET /v1/stats answers {"requests": n, "distinct": n, "duplicates": n}; pause() holds every answer until
+resume(). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
 to serve from a separate process, as the benchmark does.
 """
 
@@ -105,7 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/props") and self.server.chat_template is not None:
+        if self.path.rstrip("/").endswith("/stats"):
+            self._send(200, json.dumps(self.server.stats()).encode())
+        elif self.path.rstrip("/").endswith("/props") and self.server.chat_template is not None:
             props = {"chat_template": self.server.chat_template, "bos_token": "<s>", "eos_token": "</s>"}
             self._send(200, json.dumps(props).encode())
         elif self.path.rstrip("/").endswith("/models"):
@@ -117,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        self.server.record(self.headers.get("Authorization"))
+        self.server.record(self.headers.get("Authorization"), body)
         self.server.received.append((self.path, body))
         if self.path.rstrip("/").endswith("/tokenize"):
             self._send(200, json.dumps(tokenized(body)).encode())
@@ -126,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         found = MARKER.search(text)
         marker = found.group(1) if found else "default"
         attempt = self.server.count(marker, text)
+        self.server.open.wait(timeout=120)
         if self.server.latency:
             time.sleep(self.server.latency)
         model = body.get("model") or "fault-model"
@@ -164,7 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FaultServer(ThreadingHTTPServer):
-    """The server; `counts` per marker, `content_counts` per user message, `auth` = Authorization values seen."""
+    """The server; `counts` per marker, `content_counts` per user message, `bodies` per request body (canonical
+    JSON), `auth` = Authorization values seen."""
 
     daemon_threads = True
     request_queue_size = 128
@@ -177,11 +183,21 @@ class FaultServer(ThreadingHTTPServer):
         self.responder: Callable[[dict], str] | None = None
         self.counts: Counter = Counter()
         self.content_counts: Counter = Counter()
+        self.bodies: Counter = Counter()
         self.auth: set[str] = set()
         self.received: list[tuple[str, dict]] = []
         self.chat_template: str | None = None  # served at GET /props when set (a llama.cpp server)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.open = threading.Event()
+        self.open.set()
+
+    def pause(self) -> None:
+        """Hold every answer (requests still arrive and are counted) until resume()."""
+        self.open.clear()
+
+    def resume(self) -> None:
+        self.open.set()
 
     @property
     def url(self) -> str:
@@ -194,10 +210,22 @@ class FaultServer(ThreadingHTTPServer):
             self.content_counts[text] += 1
             return self.content_counts[text]
 
-    def record(self, authorization: str | None) -> None:
-        if authorization:
-            with self._lock:
+    def record(self, authorization: str | None, body: dict) -> None:
+        with self._lock:
+            self.bodies[json.dumps(body, sort_keys=True)] += 1
+            if authorization:
                 self.auth.add(authorization)
+
+    def duplicates(self) -> dict[str, int]:
+        """Request bodies received more than once, with their counts."""
+        with self._lock:
+            return {body: n for body, n in self.bodies.items() if n > 1}
+
+    def stats(self) -> dict[str, int]:
+        """Requests received, distinct bodies, and requests beyond the first of each body."""
+        with self._lock:
+            total = sum(self.bodies.values())
+            return {"requests": total, "distinct": len(self.bodies), "duplicates": total - len(self.bodies)}
 
     def handle_error(self, request, client_address) -> None:  # clients hanging up mid-reply are expected
         pass
@@ -208,6 +236,7 @@ class FaultServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
+        self.resume()
         self.shutdown()
         self.server_close()
 

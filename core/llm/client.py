@@ -33,13 +33,15 @@ MAX_ERROR_CHARS = 500
 
 @dataclass
 class LlmRequest:
-    """One chat request; item_key names what it is for (e.g. "rationale:12:strong:3")."""
+    """One chat request; item_key names what it is for (e.g. "rationale:12:strong:3"); unit names the stage's work
+    item it serves when that is not item_key itself (one of several sampled answers for "predict:7:v1")."""
 
     item_key: str
     messages: list[dict]
     params: dict = field(default_factory=dict)
     scene_id: int | None = None
     stage: str | None = None
+    unit: str | None = None
     prompt: str | None = None  # set: sent as this raw prompt to the completion endpoint, not as chat messages
 
     @property

@@ -71,6 +71,8 @@ def test_killed_run_resumes_without_duplicates_or_repeated_calls(engine, db_path
         server.stop()
 
     assert _count(engine, "SELECT COUNT(*) FROM rationale") == ITEMS
+    # The killed run is recorded as interrupted when the next one starts (CLI status and the Overview show it).
+    assert _count(engine, "SELECT COUNT(*) FROM run WHERE id = 1 AND status = 'interrupted'") == 1
     assert _count(engine, "SELECT COUNT(DISTINCT scene_id || ':' || sample_index) FROM rationale") == ITEMS
     assert _count(engine, "SELECT COUNT(*) FROM rationaleversion") == 0  # version rows are stored on edit
     # The rerun calls the server exactly for the items whose answer the killed run had not yet cached.

@@ -1,20 +1,13 @@
 """list_runs: a running run whose process is gone from this host is reported as interrupted (never written)."""
 
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 from sqlmodel import Session
 
 from storage.models import Run
 from storage.runs import finish_run, list_runs, pid_alive, start_run
-
-
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+from tests.factories import dead_pid
 
 
 def test_dead_or_reused_pid_reads_as_interrupted_and_the_row_is_unchanged(engine, backend):
