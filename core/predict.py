@@ -302,9 +302,10 @@ def _predict(*, run: LetterRun, work: list[dict], seed: int) -> None:
 
     def store(session: Session, found: Found) -> None:
         made = [_prediction(rows[c.key], p, e, run.endpoint, seed, conditioning) for c, p, e in found]
-        upsert_predictions(session=session, rows=made)
-        run.report.done += len(found)
-        run.report.estimated += sum(estimated for _, _, estimated in found)
+        written = upsert_predictions(session=session, rows=made)
+        run.report.done += len(written)
+        run.report.estimated += sum(est for c, _, est in found if rows[c.key]["rationale_id"] in written)
+        run.report.elsewhere += len(found) - len(written)  # stored meanwhile by a worker that then died
 
     letter_distributions(run=run, calls=calls, store=store)
 

@@ -68,6 +68,7 @@ def _generate(
         ids = add_new_rationales(session=session, rows=rows)
         created.extend(ids)
         report.done += len(ids)
+        report.elsewhere += len(rows) - len(ids)  # stored meanwhile by a worker that then died
         return bad
 
     run_stage(ctx=ctx, requests=requests, on_batch=on_batch)

@@ -38,7 +38,8 @@ T = TypeVar("T")
 @dataclass
 class StageReport:
     """Counts of one run, in items: total = done + failed + elsewhere. cached = done items that needed no call;
-    elsewhere = items another worker on the same stage finished meanwhile (so this one left them)."""
+    elsewhere = items another worker on the same stage finished meanwhile (so this one left them, or found them
+    stored when it came to store them)."""
 
     total: int = 0
     done: int = 0
@@ -70,6 +71,7 @@ class StageContext:
     bar: Bar | None = None
     _answered: set[str] = field(default_factory=set)
     _live: set[str] = field(default_factory=set)
+    _elsewhere: int = 0
 
     def note(self, results: list[LlmResult], requests: dict[str, LlmRequest]) -> None:
         """Record the items these results belong to (and which were called live); move the bar per new item."""
@@ -80,10 +82,18 @@ class StageContext:
         if self.bar and new:
             self.bar.update(len(new))
 
+    def open_chunk(self) -> None:
+        """Start noting a new chunk."""
+        self._answered, self._live, self._elsewhere = set(), set(), self.report.elsewhere
+
     def close_chunk(self, keys: list[str]) -> None:
-        """Count the chunk's items answered without any live call as cached, and start afresh."""
-        self.report.cached += sum(1 for key in keys if key in self._answered and key not in self._live)
-        self._answered, self._live = set(), set()
+        """Count the chunk's items stored without any live call as cached.
+
+        An item the stage found already stored (by a worker that died before settling it) was answered from the
+        cache that worker filled first; it counts as elsewhere, not as cached here.
+        """
+        answered = sum(1 for key in keys if key in self._answered and key not in self._live)
+        self.report.cached += max(0, answered - (self.report.elsewhere - self._elsewhere))
 
 
 @contextmanager
@@ -178,6 +188,7 @@ def _claim_and_run(
     )
     with Heartbeat(engine=ctx.engine, run_id=report.run_id, lease_seconds=lease_seconds), contextlib.closing(chunks):
         for chunk in chunks:
+            ctx.open_chunk()
             body(ctx, chunk)
             ctx.close_chunk([key(item) for item in chunk])
 

@@ -119,10 +119,11 @@ def prediction_work(
     return sorted(work, key=lambda row: row["rationale_id"])
 
 
-def upsert_predictions(*, session: Session, rows: list[dict]) -> None:
-    """Store predictions; one already made for an older rationale version is replaced, a newer one is kept."""
+def upsert_predictions(*, session: Session, rows: list[dict]) -> set[int]:
+    """Store predictions; one already made for an older rationale version is replaced, one for the same or a newer
+    version is kept. Returns the rationale ids whose prediction was written."""
     if not rows:
-        return
+        return set()
     stmt = insert_on_conflict(session.connection(), Prediction)
     updated = {
         name: stmt.excluded[name]
@@ -134,4 +135,4 @@ def upsert_predictions(*, session: Session, rows: list[dict]) -> None:
         set_=updated,
         where=Prediction.rationale_version < stmt.excluded.rationale_version,
     )
-    session.execute(stmt, rows)
+    return set(session.execute(stmt.returning(Prediction.rationale_id), rows).scalars())
