@@ -65,7 +65,8 @@ def claim(*, session: Session, run_id: int, keys: list[str], lease_seconds: floa
     if fresh:
         dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
         insert = dialect.insert(WorkClaim).on_conflict_do_nothing(index_elements=["item_key"])
-        values = [{"item_key": key, "run_id": run_id, "expires_at": until} for key in fresh]
+        # inserted in key order: two workers inserting overlapping keys wait on each other in one order, never both
+        values = [{"item_key": key, "run_id": run_id, "expires_at": until} for key in sorted(fresh)]
         won.update(session.execute(insert.returning(WorkClaim.item_key), values).scalars())
     stale = [key for key in existing if key not in settled]
     if stale:
@@ -90,10 +91,20 @@ def claim(*, session: Session, run_id: int, keys: list[str], lease_seconds: floa
     )
 
 
+def _lock_in_key_order(session: Session, where) -> None:
+    """PostgreSQL: lock the claim rows an UPDATE is about to change in key order first. The heartbeat's renew and the
+    worker's settle change overlapping rows at once; an UPDATE locks rows in scan order, and two of them in different
+    orders would deadlock (one aborted). SQLite has one write lock, nothing to order (and a read before a write
+    there would only risk a stale snapshot)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(WorkClaim.item_key).where(where).order_by(WorkClaim.item_key).with_for_update())
+
+
 def renew(*, session: Session, run_id: int, lease_seconds: float) -> None:
     """Extend run_id's unsettled leases and its alive_until by lease_seconds from now; commits."""
     until = db_clock(session=session) + lease_seconds
     held = and_(WorkClaim.run_id == run_id, WorkClaim.settled_at.is_(None))
+    _lock_in_key_order(session, held)
     session.execute(update(WorkClaim).where(held).values(expires_at=until))
     session.execute(update(Run).where(Run.id == run_id).values(alive_until=until))
     session.commit()
@@ -102,8 +113,10 @@ def renew(*, session: Session, run_id: int, lease_seconds: float) -> None:
 def settle(*, session: Session, run_id: int, keys: list[str]) -> None:
     """Mark run_id's claims on keys finished (stored, or given up on in this run); commits."""
     now = db_clock(session=session)
+    keys = sorted(keys)  # locked in key order across the chunks too
     for start in range(0, len(keys), _CHUNK):
         mine = and_(WorkClaim.run_id == run_id, WorkClaim.item_key.in_(keys[start : start + _CHUNK]))
+        _lock_in_key_order(session, mine)
         session.execute(update(WorkClaim).where(mine).values(settled_at=now))
     session.commit()
 

@@ -103,8 +103,29 @@ DISTINCT = {
 REQUESTS = {"rationales": ITEMS, "predict": ITEMS + (ITEMS // 2) * PREDICT_SAMPLES}
 
 
+def _longest_open_transaction(engine, backend: str, workers: list[subprocess.Popen]) -> float:
+    """Seconds the oldest transaction of another session stayed open (idle or waiting on a lock) while the workers
+    ran, sampled every 0.1 s (PostgreSQL; 0 on SQLite): a worker must never keep one open across its LLM calls."""
+    worst = 0.0
+    while any(worker.poll() is None for worker in workers):
+        if backend == "postgresql":
+            sql = (
+                "SELECT COALESCE(MAX(EXTRACT(EPOCH FROM clock_timestamp() - xact_start)), 0) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND (state = 'idle in transaction' OR wait_event_type = 'Lock')"
+            )
+            worst = max(worst, float(_count_float(engine, sql)))
+        time.sleep(0.1)
+    return worst
+
+
+def _count_float(engine, sql: str) -> float:
+    with Session(engine) as session:
+        return float(session.execute(text(sql)).scalar_one())
+
+
 @pytest.mark.parametrize("stage", ["rationales", "predict"])
-def test_two_workers_split_a_stage_and_pay_for_every_call_once(engine, db_path, session, server, stage):
+def test_two_workers_split_a_stage_and_pay_for_every_call_once(engine, db_path, session, server, stage, backend):
     _workspace(session, server, stage)
     server.pause()  # however slowly the second process starts, both hold claims before any answer comes
     first = _worker(db_path, stage)
@@ -112,6 +133,7 @@ def test_two_workers_split_a_stage_and_pay_for_every_call_once(engine, db_path, 
     second = _worker(db_path, stage)
     _wait_until(lambda: _claims(engine, 2) > 0, second, "second worker's claim")
     server.resume()
+    assert _longest_open_transaction(engine, backend, [first, second]) < 2.0
     a, b = _report(first), _report(second)
 
     assert server.duplicates() == {}
