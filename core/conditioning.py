@@ -62,7 +62,14 @@ class Conditioner:
         return self.conditioning != FOLLOW_UP
 
     def request(
-        self, key: str, messages: list[dict], params: dict, *, scene_id: int | None, stage: str | None
+        self,
+        key: str,
+        messages: list[dict],
+        params: dict,
+        *,
+        scene_id: int | None,
+        stage: str | None,
+        unit: str | None = None,
     ) -> LlmRequest:
         """One request for the messages, continuing the last one when it is an assistant turn; params are chat
         parameters (logprobs=True and top_logprobs=K when logprobs are wanted)."""
@@ -75,4 +82,4 @@ class Conditioner:
             raw = self.template.render(messages, continue_final=prefix)
             if params.pop("logprobs", None):  # the completion endpoint takes the number of top logprobs instead
                 params["logprobs"] = params.pop("top_logprobs", 1)
-        return LlmRequest(key, messages, params, scene_id=scene_id, stage=stage, prompt=raw)
+        return LlmRequest(key, messages, params, scene_id=scene_id, stage=stage, prompt=raw, unit=unit)

@@ -124,6 +124,7 @@ class LetterCall:
     messages: list[dict]
     n: int
     scene_id: int | None = None
+    unit: str | None = None  # the stage's work item it serves, when that is not key
 
 
 Found = list[tuple[LetterCall, np.ndarray, bool]]  # (call, distribution, estimated by sampling)
@@ -198,7 +199,12 @@ def letter_distributions(
     params = {"logprobs": True, "top_logprobs": TOP_LOGPROBS, "max_tokens": tokens, "temperature": 0.0}
     requests = [
         conditioner.request(
-            c.key, c.messages, {**params, **answer_constraint(run.endpoint, c.n)}, scene_id=c.scene_id, stage=run.stage
+            c.key,
+            c.messages,
+            {**params, **answer_constraint(run.endpoint, c.n)},
+            scene_id=c.scene_id,
+            stage=run.stage,
+            unit=c.unit,
         )
         for c in calls
     ]
@@ -219,7 +225,9 @@ def _sample(*, run: LetterRun, calls: list[LetterCall], store: Store) -> None:
             params = {"temperature": 1.0, "max_tokens": SAMPLE_MAX_TOKENS, "seed": j}
             params.update(answer_constraint(run.endpoint, call.n))
             requests.append(
-                run.conditioner.request(key, call.messages, params, scene_id=call.scene_id, stage=run.stage, unit=call.key)
+                run.conditioner.request(
+                    key, call.messages, params, scene_id=call.scene_id, stage=run.stage, unit=call.unit or call.key
+                )
             )
 
     def on_batch(session: Session, batch: list[LlmResult]) -> list[tuple[LlmResult, str]]:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
 from storage.dialect import insert_on_conflict
-from storage.models import Dataset, EvalRow, EvalRun, EvalSkip, Scene
+from storage.models import Dataset, EvalRow, EvalRun, EvalSkip, Scene, utcnow
 
 _CHUNK = 900  # bound parameters per IN (...) lookup
 _SCENE_FIELDS = (
@@ -39,12 +39,14 @@ def list_eval_runs(*, session: Session) -> list[EvalRun]:
 def create_eval_run(
     *, session: Session, name: str, mode: str, endpoint: str | None, model: str | None, config: dict
 ) -> EvalRun:
-    """Insert a new evaluation run (the caller checked the name is free) and commit it."""
-    run = EvalRun(name=name, mode=mode, endpoint=endpoint, model=model, config=config)
-    session.add(run)
+    """Insert a new evaluation run and commit it; the run of that name, which is another process's when two workers
+    start the same run at once (the first insert wins, the caller compares its configuration)."""
+    values = {"name": name, "mode": mode, "endpoint": endpoint, "model": model, "config": config}
+    values["created_at"] = utcnow()
+    stmt = insert_on_conflict(session.connection(), EvalRun).values(**values).on_conflict_do_nothing()
+    session.execute(stmt)
     session.commit()
-    session.refresh(run)
-    return run
+    return session.execute(select(EvalRun).where(EvalRun.name == name)).scalar_one()
 
 
 def update_eval_run(

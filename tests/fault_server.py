@@ -9,7 +9,7 @@ llama-cpp-python says it). Anything else: a valid reply "B"
 with first-token logprobs. It also speaks the raw routes of llama.cpp and vLLM servers: POST /v1/completions (the
 marker is read from the prompt; legacy text-completion logprobs), GET /props (`chat_template` when one is set) and
 POST /tokenize (one token per whitespace-separated word of `content`, or of the messages' contents). Every request
-body is kept in `received` as (path, body) and counted (`bodies`), so tests and benches can tell a request asked
+body is kept in `received` as (path, body) and counted (`body_counts`), so tests and benches can tell a request asked
 twice; GET /v1/stats answers {"requests": n, "distinct": n, "duplicates": n}; pause() holds every answer until
 resume(). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
 to serve from a separate process, as the benchmark does.
@@ -169,7 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FaultServer(ThreadingHTTPServer):
-    """The server; `counts` per marker, `content_counts` per user message, `bodies` per request body (canonical
+    """The server; `counts` per marker, `content_counts` per user message, `body_counts` per request body (canonical
     JSON), `auth` = Authorization values seen."""
 
     daemon_threads = True
@@ -183,7 +183,7 @@ class FaultServer(ThreadingHTTPServer):
         self.responder: Callable[[dict], str] | None = None
         self.counts: Counter = Counter()
         self.content_counts: Counter = Counter()
-        self.bodies: Counter = Counter()
+        self.body_counts: Counter = Counter()
         self.auth: set[str] = set()
         self.received: list[tuple[str, dict]] = []
         self.chat_template: str | None = None  # served at GET /props when set (a llama.cpp server)
@@ -212,20 +212,20 @@ class FaultServer(ThreadingHTTPServer):
 
     def record(self, authorization: str | None, body: dict) -> None:
         with self._lock:
-            self.bodies[json.dumps(body, sort_keys=True)] += 1
+            self.body_counts[json.dumps(body, sort_keys=True)] += 1
             if authorization:
                 self.auth.add(authorization)
 
     def duplicates(self) -> dict[str, int]:
         """Request bodies received more than once, with their counts."""
         with self._lock:
-            return {body: n for body, n in self.bodies.items() if n > 1}
+            return {body: n for body, n in self.body_counts.items() if n > 1}
 
     def stats(self) -> dict[str, int]:
         """Requests received, distinct bodies, and requests beyond the first of each body."""
         with self._lock:
-            total = sum(self.bodies.values())
-            return {"requests": total, "distinct": len(self.bodies), "duplicates": total - len(self.bodies)}
+            total = sum(self.body_counts.values())
+            return {"requests": total, "distinct": len(self.body_counts), "duplicates": total - len(self.body_counts)}
 
     def handle_error(self, request, client_address) -> None:  # clients hanging up mid-reply are expected
         pass

@@ -100,7 +100,10 @@ def _thought_chunk(run: LetterRun, prefix: str, pairs, scenes, save: Save, skip:
         params = {"temperature": THOUGHT_TEMPERATURE, "top_p": THOUGHT_TOP_P, "max_tokens": max_tokens}
         params |= {"seed": thought_seed(seed, r), "stop": [BEHAVIOR_PREFIX]}
         key = f"{prefix}:{scene_id}:{r}:thought"
-        requests.append(run.conditioner.request(key, prompt.messages, params, scene_id=scene_id, stage=run.stage))
+        unit = f"{prefix}:{scene_id}:{r}"  # the stage's item: its thought and its letter call(s)
+        requests.append(
+            run.conditioner.request(key, prompt.messages, params, scene_id=scene_id, stage=run.stage, unit=unit)
+        )
         meta[key] = (scene_id, r, scene, prompt.messages)
     calls: list[LetterCall] = []
     thoughts: dict[str, tuple[int, int, str]] = {}
@@ -117,7 +120,7 @@ def _thought_chunk(run: LetterRun, prefix: str, pairs, scenes, save: Save, skip:
                 written = text
                 letter = scene_prompt(scene, "predict", rationale=text, continue_final=False).messages
             key = f"{result.item_key[: -len(':thought')]}:letter"
-            calls.append(LetterCall(key, letter, len(scene.options), scene_id))
+            calls.append(LetterCall(key, letter, len(scene.options), scene_id, unit=f"{prefix}:{scene_id}:{repeat}"))
             thoughts[key] = (scene_id, repeat, written)
         return []
 

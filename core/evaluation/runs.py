@@ -20,7 +20,7 @@ from core.evaluation.summary import refresh_summary
 from core.predict import LetterRun
 from core.progress import Progress
 from core.seeded_draws import draw_options
-from core.stage import StageReport, dataset_id_for, tracked_run
+from core.stage import StageContext, dataset_id_for, tracked_run
 from storage.constants import SPLITS
 from storage.evaluations import (
     create_eval_run,
@@ -44,14 +44,16 @@ class EvalReport:
     done: int = 0
     skipped: int = 0  # scenes newly found too long for the endpoint's context
     failed: int = 0
-    cached: int = 0
+    cached: int = 0  # items (direct: scenes, thought: rows) answered from the cache
+    elsewhere: int = 0  # rows another worker on the same run scored meanwhile
     summary: dict | None = None
 
     def line(self) -> str:
         """One line for the terminal."""
+        others = f", {self.elsewhere} by other workers" if self.elsewhere else ""
         return (
             f"evaluation {self.name!r}: {self.done} rows scored, {self.skipped} scenes skipped (prompt too long), "
-            f"{self.failed} failed, {self.cached} cached answers, of {self.total} rows to do"
+            f"{self.failed} failed, {self.cached} cached answers{others}, of {self.total} rows to do"
         )
 
 
@@ -89,8 +91,8 @@ def _endpoint_identity(engine: Engine, endpoint: Endpoint | str) -> tuple[str, s
 
 def _open_run(session: Session, name: str, mode: str, endpoint: str | None, model: str | None, config: dict) -> EvalRun:
     run = get_eval_run(session=session, name=name)
-    if run is None:
-        return create_eval_run(session=session, name=name, mode=mode, endpoint=endpoint, model=model, config=config)
+    if run is None:  # two workers starting one run: both get the row the first inserted
+        run = create_eval_run(session=session, name=name, mode=mode, endpoint=endpoint, model=model, config=config)
     if run.config != config:
         changed = sorted(k for k in config.keys() | run.config.keys() if config.get(k) != run.config.get(k))
         was = ", ".join(f"{k}={run.config.get(k)!r}" for k in changed)
@@ -137,16 +139,24 @@ def evaluate(
         name = name or (baseline if baseline else f"{ep_name}-{mode}")
         run = _open_run(session, name, mode, ep_name, model, config)
         scored, skipped = eval_progress(session=session, eval_run_id=run.id)
-    work = {s: [r for r in range(repeat) if (s, r) not in scored] for s in scenes if s not in skipped}
-    work = {s: repeats for s, repeats in work.items() if repeats}
-    report = EvalReport(name=name, total=sum(map(len, work.values())))
+        session.commit()
+    report = EvalReport(name=name)
     writer = _Writer(run_id=run.id, seed=seed, report=report)
     if baseline is not None:
+        work = _todo(scored, skipped, scenes, repeat)
+        report.total = sum(map(len, work.values()))
         _run_baseline(engine, run, baseline, work, scenes, writer, ds_id)
     else:
-        _run_llm(engine, run, endpoint, mode, work, scenes, writer, ds_id, seed, max_tokens, samples, progress)
+        llm = _LlmRun(run=run, mode=mode, scenes=scenes, repeat=repeat, writer=writer)
+        llm.run(engine, endpoint, ds_id, seed=seed, max_tokens=max_tokens, samples=samples, progress=progress)
     report.summary = refresh_summary(engine=engine, run=run)
     return report
+
+
+def _todo(scored, skipped, scenes: dict, repeat: int) -> dict[int, list[int]]:
+    """{scene_id: repeats still to score} of the run's scenes, skipped scenes left out."""
+    work = {s: [r for r in range(repeat) if (s, r) not in scored] for s in scenes if s not in skipped}
+    return {s: repeats for s, repeats in work.items() if repeats}
 
 
 class _Writer:
@@ -155,6 +165,7 @@ class _Writer:
     def __init__(self, *, run_id: int, seed: int, report: EvalReport) -> None:
         self.run_id, self.seed, self.report = run_id, seed, report
         self.skipped: set[int] = set()
+        self.saved: set[tuple[int, int]] = set()
 
     def save(self, session: Session, scored: list[Scored]) -> None:
         scored = [s for s in scored if s.scene_id not in self.skipped]
@@ -183,6 +194,7 @@ class _Writer:
                 }
             )
         insert_eval_rows(session=session, rows=rows)
+        self.saved.update((row["scene_id"], row["repeat"]) for row in rows)
         self.report.done += len(rows)
 
     def skip(self, session: Session, skips: dict[int, str]) -> None:
@@ -209,36 +221,67 @@ def _run_baseline(engine, run: EvalRun, baseline: str, work, scenes, writer: _Wr
         update_eval_run(session=session, eval_run_id=run.id, run_id=pipeline.id)
 
 
-def _run_llm(
-    engine, run: EvalRun, endpoint, mode, work, scenes, writer: _Writer, ds_id, seed, max_tokens, samples, progress
-):
-    report = writer.report
+class _LlmRun:
+    """An endpoint's evaluation as a stage (core/stage.tracked_run): its items are claimed, so several workers on one
+    evaluation run split it. An item is a scene in direct mode (one call serves all its repeats) and a (scene,
+    repeat) row in thought mode (each repeat its own thought)."""
 
-    def body(ep: Endpoint, stage: StageReport) -> None:
-        letters = LetterRun(
-            engine=engine, endpoint=ep, report=stage, stage="evaluate", progress=progress, samples=samples
-        )
-        common = {"run": letters, "prefix": f"evaluate:{run.id}", "work": work, "scenes": scenes}
-        common |= {"save": writer.save, "skip": writer.skip}
-        if mode == "direct":
+    def __init__(self, *, run: EvalRun, mode: str, scenes: dict, repeat: int, writer: "_Writer") -> None:
+        self.run_row, self.mode, self.scenes, self.repeat, self.writer = run, mode, scenes, repeat, writer
+        self.prefix = f"evaluate:{run.id}"
+        self.rows_here = self.failed_rows = 0
+
+    def work(self, session: Session) -> list[tuple[int, list[int]]]:
+        """The items still to score, read when the run starts (after its work_from: nothing settled is missed)."""
+        scored, skipped = eval_progress(session=session, eval_run_id=self.run_row.id)
+        todo = _todo(scored, skipped, self.scenes, self.repeat)
+        self.writer.report.total = sum(map(len, todo.values()))
+        if self.mode == "direct":
+            return list(todo.items())
+        return [(scene_id, [r]) for scene_id, repeats in todo.items() for r in repeats]
+
+    def key(self, item: tuple[int, list[int]]) -> str:
+        scene_id, repeats = item
+        return f"{self.prefix}:{scene_id}" if self.mode == "direct" else f"{self.prefix}:{scene_id}:{repeats[0]}"
+
+    def body(self, ctx: StageContext, chunk: list[tuple[int, list[int]]], *, seed, max_tokens, samples) -> None:
+        letters = LetterRun(ctx=ctx, stage="evaluate", samples=samples)
+        work: dict[int, list[int]] = {}
+        for scene_id, repeats in chunk:
+            work.setdefault(scene_id, []).extend(repeats)
+        common = {"run": letters, "prefix": self.prefix, "work": work, "scenes": self.scenes}
+        common |= {"save": self.writer.save, "skip": self.writer.skip}
+        if self.mode == "direct":
             run_direct(**common)
         else:
             run_thought(**common, seed=seed, max_tokens=max_tokens)
-        stage.done = report.done
-        stage.total -= sum(len(work[s]) for s in writer.skipped if s in work)  # skipped rows are not failures
-        report.cached = stage.cached
+        saved, skipped = self.writer.saved, self.writer.skipped
+        for scene_id, repeats in chunk:
+            self.rows_here += len(repeats)
+            if scene_id in skipped:
+                ctx.report.total -= 1  # a scene too long for the endpoint: neither done nor failed
+            elif all((scene_id, r) in saved for r in repeats):
+                ctx.report.done += 1
+            else:
+                self.failed_rows += len(repeats)
 
-    params = {**run.config, "name": run.name}
-    stage = tracked_run(
-        engine=engine,
-        endpoint=endpoint,
-        kind="evaluate",
-        dataset_id=ds_id,
-        params=params,
-        total=report.total,
-        label=f"evaluation {run.name!r} rows",
-        body=body,
-    )
-    report.failed = stage.failed
-    with Session(engine) as session:
-        update_eval_run(session=session, eval_run_id=run.id, run_id=stage.run_id)
+    def run(self, engine: Engine, endpoint, ds_id, *, seed, max_tokens, samples, progress) -> None:
+        report = self.writer.report
+        options = {"seed": seed, "max_tokens": max_tokens, "samples": samples}
+        stage = tracked_run(
+            engine=engine,
+            endpoint=endpoint,
+            kind="evaluate",
+            dataset_id=ds_id,
+            params={**self.run_row.config, "name": self.run_row.name},
+            work=self.work,
+            key=self.key,
+            label=f"evaluation {self.run_row.name!r} items",
+            body=lambda ctx, chunk: self.body(ctx, chunk, **options),
+            progress=progress,
+        )
+        report.failed = self.failed_rows
+        report.elsewhere = report.total - self.rows_here
+        report.cached = stage.cached
+        with Session(engine) as session:
+            update_eval_run(session=session, eval_run_id=self.run_row.id, run_id=stage.run_id)

@@ -137,7 +137,7 @@ def test_two_workers_split_a_stage_and_pay_for_every_call_once(engine, db_path, 
     a, b = _report(first), _report(second)
 
     assert server.duplicates() == {}
-    assert sum(server.bodies.values()) == REQUESTS[stage]
+    assert sum(server.body_counts.values()) == REQUESTS[stage]
     assert _count(engine, STORED[stage]) == _count(engine, DISTINCT[stage]) == ITEMS
     assert a["done"] > 0 and b["done"] > 0, (a, b)  # both did part of the work
     assert a["done"] + b["done"] == ITEMS
@@ -174,7 +174,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(engine, db_path, session, 
         key = cache_key(model=model, params=body, messages=messages)
         assert _count(engine, f"SELECT COUNT(*) FROM llmcall WHERE cache_key = '{key}' AND run_id = 1") == 0
         assert _count(engine, f"SELECT COUNT(*) FROM llmcall WHERE cache_key = '{key}' AND run_id = 2") == 1
-    assert sum(server.bodies.values()) == ITEMS + len(again)
+    assert sum(server.body_counts.values()) == ITEMS + len(again)
     assert b["failed"] == 0 and b["done"] + b["elsewhere"] == b["total"] and b["cached"] <= b["done"]
     assert b["done"] == _count(engine, "SELECT COUNT(*) FROM llmcall WHERE run_id = 2 AND status = 'ok'")
     assert _count(engine, "SELECT COUNT(*) FROM run WHERE id = 1 AND status = 'interrupted'") == 1
@@ -199,7 +199,7 @@ def test_items_held_on_another_machine_come_back_when_its_lease_expires(engine, 
     report = generate_rationales(engine=engine, role="strong", endpoint="slow", n=N)
     assert time.monotonic() - started >= 1.0  # it waited for the other machine's lease, then took its items
     assert (report.total, report.done, report.failed, report.elsewhere) == (ITEMS, ITEMS, 0, 0)
-    assert server.duplicates() == {} and sum(server.bodies.values()) == ITEMS
+    assert server.duplicates() == {} and sum(server.body_counts.values()) == ITEMS
     session.expire_all()
     assert session.get(Run, other.id).status == "interrupted"
 
@@ -214,10 +214,55 @@ def test_cached_counts_items_never_requests(engine, session, server):
     assert (first.total, first.done, first.cached, first.estimated) == (ITEMS, ITEMS, 0, ITEMS // 2)
     session.execute(text("DELETE FROM prediction"))
     session.commit()
-    calls = sum(server.bodies.values())
+    calls = sum(server.body_counts.values())
     again = predict(engine=engine, role="strong", endpoint="slow")
     assert (again.total, again.done, again.failed, again.cached) == (ITEMS, ITEMS, 0, ITEMS)
     assert again.summary("strong predictions") == (
         f"strong predictions: {ITEMS} done, 0 failed, {ITEMS} cached, of {ITEMS}, {ITEMS // 2} estimated by sampling"
     )
-    assert sum(server.bodies.values()) == calls
+    assert sum(server.body_counts.values()) == calls
+
+
+EVAL_LINE = re.compile(
+    r"(?P<done>\d+) rows scored, (?P<skipped>\d+) scenes skipped \(prompt too long\), (?P<failed>\d+) failed, "
+    r"(?P<cached>\d+) cached answers(?:, (?P<elsewhere>\d+) by other workers)?, of (?P<total>\d+) rows to do"
+)
+
+
+def test_two_evaluate_workers_split_one_run(engine, db_path, session, server, backend):
+    """evaluate claims like the other stages: direct mode, one item per scene (its call serves every repeat)."""
+    dataset = make_dataset(session, n_users=1)
+    for k in range(SCENES):
+        make_scene(session, dataset=dataset, split="eval", profile=f"user {k}", timestamp=1_700_000_000 + k)
+    add_endpoint(
+        session=session, endpoint=Endpoint(name="slow", base_url=server.url, model="m", concurrency=CONCURRENCY)
+    )
+    session.commit()
+    args = ["--db", db_path, "evaluate", "--endpoint", "slow", "--mode", "direct", "--repeat", "3", "--name", "e"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def start() -> subprocess.Popen:
+        command = [sys.executable, "-m", "core", *args]
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    server.pause()
+    workers = [start(), start()]  # both start the same named run at once: one row, one configuration
+    for run_id, worker in enumerate(workers, start=1):
+        _wait_until(lambda run_id=run_id: _claims(engine, run_id) > 0, worker, f"worker {run_id}'s claim")
+    server.resume()
+    assert _longest_open_transaction(engine, backend, workers) < 2.0
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err
+        found = EVAL_LINE.search(out)
+        assert found, out
+        reports.append({name: int(value or 0) for name, value in found.groupdict().items()})
+
+    assert server.duplicates() == {} and sum(server.body_counts.values()) == SCENES
+    assert _count(engine, "SELECT COUNT(*) FROM evalrun") == 1
+    assert _count(engine, "SELECT COUNT(*) FROM evalrow") == SCENES * 3
+    assert all(r["done"] > 0 and r["failed"] == r["cached"] == 0 for r in reports), reports
+    assert sum(r["done"] for r in reports) == SCENES * 3
+    for r in reports:
+        assert r["done"] + r["elsewhere"] == r["total"]
