@@ -268,9 +268,11 @@ def predict(
     samples: int = PREDICT_SAMPLES,
     seed: int = 0,
     split: str = TRAIN,
+    batch_out: str | None = None,
 ) -> StageReport:
     """Predict every rationale (of `role`, or of the given ids) of a `split` scene (train by default, "any" = both)
-    lacking a prediction for its current version."""
+    lacking a prediction for its current version. batch_out: write the requests to that batch file instead (a
+    rationale answered without logprobs then needs its sampled answers: a second batch file, after the import)."""
     limits.SAMPLES.check(samples, label="--samples"), limits.SEED.check(seed, label="--seed")
     with Session(engine) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
@@ -294,6 +296,7 @@ def predict(
         label=f"{role or 'rationale'} predictions",
         body=body,
         progress=progress,
+        batch_out=batch_out,
     )
 
 

@@ -87,9 +87,11 @@ def generate_rationales(
     progress: Progress | None = None,
     temperature: float = TEMPERATURE,
     split: str = TRAIN,
+    batch_out: str | None = None,
 ) -> StageReport:
     """Generate the missing rationales (sample indices 0..n-1) of `role` for the first `limit` scenes of `split`
-    (train by default: eval scenes are only predicted when asked, "any" = both)."""
+    (train by default: eval scenes are only predicted when asked, "any" = both). batch_out: write the requests to
+    that batch file instead (core/llm/batch_file.py)."""
     limits.N.check(n, label="--n"), limits.MAX_TOKENS.check(max_tokens, label="--max-tokens")
     limits.TEMPERATURE.check(temperature, label="--temperature")
     if limit is not None:
@@ -117,6 +119,7 @@ def generate_rationales(
         label=f"{role} rationales",
         body=body,
         progress=progress,
+        batch_out=batch_out,
     )
 
 

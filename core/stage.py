@@ -10,8 +10,9 @@ happens here, so every stage gets it by using this module.
 
 import contextlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlmodel import Session
 
 from core.choices import LOCAL, STAGE_SPLITS
 from core.errors import BadInput, NotFound
+from core.llm.batch_file import BatchOut
 from core.llm.client import LlmRequest, LlmResult, call_row, run_requests
 from core.llm.endpoints import api_key, find_endpoint, open_endpoint
 from core.progress import Bar, Progress
@@ -48,12 +50,17 @@ class StageReport:
     estimated: int = 0
     elsewhere: int = 0
     run_id: int | None = None
+    batched: int = 0  # --batch-out: items whose requests went to the batch file (neither done nor failed)
+    batch_lines: int = 0
+    batch_path: str | None = None
 
     def summary(self, label: str) -> str:
         counts = f"{self.done} done, {self.failed} failed, {self.cached} cached"
         if self.elsewhere:
             counts += f", {self.elsewhere} by other workers"
         extra = f", {self.estimated} estimated by sampling" if self.estimated else ""
+        if self.batch_path is not None:
+            extra += f"; {self.batched} written to {self.batch_path} as {self.batch_lines} requests"
         return f"{label}: {counts}, of {self.total}{extra}"
 
 
@@ -69,6 +76,7 @@ class StageContext:
     endpoint: Endpoint
     report: StageReport
     bar: Bar | None = None
+    batch: BatchOut | None = None  # --batch-out: requests go to this file, not to the endpoint
     _answered: set[str] = field(default_factory=set)
     _live: set[str] = field(default_factory=set)
     _elsewhere: int = 0
@@ -152,17 +160,42 @@ def run_stage(*, ctx: StageContext, requests: list[LlmRequest], on_batch: BatchH
 
         return on_results
 
-    common = {"engine": ctx.engine, "endpoint": endpoint, "run_id": run_id}
+    common = {"engine": ctx.engine, "endpoint": endpoint, "run_id": run_id, "batch_out": ctx.batch}
     run_requests(requests=requests, on_results=handler(False), **common)
     if retry:
         run_requests(requests=retry, on_results=handler(True), use_cache=False, **common)
 
 
-def _check_endpoint(*, engine: Engine, endpoint: Endpoint | str) -> str:
-    """The endpoint's name; an unknown name or an unset key fails here, before any run row is written."""
+def _check_endpoint(*, engine: Engine, endpoint: Endpoint | str, batch: bool) -> str:
+    """The endpoint's name; an unknown name or an unset key (not needed for a batch file) fails here, before any run
+    row is written."""
+    if batch and endpoint == LOCAL:
+        raise BadInput("--batch-out writes requests for a stored endpoint (its model); `local` runs here, call it")
     if isinstance(endpoint, str) and endpoint != LOCAL:
-        api_key(find_endpoint(engine=engine, name=endpoint))
+        found = find_endpoint(engine=engine, name=endpoint)
+        if not batch:
+            api_key(found)
     return endpoint if isinstance(endpoint, str) else endpoint.name
+
+
+@contextmanager
+def _ready(*, engine: Engine, endpoint: Endpoint | str, batch: bool) -> Iterator[Endpoint]:
+    """The endpoint to run on; for a batch file only its row (nothing is called, the embedded model never starts)."""
+    if batch and isinstance(endpoint, str):
+        yield find_endpoint(engine=engine, name=endpoint)
+    else:
+        with endpoint_for(engine=engine, endpoint=endpoint) as ready:
+            yield ready
+
+
+def _batch_chunks(*, ctx: StageContext, items: list[T], key: Callable[[T], str], body) -> None:
+    """body(ctx, chunk) over all items, unclaimed: a batch file only writes requests, other workers may call them."""
+    size = claim_size(ctx.endpoint.concurrency) * 8
+    for start in range(0, len(items), size):
+        chunk = items[start : start + size]
+        ctx.open_chunk()
+        body(ctx, chunk)
+        ctx.close_chunk([key(item) for item in chunk])
 
 
 def _claim_and_run(
@@ -205,14 +238,17 @@ def tracked_run(
     label: str,
     body: Callable[[StageContext, list[T]], None],
     progress: Progress | None = None,
+    batch_out: str | Path | None = None,
 ) -> StageReport:
     """Record a Run, read its work (work(session)) and run body(ctx, chunk) over the chunks of it this worker claims.
 
     Other workers on the same stage and database claim the rest; items one of them finishes during this run are
     counted as `elsewhere`; the items of a worker that died come back to the living ones. The endpoint (maybe the
-    embedded model) opens only if there is work.
+    embedded model) opens only if there is work. batch_out: the requests not answered from the cache are written to
+    that OpenAI Batch API file instead of being called (core/llm/batch_file.py); their items count as batched.
     """
-    name = _check_endpoint(engine=engine, endpoint=endpoint)
+    name = _check_endpoint(engine=engine, endpoint=endpoint, batch=batch_out is not None)
+    batch = BatchOut.open(engine=engine, path=batch_out) if batch_out is not None else None
     lease_seconds = load_settings().lease_seconds
     with Session(engine, expire_on_commit=False) as session:
         interrupt_dead_runs(session=session)
@@ -225,13 +261,21 @@ def tracked_run(
             update_run(session=session, run_id=run.id, total=report.total)
             if items:
                 bar = progress.bar(total=report.total, label=label) if progress else None
-                with endpoint_for(engine=engine, endpoint=endpoint) as ready, bar or contextlib.nullcontext():
-                    ctx = StageContext(engine=engine, endpoint=ready, report=report, bar=bar)
-                    _claim_and_run(ctx=ctx, items=items, key=key, since=since, lease_seconds=lease_seconds, body=body)
+                with _ready(engine=engine, endpoint=endpoint, batch=batch is not None) as ready, bar or nullcontext():
+                    ctx = StageContext(engine=engine, endpoint=ready, report=report, bar=bar, batch=batch)
+                    if batch is not None:
+                        _batch_chunks(ctx=ctx, items=items, key=key, body=body)
+                    else:
+                        lease = {"since": since, "lease_seconds": lease_seconds}
+                        _claim_and_run(ctx=ctx, items=items, key=key, body=body, **lease)
+            if batch is not None:
+                report.batch_lines = batch.write(engine=engine)
+                report.batch_path = str(batch.path)
+                report.batched = len(batch.units & {key(item) for item in items})
         except BaseException as exc:
             finish_run(session=session, run_id=run.id, status="failed", message=str(exc) or type(exc).__name__)
             raise
-        report.failed = report.total - report.done - report.elsewhere
+        report.failed = report.total - report.done - report.elsewhere - report.batched
         update_run(session=session, run_id=run.id, done=report.done, failed=report.failed)
         finish_run(session=session, run_id=run.id, message=report.summary(label))
         refresh_counts(conn=session.connection())  # so `status` finds the counts ready

@@ -5,6 +5,7 @@ import json
 
 from core import limits
 from core.choices import EVAL_BASELINES, EVAL_MODES, EVAL_REPEAT, PREDICT_SAMPLES, THOUGHT_MAX_TOKENS
+from core.cli.llm_cmd import add_batch_out
 from storage.constants import SPLITS
 
 
@@ -47,6 +48,7 @@ def register(sub) -> None:
         help=f"answers sampled when there are no logprobs (default {PREDICT_SAMPLES})",
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_batch_out(p)
     p.set_defaults(func=run)
 
 
@@ -71,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         samples=args.samples,
         progress=Progress(),
+        batch_out=args.batch_out,
     )
     summary = report.summary or {}
     if args.json:

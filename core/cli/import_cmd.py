@@ -17,12 +17,18 @@ def register(sub) -> None:
             "DIR/probs/NAME_probs_{strong,weak}.jsonl and the public Hugging Face files saved as JSON lines "
             "(DIR/UserMirrorer-eval*.jsonl, DIR/UserMirrorer.jsonl or DIR/UserMirrorer-train*.jsonl, "
             "DIR/datasets/*_pref.jsonl). Missing files are skipped and listed; the public DPO pairs become the "
-            "selection NAME-reference. Importing the same files again changes nothing."
+            "selection NAME-reference. Importing the same files again changes nothing. "
+            "--format batch-results --path FILE reads the results of a batch file written by --batch-out (OpenAI "
+            "Batch API output JSONL) into the LLM cache and call log; the stage's command then finishes with no call."
         ),
     )
-    parser.add_argument("--format", required=True, choices=["usermirrorer"], help="layout of the files")
-    parser.add_argument("--dataset", required=True, metavar="NAME", help="dataset name (also the files' prefix)")
-    parser.add_argument("--path", required=True, metavar="DIR", help="the reference working directory")
+    parser.add_argument(
+        "--format", required=True, choices=["usermirrorer", "batch-results"], help="layout of the files"
+    )
+    parser.add_argument("--dataset", metavar="NAME", help="usermirrorer: dataset name (also the files' prefix)")
+    parser.add_argument(
+        "--path", required=True, metavar="PATH", help="usermirrorer: the reference directory; batch-results: the file"
+    )
     parser.add_argument("--replace", action="store_true", help="replace an existing dataset of that name")
     parser.set_defaults(func=run)
 
@@ -47,11 +53,19 @@ def print_report(report: "ImportReport") -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Import the reference files and print the per-file report."""
+    """Import the reference files (or a batch results file) and print the report."""
+    from core.errors import BadInput
     from core.importers import import_usermirrorer
     from core.progress import Progress
     from storage.db import get_engine
 
+    if args.format == "batch-results":
+        from core.llm.batch_file import import_batch_results
+
+        print(import_batch_results(engine=get_engine(args.db), path=args.path).message)
+        return 0
+    if not args.dataset:
+        raise BadInput("--format usermirrorer needs --dataset NAME")
     report = import_usermirrorer(
         engine=get_engine(args.db), name=args.dataset, path=args.path, replace=args.replace, progress=Progress()
     )

@@ -7,6 +7,21 @@ from core.choices import PREDICT_SAMPLES, STAGE_SPLITS
 from storage.constants import ROLES, TRAIN
 
 SPLIT_HELP = "scenes of this split only (default train: eval scenes stay out of training; any = both)"
+BATCH_HELP = (
+    "make no call: write the requests not yet answered to the new file F as OpenAI Batch API JSONL (vLLM run_batch, "
+    "Ray Data LLM); run it elsewhere, `import --format batch-results --path RESULTS`, then run this command again"
+)
+
+
+def add_batch_out(parser) -> None:
+    """The --batch-out F option every LLM stage has."""
+    parser.add_argument("--batch-out", metavar="F", help=BATCH_HELP)
+
+
+def print_batch(report) -> None:
+    """After a --batch-out run: where the requests went and what comes next."""
+    if report.batch_path is not None:
+        print(f"wrote {report.batch_lines} requests to {report.batch_path} (OpenAI Batch API JSONL)")
 
 
 def register(sub) -> None:
@@ -27,6 +42,7 @@ def register(sub) -> None:
         help="sampling temperature (default 1.0, top-p 0.9, as the paper)",
     )
     rat.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
+    add_batch_out(rat)
     rat.set_defaults(func=run_rationales)
 
     pred = sub.add_parser("predict", help="predict a choice distribution for every rationale lacking one")
@@ -41,6 +57,7 @@ def register(sub) -> None:
     )
     pred.add_argument("--seed", type=limits.SEED.arg, default=0, help="seed of the sampled behaviours (default 0)")
     pred.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
+    add_batch_out(pred)
     pred.set_defaults(func=run_predict)
 
 
@@ -61,8 +78,10 @@ def run_rationales(args: argparse.Namespace) -> int:
         progress=Progress(),
         temperature=args.temperature,
         split=args.split,
+        batch_out=args.batch_out,
     )
     print(report.summary(f"{args.role} rationales"))
+    print_batch(report)
     return 0
 
 
@@ -81,6 +100,8 @@ def run_predict(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=Progress(),
         split=args.split,
+        batch_out=args.batch_out,
     )
     print(report.summary(f"{args.role} predictions"))
+    print_batch(report)
     return 0

@@ -46,14 +46,16 @@ class EvalReport:
     failed: int = 0
     cached: int = 0  # items (direct: scenes, thought: rows) answered from the cache
     elsewhere: int = 0  # rows another worker on the same run scored meanwhile
+    batch: str | None = None  # --batch-out: what was written where
     summary: dict | None = None
 
     def line(self) -> str:
         """One line for the terminal."""
         others = f", {self.elsewhere} by other workers" if self.elsewhere else ""
+        batch = f"; {self.batch}" if self.batch else ""
         return (
             f"evaluation {self.name!r}: {self.done} rows scored, {self.skipped} scenes skipped (prompt too long), "
-            f"{self.failed} failed, {self.cached} cached answers{others}, of {self.total} rows to do"
+            f"{self.failed} failed, {self.cached} cached answers{others}, of {self.total} rows to do{batch}"
         )
 
 
@@ -75,7 +77,7 @@ def _check(mode, baseline, endpoint, split: str, repeat: int, limit, max_tokens,
             raise BadInput(f"{flag} must be at least 1 (got {value})")
 
 
-def _endpoint_identity(engine: Engine, endpoint: Endpoint | str) -> tuple[str, str]:
+def _endpoint_identity(engine: Engine, endpoint: Endpoint | str, *, key_needed: bool = True) -> tuple[str, str]:
     """(name, model) of the endpoint, without starting it; NotFound / BadInput for an unknown one or a missing key."""
     from core.llm.endpoints import LOCAL, api_key, find_endpoint
     from core.llm.local_server import find_gguf
@@ -85,7 +87,8 @@ def _endpoint_identity(engine: Engine, endpoint: Endpoint | str) -> tuple[str, s
     if endpoint == LOCAL:
         return LOCAL, find_gguf().stem
     found = find_endpoint(engine=engine, name=endpoint)
-    api_key(found)
+    if key_needed:
+        api_key(found)
     return found.name, found.model
 
 
@@ -115,9 +118,14 @@ def evaluate(
     max_tokens: int = THOUGHT_MAX_TOKENS,
     samples: int = PREDICT_SAMPLES,
     progress: Progress | None = None,
+    batch_out: str | None = None,
 ) -> EvalReport:
-    """Score every missing scene × repeat of the run, then store and return its summary."""
+    """Score every missing scene × repeat of the run, then store and return its summary. batch_out: write the
+    requests to that batch file instead (core/llm/batch_file.py; thought mode: the thoughts first, their letter
+    calls in a second file after the import)."""
     _check(mode, baseline, endpoint, split, repeat, limit, max_tokens, samples)
+    if batch_out is not None and baseline is not None:
+        raise BadInput("--batch-out writes LLM requests; a baseline makes none")
     config: dict = {"dataset": dataset, "split": split, "repeat": repeat, "seed": seed, "limit": limit}
     with Session(engine, expire_on_commit=False) as session:
         ds_id = dataset_id_for(session=session, name=dataset)
@@ -133,7 +141,7 @@ def evaluate(
         if baseline is not None:
             ep_name, model, mode = None, None, baseline
         else:
-            ep_name, model = _endpoint_identity(engine, endpoint)
+            ep_name, model = _endpoint_identity(engine, endpoint, key_needed=batch_out is None)
             config |= {"samples": samples} | ({"max_tokens": max_tokens} if mode == "thought" else {})
         config = {"mode": mode, "endpoint": ep_name, "model": model, **config}
         name = name or (baseline if baseline else f"{ep_name}-{mode}")
@@ -148,7 +156,8 @@ def evaluate(
         _run_baseline(engine, run, baseline, work, scenes, writer, ds_id)
     else:
         llm = _LlmRun(run=run, mode=mode, scenes=scenes, repeat=repeat, writer=writer)
-        llm.run(engine, endpoint, ds_id, seed=seed, max_tokens=max_tokens, samples=samples, progress=progress)
+        options = {"seed": seed, "max_tokens": max_tokens, "samples": samples, "batch_out": batch_out}
+        llm.run(engine, endpoint, ds_id, progress=progress, **options)
     report.summary = refresh_summary(engine=engine, run=run)
     return report
 
@@ -262,10 +271,12 @@ class _LlmRun:
                 ctx.report.total -= 1  # a scene too long for the endpoint: neither done nor failed
             elif all((scene_id, r) in saved for r in repeats):
                 ctx.report.done += 1
+            elif ctx.batch is not None and self.key((scene_id, repeats)) in ctx.batch.units:
+                continue  # its request went to the batch file
             else:
                 self.failed_rows += len(repeats)
 
-    def run(self, engine: Engine, endpoint, ds_id, *, seed, max_tokens, samples, progress) -> None:
+    def run(self, engine: Engine, endpoint, ds_id, *, seed, max_tokens, samples, progress, batch_out) -> None:
         report = self.writer.report
         options = {"seed": seed, "max_tokens": max_tokens, "samples": samples}
         stage = tracked_run(
@@ -279,7 +290,10 @@ class _LlmRun:
             label=f"evaluation {self.run_row.name!r} items",
             body=lambda ctx, chunk: self.body(ctx, chunk, **options),
             progress=progress,
+            batch_out=batch_out,
         )
+        if stage.batch_path is not None:
+            report.batch = f"{stage.batched} items written to {stage.batch_path} as {stage.batch_lines} requests"
         report.failed = self.failed_rows
         report.elsewhere = report.total - self.rows_here
         report.cached = stage.cached

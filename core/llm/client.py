@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -26,6 +27,9 @@ from core.llm.retry import BadReply, backoff_delay, classify, retry_after_second
 from core.progress import Progress
 from storage.llm import cache_lookup
 from storage.models import Endpoint
+
+if TYPE_CHECKING:
+    from core.llm.batch_file import BatchOut
 
 LOGPROB_TOKENS = 8  # first tokens whose logprobs are kept (prediction reads the first letter)
 MAX_ERROR_CHARS = 500
@@ -263,14 +267,15 @@ def run_requests(
     on_results: Callable[[list[LlmResult]], None] | None = None,
     progress: Progress | None = None,
     use_cache: bool = True,
+    batch_out: "BatchOut | None" = None,
 ) -> list[LlmResult]:
     """Results in request order; cached ones make no call; on_results(batch) runs in this thread per batch.
 
     use_cache=False skips the cache lookup (every request is called) and overwrites the cached answers.
     Identical (model, params, messages) share one call: vary params (e.g. "seed") for independent samples.
+    batch_out: the requests not answered from the cache go to this batch file instead of the endpoint (no call, no
+    key needed; their results stay None).
     """
-    key = api_key(endpoint)
-    secrets = [key] if endpoint.api_key_env else []
     keys = [cache_key(endpoint=endpoint, request=r) for r in requests]
     by_key: dict[str, list[int]] = {}
     for index, key in enumerate(keys):
@@ -289,6 +294,12 @@ def run_requests(
         sink.flush()
         jobs = [_Job(key, requests[idx[0]], _sha(requests[idx[0]].sent)) for key, idx in by_key.items()]
         jobs = [job for job in jobs if job.key not in cached]
+        if batch_out is not None:
+            for job in jobs:
+                units = {requests[i].unit or requests[i].item_key for i in by_key[job.key]}
+                keys_ = (job.key, job.prompt_hash)
+                batch_out.add(endpoint=endpoint, request=job.request, keys=keys_, run_id=run_id, units=units)
+            jobs = []
 
         def handle(done: _Done) -> None:
             indexed = [(i, _result(requests[i], done.response, done.error, False)) for i in by_key[done.job.key]]
@@ -296,6 +307,7 @@ def run_requests(
             sink.add(indexed, done.calls, row)
 
         if jobs:
+            secrets = [api_key(endpoint)] if endpoint.api_key_env else []
             runner = _Runner(endpoint=endpoint, run_id=run_id, secrets=secrets)
             run_in_thread(lambda out: runner.run(jobs, out), handle=handle, sink=sink)
     finally:
