@@ -134,6 +134,7 @@ TIMEOUT = Limit("--timeout", 0, 86_400, "seconds per call", integer=False, low_o
 RETRIES = Limit("--retries", 0, 100, "retries after a failed call")
 DEMO_SCENES = Limit("--scenes/--eval-scenes", 0, 100_000, "demo scenes (env MIRROR_DEMO_SCENES)")
 LOCAL_CTX = Limit("MIRROR_LOCAL_CTX", 256, 1_048_576, "context size of the embedded model server")
+LEASE_SECONDS = Limit("MIRROR_LEASE_SECONDS", 1, 86_400, "seconds an LLM worker's claim on its items outlives it")
 
 LIMITS: tuple[Limit, ...] = (
     TIMESTAMP,
@@ -163,6 +164,7 @@ LIMITS: tuple[Limit, ...] = (
     RETRIES,
     DEMO_SCENES,
     LOCAL_CTX,
+    LEASE_SECONDS,
 )
 
 

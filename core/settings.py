@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from core.errors import BadInput
-from core.limits import DEMO_SCENES, LOCAL_CTX, MAX_TOKENS, Limit
+from core.limits import DEMO_SCENES, LEASE_SECONDS, LOCAL_CTX, MAX_TOKENS, Limit
 
 
 def _env(name: str, default: str) -> str:
@@ -49,7 +49,7 @@ class Settings:
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
     )
     lease_seconds: int = field(
-        default_factory=lambda: _int_env("MIRROR_LEASE_SECONDS", 60),
+        default_factory=lambda: _int_env("MIRROR_LEASE_SECONDS", 60, LEASE_SECONDS),
         metadata={
             "env": "MIRROR_LEASE_SECONDS",
             "help": "How long an LLM stage's claim on its items outlives a worker that stopped renewing it (seconds).",
