@@ -103,25 +103,29 @@ DISTINCT = {
 REQUESTS = {"rationales": ITEMS, "predict": ITEMS + (ITEMS // 2) * PREDICT_SAMPLES}
 
 
-def _longest_open_transaction(engine, backend: str, workers: list[subprocess.Popen]) -> float:
-    """Seconds the oldest transaction of another session stayed open (idle or waiting on a lock) while the workers
-    ran, sampled every 0.1 s (PostgreSQL; 0 on SQLite): a worker must never keep one open across its LLM calls."""
-    worst = 0.0
+def _longest_open_transaction(engine, backend: str, workers: list[subprocess.Popen]) -> tuple[float, float, str]:
+    """(seconds the oldest transaction of another session stayed open, idle or waiting on a lock; seconds the workers
+    ran; that transaction's last statement), sampled every 0.1 s on PostgreSQL (0 on SQLite). A worker must never
+    keep one open across its LLM calls: such a transaction would last about as long as the run."""
+    worst, query, started = 0.0, "", time.monotonic()
     while any(worker.poll() is None for worker in workers):
         if backend == "postgresql":
             sql = (
-                "SELECT COALESCE(MAX(EXTRACT(EPOCH FROM clock_timestamp() - xact_start)), 0) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND (state = 'idle in transaction' OR wait_event_type = 'Lock')"
+                "SELECT EXTRACT(EPOCH FROM clock_timestamp() - xact_start), query FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+                "AND (state = 'idle in transaction' OR wait_event_type = 'Lock') ORDER BY 1 DESC LIMIT 1"
             )
-            worst = max(worst, float(_count_float(engine, sql)))
+            with Session(engine) as session:
+                row = session.execute(text(sql)).first()
+            if row is not None and float(row[0]) > worst:
+                worst, query = float(row[0]), row[1]
         time.sleep(0.1)
-    return worst
+    return worst, time.monotonic() - started, query
 
 
-def _count_float(engine, sql: str) -> float:
-    with Session(engine) as session:
-        return float(session.execute(text(sql)).scalar_one())
+def _no_long_transaction(engine, backend: str, workers: list[subprocess.Popen]) -> None:
+    worst, ran, query = _longest_open_transaction(engine, backend, workers)
+    assert worst < max(2.0, ran / 2), (worst, ran, query)  # a fixed bound is flaky on a loaded machine
 
 
 @pytest.mark.parametrize("stage", ["rationales", "predict"])
@@ -133,7 +137,7 @@ def test_two_workers_split_a_stage_and_pay_for_every_call_once(engine, db_path, 
     second = _worker(db_path, stage)
     _wait_until(lambda: _claims(engine, 2) > 0, second, "second worker's claim")
     server.resume()
-    assert _longest_open_transaction(engine, backend, [first, second]) < 2.0
+    _no_long_transaction(engine, backend, [first, second])
     a, b = _report(first), _report(second)
 
     assert server.duplicates() == {}
@@ -250,7 +254,7 @@ def test_two_evaluate_workers_split_one_run(engine, db_path, session, server, ba
     for run_id, worker in enumerate(workers, start=1):
         _wait_until(lambda run_id=run_id: _claims(engine, run_id) > 0, worker, f"worker {run_id}'s claim")
     server.resume()
-    assert _longest_open_transaction(engine, backend, workers) < 2.0
+    _no_long_transaction(engine, backend, workers)
     reports = []
     for worker in workers:
         out, err = worker.communicate(timeout=180)
