@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.choices import PREDICT_SAMPLES
-from core.llm.client import cache_key
+from core.llm.client import LlmRequest, cache_key
 from storage.claims import db_clock
 from storage.llm import add_endpoint
 from storage.models import Endpoint, Run, WorkClaim
@@ -173,9 +173,10 @@ def test_a_killed_worker_loses_and_duplicates_nothing(engine, db_path, session, 
     # last unflushed batch (batches.FLUSH_SECONDS at 10 answers/s) — never an answer it had logged and cached.
     again = server.duplicates()
     assert set(again.values()) <= {2} and len(again) <= CONCURRENCY + 5
+    endpoint = Endpoint(name="slow", base_url=server.url, model="m")
     for body in map(json.loads, again):
-        model, messages = body.pop("model"), body.pop("messages")
-        key = cache_key(model=model, params=body, messages=messages)
+        body.pop("model")
+        key = cache_key(endpoint=endpoint, request=LlmRequest("x", body.pop("messages"), body))
         assert _count(engine, f"SELECT COUNT(*) FROM llmcall WHERE cache_key = '{key}' AND run_id = 1") == 0
         assert _count(engine, f"SELECT COUNT(*) FROM llmcall WHERE cache_key = '{key}' AND run_id = 2") == 1
     assert sum(server.body_counts.values()) == ITEMS + len(again)
