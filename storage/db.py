@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from core.errors import BadInput, DatabaseBusy, MirrorError
 from storage import dialect
-from storage.migrations import migrate, pending
+from storage.migrations import TABLES, migrate, pending
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -131,10 +131,12 @@ def dispose_engines() -> None:
 def upgrade(engine: Engine) -> list[str]:
     """Create missing tables and apply pending named migrations (storage/migrations.py); returns their names.
 
-    The common case — nothing pending — is one read. SchemaTooNew when the database was upgraded by newer code.
+    The common case — nothing pending, no table missing — is two reads. A table added to the models since the
+    database was last upgraded is created even when no migration is pending. SchemaTooNew when the database was
+    upgraded by newer code.
     """
     with engine.connect() as conn:
-        if not pending(conn):
+        if not pending(conn) and set(dialect.table_names(conn)) >= TABLES:
             return []
     from sqlmodel import SQLModel
 

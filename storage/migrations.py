@@ -29,6 +29,17 @@ from core.errors import BadInput
 from storage import dialect
 
 TABLE = "_migrations"
+# Every table of the models (storage/models.py, storage/audit_models.py), named here so the up-to-date check stays one
+# cheap read without loading the ORM (status). An up-to-date database has them all; a table added since the last
+# upgrade is created even when no migration is pending. tests/storage/test_db.py keeps this equal to the models.
+TABLES = frozenset(
+    {
+        *("batchrequest", "bulkaction", "bulkchange", "dataset", "endpoint", "evalrow", "evalrun", "evalskip"),
+        *("exportrecord", "interaction", "item", "llmcache", "llmcall", "meta", "pairoverride", "prediction"),
+        *("rationale", "rationaleverdict", "rationaleversion", "review", "reviewer", "run", "scene", "score"),
+        *("selection", "selectionitem", "user", "workclaim"),
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -250,3 +250,22 @@ def test_writing_scenes_does_not_wait_for_a_reader_of_the_scene_table(engine, se
         session.commit()
         reader.rollback()
     assert sorted(session.execute(select(Scene.seed)).scalars().all()) == [0, 1]
+
+
+def test_the_table_list_of_the_up_to_date_check_is_every_table_of_the_models():
+    from sqlmodel import SQLModel
+
+    from storage import audit_models, models  # noqa: F401
+
+    assert sorted(migrations.TABLES) == sorted(SQLModel.metadata.tables)
+
+
+def test_a_table_added_to_the_models_after_the_last_upgrade_is_created_with_no_migration_pending(engine):
+    """A database upgraded by the previous version has every migration recorded but lacks a table added since."""
+    with engine.begin() as conn:
+        conn.execute(text('DROP TABLE "evalskip"'))
+    assert "evalskip" not in dialect.table_names(engine.connect())
+    assert upgrade(engine) == []  # no migration was pending
+    with engine.connect() as conn:
+        assert "evalskip" in dialect.table_names(conn)
+        assert conn.execute(text('SELECT COUNT(*) FROM "evalskip"')).scalar_one() == 0
