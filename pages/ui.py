@@ -78,13 +78,10 @@ def reviewer_picker() -> None:
     names = sorted({*roles, name})
     if st.session_state.get("reviewer_pick") != name:
         st.session_state["reviewer_pick"] = name
-    st.selectbox(
-        "Reviewer",
-        names,
-        key="reviewer_pick",
-        format_func=lambda n: f"{n} ({roles.get(n, 'new')})",
-        on_change=_pick_reviewer,
-    )
+    # Options are shown as they are: a label that changes between runs (say "ann (new)" -> "ann (reviewer)" after the
+    # first verdict) made the browser send the old label back as the value, recorded as the reviewer's name.
+    st.selectbox("Reviewer", names, key="reviewer_pick", on_change=_pick_reviewer)
+    st.caption(f"Role: {roles.get(name, 'new (registered on the first write)')}")
     if st.query_params.get(REVIEWER_PARAM) != name:
         st.query_params[REVIEWER_PARAM] = name
     if roles.get(name) == READ_ONLY:

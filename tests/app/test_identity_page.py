@@ -37,7 +37,8 @@ def test_the_url_names_the_reviewer_and_the_sidebar_switches_it(workspace, engin
         s.commit()
     at.run()
     picker = at.selectbox(key="reviewer_pick")
-    assert picker.options == ["ann (reviewer)", "bo (reviewer)"]
+    assert picker.options == ["ann", "bo"]
+    assert "Role: reviewer" in [c.value for c in at.sidebar.caption]
     picker.set_value("ann").run()
     assert at.session_state["reviewer"] == "ann" and _param(at) == "ann"
     at.button(key="reject").click().run()

@@ -32,7 +32,7 @@ def test_leaderboard_figures_and_comparison_in_the_browser(eval_server, page):
     base, summaries = eval_server
     with screenshot_on_failure(page, "evaluate_page"):
         page.goto(f"{base}/evaluate")
-        page.get_by_text("Leaderboard").wait_for()
+        page.get_by_text("Leaderboard", exact=True).wait_for()  # not the nav icon "leaderboard"
         wait_idle(page)
         page.get_by_test_id("stDataFrame").nth(1).wait_for()  # the leaderboard and the comparison table
         assert page.get_by_test_id("stDataFrame").count() == 2

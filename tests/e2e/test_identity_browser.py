@@ -13,9 +13,12 @@ pytestmark = pytest.mark.slow
 
 
 def sidebar_reviewer(page) -> str:
-    """What the sidebar's reviewer picker shows."""
-    box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
-    return box.evaluate("b => b.innerText + ' ' + [...b.querySelectorAll('input')].map(i => i.value).join(' ')")
+    """What the sidebar's reviewer picker shows, and the role caption."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Role: ").wait_for()
+    box = sidebar.get_by_test_id("stSelectbox")
+    value = box.evaluate("b => [...b.querySelectorAll('input')].map(i => i.value).join(' ')")
+    return f"{value} | {sidebar.get_by_text('Role: ').inner_text()}"
 
 
 def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
@@ -35,7 +38,7 @@ def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
         page.get_by_label(re.compile("^Reviewer name")).wait_for()
         wait_idle(page)
         assert page.get_by_label(re.compile("^Reviewer name")).input_value() == "dana"
-        assert "dana (new)" in sidebar_reviewer(page)
+        assert sidebar_reviewer(page) == "dana | Role: new (registered on the first write)"
 
         page.get_by_test_id("stSidebarNav").get_by_role(
             "link", name="Review", exact=True
@@ -49,6 +52,6 @@ def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
         page.reload()
         page.get_by_role("button", name="Approve").wait_for()
         wait_idle(page)
-        assert "dana (reviewer)" in sidebar_reviewer(page)  # registered by the verdict
+        assert sidebar_reviewer(page) == "dana | Role: reviewer"  # registered by the verdict
     with Session(get_engine(db)) as s:
         assert s.exec(select(Review.reviewer, Review.status)).all() == [("dana", "approved")]

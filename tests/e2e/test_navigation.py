@@ -28,10 +28,11 @@ def test_a_deep_link_as_the_first_request_of_a_new_server(server, page, tmp_path
         wait_idle(page)
         links = page.get_by_test_id("stSidebarNavLink").all_inner_texts()
         assert [re.sub(r"^\S+\s+", "", text.strip()) for text in links] == PAGES, links
-        assert db in page.get_by_test_id("stSidebar").inner_text()  # the frame ran around the page
+        page.get_by_test_id("stSidebar").get_by_text(db).wait_for()  # the frame ran around the page
         assert page.title() == "Mirror Studio"  # the frame's page config
-        assert page.url == f"{base}/review?scene={ids[3]}"
-        assert navigations == [f"{base}/review?scene={ids[3]}"]  # no redirect, no rerun through another page
+        assert page.url == f"{base}/review?scene={ids[3]}&reviewer=e2e-reviewer"  # the frame adds who is reviewing
+        # no redirect, no rerun through another page: the deep link, then the same page with the reviewer in its URL
+        assert navigations == [f"{base}/review?scene={ids[3]}", page.url]
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Samples").click()
         page.get_by_text("Matching scenes").wait_for()
     # Streamlit's frontend first probes the deep link's own path as a possible base URL (/review/_stcore/health and
