@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -28,11 +28,15 @@ from core.progress import Progress
 from storage.llm import cache_lookup
 from storage.models import Endpoint
 
-if TYPE_CHECKING:
-    from core.llm.batch_file import BatchOut
-
 LOGPROB_TOKENS = 8  # first tokens whose logprobs are kept (prediction reads the first letter)
 MAX_ERROR_CHARS = 500
+
+
+class RequestSink(Protocol):
+    """Where requests go instead of the endpoint (core.llm.batch_file.BatchOut collects them for a batch file)."""
+
+    def add(self, *, endpoint: Endpoint, request: "LlmRequest", keys: tuple[str, str], run_id, units: set[str]) -> None:
+        """Take one request not answered from the cache."""
 
 
 @dataclass
@@ -267,7 +271,7 @@ def run_requests(
     on_results: Callable[[list[LlmResult]], None] | None = None,
     progress: Progress | None = None,
     use_cache: bool = True,
-    batch_out: "BatchOut | None" = None,
+    batch_out: RequestSink | None = None,
 ) -> list[LlmResult]:
     """Results in request order; cached ones make no call; on_results(batch) runs in this thread per batch.
 
