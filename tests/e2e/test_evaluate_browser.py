@@ -44,8 +44,8 @@ def test_leaderboard_figures_and_comparison_in_the_browser(eval_server, page):
         assert label.startswith("accuracy, A − B on shared scenes (95% CI ")
         assert value.strip() == f"{diff:+.3f}"
 
-        page.get_by_test_id("stSelectbox").filter(has_text="Run B").click()
-        page.get_by_role("option", name="position").click()
+        page.get_by_label("Run B", exact=True).click()  # the input opens the list; a click on the label does not
+        page.get_by_role("option", name="position", exact=True).click()
         wait_idle(page)
         page.wait_for_function(
             "() => document.querySelector('[data-testid=\"stMetricValue\"]').innerText.trim() === '+0.000'"
