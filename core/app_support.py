@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from core.choices import CONSTRAIN_FORMAT, CONSTRAIN_NONE
 from storage.browse import PRESETS, SORT_COLUMNS, SceneFilter, SceneOrder
 from storage.constants import DEFAULT_RANK, RANK_COLUMNS, SPLITS, STATUSES
 from storage.ranges import Range, Ranges
@@ -132,6 +133,18 @@ def is_filter_key(key: str) -> bool:
 def format_problems(problems: list | None) -> list[str]:
     """A rationale's format problems as plain strings."""
     return [str(p) for p in problems or []]
+
+
+# How a rationale was decoded (Rationale.decoding, the `rationales --constrain` value), in words.
+DECODING_NOTES = {
+    CONSTRAIN_FORMAT: "Decoded under the decision-process grammar (--constrain format): the format could not break.",
+    CONSTRAIN_NONE: "Decoded freely (--constrain none): any format problem is the model's own.",
+}
+
+
+def decoding_note(decoding: str | None) -> str | None:
+    """What a reviewer should know about how a rationale was decoded (None when it was not recorded)."""
+    return DECODING_NOTES.get(decoding or "")
 
 
 def short(text: str, limit: int = 80) -> str:

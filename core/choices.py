@@ -39,6 +39,9 @@ LOCAL_CONCURRENCY = 2
 
 # `rationales/predict --split` (core/rationales.py): train by default, so eval scenes get no training rationales.
 STAGE_SPLITS: tuple[str, ...] = (*SPLITS, ANY)
+# `rationales --constrain`: decode freely, or constrained to the decision-process format (core/format_grammar.py).
+CONSTRAIN_NONE, CONSTRAIN_FORMAT = "none", "format"
+CONSTRAINTS: tuple[str, ...] = (CONSTRAIN_NONE, CONSTRAIN_FORMAT)
 
 # `endpoints add --kind`: what server an endpoint is, which decides how prediction is conditioned
 # (core/conditioning.py): openai = any OpenAI-compatible chat API, vllm = vLLM, llamacpp = llama.cpp's llama-server.

@@ -45,7 +45,7 @@ class Settings:
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
     )
     demo_max_tokens: int = field(
-        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 96, MAX_TOKENS),
+        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 224, MAX_TOKENS),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
     )
     lease_seconds: int = field(

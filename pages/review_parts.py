@@ -5,7 +5,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 from sqlmodel import Session
 
-from core.app_support import escape_markdown, format_problems
+from core.app_support import decoding_note, escape_markdown, format_problems
+from core.choices import CONSTRAIN_FORMAT
 from core.errors import MirrorError
 from core.review import edit_rationale, rationale_versions
 from pages import drafts
@@ -108,9 +109,12 @@ def rationale_block(item: dict, *, scene) -> None:
         f"#{rat.sample_index} · wrote {rat.behavior or '—'} · sampled {letter(sampled) if sampled is not None else '—'}"
     )
     label += f" · v{rat.version}" + (f" · {len(problems)} format problem(s)" if problems else "")
+    label += " · constrained" if rat.decoding == CONSTRAIN_FORMAT else ""
     with st.expander(escape_markdown(label), key=f"rationale_{rat.id}"):  # stays open when its label changes
         parsed, chart = st.columns([3, 2])
         with parsed:
+            if note := decoding_note(rat.decoding):
+                st.caption(escape_markdown(note))
             st.caption("Stimulus")
             st.text(rat.stimulus or "(missing)")
             chips("Stimulus factors", rat.stimulus_factors)

@@ -126,6 +126,12 @@ def m007_run_workers(conn: Connection) -> None:
     add_column(conn, table="run", column="alive_until", ddl="FLOAT")
 
 
+@migration
+def m008_rationale_decoding(conn: Connection) -> None:
+    """rationale.decoding: constrained to the format or free (NULL for rationales generated before it)."""
+    add_column(conn, table="rationale", column="decoding", ddl="VARCHAR")
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

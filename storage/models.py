@@ -213,6 +213,8 @@ class Rationale(SQLModel, table=True):
     style: str | None = None
     behavior: str | None = None  # the letter the rationale ends with
     problems: list | None = json_field()  # format problems, human-readable
+    # how it was decoded: "format" = constrained to the decision-process grammar, "none" = free; None = not recorded
+    decoding: str | None = None
     source: str = "native"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -24,7 +24,7 @@ def register(sub) -> None:
     p.add_argument(
         "--max-tokens",
         type=MAX_TOKENS.arg,
-        help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 96)",
+        help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 224)",
     )
     p.add_argument("--endpoint", default=LOCAL, help="endpoint for both roles (default: embedded model)")
     p.set_defaults(func=run)

@@ -3,7 +3,7 @@
 import argparse
 
 from core import limits
-from core.choices import PREDICT_SAMPLES, STAGE_SPLITS
+from core.choices import CONSTRAINTS, PREDICT_SAMPLES, STAGE_SPLITS
 from storage.constants import ROLES, TRAIN
 
 SPLIT_HELP = "scenes of this split only (default train: eval scenes stay out of training; any = both)"
@@ -43,6 +43,12 @@ def register(sub) -> None:
     )
     rat.add_argument("--split", choices=STAGE_SPLITS, default=TRAIN, help=SPLIT_HELP)
     add_batch_out(rat)
+    rat.add_argument(
+        "--constrain",
+        choices=CONSTRAINTS,
+        help="format: constrain decoding to the decision-process format (a grammar: the embedded model, vLLM); "
+        "none: free decoding (default: format on the embedded model, none elsewhere)",
+    )
     rat.set_defaults(func=run_rationales)
 
     pred = sub.add_parser("predict", help="predict a choice distribution for every rationale lacking one")
@@ -79,6 +85,7 @@ def run_rationales(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         split=args.split,
         batch_out=args.batch_out,
+        constrain=args.constrain,
     )
     print(report.summary(f"{args.role} rationales"))
     print_batch(report)

@@ -81,6 +81,13 @@ def find_endpoint(*, engine: Engine, name: str) -> Endpoint:
     return endpoint
 
 
+def describe_endpoint(*, engine: Engine, endpoint: Endpoint | str) -> Endpoint:
+    """The endpoint's settings without starting anything: an Endpoint as is, `local` unstarted, else the stored row."""
+    if isinstance(endpoint, Endpoint):
+        return endpoint
+    return local_endpoint(base_url="", model="") if endpoint == LOCAL else find_endpoint(engine=engine, name=endpoint)
+
+
 @contextmanager
 def open_endpoint(*, engine: Engine, name: str) -> Iterator[Endpoint]:
     """A ready endpoint; for `local` the embedded llama.cpp server is started here and stopped on exit."""

@@ -141,3 +141,21 @@ def test_review_shows_how_each_prediction_was_conditioned(workspace, engine):
     captions = [c.value for c in at.caption]
     shown = "Conditioning: raw completion of the model's chat template open after the rationale (llama.cpp), as the "
     assert captions.count(shown + "reference") == 4  # 2 strong + 2 weak predictions
+
+
+def test_review_says_how_each_rationale_was_decoded(workspace, engine):
+    scene_id = workspace[0]
+    with Session(engine) as s:
+        rats = s.exec(select(Rationale).where(Rationale.scene_id == scene_id).order_by(Rationale.id)).all()
+        rats[0].decoding, rats[1].decoding = "format", "none"
+        s.add_all(rats[:2])
+        s.commit()
+        constrained = rats[0].sample_index
+    at = open_page("review", scene=str(scene_id))
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith(f"\\#{constrained} ") and label.endswith(" · constrained") for label in labels), labels
+    captions = [c.value for c in at.caption]
+    note = "Decoded under the decision\\-process grammar \\(\\-\\-constrain format\\)\\: the format could not break\\."
+    assert note in captions
+    assert "Decoded freely \\(\\-\\-constrain none\\)\\: any format problem is the model\\'s own\\." in captions
+    assert sum(1 for label in labels if label.endswith(" · constrained")) == 1

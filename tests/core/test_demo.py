@@ -12,7 +12,7 @@ from storage.status import status
 
 @pytest.mark.slow
 def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retries_failures(engine):
-    config = DemoConfig(train_scenes=3, eval_scenes=1, n=2, max_tokens=24, reviews=3)
+    config = DemoConfig(train_scenes=3, eval_scenes=1, n=2, max_tokens=150, reviews=3)
     seen: list[tuple[int, int, str]] = []
     from core.progress import Progress
 
@@ -36,6 +36,12 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retri
         ).scalar()
     assert ds["predictions"]["strong"] + ds["predictions"]["weak"] + failed_predictions == 12
     assert rationale_calls == 12 and on_eval == 0
+    # decoding was constrained to the scenes' format on the embedded model: (nearly) every rationale parses cleanly
+    with engine.connect() as conn:
+        decoded = conn.execute(text("SELECT decoding, problems FROM rationale")).all()
+    assert {decoding for decoding, _ in decoded} == {"format"}
+    clean = sum(1 for _, problems in decoded if problems in ("[]", [], None))
+    assert clean / len(decoded) >= 0.95, [problems for _, problems in decoded]
     assert DEMO_SELECTION in first["selections"]
     kept = first["selections"][DEMO_SELECTION]["scenes"]
     expected = ["approved"] * min(kept, 3)

@@ -4,13 +4,21 @@ import pytest
 
 from core.cli.main import main
 from core.rationales import _rationale_requests
+from storage.models import Endpoint
 from tests.factories import make_dataset, make_scene
 
 
 def test_temperature_is_a_request_parameter(session):
     scene = make_scene(session, dataset=make_dataset(session))
+    endpoint = Endpoint(name="e", base_url="http://127.0.0.1:9/v1", model="m")
     requests, _ = _rationale_requests(
-        session=session, work=[(scene.id, 0)], role="weak", max_tokens=64, temperature=1.3
+        session=session,
+        endpoint=endpoint,
+        work=[(scene.id, 0)],
+        role="weak",
+        max_tokens=64,
+        temperature=1.3,
+        constraint="none",
     )
     assert requests[0].params == {"temperature": 1.3, "top_p": 0.9, "max_tokens": 64, "seed": 0}
 

@@ -259,6 +259,7 @@ def test_cli_rationales_and_predict_print_their_summary(engine, session, server,
         "max_tokens": 64,
         "temperature": 1.0,
         "split": "train",
+        "constrain": "none",
         "endpoint": "fault",
     }
     # the two samples run concurrently, so their log order varies: compare by item
