@@ -40,6 +40,13 @@ class Settings:
         default_factory=lambda: _int_env("MIRROR_LOCAL_CTX", 4096, LOCAL_CTX),
         metadata={"env": "MIRROR_LOCAL_CTX", "help": "Context size of the embedded model server."},
     )
+    local_slots: int = field(
+        default_factory=lambda: _int_env("MIRROR_LOCAL_SLOTS", 0),
+        metadata={
+            "env": "MIRROR_LOCAL_SLOTS",
+            "help": "Embedded model processes working side by side in pipeline runs (0 = one per CPU core, at most 4).",
+        },
+    )
     demo_scenes: int = field(
         default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16, DEMO_SCENES),
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},

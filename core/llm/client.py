@@ -13,16 +13,18 @@ import hashlib
 import json
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.llm.batches import Sink, run_in_thread
-from core.llm.endpoints import api_key, endpoint_client
+from core.llm.endpoints import api_key, endpoint_client, replica_urls
 from core.llm.retry import BadReply, backoff_delay, classify, retry_after_seconds, scrub
 from core.progress import Progress
 from storage.llm import cache_lookup
@@ -197,17 +199,27 @@ class _Runner:
         self.secrets = secrets
 
     async def run(self, jobs: list[_Job], out: queue.SimpleQueue) -> None:
-        """Run every job with `concurrency` workers, putting each _Done on `out` as it finishes."""
-        pending = iter(jobs)
-        async with endpoint_client(self.endpoint) as client:
-            workers = [
-                self._worker(client, pending, out) for _ in range(max(1, min(self.endpoint.concurrency, len(jobs))))
-            ]
-            await asyncio.gather(*workers)
+        """Run every job with `concurrency` workers, putting each _Done on `out` as it finishes.
 
-    async def _worker(self, client, pending, out: queue.SimpleQueue) -> None:
-        for job in pending:
-            out.put(await self._one(client, job))
+        An endpoint served by several replicas gets one worker per replica, and each worker takes a whole scene's
+        consecutive jobs at a time: the scene's prompt is then evaluated once, on one server, and the following
+        requests of that scene reuse it from that server's prompt cache.
+        """
+        urls = replica_urls(self.endpoint)
+        async with AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(endpoint_client(self.endpoint, base_url=u)) for u in urls]
+            if len(clients) == 1:
+                pending = iter([job] for job in jobs)
+                workers = max(1, min(self.endpoint.concurrency, len(jobs)))
+                await asyncio.gather(*(self._worker(clients[0], pending, out) for _ in range(workers)))
+            else:
+                pending = (list(group) for _, group in groupby(jobs, key=lambda job: job.request.scene_id))
+                await asyncio.gather(*(self._worker(client, pending, out) for client in clients))
+
+    async def _worker(self, client, pending: Iterator[list[_Job]], out: queue.SimpleQueue) -> None:
+        for group in pending:
+            for job in group:
+                out.put(await self._one(client, job))
 
     def _row(self, job: _Job, started: float, error: str | None, usage: dict | None) -> dict:
         return call_row(

