@@ -11,8 +11,9 @@ from storage.status import status
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only  # minutes of embedded-model work: once; the pipeline on PostgreSQL is the fault-server tests
 def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retries_failures(engine):
-    config = DemoConfig(train_scenes=3, eval_scenes=1, n=2, max_tokens=150, reviews=3)
+    config = DemoConfig(train_scenes=3, eval_scenes=1, n=2, max_tokens=100, reviews=3)
     seen: list[tuple[int, int, str]] = []
     from core.progress import Progress
 

@@ -10,7 +10,8 @@ from core.rationales import generate_rationales
 from storage.models import LlmCall, Prediction, Rationale, Scene
 from tests.factories import make_dataset, make_scene
 
-pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]  # storage on both: test_demo, the fault-server tests
+pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]  # storage on both: the fault-server tests
+# free decoding here (short answers); tests/core/test_format_grammar.py has the embedded model under the grammar
 
 
 def test_embedded_model_rationales_and_predictions(engine, session):
@@ -19,9 +20,9 @@ def test_embedded_model_rationales_and_predictions(engine, session):
     make_scene(session, dataset=dataset, choice_cnt=3, item_pos=2, user_index=1, timestamp=1_700_000_100)
 
     with open_endpoint(engine=engine, name="local") as endpoint:
-        made = generate_rationales(engine=engine, role="weak", endpoint=endpoint, n=2, max_tokens=24)
+        made = generate_rationales(engine=engine, role="weak", endpoint=endpoint, n=2, max_tokens=24, constrain="none")
         predicted = predict(engine=engine, role="weak", endpoint=endpoint)
-        rerun = generate_rationales(engine=engine, role="weak", endpoint=endpoint, n=2, max_tokens=24)
+        rerun = generate_rationales(engine=engine, role="weak", endpoint=endpoint, n=2, max_tokens=24, constrain="none")
 
     assert (made.total, made.done, made.failed) == (4, 4, 0)
     assert (predicted.total, predicted.done, predicted.failed) == (4, 4, 0)
