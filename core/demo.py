@@ -1,6 +1,7 @@
 """The demo workspace: bundled MovieTweetings sample -> scenes -> rationales and predictions on the embedded
 model -> scores -> a default selection -> a few reviews, so every app page has something to show."""
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,9 +51,15 @@ class DemoConfig:
 @dataclass
 class DemoReport:
     steps: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage, in the order they ran
 
     def add(self, line: str) -> None:
         self.steps.append(line)
+
+    def times(self) -> str:
+        """One line: each stage's wall time and the total."""
+        parts = [f"{label} {value:.1f} s" for label, value in self.seconds.items()]
+        return f"stage times: {', '.join(parts)}; total {sum(self.seconds.values()):.1f} s"
 
 
 STEPS = 7  # progress steps: ingest, scenes, strong rationales, weak rationales, predictions, scores, reviews
@@ -67,8 +74,16 @@ class _Build:
     progress: Progress
     report: DemoReport = field(default_factory=DemoReport)
     step: int = 0
+    since: float = field(default_factory=time.perf_counter)
+
+    def timed(self, label: str) -> None:
+        """Record the wall time since the previous stage ended as this stage's."""
+        now = time.perf_counter()
+        self.report.seconds[label] = now - self.since
+        self.since = now
 
     def tick(self, label: str) -> None:
+        self.timed(label)
         self.step += 1
         if self.progress.callback:
             self.progress.callback(self.step, STEPS, label)
@@ -128,6 +143,7 @@ def _rationales_and_predictions(run: _Build) -> None:
     """Both roles' rationales, then their predictions, on one endpoint (one embedded server for all four stages)."""
     config = run.config
     with open_endpoint(engine=run.engine, name=config.endpoint) as endpoint:
+        run.timed("model start")
         for role, temperature in zip(ROLES, config.temperatures, strict=True):
             generate_rationales(
                 engine=run.engine,
@@ -142,7 +158,8 @@ def _rationales_and_predictions(run: _Build) -> None:
             run.tick(f"{role} rationales")
         for role in ROLES:
             predict(engine=run.engine, role=role, endpoint=endpoint, dataset=DEMO_DATASET, progress=run.progress)
-    run.tick("predictions")
+        run.tick("predictions")
+    run.timed("model stop")
 
 
 def _select_and_review(run: _Build) -> None:

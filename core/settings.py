@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from core.errors import BadInput
-from core.limits import DEMO_SCENES, LEASE_SECONDS, LOCAL_CTX, MAX_TOKENS, Limit
+from core.limits import DEMO_SCENES, LEASE_SECONDS, LOCAL_CTX, LOCAL_SLOTS, MAX_TOKENS, Limit
 
 
 def _env(name: str, default: str) -> str:
@@ -41,7 +41,7 @@ class Settings:
         metadata={"env": "MIRROR_LOCAL_CTX", "help": "Context size of the embedded model server."},
     )
     local_slots: int = field(
-        default_factory=lambda: _int_env("MIRROR_LOCAL_SLOTS", 0),
+        default_factory=lambda: _int_env("MIRROR_LOCAL_SLOTS", 0, LOCAL_SLOTS),
         metadata={
             "env": "MIRROR_LOCAL_SLOTS",
             "help": "Embedded model processes working side by side in pipeline runs (0 = one per CPU core, at most 4).",
@@ -52,7 +52,7 @@ class Settings:
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
     )
     demo_max_tokens: int = field(
-        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 224, MAX_TOKENS),
+        default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 160, MAX_TOKENS),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
     )
     lease_seconds: int = field(

@@ -24,7 +24,7 @@ def register(sub) -> None:
     p.add_argument(
         "--max-tokens",
         type=MAX_TOKENS.arg,
-        help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 224)",
+        help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 160)",
     )
     p.add_argument("--endpoint", default=LOCAL, help="endpoint for both roles (default: embedded model)")
     p.set_defaults(func=run)
@@ -51,5 +51,6 @@ def run(args: argparse.Namespace) -> int:
     report = build_demo(engine=get_engine(args.db), config=config)
     for line in report.steps:
         print(line)
+    print(report.times())
     print("demo workspace ready: streamlit run app.py")
     return 0

@@ -4,10 +4,18 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from core.demo import DEMO_DATASET, DEMO_SELECTION, DemoConfig, build_demo
+from core.demo import DEMO_DATASET, DEMO_SELECTION, DemoConfig, DemoReport, build_demo
 from core.review import set_review
 from storage.reviews import get_review
 from storage.status import status
+
+STAGES = ("ingest", "scenes", "model start", "strong rationales", "weak rationales", "predictions", "model stop")
+STAGES += ("scores", "reviews")
+
+
+def test_the_demo_prints_each_stage_time_and_the_total():
+    report = DemoReport(seconds={"ingest": 0.25, "model start": 6.0, "strong rationales": 80.04})
+    assert report.times() == "stage times: ingest 0.2 s, model start 6.0 s, strong rationales 80.0 s; total 86.3 s"
 
 
 @pytest.mark.slow
@@ -17,7 +25,10 @@ def test_demo_builds_a_scored_selected_reviewed_workspace_and_a_rerun_only_retri
     seen: list[tuple[int, int, str]] = []
     from core.progress import Progress
 
-    build_demo(engine=engine, config=config, progress=Progress(callback=lambda d, t, label: seen.append((d, t, label))))
+    report = build_demo(
+        engine=engine, config=config, progress=Progress(callback=lambda d, t, label: seen.append((d, t, label)))
+    )
+    assert list(report.seconds) == list(STAGES) and all(v >= 0 for v in report.seconds.values())
     with Session(engine) as session:
         first = status(conn=session.connection())
     ds = first["datasets"][DEMO_DATASET]
