@@ -142,9 +142,7 @@ def generate_rationales(
         return missing_rationale_work(session=session, role=role, n=n, dataset_id=ds_id, limit=limit, split=only)
 
     def body(ctx: StageContext, chunk: list[tuple[int, int]]) -> None:
-        _generate(
-            ctx=ctx, role=role, work=chunk, max_tokens=max_tokens, temperature=temperature, constraint=constraint
-        )
+        _generate(ctx=ctx, role=role, work=chunk, max_tokens=max_tokens, temperature=temperature, constraint=constraint)
 
     return tracked_run(
         engine=engine,
