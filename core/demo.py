@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core.choices import DEMO_RATIONALES, LOCAL
+from core.choices import DEMO_RATIONALES, DEMO_RUN, DEMO_STEPS
+from core.errors import MirrorError
 from core.ingest import ingest
 from core.llm.endpoints import open_endpoint
 from core.predict import predict
@@ -22,6 +23,7 @@ from core.settings import load_settings
 from storage.constants import APPROVED, REJECTED, ROLES
 from storage.datasets import get_dataset
 from storage.reviews import get_review
+from storage.runs import finish_run, interrupt_dead_runs, running_runs, start_run, update_run
 from storage.scenes import split_counts
 from storage.selections import get_selection, selection_scene_ids
 
@@ -41,7 +43,7 @@ class DemoConfig:
     max_tokens: int = field(default_factory=lambda: load_settings().demo_max_tokens)
     min_exposure: int = 2
     max_exposure: int = 5
-    endpoint: str = LOCAL
+    endpoint: str = field(default_factory=lambda: load_settings().demo_endpoint)
     reviews: int = 3
     # One embedded model plays both roles: the teacher samples cooler than the student, so the two
     # roles differ (same settings would share every cached answer and make every score difference 0).
@@ -62,9 +64,6 @@ class DemoReport:
         return f"stage times: {', '.join(parts)}; total {sum(self.seconds.values()):.1f} s"
 
 
-STEPS = 7  # progress steps: ingest, scenes, strong rationales, weak rationales, predictions, scores, reviews
-
-
 @dataclass
 class _Build:
     """One demo build: what every step needs, and the progress callback's step counter."""
@@ -75,6 +74,7 @@ class _Build:
     report: DemoReport = field(default_factory=DemoReport)
     step: int = 0
     since: float = field(default_factory=time.perf_counter)
+    run_id: int | None = None  # the build's own run record: any process (the app's tabs) follows it there
 
     def timed(self, label: str) -> None:
         """Record the wall time since the previous stage ended as this stage's."""
@@ -85,13 +85,56 @@ class _Build:
     def tick(self, label: str) -> None:
         self.timed(label)
         self.step += 1
+        if self.run_id is not None:
+            with Session(self.engine) as session:
+                update_run(session=session, run_id=self.run_id, done=self.step, message=f"{label} done")
         if self.progress.callback:
-            self.progress.callback(self.step, STEPS, label)
+            self.progress.callback(self.step, DEMO_STEPS, label)
+
+
+def failure_words(exc: BaseException) -> str:
+    """What stopped a build, said in words (a run record and the app show it; never an exception class name)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "stopped before finishing: interrupted by the user"
+    if isinstance(exc, MirrorError) and str(exc):
+        return f"stopped before finishing: {exc}"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail given"
+    return f"stopped before finishing by an unexpected error ({detail}); the build log has the rest"
 
 
 def build_demo(*, engine: Engine, progress: Progress | None = None, config: DemoConfig | None = None) -> DemoReport:
-    """Build (or complete) the demo workspace; every step resumes where an earlier run stopped."""
+    """Build (or complete) the demo workspace; every step resumes where an earlier run stopped.
+
+    The build is recorded as a run of kind "demo" (done = steps finished, message = the last step) so that any
+    process can follow it; a second build while one is alive is refused.
+    """
     run = _Build(engine=engine, config=config or DemoConfig(), progress=progress or Progress())
+    with Session(engine, expire_on_commit=False) as session:
+        interrupt_dead_runs(session=session)
+        busy = running_runs(session=session, kind=DEMO_RUN)
+        if busy:
+            raise MirrorError(f"a demo build is already running (run {busy[0].id}); it goes on without this one")
+        run.run_id = start_run(
+            session=session, kind=DEMO_RUN, params={"endpoint": run.config.endpoint}, total=DEMO_STEPS
+        ).id
+    try:
+        complete = _steps(run)
+    except BaseException as exc:
+        with Session(engine) as session:
+            finish_run(session=session, run_id=run.run_id, status="failed", message=failure_words(exc))
+        raise
+    with Session(engine) as session:
+        if complete:
+            finish_run(session=session, run_id=run.run_id, message="demo workspace ready")
+        else:
+            message = "stopped before finishing: no scene has predictions for both roles (a resume retries the calls)"
+            finish_run(session=session, run_id=run.run_id, status="failed", message=message)
+    return run.report
+
+
+def _steps(run: _Build) -> bool:
+    """Every step in order; whether the workspace is complete (False: no scene could be scored)."""
+    engine = run.engine
     _scenes(run, _ingest(run))
     _rationales_and_predictions(run)
     scored = score(engine=engine, progress=run.progress)
@@ -99,9 +142,9 @@ def build_demo(*, engine: Engine, progress: Progress | None = None, config: Demo
     run.tick("scores")
     if not scored.scored:
         run.report.add("no scene has predictions for both roles; rerun `python -m core demo` to retry the failed calls")
-        return run.report
+        return False
     _select_and_review(run)
-    return run.report
+    return True
 
 
 def _ingest(run: _Build) -> int:

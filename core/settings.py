@@ -51,6 +51,13 @@ class Settings:
         default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16, DEMO_SCENES),
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
     )
+    demo_endpoint: str = field(
+        default_factory=lambda: _env("MIRROR_DEMO_ENDPOINT", "local"),
+        metadata={
+            "env": "MIRROR_DEMO_ENDPOINT",
+            "help": "Endpoint the demo builds with (both roles): local (embedded) or one added with `endpoints add`.",
+        },
+    )
     demo_max_tokens: int = field(
         default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 160, MAX_TOKENS),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},

@@ -5,12 +5,15 @@ import time
 import pandas as pd
 import streamlit as st
 
-from core.progress import Progress
-from pages.ui import db_path, engine, session, show_flash, user_errors
+from core.choices import DEMO_RUN, DEMO_STEPS
+from core.demo_process import build_command, start_demo_build, wait_for_build
+from core.urls import redact_url
+from pages.ui import db_path, engine, escape_markdown, session, show_flash, user_errors
 from storage.browse_detail import review_summary, workspace_token
 from storage.constants import PENDING, VERDICTS
 from storage.llm import call_stats
-from storage.runs import list_runs
+from storage.models import Run
+from storage.runs import INTERRUPTED, RUNNING, latest_run, list_runs
 from storage.status import status
 
 LOAD_COMMANDS = """\
@@ -64,18 +67,33 @@ def cached_counts(db: str, token: tuple) -> tuple[dict, dict, list[dict]]:
         return status(conn=s.connection()), review_summary(session=s), call_stats(session=s)
 
 
-def build_demo_now() -> None:
-    from core.demo import build_demo
-
-    bar = st.progress(0.0, text="Building the demo workspace…")
-
-    def moved(done: int, total: int, label: str) -> None:
-        bar.progress(min(1.0, done / total) if total else 0.0, text=f"{label} ({done}/{total})")
-
+def start_build() -> None:
+    """Start the demo build as its own process and wait until it has recorded its run (a second or two)."""
     with user_errors():
-        build_demo(engine=engine(), progress=Progress(callback=moved, show_bar=False))
-        st.session_state["flash"] = ("success", "Demo workspace ready: open Samples to browse it.")
+        pid = start_demo_build(db=db_path())
+        wait_for_build(engine=engine(), pid=pid)
         st.rerun()
+
+
+def stopped_words(run: Run) -> str:
+    """Why the last build stopped, in words."""
+    if run.status == INTERRUPTED:
+        return "The demo build stopped before finishing: its process ended (a closed terminal, a kill, a restart)."
+    return f"The demo build {(run.message or 'stopped before finishing').rstrip('.')}."
+
+
+def show_build() -> None:
+    """The demo build's progress, from its run record: any tab shows it; refreshes itself every 2 s until it ends."""
+    with session() as s:
+        run = latest_run(session=s, kind=DEMO_RUN)
+    if run is None or run.status != RUNNING:
+        st.rerun(scope="app")  # the page then says how it ended
+    label = run.message or "starting"
+    st.progress(min(1.0, run.done / DEMO_STEPS), text=f"Building the demo workspace: {label} ({run.done}/{DEMO_STEPS})")
+    st.caption(
+        f"The build runs as its own process (run {run.id}): closing this tab does not stop it; any tab shows "
+        "its progress here. The embedded model needs a few minutes on 2 cores."
+    )
 
 
 st.title("Overview")
@@ -83,19 +101,37 @@ show_flash("flash")
 with session() as s:
     runs = list_runs(session=s, limit=20)
     running = any(r.status == "running" for r in runs)
+    build = latest_run(session=s, kind=DEMO_RUN)
     token = workspace_token(session=s)
     # While a run writes rows every second, recount its part at most every 30 s (2M-row GROUP BYs).
     pipeline = int(time.time() // 30) if running else token["pipeline"]
     summary, reviews, stats = cached_counts(db_path(), (pipeline, token["workspace"]))
 
-if not summary.get("datasets"):
+building = build is not None and build.status == RUNNING
+if building:
+    st.session_state["demo_following"] = build.id
+    st.fragment(show_build, run_every=2)()
+elif build is not None and st.session_state.pop("demo_following", None) == build.id and build.status == "done":
+    st.success("Demo workspace ready: open Samples to browse it.")
+elif build is not None and build.status in ("failed", INTERRUPTED):
+    st.warning(
+        escape_markdown(f"{stopped_words(build)} Finished steps are kept: resuming goes on from where it stopped.")
+    )
+    if st.button("Resume the demo build", type="primary", key="resume_demo"):
+        start_build()
+    command = " ".join(redact_url(part) for part in build_command(db=db_path()))  # a database password stays hidden
+    st.caption(f"Or in a terminal: `{command}`")
+
+if not summary.get("datasets") and not building:
     st.info(
         "The database is empty. Build the demo workspace (bundled sample data and the embedded model, "
-        "a few minutes), or load real data with the commands below."
+        "a few minutes, in a process of its own), or load real data with the commands below."
     )
-    if st.button("Build demo workspace", type="primary", key="build_demo"):
-        build_demo_now()
+    if build is None and st.button("Build demo workspace", type="primary", key="build_demo"):
+        start_build()
     st.code(LOAD_COMMANDS, language="bash")
+    st.stop()
+if not summary.get("datasets"):
     st.stop()
 
 st.subheader("Datasets")

@@ -151,3 +151,21 @@ def interrupt_dead_runs(*, session: Session) -> list[int]:
         release(session=session, run_ids=dead)
     session.commit()
     return dead
+
+
+def running_runs(*, session: Session, kind: str) -> list[Run]:
+    """The runs of that kind still running with a live worker, oldest first."""
+    runs = list(session.exec(select(Run).where(Run.kind == kind, Run.status == RUNNING).order_by(col(Run.id))))
+    dead = {run.id for run in _dead(session, runs)}
+    return [run for run in runs if run.id not in dead]
+
+
+def latest_run(*, session: Session, kind: str) -> Run | None:
+    """The most recent run of that kind (detached; a running one whose worker is gone shows as interrupted)."""
+    run = session.exec(select(Run).where(Run.kind == kind).order_by(col(Run.id).desc()).limit(1)).first()
+    if run is None:
+        return None
+    session.expunge(run)
+    if run.status == RUNNING and _dead(session, [run]):
+        run.status = INTERRUPTED
+    return run

@@ -26,7 +26,10 @@ def register(sub) -> None:
         type=MAX_TOKENS.arg,
         help="max tokens per rationale (default: env MIRROR_DEMO_MAX_TOKENS, else 160)",
     )
-    p.add_argument("--endpoint", default=LOCAL, help="endpoint for both roles (default: embedded model)")
+    p.add_argument(
+        "--endpoint",
+        help=f"endpoint for both roles (default: env MIRROR_DEMO_ENDPOINT, else {LOCAL}, the embedded model)",
+    )
     p.set_defaults(func=run)
 
 
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from storage.db import get_engine
 
     given = {"train_scenes": args.scenes, "eval_scenes": args.eval_scenes, "max_tokens": args.max_tokens}
+    given["endpoint"] = args.endpoint
     if args.scenes is not None and args.eval_scenes is None:
         given["eval_scenes"] = max(1, args.scenes // 4)
     for flag, value, least in (
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < least:
             raise BadInput(f"{flag} must be at least {least} (got {value})")
-    config = DemoConfig(n=args.n, endpoint=args.endpoint, **{k: v for k, v in given.items() if v is not None})
+    config = DemoConfig(n=args.n, **{k: v for k, v in given.items() if v is not None})
     report = build_demo(engine=get_engine(args.db), config=config)
     for line in report.steps:
         print(line)

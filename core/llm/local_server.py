@@ -102,9 +102,10 @@ class LocalServer:
 
 
 def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies, so a killed run leaves no model server behind (Linux)."""
+    """In the child: get SIGKILL when the parent dies, so a killed run leaves no model server behind (Linux). Not
+    SIGTERM: the server would first finish the generation it has started, for a client that is gone (minutes)."""
     with suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def layout(slots: int | None = None) -> tuple[int, int]:

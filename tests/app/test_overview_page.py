@@ -1,13 +1,18 @@
 """AppTest: Overview page — empty state, prepared workspace, real interactions."""
 
+import os
+import subprocess
+import time
+
+import pytest
 from sqlmodel import Session
 
-from storage.models import (
-    Review,
-)
-from storage.runs import start_run, update_run
+from core.choices import DEMO_RUN
+from core.demo import failure_words
+from storage.llm import add_endpoint
+from storage.models import Endpoint, Review, Run
+from storage.runs import finish_run, latest_run, start_run, update_run
 from tests.app.pages_helpers import open_page, texts
-from tests.factories import make_workspace
 
 
 def test_overview_empty_database_offers_demo_and_commands(db_path):
@@ -18,24 +23,80 @@ def test_overview_empty_database_offers_demo_and_commands(db_path):
     assert db_path in at.sidebar.code[0].value
 
 
-def test_overview_demo_button_builds_the_workspace(db_path, engine, monkeypatch):
-    calls = []
+@pytest.fixture
+def demo_endpoint(engine, llm_server, monkeypatch, tmp_path):
+    """The demo builds on the loopback server (endpoint `fault`, 2 train scenes), its log in tmp_path."""
+    with Session(engine) as s:
+        add_endpoint(session=s, endpoint=Endpoint(name="fault", base_url=llm_server.url, model="m", timeout=30))
+        s.commit()
+    monkeypatch.setenv("MIRROR_DEMO_ENDPOINT", "fault")
+    monkeypatch.setenv("MIRROR_DEMO_SCENES", "2")
+    monkeypatch.setattr("core.demo_process.LOG_DIR", tmp_path)
+    return llm_server
 
-    def fake_build_demo(*, engine, progress=None, config=None):
-        calls.append(engine)
-        progress.callback(1, 2, "ingest")
-        with Session(engine, expire_on_commit=False) as s:
-            make_workspace(s)
-        progress.callback(2, 2, "scores")
 
-    monkeypatch.setattr("core.demo.build_demo", fake_build_demo)
+def _demo_run(engine, until, timeout: float = 120.0) -> Run:
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as s:
+            run = latest_run(session=s, kind=DEMO_RUN)
+        if run is not None and until(run):
+            return run
+        assert time.monotonic() < deadline, run
+        time.sleep(0.2)
+
+
+def test_overview_demo_button_starts_a_build_process_the_page_follows(db_path, engine, demo_endpoint):
+    demo_endpoint.pause()  # the build waits at its first model call
     at = open_page()
     at.button(key="build_demo").click().run()
-    assert len(calls) == 1
-    assert at.success[0].value.startswith("Demo workspace ready")
+    assert not at.exception and not at.error
+    run = _demo_run(engine, lambda r: True)
+    assert run.pid != os.getpid() and run.status == "running"  # a process of its own, not this session
+    assert at.get("progress")[0].proto.text.startswith("Building the demo workspace: ")
+    assert "closing this tab does not stop it" in at.caption[0].value
+    assert not at.button  # no second build while one runs
+
+    demo_endpoint.resume()
+    _demo_run(engine, lambda r: r.status == "done")
+    at.run()
+    assert at.success[0].value == "Demo workspace ready: open Samples to browse it."
     datasets = at.dataframe[0].value
-    assert datasets.loc[0, "dataset"] == "toy"
-    assert datasets.loc[0, "train scenes"] == 8
+    assert datasets.loc[0, ["dataset", "train scenes", "eval scenes", "strong rationales"]].tolist() == [
+        "demo",
+        2,
+        1,
+        6,
+    ]
+
+
+def test_overview_says_why_a_build_stopped_and_resumes_it(db_path, engine, demo_endpoint):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with Session(engine, expire_on_commit=False) as s:
+        stale = start_run(session=s, kind=DEMO_RUN, total=7)
+        stale.pid = gone.pid  # its process has ended: the run shows as interrupted
+        s.add(stale)
+        s.commit()
+        update_run(session=s, run_id=stale.id, done=2, message="scenes done")
+    at = open_page()
+    assert at.warning[0].value.replace("\\", "") == (  # shown escaped: the message may quote untrusted text
+        "The demo build stopped before finishing: its process ended (a closed terminal, a kill, a restart). "
+        "Finished steps are kept: resuming goes on from where it stopped."
+    )
+    assert [b.label for b in at.button] == ["Resume the demo build"]
+    assert "-m core --db " in at.caption[0].value and at.caption[0].value.endswith(" demo`")
+    at.button(key="resume_demo").click().run()
+    resumed = _demo_run(engine, lambda r: r.status == "done")
+    assert resumed.id > stale.id
+    with Session(engine) as s:
+        assert s.get(Run, stale.id).status == "interrupted"  # recorded so by the new build
+        finish_run(session=s, run_id=resumed.id, status="failed", message=failure_words(KeyboardInterrupt()))
+    at = open_page()
+    assert at.warning[0].value.replace("\\", "") == (
+        "The demo build stopped before finishing: interrupted by the user. "
+        "Finished steps are kept: resuming goes on from where it stopped."
+    )
 
 
 def test_overview_workspace_counts_runs_and_calls(workspace, engine):
