@@ -80,9 +80,13 @@ def write_interactions(*, conn: Connection, rows: Iterable[tuple]) -> None:
     write_rows(conn=conn, table="interaction", rows=rows)
 
 
-def write_scenes(*, conn: Connection, rows: Iterable[tuple]) -> None:
-    """Scene rows in COLUMNS["scene"] order (list columns as JSON text)."""
-    write_rows(conn=conn, table="scene", rows=rows)
+# An imported scene also keeps its file's own dataset name and timestamp (exports give them back).
+IMPORTED_SCENE_COLUMNS = (*COLUMNS["scene"], "source_dataset", "source_timestamp")
+
+
+def write_scenes(*, conn: Connection, rows: Iterable[tuple], columns: tuple[str, ...] | None = None) -> None:
+    """Scene rows in COLUMNS["scene"] order, or `columns` (list columns as JSON text)."""
+    write_rows(conn=conn, table="scene", rows=rows, columns=columns)
 
 
 def write_rationales(*, conn: Connection, rows: Iterable[tuple]) -> None:

@@ -9,10 +9,10 @@ from storage.models import ExportRecord, Item
 from storage.review_counts import status_sql
 
 _CHUNK = 900  # bound parameters per IN (...) lookup
-_SCENE_COLUMNS = (
-    "s.id AS scene_id, d.name AS dataset, s.split, u.external_id AS user_id, it.external_id AS item_id, "
-    "s.timestamp, s.item_pos, s.choice_cnt, s.profile, s.history, s.options, s.exposure_item_ids, s.prompt_style, "
-    "s.system_prompt, "
+_SCENE_COLUMNS = (  # an imported scene's dataset and time as its file gave them (scene.source_*)
+    "s.id AS scene_id, COALESCE(s.source_dataset, d.name) AS dataset, s.split, u.external_id AS user_id, "
+    "it.external_id AS item_id, COALESCE(s.source_timestamp, s.timestamp) AS timestamp, s.item_pos, s.choice_cnt, "
+    "s.profile, s.history, s.options, s.exposure_item_ids, s.prompt_style, s.system_prompt, "
     f"{status_sql('rv')} AS status"
 )
 _SCENE_JOINS = (
@@ -110,8 +110,9 @@ def eval_result_rows(*, session: Session, eval_run_id: int, limit: int | None = 
     item_pos, repeat, probs (float64 blob), behavior, status (the scene's review status); by scene, then repeat."""
     cap = " LIMIT :limit" if limit is not None else ""
     sql = (
-        "SELECT s.id AS scene_id, d.name AS dataset, u.external_id AS user_id, it.external_id AS item_id, "
-        f"s.timestamp, s.choice_cnt, s.item_pos, er.repeat, er.probs, er.behavior, {status_sql('rv')} AS status "
+        "SELECT s.id AS scene_id, COALESCE(s.source_dataset, d.name) AS dataset, u.external_id AS user_id, "
+        "it.external_id AS item_id, COALESCE(s.source_timestamp, s.timestamp) AS timestamp, s.choice_cnt, "
+        f"s.item_pos, er.repeat, er.probs, er.behavior, {status_sql('rv')} AS status "
         f"FROM evalrow er JOIN scene s ON s.id = er.scene_id {_SCENE_JOINS} "
         f"WHERE er.eval_run_id = :run ORDER BY s.id, er.repeat{cap}"
     )

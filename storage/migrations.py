@@ -132,6 +132,13 @@ def m008_rationale_decoding(conn: Connection) -> None:
     add_column(conn, table="rationale", column="decoding", ddl="VARCHAR")
 
 
+@migration
+def m009_scene_source_fields(conn: Connection) -> None:
+    """scene.source_dataset and scene.source_timestamp: an imported scene's own dataset name and time, as given."""
+    add_column(conn, table="scene", column="source_dataset", ddl="VARCHAR")
+    add_column(conn, table="scene", column="source_timestamp", ddl="BIGINT")
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

@@ -101,6 +101,10 @@ class Scene(SQLModel, table=True):
     source: str = "native"  # native | usermirrorer
     prompt_style: str = DEFAULT_PROMPT_STYLE  # reference | studio: the prompts and scene text every stage uses
     system_prompt: str | None = None  # an imported scene's own system message, when not its style's
+    # An imported scene's `dataset` and `timestamp` exactly as its file gave them (a public set mixes source datasets
+    # and writes epoch milliseconds); exports give them back. NULL for native scenes and ISO 8601 times.
+    source_dataset: str | None = None
+    source_timestamp: int | None = big_int(nullable=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -35,6 +35,7 @@ class SceneRow:
     history: list[str]
     impressions: list[str] | None
     source_dataset: str | None
+    source_timestamp: int | None = None  # the file's epoch number as given (often milliseconds), exported back
     system: str | None = None  # the file's own system message, when it is not the reference's default_system
     style: str = REFERENCE  # our eval export names the style of each scene; the reference's files are reference
 
@@ -83,6 +84,15 @@ def _impressions(obj: dict, n: int, where: str) -> list[str] | None:
     return [str(v) for v in value]
 
 
+def epoch_as_given(value) -> int | None:
+    """An epoch number exactly as the file wrote it (an integral number or digit text), None for ISO 8601 text."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return None
+
+
 def _source(obj: dict) -> str | None:
     value = obj.get("dataset")
     return str(value) if value is not None else None
@@ -106,6 +116,7 @@ def scene_row(obj: dict, where: str) -> SceneRow:
         user=_id(obj, "user_id", where),
         item=_id(obj, "item_id", where),
         timestamp=unix_seconds(_field(obj, "timestamp", where), where),
+        source_timestamp=epoch_as_given(obj["timestamp"]),
         item_pos=_item_pos(_field(obj, "item_pos", where), n, where),
         options=options,
         profile=_text(_field(text, "profile", where), "text.profile", where),
@@ -176,6 +187,7 @@ def dpo_row(obj: dict, where: str) -> tuple[SceneRow, str, str]:
         user=_id(obj, "user_id", where),
         item=_id(obj, "item_id", where),
         timestamp=unix_seconds(_field(obj, "timestamp", where), where),
+        source_timestamp=epoch_as_given(obj["timestamp"]),
         item_pos=_item_pos(pos, n, where),
         options=options,
         profile=profile,

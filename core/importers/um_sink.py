@@ -151,6 +151,8 @@ class ImportSink:
                 row.style,  # the reference's own text is rendered in the reference's layout
                 row.system,
                 self.stamp,
+                row.source_dataset,
+                row.source_timestamp,
             )
         )
         self.counts["scenes"] += 1
@@ -161,7 +163,7 @@ class ImportSink:
     def _flush_scenes(self) -> None:
         bulk.write_users(conn=self.conn, rows=self._users)
         bulk.write_items(conn=self.conn, rows=self._items)
-        bulk.write_scenes(conn=self.conn, rows=self._scenes)
+        bulk.write_scenes(conn=self.conn, rows=self._scenes, columns=bulk.IMPORTED_SCENE_COLUMNS)
         self.counts["users"] += len(self._users)
         self.counts["items"] += len(self._items)
         self._users, self._items, self._scenes = [], [], []

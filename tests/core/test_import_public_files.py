@@ -120,6 +120,27 @@ def test_reference_pairs_export_as_dpo_with_the_reference_letters(engine, tmp_pa
     assert rows[0]["impression_list"] == ["N0x0", "N0x1", "N0"] and rows[0]["user_id"] == "U0"
 
 
+def test_an_import_exports_back_its_files_dataset_and_timestamp(engine, tmp_path):
+    """The public files name a source dataset per row and write epoch milliseconds: exports give both back as read
+    (not the name of the import, not seconds); ISO 8601 text comes back as epoch seconds."""
+    from core.export import export
+
+    write_hf(tmp_path)
+    import_usermirrorer(engine=engine, name="um", path=tmp_path)
+    export(engine=engine, fmt="dpo", out=tmp_path / "dpo.jsonl", selection="um-reference", status="any")
+    export(engine=engine, fmt="eval", out=tmp_path / "eval.jsonl", dataset="um")
+    dpo = [json.loads(line) for line in (tmp_path / "dpo.jsonl").read_text().splitlines()]
+    ev = [json.loads(line) for line in (tmp_path / "eval.jsonl").read_text().splitlines()]
+    assert [(r["dataset"], r["timestamp"]) for r in dpo] == [("MIND", 1573718400000)] * 2
+    assert [(r["dataset"], r["timestamp"]) for r in ev] == [("MIND", 1573718400)]
+    with Session(engine) as s:
+        rows = s.exec(select(Scene.source_dataset, Scene.source_timestamp, Scene.timestamp).order_by(Scene.id)).all()
+    assert sorted(rows, key=str) == sorted(
+        [("MIND", None, 1573718400), ("MIND", 1573718400000, 1573718400), ("MIND", 1573718400000, 1573718400)],
+        key=str,
+    )
+
+
 def test_replace_rebuilds_the_reference_selection(engine, tmp_path):
     write_hf(tmp_path)
     import_usermirrorer(engine=engine, name="um", path=tmp_path)
