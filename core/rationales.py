@@ -29,7 +29,7 @@ def rationale_key(*, scene_id: int, role: str, index: int) -> str:
     return f"rationale:{scene_id}:{role}:{index}"
 
 
-def _rationale_requests(
+def rationale_requests(
     *,
     session: Session,
     endpoint: Endpoint,
@@ -39,6 +39,7 @@ def _rationale_requests(
     temperature: float,
     constraint: str,
 ) -> tuple[list[LlmRequest], dict[str, tuple[int, int, int]]]:
+    """The requests of (scene, sample index) work items, and item key -> (scene id, index, option count)."""
     scenes = scene_prompts(session=session, scene_ids=[scene_id for scene_id, _ in work])
     requests, meta = [], {}
     max_chars = text_chars(max_tokens) if constraint == FORMAT else 0
@@ -57,6 +58,15 @@ def _rationale_requests(
     return requests, meta
 
 
+def rationale_row(
+    *, endpoint: Endpoint, scene_id: int, role: str, index: int, n_options: int, text: str, constraint: str
+) -> dict:
+    """The rationale row of one answer: its text, where it came from, and the parsed fields."""
+    fields = parse_rationale(text, n_options).columns()
+    source = {"endpoint": endpoint.name, "model": endpoint.model, "text": text, "decoding": constraint}
+    return {"scene_id": scene_id, "role": role, "sample_index": index, **source, **fields}
+
+
 def _generate(
     *,
     ctx: StageContext,
@@ -68,7 +78,7 @@ def _generate(
 ) -> list[int]:
     endpoint, report = ctx.endpoint, ctx.report
     with Session(ctx.engine) as session:
-        requests, meta = _rationale_requests(
+        requests, meta = rationale_requests(
             session=session,
             endpoint=endpoint,
             work=work,
@@ -88,11 +98,17 @@ def _generate(
                 bad.append((result, "empty answer"))
                 continue
             scene_id, index, n_options = meta[result.item_key]
-            parsed = parse_rationale(result.content, n_options)
-            fields = parsed.columns()
-            source = {"endpoint": endpoint.name, "model": endpoint.model, "text": result.content}
-            source["decoding"] = constraint
-            rows.append({"scene_id": scene_id, "role": role, "sample_index": index, **source, **fields})
+            rows.append(
+                rationale_row(
+                    endpoint=endpoint,
+                    scene_id=scene_id,
+                    role=role,
+                    index=index,
+                    n_options=n_options,
+                    text=result.content,
+                    constraint=constraint,
+                )
+            )
         ids = add_new_rationales(session=session, rows=rows)
         created.extend(ids)
         report.done += len(ids)

@@ -47,6 +47,14 @@ class Settings:
             "help": "Embedded model processes working side by side in pipeline runs (0 = one per CPU core, at most 4).",
         },
     )
+    warm_model: bool = field(
+        default_factory=lambda: _env("MIRROR_WARM_MODEL", "1").strip().lower() not in ("0", "false", "no", "off"),
+        metadata={
+            "env": "MIRROR_WARM_MODEL",
+            "help": "Start the embedded model in the background when Review opens and keep it for the app's life (0 = "
+            "on the first Generate).",
+        },
+    )
     demo_scenes: int = field(
         default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16, DEMO_SCENES),
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},

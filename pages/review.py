@@ -6,10 +6,11 @@ from core.app_support import escape_markdown, filter_from_params, filter_to_para
 from core.choices import LOCAL
 from core.errors import MirrorError
 from core.review import set_review
+from core.settings import load_settings
 from pages import drafts
-from pages.review_parts import rationale_block, role_figure, scores_figure
+from pages.review_parts import MODEL_STATES, generate_streamed, rationale_block, role_figure, scores_figure
 from pages.review_verdicts import verdicts_section
-from pages.ui import engine, reviewer, session, show_flash, user_errors
+from pages.ui import reviewer, session, show_flash, warm_model
 from storage.browse import first_scene_id, neighbours
 from storage.browse_detail import scene_detail
 from storage.constants import APPROVED, PENDING, REJECTED, ROLES, letter
@@ -158,7 +159,7 @@ for tab, role in zip(tabs, ROLES, strict=True):
             st.caption(f"Predicted distributions, one bar per rationale; true option {letter(scene.item_pos)} shaded")
             st.plotly_chart(fig, key=f"dist_{role}")
         for item in items:
-            rationale_block(item, scene=scene)
+            rationale_block(item, scene=scene, opened=item["rationale"].id == st.session_state.get("review_opened"))
 
 verdicts_section(scene_id=scene.id, rationales=detail.rationales, computed=detail.pairs[0] if detail.pairs else None)
 
@@ -166,10 +167,10 @@ with st.expander("Generate a new rationale for this scene"):
     gen = st.columns(3)
     name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
     role = gen[1].radio("Role", list(ROLES), horizontal=True, key="gen_role")
+    model = warm_model()
+    if name == LOCAL and load_settings().warm_model:
+        model.start()  # in the background: warm by the time the user asks
+    if name == LOCAL:
+        st.caption(f"Embedded model: {MODEL_STATES[model.state]}")
     if gen[2].button("Generate", key="generate"):
-        from core.rationales import generate_for_scene
-
-        with user_errors(), st.spinner("Generating and predicting…"):
-            ids = generate_for_scene(engine=engine(), scene_id=scene.id, role=role, endpoint=name, n=1)
-            st.session_state["review_flash"] = ("success", f"New {role} rationale(s): {ids}")
-            st.rerun()
+        generate_streamed(scene_id=scene.id, role=role, name=name, model=model)

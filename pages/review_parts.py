@@ -6,11 +6,12 @@ from plotly.subplots import make_subplots
 from sqlmodel import Session
 
 from core.app_support import decoding_note, escape_markdown, format_problems
-from core.choices import CONSTRAIN_FORMAT
+from core.choices import CONSTRAIN_FORMAT, LOCAL
 from core.errors import MirrorError
+from core.llm.warm import WarmModel
 from core.review import edit_rationale, rationale_versions
 from pages import drafts
-from pages.ui import db_path, reviewer, session
+from pages.ui import db_path, engine, reviewer, session, user_errors
 from storage.browse_detail import score_histograms, score_version
 from storage.constants import CONDITIONING_LABELS, DEFAULT_RANK, letter
 from storage.reviews import latest_version
@@ -100,7 +101,7 @@ def chips(label: str, factors: list | None) -> None:
             st.badge(escape_markdown(factor), color="blue")
 
 
-def rationale_block(item: dict, *, scene) -> None:
+def rationale_block(item: dict, *, scene, opened: bool = False) -> None:
     """One rationale in an expander: parsed stages, factor chips, problems, distribution, edit and history."""
     rat = item["rationale"]
     problems = format_problems(rat.problems)
@@ -110,7 +111,7 @@ def rationale_block(item: dict, *, scene) -> None:
     )
     label += f" · v{rat.version}" + (f" · {len(problems)} format problem(s)" if problems else "")
     label += " · constrained" if rat.decoding == CONSTRAIN_FORMAT else ""
-    with st.expander(escape_markdown(label), key=f"rationale_{rat.id}"):  # stays open when its label changes
+    with st.expander(escape_markdown(label), opened, key=f"rationale_{rat.id}"):  # stays open when its label changes
         parsed, chart = st.columns([3, 2])
         with parsed:
             if note := decoding_note(rat.decoding):
@@ -194,3 +195,41 @@ def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figur
         fig.add_vline(x=score[name], line_color=TRUE_COLOUR, line_width=3, row=1, col=k)
     fig.update_layout(height=220, margin={"l": 0, "r": 0, "t": 30, "b": 0}, showlegend=False, bargap=0)
     return fig
+
+
+MODEL_STATES = {
+    "off": "not running (it starts on the first Generate and then stays warm)",
+    "starting": "starting in the background…",
+    "ready": "warm",
+    "failed": "could not start (Generate tries again)",
+}
+
+
+def generate_streamed(*, scene_id: int, role: str, name: str, model: WarmModel) -> None:
+    """A new rationale streamed into the page as it is written, then stored, predicted, and opened in the list."""
+    from core.llm.endpoints import api_key, find_endpoint
+    from core.rationale_stream import RationaleStream
+
+    with user_errors():
+        if name == LOCAL:
+            with st.spinner("Starting the embedded model (once; it then stays warm)…"):
+                endpoint = model.endpoint()
+        else:
+            endpoint = find_endpoint(engine=engine(), name=name)
+            api_key(endpoint)
+        stream = RationaleStream(engine=engine(), scene_id=scene_id, role=role, endpoint=endpoint)
+        box = st.container(border=True)
+        box.caption(f"New {role} rationale #{stream.index}, as {endpoint.name} writes it")
+        shown = box.empty()
+        written = ""
+        for delta in stream:
+            written += delta
+            shown.text(written)
+        with st.spinner("Predicting its choice…"):
+            rationale_id = stream.save()
+        st.session_state["review_opened"] = rationale_id
+        st.session_state["review_flash"] = (
+            "success",
+            f"New {role} rationale #{stream.index} written and predicted: it is open below.",
+        )
+        st.rerun()

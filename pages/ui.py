@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from core.app_support import escape_markdown
 from core.errors import BadInput, MirrorError
+from core.llm.warm import WarmModel
 from core.settings import load_settings
 from storage.constants import READ_ONLY
 from storage.db import busy_is_an_error, open_engine, session_scope
@@ -26,6 +27,12 @@ def db_path() -> str:
 @st.cache_resource(show_spinner=False)
 def _engine(db: str) -> Engine:
     return open_engine(db)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_model() -> WarmModel:
+    """The embedded model shared by every session of this app process (started on demand, kept until the app stops)."""
+    return WarmModel()
 
 
 def engine() -> Engine:

@@ -18,6 +18,9 @@ from storage.db import dispose_engines, get_engine
 from storage.migrations import MIGRATIONS
 from tests.pg_cluster import PgCluster, find_bindir
 
+# The app keeps the embedded model warm once Review opens; tests start it only where they ask for it.
+os.environ.setdefault("MIRROR_WARM_MODEL", "0")
+
 BACKENDS = ("sqlite", "postgresql")
 _BOTH_DIRS = ("storage", "core")  # tests/<dir>/ run on both backends
 _TEST_DB = "mirror_test"

@@ -1,18 +1,17 @@
 """A loopback OpenAI-compatible chat server with scripted faults, for tests and benchmarks.
 
-The behaviour of a request is chosen by a marker in the last user message:
-FAULT:429 (always 429 + Retry-After), FAULT:429-once, FAULT:500, FAULT:fail-once (500 on the first attempt
-of that exact message, then a valid reply), FAULT:hang (sleeps past any sane timeout), FAULT:close (drops the
-connection), FAULT:echo-auth (400 quoting the Authorization header),
-FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X), FAULT:context (400: the prompt exceeds the context, as
-llama-cpp-python says it). Anything else: a valid reply "B"
-with first-token logprobs. It also speaks the raw routes of llama.cpp and vLLM servers: POST /v1/completions (the
-marker is read from the prompt; legacy text-completion logprobs), GET /props (`chat_template` when one is set) and
-POST /tokenize (one token per whitespace-separated word of `content`, or of the messages' contents). Every request
-body is kept in `received` as (path, body) and counted (`body_counts`), so tests and benches can tell a request asked
-twice; GET /v1/stats answers {"requests": n, "distinct": n, "duplicates": n}; pause() holds every answer until
-resume(). Run as a script (`python tests/fault_server.py --port P --latency 0.1`)
-to serve from a separate process, as the benchmark does.
+The behaviour of a request is chosen by a marker in the last user message: FAULT:429 (always 429 + Retry-After),
+FAULT:429-once, FAULT:500, FAULT:fail-once (500 on the first attempt of that exact message, then a valid reply),
+FAULT:hang (sleeps past any sane timeout), FAULT:close (drops the connection), FAULT:echo-auth (400 quoting the
+Authorization header), FAULT:badjson, FAULT:nologprobs, FAULT:letter=X (replies X), FAULT:context (400: the prompt
+exceeds the context, as llama-cpp-python says it). Anything else: a valid reply "B" with first-token logprobs (in word
+chunks, as server-sent events, when the request says "stream"). It also speaks the raw routes of llama.cpp and vLLM
+servers: POST /v1/completions (the marker is read from the prompt; legacy text-completion logprobs), GET /props
+(`chat_template` when one is set) and POST /tokenize (one token per whitespace-separated word of `content`, or of the
+messages' contents). Every request body is kept in `received` as (path, body) and counted (`body_counts`), so tests
+and benches can tell a request asked twice; GET /v1/stats answers {"requests": n, "distinct": n, "duplicates": n};
+pause() holds every answer until resume(). Run as a script (`python tests/fault_server.py --port P --latency 0.1`) to
+serve from a separate process, as the benchmark does.
 """
 
 import argparse
@@ -164,8 +163,40 @@ class _Handler(BaseHTTPRequestHandler):
                 content = marker.split("=", 1)[1]
             else:
                 content = self.server.responder(body) if self.server.responder else "B"
+            if body.get("stream"):
+                self._stream(content, model=model)
+                return
             reply = text_completion if "prompt" in body else completion
             self._send(200, json.dumps(reply(content, model=model, logprobs=marker != "nologprobs")).encode())
+
+    def _stream(self, content: str, *, model: str) -> None:
+        """A streamed chat completion (server-sent events): the reply in word-sized chunks, then [DONE]."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        pieces = re.findall(r"\S*\s*", content)[:-1] or [content]
+        for k, piece in enumerate(pieces):
+            delta = {"role": "assistant", "content": piece} if k == 0 else {"content": piece}
+            chunk = {
+                "id": "chatcmpl-fault",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+            }
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+            time.sleep(self.server.stream_delay)
+        end = {
+            "id": "chatcmpl-fault",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+        self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+        self.wfile.flush()
+        self.close_connection = True
 
 
 class FaultServer(ThreadingHTTPServer):
@@ -187,6 +218,7 @@ class FaultServer(ThreadingHTTPServer):
         self.auth: set[str] = set()
         self.received: list[tuple[str, dict]] = []
         self.chat_template: str | None = None  # served at GET /props when set (a llama.cpp server)
+        self.stream_delay = 0.0  # seconds between the chunks of a streamed reply
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.open = threading.Event()

@@ -61,6 +61,13 @@ def endpoint_client(endpoint: Endpoint, *, base_url: str | None = None) -> "open
     )
 
 
+def endpoint_sync_client(endpoint: Endpoint) -> "openai.OpenAI":
+    """A blocking OpenAI client for the endpoint (one streamed request at a time, as the app's Generate makes)."""
+    import openai
+
+    return openai.OpenAI(base_url=endpoint.base_url, api_key=api_key(endpoint), timeout=endpoint.timeout, max_retries=0)
+
+
 def replica_urls(endpoint: Endpoint) -> list[str]:
     """The base URLs of the servers answering for this endpoint (just its own, unless it is a pool)."""
     return _REPLICAS.get(endpoint.base_url, [endpoint.base_url])

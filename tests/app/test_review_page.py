@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import (
+    LlmCall,
     Prediction,
     Rationale,
     RationaleVersion,
@@ -86,9 +87,15 @@ def test_review_generate_adds_a_predicted_rationale(workspace, engine, llm_serve
         pred = s.exec(select(Prediction).where(Prediction.rationale_id == new.id)).one()
     assert (new.role, new.endpoint, new.behavior, new.style) == ("weak", "fake", "B", "habitual")
     assert pred.role == "weak"
-    assert at.success[0].value == f"New weak rationale\\(s\\)\\: \\[{new.id}\\]"
-    weak_labels = [e.label for e in at.expander if e.label.startswith("\\#2")]
-    assert len(weak_labels) == 1
+    assert new.text == GOOD  # streamed in word chunks, stored whole
+    assert at.success[0].value.replace("\\", "") == "New weak rationale #2 written and predicted: it is open below."
+    weak = [e for e in at.expander if e.label.startswith("\\#2")]
+    assert len(weak) == 1 and weak[0].proto.expanded  # lands in the list, opened
+    assert [e.proto.expanded for e in at.expander if e.label.startswith("\\#0")] == [False, False]
+    with Session(engine) as s:
+        calls = s.exec(select(LlmCall).where(LlmCall.stage == "rationale")).all()
+    assert [(c.endpoint, c.status, c.item_key) for c in calls] == [("fake", "ok", f"rationale:{workspace[0]}:weak:2")]
+    assert llm_server.received[0][1]["stream"] is True
 
 
 def test_review_back_to_the_list_keeps_the_filter(workspace):

@@ -71,6 +71,7 @@ def test_settings_lists_every_environment_setting_with_its_value(db_path, monkey
         "MIRROR_LOCAL_MODEL",
         "MIRROR_LOCAL_CTX",
         "MIRROR_LOCAL_SLOTS",
+        "MIRROR_WARM_MODEL",
         "MIRROR_DEMO_SCENES",
         "MIRROR_DEMO_ENDPOINT",
         "MIRROR_DEMO_MAX_TOKENS",

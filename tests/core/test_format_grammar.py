@@ -19,7 +19,7 @@ from core.format_grammar import (
     text_chars,
 )
 from core.rationale_parser import parse_rationale
-from core.rationales import _rationale_requests, generate_rationales
+from core.rationales import generate_rationales, rationale_requests
 from core.scene_prompts import PROMPT_STYLES, output_format
 from storage.constants import LETTERS
 from storage.llm import add_endpoint
@@ -218,14 +218,14 @@ def test_constraint_defaults_and_refusals():
 def test_requests_carry_the_scene_grammar(session):
     scene = make_scene(session, dataset=make_dataset(session), choice_cnt=5)
     common = {"session": session, "work": [(scene.id, 2)], "role": "weak", "max_tokens": 224, "temperature": 1.3}
-    [free], _ = _rationale_requests(endpoint=_endpoint("openai"), constraint="none", **common)
+    [free], _ = rationale_requests(endpoint=_endpoint("openai"), constraint="none", **common)
     assert free.params == {"temperature": 1.3, "top_p": 0.9, "max_tokens": 224, "seed": 2}
-    [local], _ = _rationale_requests(endpoint=_endpoint("local"), constraint="format", **common)
+    [local], _ = rationale_requests(endpoint=_endpoint("local"), constraint="format", **common)
     grammar = format_grammar(scene.prompt_style, 5, max_chars=101)
     allowed = longest_answer(scene.prompt_style, 5, max_chars=101)
     assert local.params == {**free.params, "max_tokens": allowed, "extra_body": {"grammar": grammar}}
     assert allowed == {"studio": 589, "reference": 598}[scene.prompt_style]
-    [vllm], _ = _rationale_requests(endpoint=_endpoint("vllm"), constraint="format", **common)
+    [vllm], _ = rationale_requests(endpoint=_endpoint("vllm"), constraint="format", **common)
     assert vllm.params["extra_body"] == {"structured_outputs": {"grammar": grammar}}
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from core.cli.main import main
-from core.rationales import _rationale_requests
+from core.rationales import rationale_requests
 from storage.models import Endpoint
 from tests.factories import make_dataset, make_scene
 
@@ -11,7 +11,7 @@ from tests.factories import make_dataset, make_scene
 def test_temperature_is_a_request_parameter(session):
     scene = make_scene(session, dataset=make_dataset(session))
     endpoint = Endpoint(name="e", base_url="http://127.0.0.1:9/v1", model="m")
-    requests, _ = _rationale_requests(
+    requests, _ = rationale_requests(
         session=session,
         endpoint=endpoint,
         work=[(scene.id, 0)],
