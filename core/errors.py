@@ -21,6 +21,10 @@ class StaleVersion(BadInput):
     """A save was based on an older version than the one stored."""
 
 
+class SceneHeld(BadInput):
+    """Another reviewer has the scene open (a live review lease): a verdict on it is refused."""
+
+
 class Forbidden(BadInput):
     """The reviewer's role does not allow this write (a read-only user, or an admin-only action)."""
 

@@ -1,6 +1,7 @@
 """Review rules (DESIGN.md §7): what a verdict and an edit mean, who authored each version, what a stale save is told.
 
-- A verdict is one of the review statuses, on an existing scene. expected_version is the review version the reviewer
+- A verdict is one of the review statuses, on an existing scene no other reviewer has open (a live lease of the
+  review queue, storage/queue.py: SceneHeld). expected_version is the review version the reviewer
   saw (0 when there was none): a different stored version means someone saved meanwhile, and the save is refused
   with StaleVersion naming who and when. None skips the check (the pipeline, the demo).
 - An edit saves a new version of a rationale: the text is parsed again into its stage fields and problems, and the
@@ -13,10 +14,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from core.errors import BadInput, NotFound, StaleVersion
+from core.errors import BadInput, NotFound, SceneHeld, StaleVersion
 from core.rationale_parser import parse_rationale
 from storage.constants import STATUSES
 from storage.models import Rationale, RationaleVersion, Review, utcnow
+from storage.queue import other_holder
 from storage.reviews import (
     add_rationale_version,
     get_rationale,
@@ -50,6 +52,11 @@ def set_review(
         raise BadInput(f"unknown review status {status!r}; use one of: {', '.join(STATUSES)}")
     if get_scene(session=session, scene_id=scene_id) is None:
         raise NotFound(f"scene {scene_id} does not exist")
+    if (held := other_holder(session=session, scene_id=scene_id, reviewer=reviewer)) is not None:
+        raise SceneHeld(
+            f"scene {scene_id} is open by {held[0]} (their lease runs {held[1]:.0f} s more): your verdict was not "
+            "saved; go on to the next scene"
+        )
     verdict = {"status": status, "reviewer": reviewer, "note": note}
     for _attempt in range(ATTEMPTS):
         current = get_review(session=session, scene_id=scene_id)

@@ -7,11 +7,11 @@ from core.choices import LOCAL
 from core.errors import MirrorError
 from core.review import set_review
 from core.settings import load_settings
-from pages import drafts
+from pages import drafts, review_queue
 from pages.review_parts import MODEL_STATES, generate_streamed, rationale_block, role_figure, scores_figure
 from pages.review_verdicts import verdicts_section
 from pages.ui import reviewer, session, show_flash, warm_model
-from storage.browse import first_scene_id, neighbours
+from storage.browse import neighbours
 from storage.browse_detail import scene_detail
 from storage.constants import APPROVED, PENDING, REJECTED, ROLES, letter
 from storage.llm import list_endpoints
@@ -19,8 +19,7 @@ from storage.llm import list_endpoints
 st.title("Review")
 flt, order, page = filter_from_params(st.query_params.to_dict())
 raw_scene = st.query_params.get("scene", "")
-with session() as s:
-    scene_id = int(raw_scene) if raw_scene.isdigit() else first_scene_id(session=s, flt=flt, order=order)
+scene_id = int(raw_scene) if raw_scene.isdigit() else review_queue.start(flt, order)
 if scene_id is None:
     st.info(
         "No scene to review. Build the demo on Overview or load data with `python -m core scenes`; "
@@ -54,6 +53,7 @@ def review_action(status: str, scene: int) -> None:
             )
         drafts.rebase(base, version=saved.version, text=note or "")
         st.session_state["review_flash"] = ("success", f"Scene {scene} {status}.")
+        review_queue.advance(scene_id=scene, flt=flt, order=order)
     except MirrorError as exc:
         st.session_state["review_flash"] = ("error", str(exc))
 
@@ -74,7 +74,9 @@ if detail is None:
 scene = detail.scene
 review = detail.review
 status = review.status if review else PENDING
+review_queue.hold(scene_id=scene.id, pending=status == PENDING, flt=flt, order=order)
 show_flash("review_flash")
+review_queue.queue_bar(scene_id=scene.id, flt=flt, order=order)
 
 head = st.columns([3, 1, 1, 1, 1])
 head[0].subheader(f"Scene {scene.id}")

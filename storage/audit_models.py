@@ -45,7 +45,7 @@ class PairOverride(SQLModel, table=True):
 # One bulk verdict over a filtered set of scenes, and when it was undone.
 class BulkAction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    status: str  # the verdict written: approved | rejected
+    status: str  # the verdict written (approved | rejected), or assign | unassign (storage/assignments.py)
     reviewer: str = Field(index=True)
     scenes: int = 0
     created_at: datetime = Field(default_factory=utcnow)
@@ -61,3 +61,27 @@ class BulkChange(SQLModel, table=True):
     reviewer: str | None = None
     note: str | None = None
     version: int = 0  # the review version before (0: none); the action wrote version + 1
+
+
+# A reviewer's short lease on the scene they have open, so two reviewers never get the same scene (storage/queue.py).
+# Slot 0 is the one reviewer; a double-reviewed scene may also be leased in slot 1 by a second reviewer. expires_at is
+# the database clock's seconds (storage.claims.db_clock), so app servers whose clocks disagree still agree.
+class ReviewLease(SQLModel, table=True):
+    scene_id: int = Field(foreign_key="scene.id", primary_key=True)
+    slot: int = Field(default=0, primary_key=True)
+    reviewer: str = Field(index=True)
+    expires_at: float
+
+
+# A scene assigned to a reviewer: their queue serves it first (or only it, "my assignments"), others' queues skip it.
+class Assignment(SQLModel, table=True):
+    scene_id: int = Field(foreign_key="scene.id", primary_key=True)
+    reviewer: str = Field(primary_key=True, index=True)
+    assigned_at: datetime = Field(default_factory=utcnow)
+
+
+# What a bulk assign added or a bulk unassign removed (one row per scene and assignee), so one undo can put it back.
+class AssignChange(SQLModel, table=True):
+    action_id: int = Field(foreign_key="bulkaction.id", primary_key=True)
+    scene_id: int = Field(foreign_key="scene.id", primary_key=True)
+    reviewer: str = Field(primary_key=True)

@@ -180,6 +180,14 @@ def matching_scene_ids(*, session: Session, flt: SceneFilter) -> Select:
     return _from(select(col(Scene.id)), score=score, review=review).where(*conds)
 
 
+def queue_base(*, session: Session, flt: SceneFilter, order: SceneOrder) -> tuple[Select, ColumnElement]:
+    """SELECT of the id of every scene matching the filter, joined to its review (status) and score (the order), and
+    the order's sort key: the review queue (storage/queue.py) narrows and orders it."""
+    conds, score, _ = _conditions(session, flt)
+    score = score or order.column in RANK_COLUMNS
+    return _from(select(col(Scene.id)), score=score, review=True).where(*conds), _sort_key(order)
+
+
 def list_scenes(
     *, session: Session, flt: SceneFilter, order: SceneOrder = SceneOrder(), offset: int = 0, limit: int = 50
 ) -> ScenePage:

@@ -31,6 +31,9 @@ CONDITIONING_LABELS = {
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 VERDICTS: tuple[str, ...] = (APPROVED, REJECTED)
 STATUSES: tuple[str, ...] = (PENDING, *VERDICTS)
+# What else a bulk action over a filtered set may do (BulkAction.status besides a verdict): hand its scenes to a
+# reviewer's queue, or take them back.
+ASSIGN, UNASSIGN = "assign", "unassign"
 # "every value" where a split or a status is asked for (export --split / --status).
 ANY = "any"
 

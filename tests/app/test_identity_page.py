@@ -28,6 +28,7 @@ def test_the_url_names_the_reviewer_and_the_sidebar_switches_it(workspace, engin
     assert at.session_state["reviewer"] == "bo" and _param(at) == "bo"
     at.query_params["scene"] = str(workspace[2])
     at.switch_page("review.py").run()
+    at.toggle(key="queue_advance").set_value(False)  # stay on the scene after a verdict
     at.button(key="approve").click().run()
     assert _param(at) == "bo"  # still in the address after a write
     with Session(engine) as s:

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from core.review import edit_rationale, set_review
 from storage.models import Rationale, RationaleVersion, Review
+from storage.queue import release_scene
 from tests.app.pages_helpers import open_page
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
@@ -98,7 +99,8 @@ def _review(engine, scene_id: int) -> tuple:
 def test_a_stale_verdict_stays_refused_through_reruns_until_reloaded(workspace, engine):
     scene = workspace[2]
     at = open_page("review", scene=str(scene))
-    with Session(engine) as s:
+    with Session(engine) as s:  # alice saves once this reviewer's lease ran out
+        release_scene(session=s, scene_id=scene, reviewer="reviewer")
         set_review(session=s, scene_id=scene, status="approved", reviewer="alice", note="fine", expected_version=0)
     at.text_input(key=f"note_{scene}").set_value("wrong letter").run()  # typing the note reruns the page
     for _ in range(2):
@@ -116,8 +118,10 @@ def test_a_stale_verdict_stays_refused_through_reruns_until_reloaded(workspace, 
 def test_a_note_typed_on_an_old_review_is_kept_only_by_a_merge(workspace, engine):
     scene = workspace[2]
     at = open_page("review", scene=str(scene))
+    at.toggle(key="queue_advance").set_value(False)  # stay on the scene after a verdict
     at.text_input(key=f"note_{scene}").set_value("mine").run()
     with Session(engine) as s:
+        release_scene(session=s, scene_id=scene, reviewer="reviewer")
         set_review(session=s, scene_id=scene, status="rejected", reviewer="alice", note="theirs", expected_version=0)
     at.button(key="approve").click().run()
     assert "was changed by alice" in at.error[0].value

@@ -108,10 +108,12 @@ def test_review_back_to_the_list_keeps_the_filter(workspace):
 
 def test_review_stale_approve_is_refused(workspace, engine):
     from core.review import set_review
+    from storage.queue import release_scene
 
     scene_id = workspace[2]
     at = open_page("review", scene=str(scene_id))
-    with Session(engine) as s:  # another reviewer rejects it first
+    with Session(engine) as s:  # another reviewer rejects it first (after this one's lease ran out)
+        release_scene(session=s, scene_id=scene_id, reviewer="reviewer")
         set_review(session=s, scene_id=scene_id, status="rejected", reviewer="other", expected_version=0)
     at.button(key="approve").click().run()
     assert "since you opened it" in at.error[0].value

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 from core.app_support import escape_markdown
 from storage.audit_models import PairOverride, RationaleVerdict
 from storage.models import Rationale, SelectionItem
+from storage.queue import release_scene
 from storage.reviewers import set_role
 from tests.app.pages_helpers import open_page, texts
 
@@ -32,6 +33,8 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     assert sorted(stored) == sorted(
         [(weak, "ann", "bad", "hallucinated item"), (ids["strong", 0], "ann", "good", None)]
     )
+    with Session(engine) as s:  # ann's lease ran out: bo may open the scene
+        release_scene(session=s, scene_id=scene, reviewer="ann")
     other = open_page("review", reviewer="bo", scene=str(scene))
     assert other.radio(key=f"verdict_{weak}").value == "—"  # bo has not said anything yet
     assert escape_markdown("ann: bad (hallucinated item)") in texts(other)
