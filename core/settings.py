@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from core.errors import BadInput
-from core.limits import DEMO_SCENES, LEASE_SECONDS, LOCAL_CTX, LOCAL_SLOTS, MAX_TOKENS, Limit
+from core.limits import DEMO_SCENES, LEASE_SECONDS, LOCAL_CTX, LOCAL_SLOTS, MAX_TOKENS, REVIEW_LEASE, Limit
 
 
 def _env(name: str, default: str) -> str:
@@ -75,6 +75,13 @@ class Settings:
         metadata={
             "env": "MIRROR_LEASE_SECONDS",
             "help": "How long an LLM stage's claim on its items outlives a worker that stopped renewing it (seconds).",
+        },
+    )
+    review_lease: int = field(
+        default_factory=lambda: _int_env("MIRROR_REVIEW_LEASE", 120, REVIEW_LEASE),
+        metadata={
+            "env": "MIRROR_REVIEW_LEASE",
+            "help": "How long a scene open on Review stays the reviewer's after their last action on it (seconds).",
         },
     )
 

@@ -5,6 +5,7 @@ of the page. Layout only."""
 import streamlit as st
 
 from core.app_support import escape_markdown
+from core.settings import load_settings
 from pages.ui import reviewer, session
 from storage.assignments import assigned_count
 from storage.browse import SceneFilter, SceneOrder, first_scene_id
@@ -15,15 +16,25 @@ ADVANCE = "queue_advance"  # session key of "Move on after a verdict"
 HELD = "queue_held"  # session key: (reviewer, scene) this browser session holds a lease on
 
 
+def _lease() -> float:
+    return float(load_settings().review_lease)
+
+
 def mine_only() -> bool:
     return st.query_params.get(MINE) == "1"
+
+
+def _next(s, flt: SceneFilter, order: SceneOrder, *, after: int | None = None) -> int | None:
+    """Claim the next free pending scene of this reviewer's queue (storage.queue.next_scene)."""
+    me, mine = reviewer(), mine_only()
+    return next_scene(session=s, flt=flt, order=order, reviewer=me, mine_only=mine, after=after, lease_seconds=_lease())
 
 
 def start(flt: SceneFilter, order: SceneOrder) -> int | None:
     """The scene to open without a ?scene= (put in the URL): the first free pending scene of the queue (now held),
     else the first scene of the filter."""
     with session() as s:
-        found = next_scene(session=s, flt=flt, order=order, reviewer=reviewer(), mine_only=mine_only())
+        found = _next(s, flt, order)
         found = found if found is not None else first_scene_id(session=s, flt=flt, order=order)
     if found is not None:
         st.query_params["scene"] = str(found)  # a reload stays on it
@@ -41,11 +52,11 @@ def hold(*, scene_id: int, pending: bool, flt: SceneFilter, order: SceneOrder) -
             del st.session_state[HELD]
         if not pending:
             return
-        if claim_scene(session=s, scene_id=scene_id, reviewer=me):
+        if claim_scene(session=s, scene_id=scene_id, reviewer=me, lease_seconds=_lease()):
             st.session_state[HELD] = (me, scene_id)
             return
         holder = other_holder(session=s, scene_id=scene_id, reviewer=me)
-        found = next_scene(session=s, flt=flt, order=order, reviewer=me, mine_only=mine_only(), after=scene_id)
+        found = _next(s, flt, order, after=scene_id)
     who = escape_markdown(holder[0]) if holder else "another reviewer"
     if found is None:
         st.warning(f"Scene {scene_id} is open by {who}, and no other scene of this queue is free: a verdict here is "
@@ -64,14 +75,14 @@ def advance(*, scene_id: int, flt: SceneFilter, order: SceneOrder) -> None:
         release_scene(session=s, scene_id=scene_id, reviewer=me)
         if not st.session_state.get(ADVANCE, True):
             return
-        found = next_scene(session=s, flt=flt, order=order, reviewer=me, mine_only=mine_only(), after=scene_id)
+        found = _next(s, flt, order, after=scene_id)
     if found is not None:
         st.query_params["scene"] = str(found)
 
 
-def _next(scene_id: int, flt: SceneFilter, order: SceneOrder) -> None:
+def _skip(scene_id: int, flt: SceneFilter, order: SceneOrder) -> None:
     with session() as s:
-        found = next_scene(session=s, flt=flt, order=order, reviewer=reviewer(), mine_only=mine_only(), after=scene_id)
+        found = _next(s, flt, order, after=scene_id)
     if found is None:
         st.session_state["queue_flash"] = "No other scene of this queue needs review (or all are open by others)."
     else:
@@ -101,4 +112,4 @@ def queue_bar(*, scene_id: int, flt: SceneFilter, order: SceneOrder) -> None:
     st.session_state["queue_mine"] = mine_only()
     cols[1].toggle("My assignments only", key="queue_mine", on_change=_mine)
     cols[2].toggle("Move on after a verdict", value=True, key=ADVANCE)
-    cols[3].button("Next to review", shortcut="N", key="queue_next", on_click=_next, args=(scene_id, flt, order))
+    cols[3].button("Next to review", shortcut="N", key="queue_next", on_click=_skip, args=(scene_id, flt, order))

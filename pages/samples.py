@@ -12,8 +12,8 @@ from core.app_support import (
     slider_range,
     slider_start,
 )
-from core.bulk_review import bulk_review, undo_last
-from pages.ui import reviewer, session, show_flash, user_errors
+from pages.bulk_actions import bulk_section
+from pages.ui import session, show_flash, user_errors
 from storage.browse import (
     PRESETS,
     SORT_COLUMNS,
@@ -23,8 +23,7 @@ from storage.browse import (
     list_scenes,
     score_ranges,
 )
-from storage.bulk_review import last_bulk_action
-from storage.constants import DEFAULT_RANK, RANK_COLUMNS, STATUSES, VERDICTS
+from storage.constants import DEFAULT_RANK, RANK_COLUMNS, STATUSES
 from storage.ranges import Ranges
 
 ALL = "(all)"
@@ -154,21 +153,4 @@ with user_errors(), session() as s:  # a failed commit (locked database) is show
         st.switch_page("review.py", query_params={**params, "scene": str(scene_id)})
     st.caption("Select a row to open the scene in Review.")
 
-with st.expander(f"Bulk verdict on all {listing.total} matching scenes"):
-    st.caption("Applies to every scene these filters match, on every page, not only the rows shown; one undo.")
-    verdict = st.radio("Verdict", list(VERDICTS), horizontal=True, key="bulk_status")
-    sure = st.checkbox(f"Yes, set {listing.total} scenes to {verdict}", key=f"bulk_ok_{listing.total}_{verdict}")
-    if st.button(f"Set {listing.total} scenes to {verdict}", disabled=not sure, key="bulk_apply"):
-        with user_errors():
-            with session() as s:
-                done = bulk_review(session=s, flt=flt, status=verdict, reviewer=reviewer(), expected=listing.total)
-            st.session_state["samples_flash"] = ("success", f"Bulk {verdict} #{done.id}: {done.scenes} scenes.")
-            st.rerun()
-    with session() as s:
-        last = last_bulk_action(session=s, reviewer=reviewer())
-    if last is not None and st.button(f"Undo bulk {last.status} #{last.id} ({last.scenes} scenes)", key="bulk_undo"):
-        with user_errors():
-            with session() as s:
-                line = undo_last(session=s, reviewer=reviewer())
-            st.session_state["samples_flash"] = ("success", line)
-            st.rerun()
+bulk_section(flt=flt, total=listing.total)

@@ -28,7 +28,7 @@ from storage.dialect import insert_on_conflict
 from storage.models import Scene
 from storage.reviews import REVIEW_STATUS
 
-LEASE_SECONDS = 120.0  # a scene stays yours this long after your last look at it (every rerun of Review renews it)
+LEASE_SECONDS = 120.0  # a scene stays yours this long after your last look (the app: MIRROR_REVIEW_LEASE)
 BATCH = 8  # candidates read per try: a lost race moves on to the next one without another query
 
 

@@ -5,6 +5,7 @@ do what). Every write is recorded under --reviewer (default MIRROR_REVIEWER); a 
 import argparse
 
 from core.choices import EDIT_PAIRS
+from core.cli.review_bulk_cmd import add_bulk_actions
 from storage.constants import ACCESS_ROLES, RATIONALE_VERDICTS, STATUSES, VERDICT_REASONS
 
 CLEAR = "none"
@@ -44,6 +45,7 @@ def register(sub) -> None:
     pair.add_argument("--clear", action="store_true", help="drop the human pair (exports use the computed one)")
     _who(pair)
     pair.set_defaults(func=run_pair)
+    add_bulk_actions(actions)
 
     reviewers = sub.add_parser("reviewers", help="list reviewers or set a reviewer's role")
     ractions = reviewers.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(review))

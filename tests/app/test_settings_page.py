@@ -76,6 +76,7 @@ def test_settings_lists_every_environment_setting_with_its_value(db_path, monkey
         "MIRROR_DEMO_ENDPOINT",
         "MIRROR_DEMO_MAX_TOKENS",
         "MIRROR_LEASE_SECONDS",
+        "MIRROR_REVIEW_LEASE",
     ]
     values = dict(zip(table["variable"], table["value"], strict=True))
     assert values["MIRROR_DB"] == db_path
