@@ -1,0 +1,212 @@
+"""Benchmark: page times as a person sees them, in Debian's Chromium (Playwright) against `streamlit run`.
+
+Over a workspace of N scenes (bench.data: 2 roles x 10 rationales, scored, a 10,000-scene selection) it times:
+a fresh tab on each page (navigation start to the page's content drawn and the app idle), sidebar navigation from
+Overview to each page, Samples sorted by another column, Review "Next" and Review "Approve" (the verdict, then the
+next scene shown), and a Filter threshold moved with the keyboard until the plots are redrawn. In the same run, a
+fresh tab on a bare one-line Streamlit page gives the framework's floor on this machine.
+
+Targets (issue 15): a fresh tab <= 1.2 x the floor; every navigation and interaction <= 0.5 s.
+
+    python -m bench.bench_browser            # 2,000 scenes
+    python -m bench.bench_browser --scale    # 100,000 scenes (the issue's size; the database takes minutes)
+"""
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.data import finish, workspace
+from storage.db import dispose_engines
+from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
+
+PAGES = {  # url path -> title
+    "": "Overview",
+    "samples": "Samples",
+    "review": "Review",
+    "filter": "Filter",
+    "export": "Export",
+    "evaluate": "Evaluate",
+    "settings": "Settings",
+}
+# Drawn and idle: no running indicator, nothing stale (an element left from the previous run), the skeleton gone.
+IDLE = (
+    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " && !document.querySelector('[data-stale=\"true\"]')"
+    " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
+)
+REPEATS = 3
+VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
+
+
+def _ready(page, title: str) -> None:
+    page.get_by_role("heading", name=title, exact=True).first.wait_for()
+    page.wait_for_function(IDLE, polling=20)
+
+
+def _settle(page) -> None:
+    """Between measurements: let the last run finish for sure (the status widget shows only after a delay)."""
+    page.wait_for_timeout(800)
+    page.wait_for_function(IDLE, polling=50)
+
+
+def fresh_tab(browser, url: str, title: str) -> float:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(120_000)
+    try:
+        started = time.perf_counter()
+        page.goto(url)
+        _ready(page, title)
+        seconds = time.perf_counter() - started
+        if VERBOSE:
+            print(f"  fresh tab {url}: {seconds:.2f} s", flush=True)
+        return seconds
+    finally:
+        page.close()
+
+
+def bare_floor(browser, tmp: Path) -> float:
+    """Median fresh tab on `st.write("hello")`: what any Streamlit page costs here."""
+    script = tmp / "bare.py"
+    script.write_text('import streamlit as st\n\nst.title("Bare")\nst.write("hello")\n')
+    with app_server(log_path=tmp / "bare.log", env={}, script=str(script), cwd=tmp) as base:
+        fresh_tab(browser, base, "Bare")  # the server's first page pays its imports: not counted
+        return statistics.median(fresh_tab(browser, base, "Bare") for _ in range(REPEATS))
+
+
+def timed(page, action, until, label: str = "") -> float:
+    started = time.perf_counter()
+    action()
+    until()
+    page.wait_for_function(IDLE, polling=20)
+    seconds = time.perf_counter() - started
+    if VERBOSE:
+        print(f"  {label}: {seconds:.2f} s", flush=True)
+    return seconds
+
+
+def interactions(browser, base: str, scene: int) -> dict[str, float]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(120_000)
+    figures: dict[str, list[float]] = {}
+    nav = page.get_by_test_id("stSidebarNav")
+    for path, title in PAGES.items():
+        if not path:
+            continue
+        for _ in range(REPEATS):
+            page.goto(base)
+            _ready(page, "Overview")
+            _settle(page)
+            link = nav.get_by_role("link", name=title, exact=True)
+            figures.setdefault(f"sidebar -> {title}", []).append(
+                timed(page, link.click, lambda t=title: _heading(page, t), title)
+            )
+
+    page.goto(f"{base}/samples")
+    _ready(page, "Samples")
+    for column in ("timestamp", "choice_cnt", "diff_model"):
+        _settle(page)
+        page.get_by_label("Sort by", exact=True).click()
+        option = page.get_by_role("option", name=column, exact=True)
+        if option.count() == 0:
+            page.keyboard.press("Escape")
+            continue
+        figures.setdefault("samples: sort", []).append(
+            timed(page, option.click, lambda c=column: page.wait_for_url(f"**sort={c}**"), f"sort {column}")
+        )
+
+    page.goto(f"{base}/review?scene={scene}")
+    _ready(page, "Review")
+    for _ in range(REPEATS):
+        _settle(page)
+        shown = _scene_heading(page)
+        figures.setdefault("review: Next", []).append(
+            timed(page, _button(page, "Next").click, lambda s=shown: _moved(page, s), "next")
+        )
+    for _ in range(REPEATS):
+        _settle(page)
+        shown = _scene_heading(page)
+        figures.setdefault("review: Approve -> next scene", []).append(
+            timed(page, _button(page, "Approve").click, lambda s=shown: _moved(page, s), "approve")
+        )
+
+    page.goto(f"{base}/filter")
+    _ready(page, "Filter")
+    page.locator(".js-plotly-plot").first.wait_for()
+    for _ in range(REPEATS):
+        _settle(page)
+        thumb = page.get_by_role("slider").first
+        thumb.focus()
+        figures.setdefault("filter: threshold -> plots", []).append(
+            timed(page, lambda t=thumb: t.press("ArrowRight"), page.locator(".js-plotly-plot").first.wait_for, "slider")
+        )
+    page.close()
+    return {label: statistics.median(values) for label, values in figures.items()}
+
+
+def _heading(page, title: str) -> None:
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+
+
+def _button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def _scene_heading(page) -> str:
+    return page.get_by_role("heading", name="Scene ", exact=False).first.inner_text()
+
+
+def _moved(page, shown: str) -> None:
+    page.wait_for_function(
+        "(shown) => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Scene ')"
+        " && h.innerText !== shown)",
+        arg=shown,
+        polling=20,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", action="store_true", help="100,000 scenes (default 2,000)")
+    parser.add_argument("--scenes", type=int, help="explicit scene count")
+    parser.add_argument("--db", help="reuse/keep this database file (built when missing)")
+    args = parser.parse_args()
+    n = args.scenes or (100_000 if args.scale else 2_000)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
+    path = args.db or str(tmp / "bench.db")
+    if not Path(path).exists():
+        started = time.perf_counter()
+        workspace(path, scenes=n, rationales=10)
+        finish(path)
+        print(f"built {n:,} scenes in {time.perf_counter() - started:.0f} s")
+    dispose_engines()
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        floor = bare_floor(browser, tmp)
+        env = {"MIRROR_DB": path, "MIRROR_WARM_MODEL": "0"}
+        with app_server(log_path=tmp / "app.log", env=env) as base:
+            fresh_tab(browser, base, "Overview")  # the server's first page pays its imports: not counted
+            tabs = {
+                title: statistics.median(fresh_tab(browser, f"{base}/{p}", title) for _ in range(REPEATS))
+                for p, title in PAGES.items()
+            }
+            steps = interactions(browser, base, scene=n // 2)
+        browser.close()
+    print(f"bare Streamlit page, fresh tab (the floor): {floor:.2f} s; target per page <= {1.2 * floor:.2f} s")
+    print(f"{'fresh tab':<36} {'s':>6} {'x floor':>8}")
+    for title, seconds in tabs.items():
+        print(f"{title:<36} {seconds:>6.2f} {seconds / floor:>8.2f}")
+    print(f"{'navigation / interaction':<36} {'s':>6}   (target <= 0.5 s)")
+    for label, seconds in steps.items():
+        print(f"{label:<36} {seconds:>6.2f}")
+    print(f"{n:,} scenes; load average (1, 5, 15 min) {os.getloadavg()}; {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()
