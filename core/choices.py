@@ -57,6 +57,6 @@ EVAL_REPEAT = 3
 THOUGHT_MAX_TOKENS = 1024
 
 # Rationales per scene and role in the demo workspace (core/demo.py).
-DEMO_RATIONALES = 3
+DEMO_RATIONALES = 2
 DEMO_STEPS = 7  # progress steps of a build: ingest, scenes, strong and weak rationales, predictions, scores, reviews
 DEMO_RUN = "demo"  # the run kind of a whole demo build (core/demo.py); its stages record their own runs too

@@ -56,7 +56,7 @@ class Settings:
         },
     )
     demo_scenes: int = field(
-        default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 16, DEMO_SCENES),
+        default_factory=lambda: _int_env("MIRROR_DEMO_SCENES", 12, DEMO_SCENES),
         metadata={"env": "MIRROR_DEMO_SCENES", "help": "Train scenes in the demo workspace (plus a quarter as eval)."},
     )
     demo_endpoint: str = field(

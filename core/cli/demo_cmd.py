@@ -15,7 +15,7 @@ def register(sub) -> None:
         "and predictions on the embedded model, score, select and review a few scenes. Rerunning resumes.",
     )
     p.add_argument(
-        "--scenes", type=DEMO_SCENES.arg, help="train scenes to build (default: env MIRROR_DEMO_SCENES, else 16)"
+        "--scenes", type=DEMO_SCENES.arg, help="train scenes to build (default: env MIRROR_DEMO_SCENES, else 12)"
     )
     p.add_argument(
         "--eval-scenes", type=DEMO_SCENES.arg, help="eval scenes to build (default: a quarter of --scenes, at least 1)"

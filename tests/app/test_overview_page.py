@@ -66,7 +66,7 @@ def test_overview_demo_button_starts_a_build_process_the_page_follows(db_path, e
         "demo",
         2,
         1,
-        6,
+        4,  # 2 scenes x 2 rationales
     ]
 
 

@@ -56,7 +56,7 @@ def test_the_build_runs_in_its_own_process_and_records_its_steps(engine, db_path
     run = _wait(engine, lambda r: r.status != "running")
     assert (run.status, run.done, run.message) == ("done", DEMO_STEPS, "demo workspace ready")
     assert _count(engine, "SELECT COUNT(*) FROM scene WHERE split = 'train'") == 2
-    assert _count(engine, "SELECT COUNT(*) FROM rationale") == 2 * 2 * 3  # scenes x roles x rationales
+    assert _count(engine, "SELECT COUNT(*) FROM rationale") == 8  # 2 scenes x 2 roles x 2 rationales
     assert _count(engine, "SELECT COUNT(*) FROM score") == 2
     assert "demo workspace ready" in (tmp_path / LOG_NAME).read_text()
     assert log_tail(log_dir=tmp_path, lines=1) == "demo workspace ready: streamlit run app.py"
@@ -82,8 +82,8 @@ def test_a_killed_build_shows_as_interrupted_and_a_second_start_resumes_it(engin
     run = _wait(engine, lambda r: r.pid == again and r.status != "running")
     assert (run.status, run.message) == ("done", "demo workspace ready")
     assert _count(engine, "SELECT COUNT(*) FROM scene") == 3  # the scenes of the first build, not built again
-    assert _count(engine, "SELECT COUNT(*) FROM rationale") == 12
-    assert _count(engine, "SELECT COUNT(DISTINCT scene_id || role || sample_index) FROM rationale") == 12
+    assert _count(engine, "SELECT COUNT(*) FROM rationale") == 8
+    assert _count(engine, "SELECT COUNT(DISTINCT scene_id || role || sample_index) FROM rationale") == 8
     with Session(engine) as session:
         first = session.get(Run, interrupted.id)
     assert (first.status, first.message) == ("interrupted", "interrupted: its process ended without finishing the run")
