@@ -180,12 +180,34 @@ def matching_scene_ids(*, session: Session, flt: SceneFilter) -> Select:
     return _from(select(col(Scene.id)), score=score, review=review).where(*conds)
 
 
-def queue_base(*, session: Session, flt: SceneFilter, order: SceneOrder) -> tuple[Select, ColumnElement]:
-    """SELECT of the id of every scene matching the filter, joined to its review (status) and score (the order), and
-    the order's sort key: the review queue (storage/queue.py) narrows and orders it."""
+def queue_base(*, session: Session, flt: SceneFilter) -> Select:
+    """SELECT of the id of every scene matching the filter, joined to its review (for the status)."""
     conds, score, _ = _conditions(session, flt)
-    score = score or order.column in RANK_COLUMNS
-    return _from(select(col(Scene.id)), score=score, review=True).where(*conds), _sort_key(order)
+    return _from(select(col(Scene.id)), score=score, review=True).where(*conds)
+
+
+def queue_pieces(*, session: Session, flt: SceneFilter, order: SceneOrder) -> list[tuple[Select, ColumnElement, ...]]:
+    """The filter's scenes in the order as consecutive pieces, each (SELECT of ids joined to the review, sort key, the
+    scene id column to break ties with). Ordered by a score: the scored scenes driven from the score table (its index
+    walks the order and a LIMIT stops early, instead of sorting every scene row; ties by score.scene_id, which the
+    index holds), then the unscored ones by id when there are any."""
+    conds, score, _ = _conditions(session, flt)
+    if order.column not in RANK_COLUMNS:
+        return [(_from(select(col(Scene.id)), score=score, review=True).where(*conds), _sort_key(order), col(Scene.id))]
+    scored = (
+        select(col(Scene.id))
+        .select_from(Score)
+        .join(Scene, col(Scene.id) == col(Score.scene_id))
+        .join(Dataset, col(Dataset.id) == col(Scene.dataset_id))
+        .outerjoin(Review, col(Review.scene_id) == col(Scene.id))
+        .where(*conds)
+    )
+    pieces = [(scored, getattr(Score, order.column), col(Score.scene_id))]
+    n_scenes = session.exec(select(func.count()).select_from(Scene)).one()
+    if n_scenes > session.exec(select(func.count()).select_from(Score)).one():
+        unscored = _from(select(col(Scene.id)), score=True, review=True).where(*conds, col(Score.scene_id).is_(None))
+        pieces.append((unscored, col(Scene.id), col(Scene.id)))
+    return pieces
 
 
 def list_scenes(
@@ -227,6 +249,8 @@ def neighbours(
     *, session: Session, scene_id: int, flt: SceneFilter, order: SceneOrder = SceneOrder()
 ) -> tuple[int | None, int | None]:
     """(previous, next) scene id around scene_id within the filter and order; None at either end."""
+    if order.column in RANK_COLUMNS:
+        return _score_neighbours(session, scene_id, flt, order)
     conds, score, review = _conditions(session, flt)
     key = _sort_key(order)
     score = score or order.column in RANK_COLUMNS
@@ -245,6 +269,35 @@ def neighbours(
     base = _from(select(sid), score=score, review=review).where(*conds)
     nxt = session.exec(base.where(after).order_by(*fwd).limit(1)).first()
     prev = session.exec(base.where(before).order_by(*back).limit(1)).first()
+    return prev, nxt
+
+
+def _score_neighbours(session: Session, scene_id: int, flt: SceneFilter, order: SceneOrder):
+    """neighbours() in a score order, from queue_pieces (the score index walks the order, a LIMIT 1 stops at once):
+    the scored scenes by the score, ties by id in the same direction, then the unscored ones by id."""
+    pieces = queue_pieces(session=session, flt=flt, order=order)
+    if len(pieces) == 1:  # every scene is scored: an empty unscored piece keeps the indexes below the same
+        pieces.append((pieces[0][0].where(col(Scene.id).is_(None)), col(Scene.id), col(Scene.id)))
+    value = session.exec(select(getattr(Score, order.column)).where(Score.scene_id == scene_id)).first()
+    k, value = (0, value) if value is not None else (1, scene_id)
+    if k == 1 and session.get(Scene, scene_id) is None:
+        return None, None
+    stmt, key, sid = pieces[k]
+    after = or_(key > value, and_(key == value, sid > scene_id))
+    before = or_(key < value, and_(key == value, sid < scene_id))
+    if order.descending:
+        after, before = before, after
+    fwd = (key.desc(), sid.desc()) if order.descending else (key.asc(), sid.asc())
+    back = (key.asc(), sid.asc()) if order.descending else (key.desc(), sid.desc())
+    nxt = session.exec(stmt.where(after).order_by(*fwd).limit(1)).first()
+    prev = session.exec(stmt.where(before).order_by(*back).limit(1)).first()
+    if nxt is None and k == 0:  # past the last scored scene: the first unscored one
+        unscored, by_id, _ = pieces[1]
+        nxt = session.exec(unscored.order_by(by_id.desc() if order.descending else by_id.asc()).limit(1)).first()
+    if prev is None and k == 1:  # before the first unscored scene: the last scored one
+        scored, by_score, score_id = pieces[0]
+        last = (by_score.asc(), score_id.asc()) if order.descending else (by_score.desc(), score_id.desc())
+        prev = session.exec(scored.order_by(*last).limit(1)).first()
     return prev, nxt
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from storage.audit_models import Assignment, ReviewLease
-from storage.browse import SceneFilter, SceneOrder, queue_base
+from storage.browse import SceneFilter, SceneOrder, queue_base, queue_pieces
 from storage.claims import db_clock
 from storage.constants import PENDING
 from storage.dialect import insert_on_conflict
@@ -36,31 +36,39 @@ def _assigned(reviewer: str) -> Select:
     return select(Assignment.scene_id).where(Assignment.reviewer == reviewer)
 
 
-def _queue(
-    session: Session, *, flt: SceneFilter, order: SceneOrder, reviewer: str, mine_only: bool
-) -> tuple[Select, ColumnElement, ColumnElement]:
-    """(SELECT of the queue's scene ids whatever their status, 0 for a scene assigned to the reviewer else 1, the
-    order's sort key): the queue runs by (assigned first, key, id)."""
-    stmt, key = queue_base(session=session, flt=replace(flt, status=None), order=order)
-    sid, mine = col(Scene.id), col(Scene.id).in_(_assigned(reviewer))
+def _scoped(session: Session, stmt: Select, *, reviewer: str, mine_only: bool) -> list[Select]:
+    """stmt narrowed to the reviewer's queue, as the parts served in turn: their assigned scenes, then the scenes
+    assigned to nobody else (no assignment at all: stmt as it is, not even a lookup)."""
+    mine = col(Scene.id).in_(_assigned(reviewer))
+    if session.execute(select(Assignment.scene_id).limit(1)).first() is None:
+        return [] if mine_only else [stmt]
     if mine_only:
-        stmt = stmt.where(mine)
-    else:  # scenes assigned only to others are theirs
-        others = select(Assignment.scene_id).where(Assignment.reviewer != reviewer)
-        stmt = stmt.where(or_(mine, sid.not_in(others)))
-    return stmt, case((mine, 0), else_=1), key
-
-
-def _sort(first: ColumnElement, key: ColumnElement, order: SceneOrder) -> tuple:
-    return first, key.desc() if order.descending else key.asc(), col(Scene.id).asc()
+        return [stmt.where(mine)]
+    others = select(Assignment.scene_id).where(Assignment.reviewer != reviewer)
+    return [stmt.where(mine), stmt.where(~mine, col(Scene.id).not_in(others))]
 
 
 def queue_progress(*, session: Session, flt: SceneFilter, order: SceneOrder, reviewer: str, mine_only: bool = False):
-    """(done, total) of the queue: its scenes with a verdict, and all its scenes."""
-    stmt, _, _ = _queue(session, flt=flt, order=order, reviewer=reviewer, mine_only=mine_only)
+    """(done, total) of the queue: its scenes with a verdict, and all its scenes (order: unused, kept for callers)."""
     done = func.sum(case((REVIEW_STATUS != PENDING, 1), else_=0))
-    row = session.execute(stmt.with_only_columns(func.count(), done)).one()
-    return int(row[1] or 0), int(row[0])
+    found, total = 0, 0
+    for part in _scoped(session, queue_base(session=session, flt=replace(flt, status=None)), reviewer=reviewer,
+                        mine_only=mine_only):  # fmt: skip
+        row = session.execute(part.with_only_columns(func.count(), done)).one()
+        found, total = found + int(row[1] or 0), total + int(row[0])
+    return found, total
+
+
+def _parts(session: Session, *, flt: SceneFilter, order: SceneOrder, reviewer: str, mine_only: bool) -> list[tuple]:
+    """The queue's pending scenes as consecutive parts in queue order, each (SELECT, sort key, id column)."""
+    pieces = queue_pieces(session=session, flt=replace(flt, status=None), order=order)
+    parts = []
+    for scope in range(2):
+        for stmt, key, sid in pieces:
+            scoped = _scoped(session, stmt.where(REVIEW_STATUS == PENDING), reviewer=reviewer, mine_only=mine_only)
+            if scope < len(scoped):
+                parts.append((scoped[scope], key, sid))
+    return parts
 
 
 def _free(stmt: Select, *, reviewer: str, now: float, slots: int) -> Select:
@@ -74,15 +82,18 @@ def _free(stmt: Select, *, reviewer: str, now: float, slots: int) -> Select:
     return stmt.where(col(Scene.id).not_in(held))
 
 
-def _after(session: Session, stmt: Select, first: ColumnElement, key: ColumnElement, order: SceneOrder, scene_id: int):
-    """The condition "after scene_id in the queue's order" (None when scene_id is not in the queue)."""
-    here = session.execute(stmt.with_only_columns(first, key).where(col(Scene.id) == scene_id)).first()
+def _after(session: Session, part: tuple, order: SceneOrder, scene_id: int):
+    """The condition "after scene_id in this part's order" (None when scene_id is not in it)."""
+    stmt, key, sid = part
+    here = session.execute(stmt.with_only_columns(key).where(sid == scene_id)).first()
     if here is None:
         return None
-    rank, value = here
-    later = key < value if order.descending else key > value
-    tie = and_(key == value, col(Scene.id) > scene_id)
-    return or_(first > rank, and_(first == rank, or_(later, tie)))
+    later = key < here[0] if order.descending else key > here[0]
+    return or_(later, and_(key == here[0], sid > scene_id))
+
+
+def _sorted(stmt: Select, key: ColumnElement, sid: ColumnElement, order: SceneOrder) -> Select:
+    return stmt.order_by(key.desc() if order.descending else key.asc(), sid.asc())
 
 
 def next_scene(
@@ -97,16 +108,18 @@ def next_scene(
 ) -> int | None:
     """Claim and return the first pending scene of the queue no other reviewer holds (after `after` in the queue's
     order when given, wrapping round to the start); None when every pending scene is done or held. Commits."""
-    base, first, key = _queue(session, flt=flt, order=order, reviewer=reviewer, mine_only=mine_only)
-    stmt, sort = base.where(REVIEW_STATUS == PENDING), _sort(first, key, order)
+    parts = _parts(session, flt=flt, order=order, reviewer=reviewer, mine_only=mine_only)
     tries = []
-    if after is not None and (later := _after(session, base, first, key, order, after)) is not None:
-        tries.append(stmt.where(later))
-    tries.append(stmt if after is None else stmt.where(col(Scene.id) != after))
-    for candidates in tries:
+    if after is not None:
+        for k, (stmt, key, sid) in enumerate(parts):
+            if (later := _after(session, (stmt, key, sid), order, after)) is not None:
+                tries = [(stmt.where(later), key, sid), *parts[k + 1 :]]
+                break
+    tries += [(stmt.where(sid != after) if after is not None else stmt, key, sid) for stmt, key, sid in parts]
+    for candidates, key, sid in tries:
         while True:
             free = _free(candidates, reviewer=reviewer, now=db_clock(session=session), slots=1)
-            ids = session.execute(free.order_by(*sort).limit(BATCH)).scalars().all()
+            ids = session.execute(_sorted(free, key, sid, order).limit(BATCH)).scalars().all()
             for scene_id in ids:
                 if claim_scene(session=session, scene_id=scene_id, reviewer=reviewer, lease_seconds=lease_seconds):
                     return scene_id

@@ -102,3 +102,20 @@ def test_assigned_scenes_come_first_and_alone_with_my_assignments(session):
     assert len(session.exec(select(Assignment)).all()) == 4
     assert undo_assignments(session=session, action=action, reviewer="ann") == 4
     assert session.exec(select(Assignment)).all() == []
+
+
+def test_neighbours_in_a_score_order_follow_the_listing_unscored_last(session):
+    from storage.browse import neighbours
+    from tests.factories import make_dataset, make_scene
+
+    make_workspace(session)
+    extra = make_dataset(session, name="more")
+    for k in range(3):  # unscored scenes (no predictions): last in both directions
+        make_scene(session, dataset=extra, choice_cnt=3, item_pos=0, user_index=k, timestamp=1_700_000_100 + k)
+    session.commit()
+    for order in (BY_SCORE, SceneOrder(column="strong_E"), SceneOrder(column="diff_model")):
+        for flt in (SceneFilter(), SceneFilter(selection="sel")):
+            listed = _order(session, flt, order)
+            for k, sid in enumerate(listed):
+                expected = (listed[k - 1] if k else None, listed[k + 1] if k + 1 < len(listed) else None)
+                assert neighbours(session=session, scene_id=sid, flt=flt, order=order) == expected, (order, sid)
