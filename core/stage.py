@@ -23,6 +23,7 @@ from core.errors import BadInput, NotFound
 from core.llm.batch_file import BatchOut
 from core.llm.client import LlmRequest, LlmResult, call_row, run_requests
 from core.llm.endpoints import api_key, find_endpoint, open_endpoint
+from core.llm.loop import LlmLoop
 from core.progress import Bar, Progress
 from core.settings import load_settings
 from core.workers import Heartbeat, claim_size, claimed_chunks
@@ -77,6 +78,7 @@ class StageContext:
     report: StageReport
     bar: Bar | None = None
     batch: BatchOut | None = None  # --batch-out: requests go to this file, not to the endpoint
+    llm: LlmLoop | None = None  # the run's event loop and client, shared by its chunks
     _answered: set[str] = field(default_factory=set)
     _live: set[str] = field(default_factory=set)
     _elsewhere: int = 0
@@ -160,7 +162,7 @@ def run_stage(*, ctx: StageContext, requests: list[LlmRequest], on_batch: BatchH
 
         return on_results
 
-    common = {"engine": ctx.engine, "endpoint": endpoint, "run_id": run_id, "batch_out": ctx.batch}
+    common = {"engine": ctx.engine, "endpoint": endpoint, "run_id": run_id, "batch_out": ctx.batch, "llm": ctx.llm}
     run_requests(requests=requests, on_results=handler(False), **common)
     if retry:
         run_requests(requests=retry, on_results=handler(True), use_cache=False, **common)
@@ -267,7 +269,8 @@ def tracked_run(
                         _batch_chunks(ctx=ctx, items=items, key=key, body=body)
                     else:
                         lease = {"since": since, "lease_seconds": lease_seconds}
-                        _claim_and_run(ctx=ctx, items=items, key=key, body=body, **lease)
+                        with LlmLoop() as ctx.llm:
+                            _claim_and_run(ctx=ctx, items=items, key=key, body=body, **lease)
             if batch is not None:
                 report.batch_lines = batch.write(engine=engine)
                 report.batch_path = str(batch.path)

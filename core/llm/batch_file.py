@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.errors import BadInput
-from core.llm.client import MAX_ERROR_CHARS, LlmRequest, extract
+from core.llm.client import MAX_ERROR_CHARS, LlmRequest, extract, request_body
 from core.llm.retry import BadReply
 from storage.batches import batch_requests, mark_imported, record_batch_requests
 from storage.llm import cache_insert, insert_calls
@@ -25,13 +25,6 @@ from storage.models import Endpoint, utcnow
 
 BATCH_URL = "/v1/chat/completions"
 COMPLETION_URL = "/v1/completions"  # a request conditioned as a raw prompt (core/conditioning.py)
-
-
-def request_body(*, model: str, request: LlmRequest) -> dict:
-    """The JSON body the openai client sends for request: extra_body's keys sit at the top level."""
-    params = dict(request.params)
-    extra = params.pop("extra_body", None) or {}
-    return {"model": model, **request.sent, **params, **extra}
 
 
 def _database_files(engine: Engine) -> set[Path]:

@@ -1,4 +1,4 @@
-"""The caller's-thread side of a run: an asyncio loop in a worker thread, finished work persisted in batches."""
+"""The caller's-thread side of a run: the requests run on an LlmLoop's thread, finished work persisted in batches."""
 
 import asyncio
 import contextlib
@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.llm.loop import LlmLoop
 from storage.llm import cache_insert, insert_calls
 
 BATCH_SIZE = 200
@@ -63,31 +64,31 @@ class Sink:
 
 
 def run_in_thread(
-    main: Callable[[queue.SimpleQueue], Coroutine], *, handle: Callable[[object], None], sink: Sink
+    main: Callable[[queue.SimpleQueue], Coroutine],
+    *,
+    handle: Callable[[object], None],
+    sink: Sink,
+    loop: LlmLoop,
 ) -> None:
-    """Run main(out) on a fresh event loop in a worker thread; handle(item) each item it puts on `out` here.
+    """Run main(out) on `loop` (its own thread); handle(item) each item it puts on `out` here.
 
     Works whether or not the caller already has a running loop. On an exception here (e.g. Ctrl-C) the async
     work is cancelled and what finished so far is still flushed.
     """
     out: queue.SimpleQueue = queue.SimpleQueue()
     finished = object()
-    state: dict = {}
+    done = threading.Event()
 
-    def work() -> None:
-        loop = asyncio.new_event_loop()
+    async def work() -> None:
         try:
-            state["task"] = loop.create_task(main(out))
-            state["loop"] = loop
-            loop.run_until_complete(state["task"])
+            await main(out)
         except BaseException as exc:  # re-raised in the caller's thread
             out.put(exc)
         finally:
-            loop.close()
             out.put(finished)
+            done.set()
 
-    thread = threading.Thread(target=work, name="llm-requests", daemon=True)
-    thread.start()
+    future = loop.submit(work())
     failure: BaseException | None = None
     try:
         while True:
@@ -105,14 +106,11 @@ def run_in_thread(
                 sink.flush()
         sink.flush()
     except BaseException:
-        loop, task = state.get("loop"), state.get("task")
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop may close between the check and the call
-                loop.call_soon_threadsafe(task.cancel)
+        future.cancel()
         with contextlib.suppress(Exception):  # keep what finished; the original error is the one to report
             sink.flush()
         raise
     finally:
-        thread.join(timeout=5)
+        done.wait(timeout=5)
     if failure is not None and not isinstance(failure, asyncio.CancelledError):
         raise failure
