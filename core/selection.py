@@ -57,7 +57,8 @@ class SelectionConfig:
 
 @dataclass
 class SelectionResult:
-    """kept: one row per kept scene in rank order (rank 1 = best); drops: reason -> scenes dropped."""
+    """kept: one row per kept scene in rank order (rank 1 = best); drops: reason -> scenes dropped; reasons: per
+    considered scene (the train frame's index), its drop reason or "" when kept."""
 
     config: SelectionConfig
     kept: pd.DataFrame
@@ -67,6 +68,7 @@ class SelectionResult:
     notes: list[str]
     selection_id: int | None = None
     eval_excluded: int = 0  # scored eval scenes, never part of a selection
+    reasons: pd.Series | None = None
 
     def report(self) -> dict:
         """JSON-ready summary stored on the Selection row."""
@@ -152,6 +154,7 @@ def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.Data
         drop(frame[column] > float(high), f"above max {column}")
     eligible = frame[reason == ""]
     kept = stratify(eligible, column=config.column, ascending=config.ascending, target=int(config.target))
+    reason[eligible.index.difference(kept.index)] = "over quota"
     kept = kept.reset_index(drop=True)
     kept.insert(0, "rank", np.arange(1, len(kept) + 1))
     kept["rank_value"] = kept[config.column].astype(float)
@@ -168,7 +171,9 @@ def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.Data
     excluded = len(scored) - len(frame)
     if excluded:
         notes.append(f"{excluded} scored eval scenes left out: training data comes from train scenes only")
-    return SelectionResult(config, kept, drops, kept_by_group, len(frame), notes, eval_excluded=excluded)
+    return SelectionResult(
+        config, kept, drops, kept_by_group, len(frame), notes, eval_excluded=excluded, reasons=reason
+    )
 
 
 def save_selection(*, engine: Engine, config: SelectionConfig, replace: bool = False) -> SelectionResult:

@@ -89,12 +89,15 @@ with user_errors():
         counts[1].metric("Kept", len(result.kept))
         counts[2].metric("Dropped", result.considered - len(result.kept))
         cut = float(result.kept["rank_value"].iloc[-1]) if len(result.kept) else None
-        st.plotly_chart(
-            ranking_histogram(
-                frame[column].to_numpy(dtype=float), column=column, low=mins.get(column), high=maxs.get(column), cut=cut
-            ),
-            key="hist",
+        histogram = ranking_histogram(
+            frame[column].to_numpy(dtype=float),
+            column=column,
+            low=mins.get(column),
+            high=maxs.get(column),
+            cut=cut,
+            reasons=result.reasons.reindex(frame.index).to_numpy(),
         )
+        st.plotly_chart(histogram, key="hist")
         left, right = st.columns(2)
         left.plotly_chart(entropy_scatter(frame, kept_ids), key="scatter")
         right.plotly_chart(group_bars(result.kept_by_group), key="groups")

@@ -9,21 +9,71 @@ import plotly.graph_objects as go
 KEPT = "#2a9d8f"
 DROPPED = "#b0b7c3"
 MAX_POINTS = 20_000
+MIN_BINS, MAX_BINS = 5, 80
+# One colour per drop reason (core/selection.py's), the same on every rerun; a threshold's by its side.
+REASON_COLOURS = {
+    "no correct rationale": "#6d597a",
+    "no chosen": "#b5838d",
+    "no rejected": "#8d99ae",
+    "over quota": "#b0b7c3",
+    "below min": "#e9c46a",
+    "above max": "#f4a261",
+}
 
 
-def ranking_histogram(values: np.ndarray, *, column: str, low: float | None, high: float | None, cut: float | None):
-    """Histogram (binned here, not in the browser) with min/max thresholds and the last kept value as lines."""
-    values = values[np.isfinite(values)]
+def bin_edges(values: np.ndarray) -> np.ndarray:
+    """Bin edges that read well at any size: numpy's "auto" rule (Sturges for a handful of scenes,
+    Freedman-Diaconis for many) kept between MIN_BINS and MAX_BINS; one unit-wide bin when every value is equal."""
+    if values.size == 0:
+        return np.array([0.0, 1.0])
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return np.array([low - 0.5, low + 0.5])
+    edges = np.histogram_bin_edges(values, bins="auto")
+    bins = len(edges) - 1
+    if bins > MAX_BINS or bins < MIN_BINS:
+        edges = np.histogram_bin_edges(values, bins=min(max(bins, MIN_BINS), MAX_BINS))
+    return edges
+
+
+def ranking_histogram(
+    values: np.ndarray,
+    *,
+    column: str,
+    low: float | None,
+    high: float | None,
+    cut: float | None,
+    reasons: np.ndarray | None = None,
+):
+    """Histogram of the ranking column (binned here, not in the browser), stacked by outcome: kept, then each drop
+    reason in its own colour; min/max thresholds and the last kept value as lines. reasons: per value, its drop
+    reason or "" when kept (None: all one colour)."""
+    values = np.asarray(values, dtype=float)
+    reasons = np.full(values.shape, "", dtype=object) if reasons is None else np.asarray(reasons, dtype=object)
+    finite = np.isfinite(values)
+    values, reasons = values[finite], reasons[finite]
     fig = go.Figure()
     if values.size:
-        counts, edges = np.histogram(values, bins=60)
-        fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, marker_color=DROPPED, name="scenes"))
+        edges = bin_edges(values)
+        centres, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        for why in sorted(set(reasons.tolist()), key=lambda r: (r != "", r)):
+            counts, _ = np.histogram(values[reasons == why], bins=edges)
+            colour = KEPT if why == "" else REASON_COLOURS.get(why, REASON_COLOURS.get(why[:9], DROPPED))
+            name = "kept" if why == "" else f"dropped: {why}"
+            fig.add_trace(go.Bar(x=centres, y=counts, width=widths, marker_color=colour, name=html.escape(name)))
     for value, label, colour in ((low, "min", "#e76f51"), (high, "max", "#e76f51"), (cut, "last kept", KEPT)):
         if value is not None:
             fig.add_vline(x=value, line_color=colour, line_width=2, annotation_text=label)
     fig.update_layout(
-        height=300, margin={"l": 0, "r": 0, "t": 30, "b": 0}, bargap=0, showlegend=False, title=f"{column} (all scored)"
+        height=320,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        bargap=0,
+        barmode="stack",
+        legend={"orientation": "h", "y": -0.25},
+        title=f"{html.escape(column)} (all scored train scenes)",
     )
+    fig.update_xaxes(title=html.escape(column))
+    fig.update_yaxes(title="scenes")
     return fig
 
 

@@ -185,15 +185,27 @@ def _histograms(db: str, dataset_id: int, version: tuple) -> dict:
 
 
 def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figure:
-    """Histograms of key scores over the scene's dataset (cached per score version), this scene as a line."""
+    """Histograms of key scores over the scene's dataset (cached per score version), this scene as a labelled line;
+    axes named (the score, scenes)."""
     histograms = _histograms(db_path(), dataset_id, score_version(session=session))
     fig = make_subplots(rows=1, cols=len(SCORE_PLOTS), subplot_titles=SCORE_PLOTS)
     for k, name in enumerate(SCORE_PLOTS, start=1):
         counts, centres = histograms[name]
         if counts:
             fig.add_trace(go.Bar(x=centres, y=counts, marker_color=OTHER_COLOUR), row=1, col=k)
-        fig.add_vline(x=score[name], line_color=TRUE_COLOUR, line_width=3, row=1, col=k)
-    fig.update_layout(height=220, margin={"l": 0, "r": 0, "t": 30, "b": 0}, showlegend=False, bargap=0)
+        fig.add_vline(
+            x=score[name],
+            line_color=TRUE_COLOUR,
+            line_width=3,
+            row=1,
+            col=k,
+            annotation_text=f"this scene: {score[name]:.3g}",
+            annotation_position="top",
+            annotation_font_color=TRUE_COLOUR,
+        )
+        fig.update_xaxes(title_text=name, row=1, col=k)
+    fig.update_yaxes(title_text="scenes in the dataset", row=1, col=1)
+    fig.update_layout(height=250, margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False, bargap=0)
     return fig
 
 

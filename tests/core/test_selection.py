@@ -102,6 +102,10 @@ def test_stratified_quotas_cut_the_deepest_places_first(groups, engine):
     assert result.kept["rank"].tolist() == [1, 2, 3, 4, 5]
     assert result.drops["over quota"] == 5
     assert result.kept_by_group == {("toy", 2): 2, ("toy", 3): 2, ("toy2", 2): 1}
+    # every considered scene's outcome, for the Filter histogram: "" = kept, else its drop reason
+    assert result.reasons.value_counts().to_dict() == {"": 5, "over quota": 5}
+    kept_ids = set(result.kept["scene_id"])
+    assert kept_ids == set(result.reasons.index[result.reasons == ""].map(candidates(engine=engine)["scene_id"]))
     # target 7: quotas 5, 3, 1 -> 9; levels 0-2 hold exactly 7, so a4 and a5 (depths 3, 4) are cut
     result = preview_selection(engine=engine, config=SelectionConfig(target=7))
     assert kept_labels(result, groups) == ["b1", "a1", "a2", "a3", "b2", "b3", "c1"]
@@ -114,6 +118,7 @@ def test_ascending_ranking_and_thresholds(groups, engine):
     result = preview_selection(engine=engine, config=config)
     assert kept_labels(result, groups) == ["a1", "a2", "a3", "a4", "a5", "a6", "b2"]
     assert result.drops["below min diff_model"] == 2 and result.drops["above max diff_model"] == 1
+    assert result.reasons.value_counts().to_dict() == {"": 7, "below min diff_model": 2, "above max diff_model": 1}
     assert result.kept["rank_value"].tolist() == [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3]
 
 

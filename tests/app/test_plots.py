@@ -1,0 +1,64 @@
+"""AppTest: the Filter histogram is stacked kept / dropped by reason with labelled axes and bins that fit the set's
+size; Review's score plots mark and label "this scene"."""
+
+import base64
+
+import numpy as np
+import plotly.io as pio
+
+from pages.filter_plots import MAX_BINS, bin_edges, ranking_histogram
+from tests.app.pages_helpers import open_page
+
+
+def _total(y) -> int:
+    """The sum of a trace's values as the browser gets them (plotly may send a typed array: dtype + base64)."""
+    if isinstance(y, dict):
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+    return int(np.asarray(y).sum())
+
+
+def _figures(at):
+    return [pio.from_json(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_filter_histogram_colours_kept_and_each_drop_reason(workspace):
+    at = open_page("filter")
+    hist = _figures(at)[0]
+    bars = {trace.name: _total(trace.y) for trace in hist.data}
+    assert bars == {"kept": 4, "dropped: no correct rationale": 2, "dropped: no rejected": 2}
+    colours = {trace.name: trace.marker.color for trace in hist.data}
+    assert colours == {"kept": "#2a9d8f", "dropped: no correct rationale": "#6d597a", "dropped: no rejected": "#8d99ae"}
+    assert hist.layout.barmode == "stack"
+    assert (hist.layout.xaxis.title.text, hist.layout.yaxis.title.text) == ("diff_model", "scenes")
+    low, high = at.slider(key="th_diff_model").value
+    at.slider(key="th_diff_model").set_value((0.5, high)).run()
+    bars = {trace.name: _total(trace.y) for trace in _figures(at)[0].data}
+    assert bars == {
+        "kept": 2,
+        "dropped: below min diff_model": 2,
+        "dropped: no correct rationale": 2,
+        "dropped: no rejected": 2,
+    }
+
+
+def test_bins_fit_small_and_large_sets():
+    assert len(bin_edges(np.array([0.1, 0.2, 0.9]))) - 1 == 5  # a handful of scenes: few wide bins
+    assert list(bin_edges(np.array([0.3, 0.3]))) == [-0.2, 0.8]  # all equal: one bin around the value
+    large = np.random.default_rng(0).normal(size=100_000)
+    assert len(bin_edges(large)) - 1 == MAX_BINS
+    fig = ranking_histogram(large, column="x", low=None, high=None, cut=None)
+    assert _total(fig.data[0].y) == 100_000 and fig.data[0].name == "kept"
+
+
+def test_review_marks_this_scene_on_each_score_plot(workspace):
+    at = open_page("review", scene=str(workspace[1]))
+    fig = _figures(at)[0]
+    labels = [a.text for a in fig.layout.annotations if a.text.startswith("this scene")]
+    assert len(labels) == 4 and labels[-1] == "this scene: -1"
+    assert fig.layout.yaxis.title.text == "scenes in the dataset"
+    assert [fig.layout[f"xaxis{k if k > 1 else ''}"].title.text for k in range(1, 5)] == [
+        "diff_model",
+        "strong_E",
+        "weak_E",
+        "diff_hit",
+    ]
