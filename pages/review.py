@@ -113,7 +113,9 @@ note_col.text_input("Review note", key=note_key)
 if back_col.button("Back to the list", key="back_to_samples"):
     st.switch_page("samples.py", query_params=filter_to_params(flt, order, page))
 who = f" · last review by {escape_markdown(review.reviewer)}" if review and review.reviewer else ""
-st.caption(f"Shortcuts: A approve · X reject · ← previous · → next (within the Samples filter){who}")
+st.caption(
+    f"Shortcuts: A approve · X reject · ← previous · → next (within the Samples filter) · Ctrl+Enter saves an edit{who}"
+)
 
 left, right = st.columns(2)
 with left:
@@ -161,7 +163,12 @@ for tab, role in zip(tabs, ROLES, strict=True):
             st.caption(f"Predicted distributions, one bar per rationale; true option {letter(scene.item_pos)} shaded")
             st.plotly_chart(fig, key=f"dist_{role}")
         for item in items:
-            rationale_block(item, scene=scene, opened=item["rationale"].id == st.session_state.get("review_opened"))
+            rationale_block(
+                item,
+                scene=scene,
+                endpoints=endpoint_names,
+                opened=item["rationale"].id == st.session_state.get("review_opened"),
+            )
 
 verdicts_section(scene_id=scene.id, rationales=detail.rationales, computed=detail.pairs[0] if detail.pairs else None)
 

@@ -9,8 +9,9 @@ from core.app_support import decoding_note, escape_markdown, format_problems
 from core.choices import CONSTRAIN_FORMAT, LOCAL
 from core.errors import MirrorError
 from core.llm.warm import WarmModel
-from core.review import edit_rationale, rationale_versions
+from core.review import edit_rationale
 from pages import drafts
+from pages.review_history import history, repredict_button
 from pages.ui import db_path, engine, reviewer, session, user_errors
 from storage.browse_detail import score_histograms, score_version
 from storage.constants import CONDITIONING_LABELS, DEFAULT_RANK, letter
@@ -27,9 +28,11 @@ def _keys(rationale_id: int) -> tuple[str, str]:
 
 def save_edit(rationale_id: int) -> None:
     """Save the draft as the version after the one it began from; refused (and kept) when that is no longer the
-    stored version."""
+    stored version; a draft equal to its base saves nothing."""
     widget, base = _keys(rationale_id)
     text, began = st.session_state.get(widget, ""), st.session_state[base]
+    if text == began.text:  # nothing typed: no new version (Ctrl+Enter reaches every editor's Save button)
+        return
     try:
         with session() as s:
             saved = edit_rationale(
@@ -101,7 +104,7 @@ def chips(label: str, factors: list | None) -> None:
             st.badge(escape_markdown(factor), color="blue")
 
 
-def rationale_block(item: dict, *, scene, opened: bool = False) -> None:
+def rationale_block(item: dict, *, scene, endpoints: list[str], opened: bool = False) -> None:
     """One rationale in an expander: parsed stages, factor chips, problems, distribution, edit and history."""
     rat = item["rationale"]
     problems = format_problems(rat.problems)
@@ -139,13 +142,10 @@ def rationale_block(item: dict, *, scene, opened: bool = False) -> None:
                     st.caption("Estimated by sampling (the endpoint gave no logprobs).")
                 if item["conditioning"]:
                     st.caption(f"Conditioning: {CONDITIONING_LABELS.get(item['conditioning'], item['conditioning'])}")
+            repredict_button(item, endpoints=endpoints)
         editor(rat)
         if st.toggle("History", key=f"hist_{rat.id}"):
-            with session() as s:
-                versions = rationale_versions(session=s, rationale_id=rat.id)
-            for v in versions:
-                st.caption(f"version {v.version} by {escape_markdown(v.author)} at {v.created_at:%Y-%m-%d %H:%M}")
-                st.text(v.text)
+            history(rat)
 
 
 def editor(rat) -> None:
@@ -171,7 +171,9 @@ def editor(rat) -> None:
     else:
         st.text_area("Rationale text", key=widget, height=180)
     buttons = st.columns(3)
-    buttons[0].button("Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id,))
+    buttons[0].button(
+        "Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id,), shortcut="Ctrl+Enter"
+    )
     buttons[1].button("Discard my edit", key=f"reload_{rat.id}", on_click=reload_edit, args=(rat.id,))
     if stale:
         label = f"Merge: keep my draft over version {rat.version}"

@@ -51,6 +51,7 @@ def scene_detail(*, session: Session, scene_id: int) -> SceneDetail | None:
                 "estimated": bool(pred.estimated) if pred else False,
                 "conditioning": pred.conditioning if pred else None,
                 "predicted_version": pred.rationale_version if pred else None,
+                "endpoint": pred.endpoint if pred else None,
             }
         )
     review = session.exec(select(Review).where(Review.scene_id == scene_id)).first()

@@ -36,6 +36,7 @@ TABLES = frozenset(
     {
         *("batchrequest", "bulkaction", "bulkchange", "dataset", "endpoint", "evalrow", "evalrun", "evalskip"),
         *("exportrecord", "interaction", "item", "llmcache", "llmcall", "meta", "pairoverride", "prediction"),
+        "predictionhistory",
         *("rationale", "rationaleverdict", "rationaleversion", "review", "reviewer", "run", "scene", "score"),
         *("assignment", "assignchange", "reviewlease"),
         *("selection", "selectionitem", "user", "workclaim"),

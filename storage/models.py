@@ -252,6 +252,23 @@ class Prediction(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+# A prediction replaced by a newer one (the rationale was edited and predicted again): kept for the history.
+class PredictionHistory(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    rationale_id: int = Field(foreign_key="rationale.id", index=True)
+    scene_id: int = Field(foreign_key="scene.id")
+    role: str
+    rationale_version: int
+    probs: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    estimated: bool = False
+    behavior_index: int
+    endpoint: str | None = None
+    model: str | None = None
+    conditioning: str | None = None
+    created_at: datetime  # when the prediction was made
+    replaced_at: datetime = Field(default_factory=utcnow)
+
+
 # Per-scene uncertainty (DESIGN.md §5), recomputed by `score`.
 class Score(SQLModel, table=True):
     scene_id: int = Field(foreign_key="scene.id", primary_key=True)

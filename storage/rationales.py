@@ -1,12 +1,14 @@
 """Queries for rationales and predictions: set-based work lists and bulk, never-overwriting writes."""
 
-from sqlalchemy import or_, select, text
-from sqlmodel import Session
+from sqlalchemy import bindparam, or_, select, text
+from sqlmodel import Session, col
 
-from storage.dialect import insert_on_conflict
-from storage.models import Prediction, Rationale, Scene
+from storage.dialect import insert_on_conflict, timestamp
+from storage.models import Prediction, PredictionHistory, Rationale, Scene, utcnow
 
 _CHUNK = 900  # bound parameters per IN (...) lookup, far below SQLite's limit
+_HISTORY_FIELDS = ("rationale_id", "scene_id", "role", "rationale_version", "probs", "estimated", "behavior_index")
+_HISTORY_FIELDS += ("endpoint", "model", "conditioning", "created_at")
 _PROMPT_FIELDS = ("profile", "history", "options", "choice_cnt", "prompt_style", "system_prompt")
 
 
@@ -119,11 +121,38 @@ def prediction_work(
     return sorted(work, key=lambda row: row["rationale_id"])
 
 
+def _archive_replaced(session: Session, rows: list[dict]) -> None:
+    """Copy the stored predictions these rows replace (made for an older rationale version) to PredictionHistory."""
+    newest: dict[int, int] = {}
+    for row in rows:
+        newest[row["rationale_id"]] = max(newest.get(row["rationale_id"], 0), row["rationale_version"])
+    ids, fields = list(newest), ", ".join(_HISTORY_FIELDS)
+    copy = text(
+        f"INSERT INTO predictionhistory ({fields}, replaced_at) SELECT {fields}, :now FROM prediction "
+        "WHERE rationale_id IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    now = timestamp(session.connection(), utcnow())
+    for start in range(0, len(ids), _CHUNK):
+        stored = select(Prediction.rationale_id, Prediction.rationale_version)
+        found = session.execute(stored.where(col(Prediction.rationale_id).in_(ids[start : start + _CHUNK])))
+        replaced = [rid for rid, version in found if version < newest[rid]]
+        if replaced:
+            session.execute(copy, {"ids": replaced, "now": now})
+
+
+def prediction_history(*, session: Session, rationale_id: int) -> list[PredictionHistory]:
+    """The replaced predictions of a rationale, oldest first."""
+    stmt = select(PredictionHistory).where(PredictionHistory.rationale_id == rationale_id)
+    return list(session.scalars(stmt.order_by(col(PredictionHistory.id))))
+
+
 def upsert_predictions(*, session: Session, rows: list[dict]) -> set[int]:
-    """Store predictions; one already made for an older rationale version is replaced, one for the same or a newer
-    version is kept. Returns the rationale ids whose prediction was written."""
+    """Store predictions; one already made for an older rationale version is replaced (and kept in
+    PredictionHistory), one for the same or a newer version is kept. Returns the rationale ids whose prediction was
+    written."""
     if not rows:
         return set()
+    _archive_replaced(session, rows)
     stmt = insert_on_conflict(session.connection(), Prediction)
     updated = {
         name: stmt.excluded[name]

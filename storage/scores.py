@@ -8,7 +8,7 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.bulk import write_rows
 from storage.constants import SCORE_COLUMNS
@@ -103,9 +103,13 @@ def prediction_conditionings(
     return {key: ", ".join(kinds) for key, kinds in found.items()}
 
 
-def scene_arrays(*, session: Session, dataset: str | None = None) -> dict[str, np.ndarray]:
-    """id (sorted), item_pos and choice_cnt of every scene (optionally of one dataset)."""
+def scene_arrays(
+    *, session: Session, dataset: str | None = None, scene_ids: list[int] | None = None
+) -> dict[str, np.ndarray]:
+    """id (sorted), item_pos and choice_cnt of every scene (optionally of one dataset, or of a few ids)."""
     where = _dataset_filter(session, dataset, "id")
+    if scene_ids is not None:  # a handful of ids (one scene re-scored), inlined as ints
+        where += f"{' AND' if where else ' WHERE'} id IN ({', '.join(str(int(i)) for i in scene_ids) or 'NULL'})"
     cursor = _raw_cursor(session)
     cursor.execute(f"SELECT id, item_pos, choice_cnt FROM scene{where} ORDER BY id")
     data = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
@@ -113,12 +117,14 @@ def scene_arrays(*, session: Session, dataset: str | None = None) -> dict[str, n
     return {"id": data[:, 0], "item_pos": data[:, 1], "choice_cnt": data[:, 2]}
 
 
-def replace_scores(*, session: Session, frame: pd.DataFrame, computed_at: datetime) -> int:
-    """Delete every Score row and bulk-insert the frame's rows; caller commits.
+def replace_scores(
+    *, session: Session, frame: pd.DataFrame, computed_at: datetime, scene_ids: list[int] | None = None
+) -> int:
+    """Delete every Score row (or those of scene_ids only) and bulk-insert the frame's rows; caller commits.
 
     The frame holds scene_id and SCORE_COLUMNS, optionally PAIR_COLUMNS (a negative id = none, stored as NULL).
     """
-    session.execute(delete(Score))
+    session.execute(delete(Score) if scene_ids is None else delete(Score).where(col(Score.scene_id).in_(scene_ids)))
     if frame.empty:
         return 0
     columns = ["scene_id", *SCORE_COLUMNS, *(c for c in PAIR_COLUMNS if c in frame)]
