@@ -46,8 +46,10 @@ def _probs_line(blob: bytes, behaviour: int) -> str:
     return " · ".join(f"{letter(k)} {p:.2f}" for k, p in enumerate(probs)) + f" (sampled {letter(behaviour)})"
 
 
+@st.fragment
 def history(rat) -> None:
-    """Every version (author, time), a word diff of the chosen version, and the predictions replaced since."""
+    """Every version (author, time), a word diff of the chosen version, and the predictions replaced since; a
+    fragment, so picking another version or base reruns this part only, not the whole Review page."""
     with session() as s:
         versions = rationale_versions(session=s, rationale_id=rat.id)
         earlier = prediction_history(session=s, rationale_id=rat.id)
