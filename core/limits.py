@@ -134,6 +134,7 @@ TIMEOUT = Limit("--timeout", 0, 86_400, "seconds per call", integer=False, low_o
 RETRIES = Limit("--retries", 0, 100, "retries after a failed call")
 DEMO_SCENES = Limit("--scenes/--eval-scenes", 0, 100_000, "demo scenes (env MIRROR_DEMO_SCENES)")
 LOCAL_CTX = Limit("MIRROR_LOCAL_CTX", 256, 1_048_576, "context size of the embedded model server")
+DOUBLE_PERCENT = Limit("MIRROR_DOUBLE_REVIEW_PERCENT", 0, 100, "percent of a selection reviewed blind by two reviewers")
 LEASE_SECONDS = Limit("MIRROR_LEASE_SECONDS", 1, 86_400, "seconds an LLM worker's claim on its items outlives it")
 REVIEW_LEASE = Limit("MIRROR_REVIEW_LEASE", 1, 86_400, "seconds a reviewer's hold on a scene outlives their last look")
 LOCAL_SLOTS = Limit("MIRROR_LOCAL_SLOTS", 0, 4, "embedded model processes side by side (0 = one per core)")
@@ -169,6 +170,7 @@ LIMITS: tuple[Limit, ...] = (
     LEASE_SECONDS,
     REVIEW_LEASE,
     LOCAL_SLOTS,
+    DOUBLE_PERCENT,
 )
 
 

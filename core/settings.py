@@ -4,7 +4,16 @@ import os
 from dataclasses import dataclass, field, fields
 
 from core.errors import BadInput
-from core.limits import DEMO_SCENES, LEASE_SECONDS, LOCAL_CTX, LOCAL_SLOTS, MAX_TOKENS, REVIEW_LEASE, Limit
+from core.limits import (
+    DEMO_SCENES,
+    DOUBLE_PERCENT,
+    LEASE_SECONDS,
+    LOCAL_CTX,
+    LOCAL_SLOTS,
+    MAX_TOKENS,
+    REVIEW_LEASE,
+    Limit,
+)
 
 
 def _env(name: str, default: str) -> str:
@@ -69,6 +78,13 @@ class Settings:
     demo_max_tokens: int = field(
         default_factory=lambda: _int_env("MIRROR_DEMO_MAX_TOKENS", 160, MAX_TOKENS),
         metadata={"env": "MIRROR_DEMO_MAX_TOKENS", "help": "Max tokens per rationale in the demo."},
+    )
+    double_review_percent: int = field(
+        default_factory=lambda: _int_env("MIRROR_DOUBLE_REVIEW_PERCENT", 10, DOUBLE_PERCENT),
+        metadata={
+            "env": "MIRROR_DOUBLE_REVIEW_PERCENT",
+            "help": "Percent of a selection's scenes reviewed blind by two reviewers (Overview: agreement).",
+        },
     )
     lease_seconds: int = field(
         default_factory=lambda: _int_env("MIRROR_LEASE_SECONDS", 60, LEASE_SECONDS),

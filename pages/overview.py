@@ -8,6 +8,7 @@ import streamlit as st
 from core.choices import DEMO_RUN, DEMO_STEPS
 from core.demo_process import build_command, start_demo_build, wait_for_build
 from core.urls import redact_url
+from pages.overview_agreement import agreement_section
 from pages.ui import db_path, engine, escape_markdown, session, show_flash, user_errors
 from storage.browse_detail import review_summary, workspace_token
 from storage.constants import PENDING, VERDICTS
@@ -191,3 +192,5 @@ if not stats:
     st.caption("No LLM calls logged yet.")
 else:
     st.dataframe(pd.DataFrame(stats), hide_index=True)
+
+agreement_section(db_path())

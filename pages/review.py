@@ -8,6 +8,7 @@ from core.errors import MirrorError
 from core.review import set_review
 from core.settings import load_settings
 from pages import drafts, review_queue
+from pages.review_double import blind_action, double_review, double_section
 from pages.review_parts import MODEL_STATES, generate_streamed, rationale_block, role_figure, scores_figure
 from pages.review_verdicts import verdicts_section
 from pages.ui import reviewer, session, show_flash, warm_model
@@ -91,8 +92,11 @@ version = review.version if review else 0  # 0 = "no review yet": a concurrent f
 note_key, base_key = _keys(scene.id)
 began = drafts.begin(note_key, base_key, version=version, text=(review.note or "") if review else "")
 approve = {"type": "primary", "shortcut": "A", "key": "approve"}
-head[3].button("Approve", **approve, on_click=review_action, args=(APPROVED, scene.id))
-head[4].button("Reject", shortcut="X", key="reject", on_click=review_action, args=(REJECTED, scene.id))
+double = double_review(scene.id)
+act = blind_action if double else review_action  # a double-review scene takes blind verdicts (pages/review_double)
+head[3].button("Approve", **approve, on_click=act, args=(APPROVED, scene.id))
+head[4].button("Reject", shortcut="X", key="reject", on_click=act, args=(REJECTED, scene.id))
+blind = double and double_section(scene.id)
 if began.version != version:
     by = escape_markdown(review.reviewer) if review and review.reviewer else "someone"
     st.warning(
@@ -170,7 +174,9 @@ for tab, role in zip(tabs, ROLES, strict=True):
                 opened=item["rationale"].id == st.session_state.get("review_opened"),
             )
 
-verdicts_section(scene_id=scene.id, rationales=detail.rationales, computed=detail.pairs[0] if detail.pairs else None)
+verdicts_section(
+    scene_id=scene.id, rationales=detail.rationales, computed=detail.pairs[0] if detail.pairs else None, blind=blind
+)
 
 with st.expander("Generate a new rationale for this scene"):
     gen = st.columns(3)

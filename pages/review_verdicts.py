@@ -59,15 +59,19 @@ def _label(item: dict) -> str:
     )
 
 
-def verdicts_section(*, scene_id: int, rationales: list[dict], computed: dict | None) -> None:
-    """Per-rationale verdicts (yours editable, everyone's listed) and the human pair of the scene."""
+def verdicts_section(*, scene_id: int, rationales: list[dict], computed: dict | None, blind: bool = False) -> None:
+    """Per-rationale verdicts (yours editable, everyone's listed unless the scene is in blind double review) and the
+    human pair of the scene."""
     if not rationales:
         return
     me = reviewer()
     with session() as s:
         verdicts = verdicts_of(session=s, scene_id=scene_id)
         human = pair_of(session=s, scene_id=scene_id)
-    st.markdown("**Rationale verdicts** (yours; everyone's below each)")
+    st.markdown(
+        "**Rationale verdicts** (yours"
+        + ("; others' hidden in blind double review)" if blind else "; everyone's below each)")
+    )
     options, reasons = [NONE, *RATIONALE_VERDICTS], [NONE, *VERDICT_REASONS]
     for item in rationales:
         rid = item["rationale"].id
@@ -93,7 +97,7 @@ def verdicts_section(*, scene_id: int, rationales: list[dict], computed: dict | 
             args=(rid,),
             label_visibility="collapsed",
         )
-        if others := [v for v in verdicts.get(rid, []) if v.reviewer != me]:
+        if not blind and (others := [v for v in verdicts.get(rid, []) if v.reviewer != me]):
             said = " · ".join(f"{v.reviewer}: {v.verdict}" + (f" ({v.reason})" if v.reason else "") for v in others)
             st.caption(escape_markdown(said))
 

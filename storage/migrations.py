@@ -36,7 +36,7 @@ TABLES = frozenset(
     {
         *("batchrequest", "bulkaction", "bulkchange", "dataset", "endpoint", "evalrow", "evalrun", "evalskip"),
         *("exportrecord", "interaction", "item", "llmcache", "llmcall", "meta", "pairoverride", "prediction"),
-        "predictionhistory",
+        *("predictionhistory", "doublereview", "blindverdict", "adjudication"),
         *("rationale", "rationaleverdict", "rationaleversion", "review", "reviewer", "run", "scene", "score"),
         *("assignment", "assignchange", "reviewlease"),
         *("selection", "selectionitem", "user", "workclaim"),

@@ -75,6 +75,7 @@ def test_settings_lists_every_environment_setting_with_its_value(db_path, monkey
         "MIRROR_DEMO_SCENES",
         "MIRROR_DEMO_ENDPOINT",
         "MIRROR_DEMO_MAX_TOKENS",
+        "MIRROR_DOUBLE_REVIEW_PERCENT",
         "MIRROR_LEASE_SECONDS",
         "MIRROR_REVIEW_LEASE",
     ]

@@ -1,0 +1,88 @@
+"""AppTest: a double-review scene is blind on Review (Approve records your verdict only; others' verdicts hidden until
+both are in), a disagreement is decided by an admin on the page, and Overview shows kappa, alpha, reviewer figures,
+the adjudication queue and marks a share of a selection."""
+
+import pytest
+from sqlmodel import Session, select
+
+from core.double_review import give_blind_verdict
+from core.verdicts import mark_rationale
+from storage.double_models import Adjudication, BlindVerdict, DoubleReview
+from storage.double_review import mark_double
+from storage.models import Rationale, Review, Selection
+from storage.reviewers import set_role
+from tests.app.pages_helpers import open_page
+
+pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
+
+
+def _mark_all(engine) -> None:
+    with Session(engine) as s:
+        mark_double(session=s, selection_id=s.exec(select(Selection.id)).one(), percent=100, by="lead")
+
+
+def test_review_of_a_double_scene_is_blind_until_both_verdicts_are_in(workspace, engine):
+    _mark_all(engine)
+    scene = workspace[1]
+    with Session(engine) as s:
+        give_blind_verdict(session=s, scene_id=scene, reviewer="ann", status="rejected")
+        rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene)).first()
+        mark_rationale(session=s, rationale_id=rid, verdict="bad", reviewer="ann", reason=None)
+    at = open_page("review", scene=str(scene))
+    assert "1 of 2 given, you have not given yours" in at.info[0].value
+    assert not [c for c in at.caption if "ann: bad" in c.value]  # ann's rationale verdict is hidden too
+    at.button(key="approve").click().run()
+    assert at.success[0].value == f"Scene {scene}\\: your blind verdict approved is saved; both verdicts are in\\."
+    with Session(engine) as s:
+        given = s.exec(select(BlindVerdict.reviewer, BlindVerdict.status).where(BlindVerdict.scene_id == scene))
+        assert sorted(given.all()) == [("ann", "rejected"), ("reviewer", "approved")]
+        assert s.exec(select(Review).where(Review.scene_id == scene)).first() is None
+    assert "Double review disagrees (ann: rejected · reviewer: approved)" in at.warning[0].value.replace("\\", "")
+    assert not [b for b in at.button if b.key == "decide_approve"]  # not an admin
+
+
+def test_an_admin_decides_a_disagreement_on_the_review_page(workspace, engine):
+    _mark_all(engine)
+    scene = workspace[2]
+    with Session(engine) as s:
+        give_blind_verdict(session=s, scene_id=scene, reviewer="ann", status="rejected")
+        give_blind_verdict(session=s, scene_id=scene, reviewer="bob", status="approved")
+        set_role(session=s, name="reviewer", role="admin", by="reviewer")
+    at = open_page("review", scene=str(scene))
+    at.text_input(key=f"adjudicate_note_{scene}").set_value("B is the true pick")
+    at.button(key="decide_approve").click().run()
+    assert at.success[0].value == f"Scene {scene}\\: decided approved\\."
+    with Session(engine) as s:
+        decided = s.get(Adjudication, scene)
+        review = s.exec(select(Review).where(Review.scene_id == scene)).one()
+    assert (decided.status, decided.admin, decided.note) == ("approved", "reviewer", "B is the true pick")
+    assert (review.status, review.reviewer) == ("approved", "reviewer")
+
+
+def test_overview_shows_agreement_and_the_queue_and_marks_a_share(workspace, engine):
+    at = open_page()
+    assert "No scene has two blind verdicts yet." in [c.value for c in at.caption]
+    at.number_input(key="double_percent").set_value(50)
+    at.button(key="mark_double").click().run()
+    assert at.success[0].value == "Selection sel\\: 2 scenes in double review\\."
+    with Session(engine) as s:
+        double = sorted(s.exec(select(DoubleReview.scene_id)).all())
+        for scene, (a, b) in zip(double, (("approved", "approved"), ("approved", "rejected")), strict=True):
+            give_blind_verdict(session=s, scene_id=scene, reviewer="ann", status=a)
+            give_blind_verdict(session=s, scene_id=scene, reviewer="bob", status=b)
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Double-reviewed scenes"] == "2" and metrics["Waiting for an admin"] == "1"
+    assert metrics["Krippendorff's alpha"] == "0.000"  # observed = expected disagreement: 1 - 0.5 / 0.5
+    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
+    pairs = frames[("pair", "scenes", "agree", "kappa")]
+    assert pairs.to_dict("records") == [{"pair": "ann · bob", "scenes": 2, "agree": 0.5, "kappa": 0.0}]
+    queue = frames[("open", "scene_id", "verdicts")]
+    assert queue.to_dict("records") == [
+        {"open": f"review?scene={double[1]}", "scene_id": double[1], "verdicts": "ann: approved · bob: rejected"}
+    ]
+    stats = frames[("reviewer", "verdicts", "approve rate", "per active hour")]
+    assert stats[["reviewer", "verdicts", "approve rate"]].to_dict("records") == [
+        {"reviewer": "ann", "verdicts": 2, "approve rate": 1.0},
+        {"reviewer": "bob", "verdicts": 2, "approve rate": 0.5},
+    ]
