@@ -1,0 +1,149 @@
+"""Benchmark double review and the word diff in real Chromium (issue 14's performance section).
+
+    python -m bench.bench_agreement            # 2,000 double-reviewed scenes
+    python -m bench.bench_agreement --scale    # 20,000 double-reviewed scenes (the issue's size)
+
+Targets: Overview with agreement over 20,000 double reviews, navigation <= 0.5 s; a diff of two 2,000-word versions
+<= 0.5 s. Scenes come from bench/data.py (one rationale per role); the blind verdicts of four reviewers (pairs
+rotating, 80 % agreeing, seeded) go straight into the tables with executemany. Prints the figures and the load.
+"""
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from bench import ROOT
+from bench.data import workspace
+from storage.db import dispose_engines, get_engine
+from storage.models import Rationale, utcnow
+
+REVIEWERS = ("ann", "bob", "cy", "dee")
+
+
+def add_double_reviews(path: str, n: int, seed: int = 0) -> None:
+    """n scenes marked for double review, each with two blind verdicts (the pair rotates over four reviewers)."""
+    engine = get_engine(path)
+    rng = np.random.default_rng(seed)
+    with Session(engine) as s:
+        ids = s.exec(text("SELECT id FROM scene ORDER BY id LIMIT :n").bindparams(n=n)).scalars().all()
+        now = utcnow().replace(tzinfo=None).isoformat(sep=" ")
+        first = rng.choice(["approved", "rejected"], size=len(ids), p=[0.7, 0.3])
+        flip = rng.random(len(ids)) > 0.8
+        second = np.where(flip, np.where(first == "approved", "rejected", "approved"), first)
+        s.execute(
+            text("INSERT INTO doublereview (scene_id, marked_by, created_at) VALUES (:s, 'bench', :t)"),
+            [{"s": sid, "t": now} for sid in ids],
+        )
+        pairs = [(x, y) for i, x in enumerate(REVIEWERS) for y in REVIEWERS[i + 1 :]]
+        rows = []
+        for k, sid in enumerate(ids):  # bench data only: one pair of rows per scene
+            a, b = pairs[k % len(pairs)]
+            rows.append({"s": sid, "r": a, "v": str(first[k]), "t": now})
+            rows.append({"s": sid, "r": b, "v": str(second[k]), "t": now})
+        s.execute(
+            text("INSERT INTO blindverdict (scene_id, reviewer, status, created_at) VALUES (:s, :r, :v, :t)"), rows
+        )
+        s.commit()
+
+
+def long_text(seed: int) -> str:
+    rng = np.random.default_rng(0)
+    weights = 1 / np.arange(1, 501)
+    body = [str(w) for w in rng.choice([f"w{k}" for k in range(500)], size=2000, p=weights / weights.sum())]
+    if seed:
+        body[::10] = [f"edited{k}" for k in range(0, 2000, 10)]
+    return "Stimulus: " + " ".join(body) + "\nBehavior: [A]"
+
+
+def two_long_versions(path: str) -> tuple[int, int]:
+    """(scene, rationale) of the first scene's strong rationale, edited into two 2,000-word versions."""
+    from core.review import edit_rationale
+
+    with Session(get_engine(path)) as s:
+        rat = s.exec(select(Rationale).where(Rationale.role == "strong").order_by(Rationale.id)).first()
+        edit_rationale(session=s, rationale_id=rat.id, text=long_text(0), author="ann", expected_version=1)
+        edit_rationale(session=s, rationale_id=rat.id, text=long_text(1), author="ann", expected_version=2)
+        return rat.scene_id, rat.id
+
+
+def browser_figures(path: str, scene: int, repeats: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
+    from tests.e2e.conftest import wait_idle
+
+    figures: dict[str, list[float]] = {"overview navigation": [], "diff of two 2,000-word versions": []}
+    log = Path(tempfile.mkdtemp()) / "streamlit.log"
+    with app_server(log_path=log, env={"MIRROR_DB": path, "MIRROR_REVIEWER": "ann"}) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        page.set_default_timeout(120_000)
+        page.goto(base)
+        page.get_by_text("Krippendorff's alpha").wait_for()
+        wait_idle(page)
+        for _ in range(repeats + 1):  # the first round warms the other page
+            page.get_by_role("link", name="Samples").click()
+            page.get_by_role("heading", name="Samples").wait_for()
+            wait_idle(page)
+            started = time.perf_counter()
+            page.get_by_role("link", name="Overview").click()
+            page.get_by_text("Krippendorff's alpha").wait_for()
+            page.get_by_test_id("stDataFrame").last.wait_for()
+            figures["overview navigation"].append(time.perf_counter() - started)
+            wait_idle(page)
+        page.goto(f"{base}/review?scene={scene}")
+        page.get_by_text(f"Scene {scene}", exact=True).wait_for()
+        wait_idle(page)
+        page.get_by_role("tab", name="strong").click()
+        box = page.get_by_test_id("stExpander").filter(has_text="#0").first
+        box.locator("summary").click()
+        box.get_by_text("History", exact=True).click()
+        box.get_by_text("Version 3 against version 1").first.wait_for()
+        wait_idle(page)
+        for k in range(repeats + 1):
+            against, caption = (("the previous version", "Version 3 against version 2"),
+                                ("the model's original", "Version 3 against version 1"))[k % 2]  # fmt: skip
+            started = time.perf_counter()
+            box.get_by_text(against, exact=True).click()
+            box.get_by_text(caption).first.wait_for()
+            figures["diff of two 2,000-word versions"].append(time.perf_counter() - started)
+            wait_idle(page)
+        browser.close()
+    return {name: values[1:] for name, values in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="20,000 double-reviewed scenes (default 2,000)")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    n = 20_000 if args.scale else 2_000
+    path = str(Path(tempfile.mkdtemp()) / "bench.db")
+    started = time.perf_counter()
+    workspace(path, scenes=n, rationales=1)
+    add_double_reviews(path, n)
+    scene, _ = two_long_versions(path)
+    print(f"built {n:,} scenes with 2 blind verdicts each in {time.perf_counter() - started:.1f} s")
+    from core.agreement import agreement
+
+    with Session(get_engine(path)) as s:
+        started = time.perf_counter()
+        found = agreement(session=s)
+        computed = time.perf_counter() - started
+    print(f"agreement over {found.scenes:,} scenes (SQL aggregates + numpy): {computed:.3f} s; alpha {found.alpha:.3f}")
+    dispose_engines()
+    os.chdir(ROOT)
+    for name, values in browser_figures(path, scene, args.repeats).items():
+        print(f"{name:<36} median {statistics.median(values):.3f} s  (min {min(values):.3f}, max {max(values):.3f})")
+    print(f"load average (1, 5, 15 min) {os.getloadavg()}; {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()
