@@ -199,8 +199,9 @@ def _rationales_and_predictions(run: _Build) -> None:
                 temperature=temperature,
             )
             run.tick(f"{role} rationales")
-        for role in ROLES:
-            predict(engine=run.engine, role=role, endpoint=endpoint, dataset=DEMO_DATASET, progress=run.progress)
+        # both roles in one stage: a scene's four rationales go to one model process one after the other, which
+        # evaluates the scene's prompt once and keeps it in its prompt cache for the rest
+        predict(engine=run.engine, role=None, endpoint=endpoint, dataset=DEMO_DATASET, progress=run.progress)
         run.tick("predictions")
     run.timed("model stop")
 

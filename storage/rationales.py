@@ -102,7 +102,7 @@ def prediction_work(
         .join(Scene, Scene.id == Rationale.scene_id)
         .outerjoin(Prediction, Prediction.rationale_id == Rationale.id)
         .where(or_(Prediction.id.is_(None), Prediction.rationale_version < Rationale.version))
-        .order_by(Rationale.id)
+        .order_by(Rationale.scene_id, Rationale.id)  # a scene's rationales together: its prompt is evaluated once
     )
     if role is not None:
         query = query.where(Rationale.role == role)
