@@ -110,8 +110,11 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
     _ready(page, "Samples")
     for column in ("timestamp", "choice_cnt", "diff_model"):
         _settle(page)
-        page.get_by_label("Sort by", exact=True).click()
+        box = page.get_by_label("Sort by", exact=True)
+        box.click()
+        box.press("ArrowDown")  # a click may only focus the combobox
         option = page.get_by_role("option", name=column, exact=True)
+        option.first.wait_for(timeout=10_000)
         if option.count() == 0:
             page.keyboard.press("Escape")
             continue

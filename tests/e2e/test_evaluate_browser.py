@@ -44,7 +44,9 @@ def test_leaderboard_figures_and_comparison_in_the_browser(eval_server, page):
         assert label.startswith("accuracy, A − B on shared scenes (95% CI ")
         assert value.strip() == f"{diff:+.3f}"
 
-        page.get_by_label("Run B", exact=True).click()  # the input opens the list; a click on the label does not
+        box = page.get_by_label("Run B", exact=True)  # Streamlit 1.67: a react-aria combobox
+        box.click()
+        box.press("ArrowDown")  # opens the list even when the click only focused the input (seen in CI)
         page.get_by_role("option", name="position", exact=True).click()
         wait_idle(page)
         page.wait_for_function(
