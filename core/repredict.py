@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.errors import BadInput, EndpointError, NotFound
 from core.predict import predict
-from core.scoring import compute_scores, scene_lookup
+from core.scoring import score_frame
 from storage.constants import ANY
 from storage.models import Endpoint, utcnow
 from storage.rationales import prediction_history
@@ -47,16 +47,7 @@ def rescore_scenes(*, engine: Engine, scene_ids: list[int]) -> int:
         run = start_run(session=session, kind="score", params={"scenes": scene_ids}, total=1)
         arrays = prediction_arrays(session=session, scene_ids=scene_ids)
         scenes = scene_arrays(session=session, scene_ids=scene_ids)
-        item_pos, _ = scene_lookup(arrays, scenes)
-        frame, _ = compute_scores(
-            scene_id=arrays.scene_id,
-            is_weak=arrays.role,
-            probs=arrays.probs,
-            lengths=arrays.n_probs,
-            behavior_index=arrays.behavior_index,
-            item_pos=item_pos,
-            rationale_id=arrays.rationale_id,
-        )
+        frame, _ = score_frame(arrays, scenes)
         scored = replace_scores(session=session, frame=frame, computed_at=utcnow(), scene_ids=scene_ids)
         session.commit()
         finish_run(session=session, run_id=run.id, message=f"re-scored {scored} of {len(scene_ids)} scene(s)")

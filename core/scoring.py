@@ -222,6 +222,20 @@ def scene_lookup(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> tup
     return item_pos, choice_cnt
 
 
+def score_frame(arrays: PredictionArrays, scenes: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """compute_scores over prediction_arrays rows, the true option looked up in scene_arrays (score and re-score)."""
+    item_pos, _ = scene_lookup(arrays, scenes)
+    return compute_scores(
+        scene_id=arrays.scene_id,
+        is_weak=arrays.role,
+        probs=arrays.probs,
+        lengths=arrays.n_probs,
+        behavior_index=arrays.behavior_index,
+        item_pos=item_pos,
+        rationale_id=arrays.rationale_id,
+    )
+
+
 def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
     """Recompute every scene's scores and behaviour pair from all predictions; replace the Score table atomically.
 
@@ -241,16 +255,7 @@ def score(*, engine: Engine, progress: Progress | None = None) -> ScoreReport:
                 arrays = prediction_arrays(session=session)
                 scenes = scene_arrays(session=session)
                 step(1)
-                item_pos, _ = scene_lookup(arrays, scenes)
-                frame, missing = compute_scores(
-                    scene_id=arrays.scene_id,
-                    is_weak=arrays.role,
-                    probs=arrays.probs,
-                    lengths=arrays.n_probs,
-                    behavior_index=arrays.behavior_index,
-                    item_pos=item_pos,
-                    rationale_id=arrays.rationale_id,
-                )
+                frame, missing = score_frame(arrays, scenes)
                 step(2)
                 scored = replace_scores(session=session, frame=frame, computed_at=utcnow())
                 session.commit()

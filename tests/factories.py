@@ -277,3 +277,20 @@ def dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
+
+
+def wait_for_demo_run(engine, until, timeout: float = 120.0):
+    """Poll the latest demo build's run record until until(run) holds (a process of its own writes it)."""
+    import time
+
+    from core.choices import DEMO_RUN
+    from storage.runs import latest_run
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as session:
+            run = latest_run(session=session, kind=DEMO_RUN)
+        if run is not None and until(run):
+            return run
+        assert time.monotonic() < deadline, f"the demo build did not get there: {run}"
+        time.sleep(0.2)

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import time
 
 import pytest
 from sqlmodel import Session
@@ -11,8 +10,9 @@ from core.choices import DEMO_RUN
 from core.demo import failure_words
 from storage.llm import add_endpoint
 from storage.models import Endpoint, Review, Run
-from storage.runs import finish_run, latest_run, start_run, update_run
+from storage.runs import finish_run, start_run, update_run
 from tests.app.pages_helpers import open_page, texts
+from tests.factories import wait_for_demo_run
 
 
 def test_overview_empty_database_offers_demo_and_commands(db_path):
@@ -35,30 +35,19 @@ def demo_endpoint(engine, llm_server, monkeypatch, tmp_path):
     return llm_server
 
 
-def _demo_run(engine, until, timeout: float = 120.0) -> Run:
-    deadline = time.monotonic() + timeout
-    while True:
-        with Session(engine) as s:
-            run = latest_run(session=s, kind=DEMO_RUN)
-        if run is not None and until(run):
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.2)
-
-
 def test_overview_demo_button_starts_a_build_process_the_page_follows(db_path, engine, demo_endpoint):
     demo_endpoint.pause()  # the build waits at its first model call
     at = open_page()
     at.button(key="build_demo").click().run()
     assert not at.exception and not at.error
-    run = _demo_run(engine, lambda r: True)
+    run = wait_for_demo_run(engine, lambda r: True)
     assert run.pid != os.getpid() and run.status == "running"  # a process of its own, not this session
     assert at.get("progress")[0].proto.text.startswith("Building the demo workspace: ")
     assert "closing this tab does not stop it" in at.caption[0].value
     assert not at.button  # no second build while one runs
 
     demo_endpoint.resume()
-    _demo_run(engine, lambda r: r.status == "done")
+    wait_for_demo_run(engine, lambda r: r.status == "done")
     at.run()
     assert at.success[0].value == "Demo workspace ready: open Samples to browse it."
     datasets = at.dataframe[0].value
@@ -87,7 +76,7 @@ def test_overview_says_why_a_build_stopped_and_resumes_it(db_path, engine, demo_
     assert [b.label for b in at.button] == ["Resume the demo build"]
     assert "-m core --db " in at.caption[0].value and at.caption[0].value.endswith(" demo`")
     at.button(key="resume_demo").click().run()
-    resumed = _demo_run(engine, lambda r: r.status == "done")
+    resumed = wait_for_demo_run(engine, lambda r: r.status == "done")
     assert resumed.id > stale.id
     with Session(engine) as s:
         assert s.get(Run, stale.id).status == "interrupted"  # recorded so by the new build

@@ -15,7 +15,7 @@ from core.demo_process import LOG_NAME, log_tail, start_demo_build, wait_for_bui
 from core.errors import BadInput, EndpointError, MirrorError
 from storage.llm import add_endpoint
 from storage.models import Endpoint, Run
-from storage.runs import latest_run
+from tests.factories import wait_for_demo_run
 from tests.fault_server import FaultServer
 
 
@@ -32,17 +32,6 @@ def fault(engine, monkeypatch):
     server.stop()
 
 
-def _wait(engine, until, timeout: float = 120.0) -> Run:
-    deadline = time.monotonic() + timeout
-    while True:
-        with Session(engine) as session:
-            run = latest_run(session=session, kind=DEMO_RUN)
-        if run is not None and until(run):
-            return run
-        assert time.monotonic() < deadline, f"the build did not get there: {run}"
-        time.sleep(0.2)
-
-
 def _count(engine, sql: str) -> int:
     with Session(engine) as session:
         return int(session.execute(text(sql)).scalar_one())
@@ -53,7 +42,7 @@ def test_the_build_runs_in_its_own_process_and_records_its_steps(engine, db_path
     assert pid != os.getpid()
     started = wait_for_build(engine=engine, pid=pid)
     assert (started.kind, started.pid, started.total) == (DEMO_RUN, pid, DEMO_STEPS)
-    run = _wait(engine, lambda r: r.status != "running")
+    run = wait_for_demo_run(engine, lambda r: r.status != "running")
     assert (run.status, run.done, run.message) == ("done", DEMO_STEPS, "demo workspace ready")
     assert _count(engine, "SELECT COUNT(*) FROM scene WHERE split = 'train'") == 2
     assert _count(engine, "SELECT COUNT(*) FROM rationale") == 8  # 2 scenes x 2 roles x 2 rationales
@@ -66,7 +55,7 @@ def test_the_build_runs_in_its_own_process_and_records_its_steps(engine, db_path
 def test_a_killed_build_shows_as_interrupted_and_a_second_start_resumes_it(engine, db_path, fault, tmp_path):
     fault.pause()  # the build reaches the rationale calls and waits there
     pid = start_demo_build(db=db_path, log_dir=tmp_path)
-    _wait(engine, lambda r: r.pid == pid and r.done == 2)  # ingest and scenes done
+    wait_for_demo_run(engine, lambda r: r.pid == pid and r.done == 2)  # ingest and scenes done
     deadline = time.monotonic() + 60
     while not fault.received:
         assert time.monotonic() < deadline, "no rationale request arrived"
@@ -74,12 +63,12 @@ def test_a_killed_build_shows_as_interrupted_and_a_second_start_resumes_it(engin
     with pytest.raises(MirrorError, match=r"^a demo build is already running \(run \d+\)"):
         build_demo(engine=engine)  # one build at a time
     os.killpg(pid, signal.SIGKILL)  # the whole process group: as a machine restart would
-    interrupted = _wait(engine, lambda r: r.status == "interrupted", timeout=30)
+    interrupted = wait_for_demo_run(engine, lambda r: r.status == "interrupted", timeout=30)
     assert (interrupted.pid, interrupted.done) == (pid, 2)
 
     fault.resume()
     again = start_demo_build(db=db_path, log_dir=tmp_path)
-    run = _wait(engine, lambda r: r.pid == again and r.status != "running")
+    run = wait_for_demo_run(engine, lambda r: r.pid == again and r.status != "running")
     assert (run.status, run.message) == ("done", "demo workspace ready")
     assert _count(engine, "SELECT COUNT(*) FROM scene") == 3  # the scenes of the first build, not built again
     assert _count(engine, "SELECT COUNT(*) FROM rationale") == 8
