@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from core.errors import EndpointError, NotFound
 from core.format_grammar import check_constraint
-from core.llm.client import cache_key, call_row
+from core.llm.client import MAX_ERROR_CHARS, cache_key, call_row
 from core.llm.endpoints import api_key, endpoint_sync_client
 from core.llm.retry import classify, scrub
 from core.predict import predict
@@ -19,8 +19,6 @@ from storage.constants import ANY
 from storage.llm import cache_insert, insert_calls
 from storage.models import Endpoint
 from storage.rationales import add_new_rationales, next_sample_index, scene_prompts
-
-MAX_ERROR_CHARS = 500
 
 
 class RationaleStream:
