@@ -14,6 +14,9 @@ from core.limits import (
     REVIEW_LEASE,
     Limit,
 )
+from storage.constants import ACCESS_ROLES, READ_ONLY
+
+_TRUE = ("1", "true", "yes", "on")
 
 
 def _env(name: str, default: str) -> str:
@@ -29,6 +32,18 @@ def _int_env(name: str, default: int, rng: Limit) -> int:
     except ValueError:
         raise BadInput(f"environment variable {name} must be a whole number (got {value!r})") from None
     return rng.check(number, label=f"environment variable {name}")
+
+
+def _bool_env(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in _TRUE
+
+
+def _role_env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in ACCESS_ROLES:
+        raise BadInput(f"environment variable {name} must be one of {', '.join(ACCESS_ROLES)} (got {value!r})")
+    return value
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,22 @@ class Settings:
         metadata={
             "env": "MIRROR_REVIEW_LEASE",
             "help": "How long a scene open on Review stays the reviewer's after their last action on it (seconds).",
+        },
+    )
+    require_login: bool = field(
+        default_factory=lambda: _bool_env("MIRROR_REQUIRE_LOGIN", False),
+        metadata={
+            "env": "MIRROR_REQUIRE_LOGIN",
+            "help": "1 = the app signs users in even on loopback (behind a reverse proxy); it always does when [auth] "
+            "is in .streamlit/secrets.toml or the server listens beyond loopback.",
+        },
+    )
+    new_reviewer_role: str = field(
+        default_factory=lambda: _role_env("MIRROR_NEW_REVIEWER_ROLE", READ_ONLY),
+        metadata={
+            "env": "MIRROR_NEW_REVIEWER_ROLE",
+            "help": "Role of a signed-in user seen for the first time (reviewer, admin or read-only); an admin changes "
+            "it on Settings.",
         },
     )
 

@@ -10,7 +10,7 @@ from core.llm.endpoints import add_checked_endpoint
 from core.llm.probe import probe_endpoint
 from core.settings import describe
 from core.urls import redact_url
-from pages.ui import engine, reviewer, session, set_reviewer, show_flash, user_errors
+from pages.ui import engine, reviewer, session, set_reviewer, show_flash, signed_in, user_errors
 from storage.constants import ACCESS_ROLES
 from storage.llm import list_endpoints, remove_endpoint
 from storage.reviewers import list_reviewers, set_role
@@ -23,6 +23,7 @@ name = st.text_input(
     "Reviewer name (recorded on every verdict, edit and export; kept in the page address)",
     value=reviewer(),
     key="reviewer_input",
+    disabled=signed_in() is not None,  # a signed-in user is who they signed in as
 )
 if name.strip() and name.strip() != reviewer():
     with user_errors():

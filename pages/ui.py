@@ -1,5 +1,7 @@
-"""Shared page wiring: the cached engine, sessions, who is reviewing (kept in the URL), error display. Layout only."""
+"""Shared page wiring: the cached engine, sessions, who is reviewing (the signed-in user, or the sidebar's choice kept
+in the URL), error display. Layout only."""
 
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 
@@ -11,9 +13,10 @@ from core.app_support import escape_markdown
 from core.errors import BadInput, MirrorError
 from core.llm.warm import WarmModel
 from core.settings import load_settings
+from core.sign_in import identity, sign_in_required
 from storage.constants import READ_ONLY
 from storage.db import busy_is_an_error, open_engine, session_scope
-from storage.reviewers import clean_name, list_reviewers
+from storage.reviewers import clean_name, ensure_reviewer, list_reviewers
 
 # The URL query parameter that keeps the chosen identity across reloads and shared links.
 REVIEWER_PARAM = "reviewer"
@@ -50,9 +53,38 @@ def session() -> AbstractContextManager[Session]:
     return session_scope(engine())
 
 
+def auth_configured() -> bool:
+    """Whether an OpenID Connect provider is configured: an [auth] section in the secrets (.streamlit/secrets.toml).
+    No secrets file is no provider; a secrets file that cannot be read is BadInput, never a silent open app."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError as exc:  # Streamlit's "no secrets" error is one, also for a file it cannot parse
+        if any(os.path.exists(path) for path in st.get_option("secrets.files")):
+            raise BadInput(f"the secrets file cannot be read, so sign-in cannot be set up: {exc}") from None
+        return False
+
+
+def sign_in_needed() -> bool:
+    """Whether every page waits for sign-in (core.sign_in.sign_in_required over this server's configuration)."""
+    return sign_in_required(
+        auth_configured=auth_configured(),
+        address=st.get_option("server.address"),
+        forced=load_settings().require_login,
+    )
+
+
+def signed_in() -> str | None:
+    """The signed-in user's reviewer name (core.sign_in.identity of st.user's claims), or None when nobody is."""
+    claims = st.user.to_dict()
+    return identity(claims) if claims.get("is_logged_in") else None
+
+
 def reviewer() -> str:
-    """Who is reviewing, recorded on every verdict, edit and export: the ?reviewer= URL parameter (so a reload keeps
-    it), else this session's choice, else the MIRROR_REVIEWER setting. An unusable name in the URL is ignored."""
+    """Who is reviewing, recorded on every verdict, edit and export: the signed-in user; without sign-in the
+    ?reviewer= URL parameter (so a reload keeps it), else this session's choice, else the MIRROR_REVIEWER setting. An
+    unusable name in the URL is ignored."""
+    if (me := signed_in()) is not None:
+        return me
     state = st.session_state
     from_url = st.query_params.get(REVIEWER_PARAM)
     if from_url and from_url != state.get("reviewer"):
@@ -64,7 +96,9 @@ def reviewer() -> str:
 
 
 def set_reviewer(name: str) -> None:
-    """Switch this session's identity and put it in the URL; BadInput for an unusable name."""
+    """Switch this session's identity and put it in the URL; BadInput for an unusable name or a signed-in user."""
+    if (me := signed_in()) is not None:
+        raise BadInput(f"you are signed in as {me}: sign out to work under another name")
     st.session_state["reviewer"] = clean_name(name)
     st.query_params[REVIEWER_PARAM] = st.session_state["reviewer"]
 
@@ -93,6 +127,41 @@ def reviewer_picker() -> None:
         st.query_params[REVIEWER_PARAM] = name
     if roles.get(name) == READ_ONLY:
         st.caption("Read-only: you can look; reviews, edits and exports are refused.")
+
+
+def sign_in_screen() -> None:
+    """What a visitor sees instead of any page until they sign in (st.login with the [auth] provider); stops the run.
+    Without a provider configured the app says so and shows nothing else."""
+    st.title("Mirror Studio")
+    if not auth_configured():
+        address = st.get_option("server.address") or "every interface"
+        st.error(
+            escape_markdown(
+                f"This app needs sign-in (the server listens on {address}, or MIRROR_REQUIRE_LOGIN is set), but no "
+                "OpenID Connect provider is configured: add an [auth] section to .streamlit/secrets.toml (README: "
+                "Sign-in)."
+            )
+        )
+        st.stop()
+    st.markdown("Sign in to see the audit: your verdicts, edits and exports are recorded under your account.")
+    st.button("Sign in", key="sign_in", type="primary", on_click=st.login)
+    st.stop()
+
+
+def signed_in_box(me: str) -> None:
+    """The sidebar's identity for a signed-in user: registered on arrival with the MIRROR_NEW_REVIEWER_ROLE setting
+    (a known name keeps its role), shown with that role, and a sign-out button. The URL cannot name anyone else."""
+    try:
+        with session_scope(_engine(db_path())) as s:
+            role = ensure_reviewer(session=s, name=me, role=load_settings().new_reviewer_role).role
+    except MirrorError:  # the page itself shows why the database cannot be opened
+        role = "role unknown"
+    st.caption(f"Signed in as {escape_markdown(me)} ({role})")
+    st.button("Sign out", key="sign_out", on_click=st.logout)
+    if REVIEWER_PARAM in st.query_params:
+        del st.query_params[REVIEWER_PARAM]
+    if role == READ_ONLY:
+        st.caption("Read-only: you can look; reviews, edits and exports are refused. An admin gives roles on Settings.")
 
 
 @contextmanager

@@ -78,6 +78,8 @@ def test_settings_lists_every_environment_setting_with_its_value(db_path, monkey
         "MIRROR_DOUBLE_REVIEW_PERCENT",
         "MIRROR_LEASE_SECONDS",
         "MIRROR_REVIEW_LEASE",
+        "MIRROR_REQUIRE_LOGIN",
+        "MIRROR_NEW_REVIEWER_ROLE",
     ]
     values = dict(zip(table["variable"], table["value"], strict=True))
     assert values["MIRROR_DB"] == db_path
