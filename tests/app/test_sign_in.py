@@ -133,3 +133,20 @@ def test_a_server_beyond_loopback_requires_sign_in(workspace):
         st_config.set_option("server.address", before)
     assert [e.value for e in at.error][0].startswith("This app needs sign\\-in \\(the server listens on 0\\.0\\.0\\.0,")
     assert (len(at.button), len(at.sidebar.code), len(at.selectbox)) == (0, 0, 0)
+
+
+def test_an_unreadable_secrets_file_shows_only_an_error(workspace, tmp_path):
+    broken = tmp_path / "secrets.toml"
+    broken.write_text('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback\n')  # the quote is never closed
+    before = st_config.get_option("secrets.files")
+    st_config.set_option("secrets.files", [str(broken)])
+    try:
+        at = app(auth=False)
+        at.run()
+    finally:
+        st_config.set_option("secrets.files", before)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error][0].startswith(
+        "the secrets file cannot be read, so sign\\-in cannot be set up\\: Error parsing secrets file at"
+    )
+    assert (len(at.button), len(at.sidebar.code), len(at.selectbox)) == (0, 0, 0)
