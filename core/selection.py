@@ -116,17 +116,31 @@ def candidates(*, engine: Engine) -> pd.DataFrame:
 
 def stratify(eligible: pd.DataFrame, *, column: str, ascending: bool, target: int) -> pd.DataFrame:
     """The kept rows (see module docstring), in rank order."""
-    ranked = eligible.sort_values([column, "scene_id"], ascending=[ascending, True], kind="mergesort")
-    total = len(ranked)
-    if total > target:
-        ranked = ranked.assign(_pos=ranked.groupby(GROUP, sort=False).cumcount())
-        size = ranked.groupby(GROUP, sort=False)["scene_id"].transform("size")
-        quota = (size * target + total - 1) // total  # exact integer ceil(size / total * target)
-        placed = ranked[ranked["_pos"] < quota]
-        placed = placed.sort_values(["_pos", column, "scene_id"], ascending=[True, ascending, True], kind="mergesort")
-        ranked = placed.head(target).drop(columns="_pos")
-        ranked = ranked.sort_values([column, "scene_id"], ascending=[ascending, True], kind="mergesort")
-    return ranked
+    return eligible.iloc[kept_positions(eligible, column=column, ascending=ascending, target=target)]
+
+
+def kept_positions(eligible: pd.DataFrame, *, column: str, ascending: bool, target: int) -> np.ndarray:
+    """Row positions of the kept scenes in rank order, computed on the key arrays only (numpy sorts of a few columns
+    instead of reordering the whole frame): rank by (column, scene id), NaN last either way as pandas does."""
+    values = eligible[column].to_numpy(dtype=float)
+    ids = eligible["scene_id"].to_numpy()
+    order = np.lexsort((ids, values if ascending else -values))  # the last key is the primary one
+    total = len(order)
+    if total <= target:
+        return order
+    groups = eligible.groupby(GROUP, sort=False).ngroup().to_numpy()[order]  # group per rank position
+    by_group = np.argsort(groups, kind="stable")
+    sorted_groups = groups[by_group]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, total]))
+    position = np.empty(total, dtype=np.int64)
+    position[by_group] = np.arange(total) - first  # place inside its group, 0 = the group's best
+    size = np.bincount(groups)[groups]
+    quota = (size * target + total - 1) // total  # exact integer ceil(size / total * target)
+    placed = np.flatnonzero(position < quota)
+    # Places by depth, then rank (rank order = column, then scene id); the first `target` are kept.
+    kept = placed[np.lexsort((placed, position[placed]))][:target]
+    return order[np.sort(kept)]
 
 
 def train_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -140,10 +154,12 @@ def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.Data
     validate(config)
     scored = candidates(engine=engine) if frame is None else frame
     frame = train_only(scored)
-    reason = pd.Series("", index=frame.index, dtype=object)
+    labels = [""]  # drop reasons by code; 0 = kept
+    code = np.zeros(len(frame), dtype=np.int16)
 
     def drop(mask: pd.Series, why: str) -> None:
-        reason[(reason == "") & mask] = why
+        labels.append(why)
+        code[(code == 0) & mask.to_numpy()] = len(labels) - 1
 
     drop((frame["strong_hit"] == 0) & (frame["weak_hit"] == 0), "no correct rationale")
     drop(frame["chosen_rationale_id"] < 0, "no chosen")
@@ -152,14 +168,19 @@ def preview_selection(*, engine: Engine, config: SelectionConfig, frame: pd.Data
         drop(frame[column] < float(low), f"below min {column}")
     for column, high in config.maxs.items():
         drop(frame[column] > float(high), f"above max {column}")
-    eligible = frame[reason == ""]
-    kept = stratify(eligible, column=config.column, ascending=config.ascending, target=int(config.target))
-    reason[eligible.index.difference(kept.index)] = "over quota"
-    kept = kept.reset_index(drop=True)
+    eligible_at = np.flatnonzero(code == 0)
+    eligible = frame.iloc[eligible_at]
+    kept_at = kept_positions(eligible, column=config.column, ascending=config.ascending, target=int(config.target))
+    labels.append("over quota")
+    over = np.ones(len(eligible_at), dtype=bool)
+    over[kept_at] = False
+    code[eligible_at[over]] = len(labels) - 1
+    kept = eligible.iloc[kept_at].reset_index(drop=True)
     kept.insert(0, "rank", np.arange(1, len(kept) + 1))
     kept["rank_value"] = kept[config.column].astype(float)
+    reason = pd.Series(np.array(labels, dtype=object)[code], index=frame.index)
 
-    counts = reason.value_counts()
+    counts = dict(zip(labels, np.bincount(code, minlength=len(labels)).tolist(), strict=True))
     reasons = [*FIXED_REASONS, *(f"below min {c}" for c in config.mins), *(f"above max {c}" for c in config.maxs)]
     drops = {why: int(counts.get(why, 0)) for why in reasons}
     drops["over quota"] = len(eligible) - len(kept)

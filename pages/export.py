@@ -77,7 +77,7 @@ st.subheader("Preview (first rows exactly as written)")
 with user_errors():
     rows = preview_rows(engine=engine(), limit=3, **args)
     for row in rows:
-        st.code(json.dumps(row, ensure_ascii=False), language="json", wrap_lines=True)
+        st.text(json.dumps(row, ensure_ascii=False))  # exactly the bytes written, escaped
     if parquet:
         st.caption("The Parquet file holds the same rows and fields.")
 

@@ -37,8 +37,8 @@ if needed and me is None:
 
 navigation = st.navigation(PAGES)
 with st.sidebar:
-    st.caption("Database")
-    st.code(redact_url(display_url(db_path())), language=None)  # password and key-like parameters hidden
+    st.caption("Database")  # as text: st.code would load a component, about a second on a fresh tab
+    st.text(redact_url(display_url(db_path())))  # password and key-like parameters hidden
     if me is None:
         reviewer_picker()
     else:

@@ -24,7 +24,7 @@ def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
     at = open_page("export")
     assert "no approved scenes" in at.error[0].value
     at.selectbox(key="x_status").set_value("any").run()
-    previews = [c.value for c in at.main.code]
+    previews = [c.value for c in at.main.text]
     assert len(previews) == 3
     out = tmp_path / "sel-dpo.jsonl"
     at.text_input(key="x_out_sel-dpo.jsonl").set_value(str(out))
@@ -52,9 +52,9 @@ def test_export_eval_offers_each_split_and_both(workspace, engine, session, tmp_
     at = open_page("export")
     at.radio(key="x_format").set_value("eval").run()
     assert at.selectbox(key="x_split").options == ["eval", "train", "any (train and eval)"]
-    assert [json.loads(c.value)["scene_id"] for c in at.main.code] == [held_out]
+    assert [json.loads(c.value)["scene_id"] for c in at.main.text] == [held_out]
     at.selectbox(key="x_split").set_value("train").run()
-    assert [json.loads(c.value)["split"] for c in at.main.code] == ["train"] * 3
+    assert [json.loads(c.value)["split"] for c in at.main.text] == ["train"] * 3
     at.selectbox(key="x_split").set_value("any").run()
     out = tmp_path / "all-eval-any.jsonl"
     at.text_input(key="x_out_all-eval-any.jsonl").set_value(str(out))

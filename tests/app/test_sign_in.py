@@ -45,7 +45,7 @@ def assert_sign_in_screen(at: AppTest) -> None:
     assert [t.value for t in at.title] == ["Mirror Studio"]
     assert [m.value for m in at.markdown] == [SIGN_IN_TEXT]
     assert [(b.key, b.label) for b in at.button] == [("sign_in", "Sign in")]
-    assert (len(at.sidebar.code), len(at.selectbox), len(at.dataframe)) == (0, 0, 0)
+    assert (len(at.sidebar.text), len(at.selectbox), len(at.dataframe)) == (0, 0, 0)
 
 
 def test_a_provider_in_the_secrets_puts_every_page_behind_sign_in(workspace):
@@ -120,7 +120,7 @@ def test_required_sign_in_without_a_provider_shows_only_an_error(workspace, monk
         "but no OpenID Connect provider is configured\\: add an \\[auth\\] section to \\.streamlit/secrets\\.toml "
         "\\(README\\: Sign\\-in\\)\\."
     ]
-    assert (len(at.button), len(at.sidebar.code), len(at.selectbox)) == (0, 0, 0)
+    assert (len(at.button), len(at.sidebar.text), len(at.selectbox)) == (0, 0, 0)
 
 
 def test_a_server_beyond_loopback_requires_sign_in(workspace):
@@ -132,7 +132,7 @@ def test_a_server_beyond_loopback_requires_sign_in(workspace):
     finally:
         st_config.set_option("server.address", before)
     assert [e.value for e in at.error][0].startswith("This app needs sign\\-in \\(the server listens on 0\\.0\\.0\\.0,")
-    assert (len(at.button), len(at.sidebar.code), len(at.selectbox)) == (0, 0, 0)
+    assert (len(at.button), len(at.sidebar.text), len(at.selectbox)) == (0, 0, 0)
 
 
 def test_an_unreadable_secrets_file_shows_only_an_error(workspace, tmp_path):
@@ -149,4 +149,4 @@ def test_an_unreadable_secrets_file_shows_only_an_error(workspace, tmp_path):
     assert [e.value for e in at.error][0].startswith(
         "the secrets file cannot be read, so sign\\-in cannot be set up\\: Error parsing secrets file at"
     )
-    assert (len(at.button), len(at.sidebar.code), len(at.selectbox)) == (0, 0, 0)
+    assert (len(at.button), len(at.sidebar.text), len(at.selectbox)) == (0, 0, 0)

@@ -83,7 +83,7 @@ def test_the_app_shows_one_masked_line_and_stops(pg_cluster, monkeypatch):
     (error,) = [e.value.replace("\\", "") for e in at.error]  # shown with markdown escapes
     assert error.startswith("cannot open database postgresql+psycopg://mirror:***@127.0.0.1:")
     assert "password authentication failed" in error and "wrong-secret" not in error
-    assert all("wrong-secret" not in c.value for c in at.sidebar.code)
+    assert all("wrong-secret" not in c.value for c in at.sidebar.text)
 
 
 def test_a_server_that_stops_mid_run_is_exit_1_and_one_masked_line(fault_server):  # noqa: F811
