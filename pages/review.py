@@ -29,19 +29,16 @@ if scene_id is None:
     st.stop()
 
 
-def go_to(target: int) -> None:
+def go_to(target: int, here: int) -> None:
+    drafts.warn_leaving(here)
     st.query_params.update({**filter_to_params(flt, order, page), "scene": str(target)})
-
-
-def _keys(scene: int) -> tuple[str, str]:
-    return f"note_{scene}", f"review_base_{scene}"
 
 
 def review_action(status: str, scene: int) -> None:
     """Save the verdict and note against the review version shown when the scene was opened (refused when another
-    reviewer saved since: stays refused until a reload or a merge)."""
-    widget, base = _keys(scene)
-    note = st.session_state.get(widget) or None
+    reviewer saved since: stays refused until a reload or a merge); the note's kept draft goes once saved."""
+    slot = drafts.note_slot(scene)
+    note = st.session_state.get(slot.widget) or None
     try:
         with session() as s:
             saved = set_review(
@@ -50,18 +47,13 @@ def review_action(status: str, scene: int) -> None:
                 status=status,
                 reviewer=reviewer(),
                 note=note,
-                expected_version=st.session_state[base].version,
+                expected_version=st.session_state[slot.base].version,
             )
-        drafts.rebase(base, version=saved.version, text=note or "")
+        drafts.saved(slot, version=saved.version, text=note or "")
         st.session_state["review_flash"] = ("success", f"Scene {scene} {status}.")
         review_queue.advance(scene_id=scene, flt=flt, order=order)
     except MirrorError as exc:
         st.session_state["review_flash"] = ("error", str(exc))
-
-
-def merge_review(scene: int, version: int, note: str) -> None:
-    """Keep this reviewer's verdict and note over the newer review now shown beside them."""
-    drafts.rebase(_keys(scene)[1], version=version, text=note)
 
 
 with session() as s:
@@ -78,19 +70,21 @@ status = review.status if review else PENDING
 review_queue.hold(scene_id=scene.id, pending=status == PENDING, flt=flt, order=order)
 show_flash("review_flash")
 review_queue.queue_bar(scene_id=scene.id, flt=flt, order=order)
+drafts.drafts_list(scene_id=scene.id, link_params=filter_to_params(flt, order, page))
 
 head = st.columns([3, 1, 1, 1, 1])
 head[0].subheader(f"Scene {scene.id}")
 head[0].caption(f"{escape_markdown(detail.dataset)} · {scene.split} · {scene.choice_cnt} options · status: {status}")
 if head[1].button("Previous", disabled=prev_id is None, shortcut="Left", key="prev_scene"):
-    go_to(prev_id)
+    go_to(prev_id, scene.id)
     st.rerun()
 if head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_scene"):
-    go_to(next_id)
+    go_to(next_id, scene.id)
     st.rerun()
 version = review.version if review else 0  # 0 = "no review yet": a concurrent first review is stale
-note_key, base_key = _keys(scene.id)
-began = drafts.begin(note_key, base_key, version=version, text=(review.note or "") if review else "")
+note = drafts.note_slot(scene.id)
+drafts.load(scene.id)
+began = drafts.begin(note, version=version, text=(review.note or "") if review else "")
 approve = {"type": "primary", "shortcut": "A", "key": "approve"}
 double = double_review(scene.id)
 act = blind_action if double else review_action  # a double-review scene takes blind verdicts (pages/review_double)
@@ -105,16 +99,14 @@ if began.version != version:
         "reload the scene or keep yours over it."
     )
     fix = st.columns(2)
-    fix[0].button("Reload the review", key="review_reload", on_click=drafts.forget, args=_keys(scene.id))
-    fix[1].button(
-        "Keep my verdict and note over it",
-        key="review_merge",
-        on_click=merge_review,
-        args=(scene.id, version, (review.note or "") if review else ""),
-    )
+    fix[0].button("Reload the review", key="review_reload", on_click=drafts.forget, args=(note,))
+    theirs = {"version": version, "text": (review.note or "") if review else ""}
+    fix[1].button("Keep my verdict and note over it", key="review_merge", on_click=drafts.merge, args=(note,),
+                  kwargs=theirs)  # fmt: skip
 note_col, back_col = st.columns([5, 1])
-note_col.text_input("Review note", key=note_key)
+note_col.text_input("Review note", key=note.widget, on_change=drafts.keep, args=(note,))
 if back_col.button("Back to the list", key="back_to_samples"):
+    drafts.warn_leaving(scene.id)
     st.switch_page("samples.py", query_params=filter_to_params(flt, order, page))
 who = f" · last review by {escape_markdown(review.reviewer)}" if review and review.reviewer else ""
 st.caption(

@@ -6,6 +6,7 @@ import streamlit as st
 from core.app_support import escape_markdown
 from core.double_review import adjudicate, give_blind_verdict
 from core.errors import MirrorError
+from pages import drafts
 from pages.ui import reviewer, session
 from storage.constants import ADMIN, APPROVED, REJECTED
 from storage.double_review import blind_verdicts, get_adjudication, is_double
@@ -14,10 +15,12 @@ from storage.reviewers import get_reviewer
 
 def blind_action(status: str, scene: int) -> None:
     """Approve / Reject on a double-review scene: this reviewer's blind verdict, with the note."""
-    note = st.session_state.get(f"note_{scene}") or None
+    slot = drafts.note_slot(scene)
+    note = st.session_state.get(slot.widget) or None
     try:
         with session() as s:
             verdicts = give_blind_verdict(session=s, scene_id=scene, reviewer=reviewer(), status=status, note=note)
+        drafts.saved(slot, version=st.session_state[slot.base].version, text=note or "")
         left = 2 - len(verdicts)
         tail = f"{left} more blind verdict to come." if left else "both verdicts are in."
         st.session_state["review_flash"] = ("success", f"Scene {scene}: your blind verdict {status} is saved; {tail}")

@@ -22,15 +22,11 @@ OTHER_COLOUR = "#b0b7c3"
 SCORE_PLOTS = (DEFAULT_RANK, "strong_E", "weak_E", "diff_hit")
 
 
-def _keys(rationale_id: int) -> tuple[str, str]:
-    return f"edit_{rationale_id}", f"edit_base_{rationale_id}"
-
-
-def save_edit(rationale_id: int) -> None:
+def save_edit(rationale_id: int, scene_id: int) -> None:
     """Save the draft as the version after the one it began from; refused (and kept) when that is no longer the
     stored version; a draft equal to its base saves nothing."""
-    widget, base = _keys(rationale_id)
-    text, began = st.session_state.get(widget, ""), st.session_state[base]
+    slot = drafts.edit_slot(rationale_id, scene_id)
+    text, began = st.session_state.get(slot.widget, ""), st.session_state[slot.base]
     if text == began.text:  # nothing typed: no new version (Ctrl+Enter reaches every editor's Save button)
         return
     try:
@@ -38,20 +34,10 @@ def save_edit(rationale_id: int) -> None:
             saved = edit_rationale(
                 session=s, rationale_id=rationale_id, text=text, author=reviewer(), expected_version=began.version
             )
-        drafts.rebase(base, version=saved.version, text=text)
+        drafts.saved(slot, version=saved.version, text=text)
         st.session_state["review_flash"] = ("success", f"Saved rationale {rationale_id} as version {saved.version}.")
     except MirrorError as exc:
         st.session_state["review_flash"] = ("error", str(exc))
-
-
-def reload_edit(rationale_id: int) -> None:
-    """Drop the draft so the latest stored version shows."""
-    drafts.forget(*_keys(rationale_id))
-
-
-def merge_edit(rationale_id: int, version: int, text: str) -> None:
-    """Keep the draft over the newer version the reviewer now sees beside it: the next save follows that version."""
-    drafts.rebase(_keys(rationale_id)[1], version=version, text=text)
 
 
 def role_figure(items: list[dict], *, item_pos: int) -> go.Figure | None:
@@ -149,11 +135,13 @@ def rationale_block(item: dict, *, scene, endpoints: list[str], opened: bool = F
 
 
 def editor(rat) -> None:
-    """The rationale's text as an editable draft; when another version was saved since the draft began, that text is
-    shown beside the draft, and saving stays refused until the reviewer discards the draft or merges."""
-    widget, base = _keys(rat.id)
-    began = drafts.begin(widget, base, version=rat.version, text=rat.text, keep_untouched=True)
+    """The rationale's text as an editable draft (kept for the reviewer in the database as it changes); when another
+    version was saved since the draft began, that text is shown beside the draft, and saving stays refused until the
+    reviewer discards the draft or merges."""
+    slot = drafts.edit_slot(rat.id, rat.scene_id)
+    began = drafts.begin(slot, version=rat.version, text=rat.text, keep_untouched=True)
     stale = began.version != rat.version
+    area = {"key": slot.widget, "height": 180, "on_change": drafts.keep, "args": (slot,)}
     if stale:
         with session() as s:
             latest = latest_version(session=s, rationale_id=rat.id)
@@ -167,17 +155,22 @@ def editor(rat) -> None:
         theirs.caption(f"Version {rat.version} (stored now)")
         theirs.text(rat.text)
         with mine:
-            st.text_area("Rationale text", key=widget, height=180)
+            st.text_area("Rationale text", **area)
     else:
-        st.text_area("Rationale text", key=widget, height=180)
+        st.text_area("Rationale text", **area)
     buttons = st.columns(3)
     buttons[0].button(
-        "Save as new version", key=f"save_{rat.id}", on_click=save_edit, args=(rat.id,), shortcut="Ctrl+Enter"
+        "Save as new version",
+        key=f"save_{rat.id}",
+        on_click=save_edit,
+        args=(rat.id, rat.scene_id),
+        shortcut="Ctrl+Enter",
     )
-    buttons[1].button("Discard my edit", key=f"reload_{rat.id}", on_click=reload_edit, args=(rat.id,))
+    buttons[1].button("Discard my edit", key=f"reload_{rat.id}", on_click=drafts.forget, args=(slot,))
     if stale:
         label = f"Merge: keep my draft over version {rat.version}"
-        buttons[2].button(label, key=f"merge_{rat.id}", on_click=merge_edit, args=(rat.id, rat.version, rat.text))
+        merge = {"version": rat.version, "text": rat.text}
+        buttons[2].button(label, key=f"merge_{rat.id}", on_click=drafts.merge, args=(slot,), kwargs=merge)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

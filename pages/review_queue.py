@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.app_support import escape_markdown
 from core.settings import load_settings
+from pages import drafts
 from pages.ui import reviewer, session
 from storage.assignments import assigned_count
 from storage.browse import SceneFilter, SceneOrder, first_scene_id
@@ -77,6 +78,7 @@ def advance(*, scene_id: int, flt: SceneFilter, order: SceneOrder) -> None:
             return
         found = _next(s, flt, order, after=scene_id)
     if found is not None:
+        drafts.warn_leaving(scene_id)
         st.query_params["scene"] = str(found)
 
 
@@ -86,6 +88,7 @@ def _skip(scene_id: int, flt: SceneFilter, order: SceneOrder) -> None:
     if found is None:
         st.session_state["queue_flash"] = "No other scene of this queue needs review (or all are open by others)."
     else:
+        drafts.warn_leaving(scene_id)
         st.query_params["scene"] = str(found)
 
 

@@ -13,6 +13,7 @@ from core.app_support import (
     slider_start,
 )
 from pages.bulk_actions import bulk_section
+from pages.drafts import show_left_behind
 from pages.ui import session, show_flash, user_errors
 from storage.browse import (
     PRESETS,
@@ -52,6 +53,7 @@ def pick(label: str, options: list, current, key: str):
 
 st.title("Samples")
 show_flash("samples_flash")
+show_left_behind()  # unsaved drafts left on Review (pages/drafts.py)
 url_filter, url_order, url_page = filter_from_params(st.query_params.to_dict())
 with session() as s:
     choices = filter_choices(session=s)

@@ -44,6 +44,9 @@ ACCESS_ROLES: tuple[str, ...] = (REVIEWER, ADMIN, READ_ONLY)
 GOOD, BAD, UNSURE = "good", "bad", "unsure"
 RATIONALE_VERDICTS: tuple[str, ...] = (GOOD, BAD, UNSURE)
 VERDICT_REASONS: tuple[str, ...] = ("wrong format", "contradicts profile", "hallucinated item", "other")
+# What an unsaved draft of a reviewer is (ReviewDraft.kind): an edit of a rationale's text, or a scene's review note.
+RATIONALE_EDIT, REVIEW_NOTE = "rationale", "note"
+DRAFT_KINDS: tuple[str, ...] = (RATIONALE_EDIT, REVIEW_NOTE)
 # Where an exported chosen/rejected pair came from: set by a reviewer, or computed by `select` (DESIGN.md §6).
 HUMAN_PAIR, COMPUTED_PAIR = "human", "computed"
 

@@ -18,6 +18,7 @@ _DELETE_DATASET = [
     ("rationale_verdicts", f"DELETE FROM rationaleverdict WHERE scene_id IN ({_SCENES})"),
     ("human_pairs", f"DELETE FROM pairoverride WHERE scene_id IN ({_SCENES})"),
     (None, f"DELETE FROM reviewlease WHERE scene_id IN ({_SCENES})"),
+    (None, f"DELETE FROM reviewdraft WHERE scene_id IN ({_SCENES})"),
     (None, f"DELETE FROM assignment WHERE scene_id IN ({_SCENES})"),
     (None, f"DELETE FROM assignchange WHERE scene_id IN ({_SCENES})"),
     (None, f"DELETE FROM bulkchange WHERE scene_id IN ({_SCENES})"),

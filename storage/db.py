@@ -140,7 +140,7 @@ def upgrade(engine: Engine) -> list[str]:
             return []
     from sqlmodel import SQLModel
 
-    from storage import audit_models, double_models, models  # noqa: F401  (registers every table on SQLModel.metadata)
+    from storage import audit_models, double_models, draft_models, models  # noqa: F401  (registers every table on SQLModel.metadata)
 
     with engine.begin() as conn:
         fresh = not inspect(conn).has_table("dataset")

@@ -38,7 +38,7 @@ TABLES = frozenset(
         *("exportrecord", "interaction", "item", "llmcache", "llmcall", "meta", "pairoverride", "prediction"),
         *("predictionhistory", "doublereview", "blindverdict", "adjudication"),
         *("rationale", "rationaleverdict", "rationaleversion", "review", "reviewer", "run", "scene", "score"),
-        *("assignment", "assignchange", "reviewlease"),
+        *("assignment", "assignchange", "reviewlease", "reviewdraft"),
         *("selection", "selectionitem", "user", "workclaim"),
     }
 )
@@ -139,6 +139,12 @@ def m009_scene_source_fields(conn: Connection) -> None:
     """scene.source_dataset and scene.source_timestamp: an imported scene's own dataset name and time, as given."""
     add_column(conn, table="scene", column="source_dataset", ddl="VARCHAR")
     add_column(conn, table="scene", column="source_timestamp", ddl="BIGINT")
+
+
+@migration
+def m010_review_drafts(conn: Connection) -> None:
+    """The reviewers' unsaved drafts (reviewdraft, storage/draft_models.py): created from the models just before this
+    step, as every missing table is; recorded so the schema's history names it."""
 
 
 # ---- running them -------------------------------------------------------------------------------------------------
