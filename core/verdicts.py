@@ -2,7 +2,8 @@
 pair of a scene's rationales may replace the computed chosen/rejected pair in exports.
 
 - A verdict is good / bad / unsure, optionally with one reason from VERDICT_REASONS; one per reviewer and rationale
-  (saving again overwrites it; None removes it).
+  (saving again overwrites it; None removes it). Like a scene verdict (core/review.py), it is refused (SceneHeld)
+  while another reviewer has the scene open under a live review lease (storage/queue.py).
 - A human pair names two different rationales of the same scene. The chosen turn of a DPO row ends with the true
   item, the rejected turn with the rejected rationale's sampled letter, so the rejected rationale needs a prediction
   (run `predict`); a human may reject a rationale whose sample is right (right answer, wrong reasons).
@@ -11,9 +12,10 @@ Every write checks the reviewer's role in storage (a read-only reviewer is Forbi
 
 from sqlmodel import Session
 
-from core.errors import BadInput, NotFound
+from core.errors import BadInput, NotFound, SceneHeld
 from storage.audit_models import PairOverride, RationaleVerdict
 from storage.constants import RATIONALE_VERDICTS, VERDICT_REASONS
+from storage.queue import other_holder
 from storage.reviews import get_rationale
 from storage.scenes import get_scene
 from storage.verdicts import (
@@ -34,6 +36,11 @@ def mark_rationale(
     rationale = get_rationale(session=session, rationale_id=rationale_id)
     if rationale is None:
         raise NotFound(f"rationale {rationale_id} does not exist")
+    if (held := other_holder(session=session, scene_id=rationale.scene_id, reviewer=reviewer)) is not None:
+        raise SceneHeld(
+            f"scene {rationale.scene_id} is open by {held[0]} (their lease runs {held[1]:.0f} s more): your verdict on "
+            f"rationale {rationale_id} was not saved; go on to the next scene"
+        )
     if verdict is None:
         remove_verdict(session=session, rationale_id=rationale_id, reviewer=reviewer)
         return

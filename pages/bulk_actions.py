@@ -4,7 +4,7 @@ core/bulk_review.py's."""
 
 import streamlit as st
 
-from core.bulk_review import bulk_assign_to, bulk_review, bulk_unassign_from, undo_last
+from core.bulk_review import bulk_assign_to, bulk_review, bulk_skipped, bulk_unassign_from, undo_last
 from pages.ui import reviewer, session, user_errors
 from storage.browse import SceneFilter
 from storage.bulk_review import last_bulk_action
@@ -18,8 +18,10 @@ def _apply(kind: str, flt: SceneFilter, total: int, who: str | None) -> None:
     with user_errors():
         with session() as s:
             if kind in VERDICTS:
+                skipped, why = bulk_skipped(session=s, flt=flt, reviewer=reviewer())
                 done = bulk_review(session=s, status=kind, **common)
                 line = f"Bulk {kind} #{done.id}: {done.scenes} scenes."
+                line += f" {skipped} of the {total} skipped: {why}." if skipped else ""
             elif kind == ASSIGN:
                 done = bulk_assign_to(session=s, assignee=who or "", **common)
                 line = f"Bulk assign #{done.id}: {done.scenes} scenes newly assigned to {who}."
@@ -35,7 +37,7 @@ def bulk_section(*, flt: SceneFilter, total: int) -> None:
     with st.expander(f"Bulk action on all {total} matching scenes"):
         st.caption("Applies to every scene these filters match, on every page, not only the rows shown; one undo.")
         kind = st.radio("Action", ACTIONS, horizontal=True, key="bulk_status")
-        who = None
+        who, why = None, ""
         if kind == ASSIGN:
             who = st.text_input("Assign to (reviewer name)", value=reviewer(), key="bulk_assignee").strip()
             what = f"assign {total} scenes to {who}"
@@ -43,8 +45,11 @@ def bulk_section(*, flt: SceneFilter, total: int) -> None:
             who = st.text_input("Unassign from (empty: everyone)", key="bulk_unassignee").strip() or None
             what = f"unassign {total} scenes from {who or 'everyone'}"
         else:
-            what = f"set {total} scenes to {kind}"
-        sure = st.checkbox(f"Yes, {what}", key=f"bulk_ok_{total}_{kind}" + (f"_{who}" if who else ""))
+            with session() as s:
+                skipped, why = bulk_skipped(session=s, flt=flt, reviewer=reviewer())
+            what = f"set {total - skipped} of the {total} scenes to {kind}" if skipped else f"set {total} scenes to {kind}"
+            why = f" ({skipped} skipped: {why})" if skipped else ""
+        sure = st.checkbox(f"Yes, {what}{why}", key=f"bulk_ok_{total}_{kind}" + (f"_{who}" if who else ""))
         if st.button(what[0].upper() + what[1:], disabled=not sure, key="bulk_apply"):
             _apply(kind, flt, total, who)
         with session() as s:

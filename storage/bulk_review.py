@@ -1,19 +1,45 @@
 """Bulk verdicts over a whole filtered set of scenes, set-based (one INSERT ... SELECT per step, no loop per scene),
 each recorded with what it replaced so one undo puts it back. Scenes reviewed again after the action are left as
-they are by the undo (their review version moved on) and counted."""
+they are by the undo (their review version moved on) and counted.
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
+A bulk verdict never writes a double-review scene (its review is its two blind reviewers' agreement or an admin's
+decision, core/double_review.py) nor a scene another reviewer has open under a live review lease (storage/queue.py):
+those are skipped, and bulk_skips counts them beforehand."""
+
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from storage.audit_models import BulkAction, BulkChange
+from storage.audit_models import BulkAction, BulkChange, ReviewLease
+from storage.claims import db_clock
+from storage.double_models import DoubleReview
 from storage.models import Review, Scene, utcnow
 from storage.reviewers import require_writer
 
 
+def _held_by_others(session: Session, reviewer: str) -> Select:
+    """Scenes another reviewer holds a live review lease on (the database's clock)."""
+    live = col(ReviewLease.expires_at) >= db_clock(session=session)
+    return select(ReviewLease.scene_id).where(col(ReviewLease.reviewer) != reviewer, live)
+
+
+def bulk_skips(*, session: Session, scene_ids: Select, reviewer: str) -> tuple[int, int]:
+    """(double-review scenes, other scenes open by another reviewer) among the scene_ids SELECT: what a bulk verdict
+    by `reviewer` would skip now."""
+    picked = col(Scene.id).in_(scene_ids.scalar_subquery())
+    double = col(Scene.id).in_(select(DoubleReview.scene_id))
+    held = col(Scene.id).in_(_held_by_others(session, reviewer))
+    counts = select(
+        func.coalesce(func.sum(case((double, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((and_(~double, held), 1), else_=0)), 0),
+    ).where(picked)
+    found = session.execute(counts).one()
+    return int(found[0]), int(found[1])
+
+
 def bulk_verdict(*, session: Session, scene_ids: Select, status: str, reviewer: str) -> BulkAction:
-    """Set every scene of the scene_ids SELECT to status (a new review version each) and commit; Forbidden when the
-    reviewer is read-only."""
+    """Set every scene of the scene_ids SELECT to status (a new review version each), except double-review scenes and
+    scenes another reviewer has open, and commit; Forbidden when the reviewer is read-only."""
     require_writer(session=session, name=reviewer)
     now = utcnow()
     action = BulkAction(status=status, reviewer=reviewer, created_at=now)
@@ -32,6 +58,8 @@ def bulk_verdict(*, session: Session, scene_ids: Select, status: str, reviewer: 
         .select_from(Scene)
         .outerjoin(Review, col(Review.scene_id) == col(Scene.id))
         .where(col(Scene.id).in_(scene_ids.scalar_subquery()))
+        .where(col(Scene.id).not_in(select(DoubleReview.scene_id)))
+        .where(col(Scene.id).not_in(_held_by_others(session, reviewer)))
     )
     columns = ["action_id", "scene_id", "had_review", "status", "reviewer", "note", "version"]
     session.execute(insert(BulkChange).from_select(columns, picked))

@@ -24,3 +24,22 @@ def test_bulk_approve_the_filtered_set_then_undo(workspace, engine):
     assert at.success[0].value == escape_markdown("undid bulk approved #1: 4 of 4 scenes put back")
     with Session(engine) as s:
         assert s.exec(select(Review)).all() == []
+
+
+def test_bulk_approve_says_how_many_it_skips_and_why(workspace, engine):
+    from storage.double_models import DoubleReview
+    from storage.queue import claim_scene
+
+    with Session(engine) as s:
+        s.add(DoubleReview(scene_id=workspace[1], marked_by="ada"))
+        s.commit()
+        assert claim_scene(session=s, scene_id=workspace[2], reviewer="bo")
+    at = open_page("samples", reviewer="ann", sel="sel")
+    why = "2 skipped: 1 in blind double review (their two reviewers decide them); 1 open by another reviewer right now"
+    assert at.checkbox(key="bulk_ok_4_approved").label == f"Yes, set 2 of the 4 scenes to approved ({why})"
+    at.checkbox(key="bulk_ok_4_approved").check().run()
+    at.button(key="bulk_apply").click().run()
+    assert at.success[0].value == escape_markdown(f"Bulk approved #1: 2 scenes. {why.replace(' skipped', ' of the 4 skipped')}.")
+    with Session(engine) as s:
+        rows = s.exec(select(Review.scene_id, Review.status, Review.reviewer)).all()
+    assert sorted(rows) == [(workspace[k], "approved", "ann") for k in (5, 6)]

@@ -53,3 +53,38 @@ def test_bulk_review_refuses_read_only_and_wrong_verdicts(session):
         bulk_review(session=session, flt=SceneFilter(), status="pending", reviewer="ada", expected=8)
     assert str(caught.value) == "bulk verdict 'pending': use one of approved, rejected"
     assert _reviews(session) == {} and session.exec(select(BulkAction)).all() == []
+
+
+def test_bulk_approve_skips_double_review_scenes_and_scenes_open_by_others_and_says_so(session):
+    from core.bulk_review import bulk_skipped
+    from storage.double_models import DoubleReview
+    from storage.queue import claim_scene
+
+    ids = [s.id for s in make_workspace(session)]
+    session.add_all(DoubleReview(scene_id=ids[k], marked_by="ada") for k in (0, 3))
+    session.commit()
+    assert claim_scene(session=session, scene_id=ids[1], reviewer="ann")  # ann has scene 1 open
+    assert claim_scene(session=session, scene_id=ids[3], reviewer="cy")  # double and open: counted as double
+    assert claim_scene(session=session, scene_id=ids[2], reviewer="bo")  # bo's own lease does not stop bo
+    flt = SceneFilter()
+    why = "2 in blind double review (their two reviewers decide them); 1 open by another reviewer right now"
+    assert bulk_skipped(session=session, flt=flt, reviewer="bo") == (3, why)
+    action = bulk_review(session=session, flt=flt, status="approved", reviewer="bo", expected=8)
+    assert action.scenes == 5
+    assert _reviews(session) == {ids[k]: ("approved", "bo", None, 1) for k in (2, 4, 5, 6, 7)}
+    assert undo_last(session=session, reviewer="bo") == "undid bulk approved #1: 5 of 5 scenes put back"
+    assert _reviews(session) == {}
+
+
+def test_a_bulk_verdict_where_every_scene_is_skipped_is_refused(session):
+    from storage.double_models import DoubleReview
+
+    ids = [s.id for s in make_workspace(session)]
+    session.add_all(DoubleReview(scene_id=sid, marked_by="ada") for sid in ids)
+    session.commit()
+    with pytest.raises(BadInput) as caught:
+        bulk_review(session=session, flt=SceneFilter(), status="rejected", reviewer="bo", expected=8)
+    assert str(caught.value) == (
+        "all 8 matching scenes are skipped (8 in blind double review (their two reviewers decide them)): nothing to do"
+    )
+    assert _reviews(session) == {} and session.exec(select(BulkAction)).all() == []

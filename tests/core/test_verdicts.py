@@ -131,3 +131,22 @@ def test_review_cli_records_the_reviewer_and_refuses_read_only(session, scene3, 
     assert session.exec(select(Review.status, Review.reviewer, Review.note)).all() == [("approved", "ann", "ok")]
     assert session.exec(select(RationaleVerdict.verdict, RationaleVerdict.reviewer)).all() == [("bad", "ann")]
     assert session.exec(select(PairOverride.chosen_rationale_id, PairOverride.reviewer)).all() == [(strong, "ann")]
+
+
+def test_a_verdict_on_a_scene_another_reviewer_has_open_is_refused(session, scene3):
+    from core.errors import SceneHeld
+    from storage.queue import claim_scene, release_scene
+
+    scene, strong, weak, _ = scene3
+    assert claim_scene(session=session, scene_id=scene.id, reviewer="bo", lease_seconds=120)
+    for verdict in ("good", None):  # a new verdict, and taking one back
+        with pytest.raises(SceneHeld) as caught:
+            mark_rationale(session=session, rationale_id=strong, verdict=verdict, reviewer="ann")
+        message = str(caught.value)
+        assert message.startswith(f"scene {scene.id} is open by bo (their lease runs ")
+        assert message.endswith(f" s more): your verdict on rationale {strong} was not saved; go on to the next scene")
+    mark_rationale(session=session, rationale_id=weak, verdict="bad", reviewer="bo")  # the holder may
+    release_scene(session=session, scene_id=scene.id, reviewer="bo")
+    mark_rationale(session=session, rationale_id=strong, verdict="good", reviewer="ann")  # free again
+    stored = session.exec(select(RationaleVerdict.rationale_id, RationaleVerdict.reviewer, RationaleVerdict.verdict))
+    assert sorted(stored.all()) == [(strong, "ann", "good"), (weak, "bo", "bad")]
