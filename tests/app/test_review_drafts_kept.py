@@ -40,8 +40,8 @@ def test_an_edit_typed_in_one_session_is_restored_in_a_new_one_and_saving_remove
         f"You left unsaved drafts on scene {scene} (rationale strong #0). They are kept: open scene {scene} again "
         "(see “Your unsaved drafts” on Review) to save or discard them."
     ) in _warnings(first)
-    links = [(p.label, p.proto.page) for p in first.get("page_link")]
-    assert links == [(f"Scene {scene}: rationale strong #0", "review.py")]
+    links = [(p.label, p.proto.page, p.proto.query_string) for p in first.get("page_link")]
+    assert links == [(f"Scene {scene}: rationale strong #0", "review", f"scene={scene}")]
 
     second = open_page("review", scene=str(scene))  # a new session: another tab, or the same one reloaded
     assert second.text_area(key=f"edit_{rid}").value == MINE
