@@ -30,7 +30,8 @@ def bulk_review(*, session: Session, flt: SceneFilter, status: str, reviewer: st
 
 def bulk_skipped(*, session: Session, flt: SceneFilter, reviewer: str) -> tuple[int, str]:
     """How many scenes matching flt a bulk verdict by `reviewer` skips now, and why in words ('' when none)."""
-    double, held = bulk_skips(session=session, scene_ids=matching_scene_ids(session=session, flt=flt), reviewer=reviewer)
+    ids = matching_scene_ids(session=session, flt=flt)
+    double, held = bulk_skips(session=session, scene_ids=ids, reviewer=reviewer)
     why = [
         f"{double} in blind double review (their two reviewers decide them)" if double else "",
         f"{held} open by another reviewer right now" if held else "",

@@ -47,7 +47,8 @@ def bulk_section(*, flt: SceneFilter, total: int) -> None:
         else:
             with session() as s:
                 skipped, why = bulk_skipped(session=s, flt=flt, reviewer=reviewer())
-            what = f"set {total - skipped} of the {total} scenes to {kind}" if skipped else f"set {total} scenes to {kind}"
+            what = f"set {total - skipped} of the {total}" if skipped else f"set {total}"
+            what += f" scenes to {kind}"
             why = f" ({skipped} skipped: {why})" if skipped else ""
         sure = st.checkbox(f"Yes, {what}{why}", key=f"bulk_ok_{total}_{kind}" + (f"_{who}" if who else ""))
         if st.button(what[0].upper() + what[1:], disabled=not sure, key="bulk_apply"):

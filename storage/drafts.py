@@ -76,9 +76,7 @@ def draft_places(*, session: Session, reviewer: str, limit: int = MAX_LISTED) ->
     """Where the reviewer's drafts are, by scene: its note first ('note' < 'rationale'), then its rationales by role
     and sample index."""
     stmt = (
-        select(
-            ReviewDraft.scene_id, ReviewDraft.kind, ReviewDraft.target_id, Rationale.role, Rationale.sample_index
-        )
+        select(ReviewDraft.scene_id, ReviewDraft.kind, ReviewDraft.target_id, Rationale.role, Rationale.sample_index)
         .outerjoin(
             Rationale,
             and_(col(ReviewDraft.kind) == RATIONALE_EDIT, col(Rationale.id) == col(ReviewDraft.target_id)),

@@ -41,7 +41,17 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     other.radio(key=f"verdict_{weak}").set_value("unsure").run()
     with Session(engine) as s:
         assert len(s.exec(select(RationaleVerdict).where(RationaleVerdict.rationale_id == weak)).all()) == 2
-    at.radio(key=f"verdict_{weak}").set_value("—").run()  # ann takes hers back
+    at.radio(key=f"verdict_{weak}").set_value("—").run()  # ann takes hers back while bo has the scene open
+    assert at.error[0].value.startswith(escape_markdown(f"scene {scene} is open by bo (their lease runs "))
+    assert at.error[0].value.endswith(
+        escape_markdown(f"your verdict on rationale {weak} was not saved; go on to the next scene")
+    )
+    with Session(engine) as s:
+        assert len(s.exec(select(RationaleVerdict).where(RationaleVerdict.rationale_id == weak)).all()) == 2
+        release_scene(session=s, scene_id=scene, reviewer="bo")
+    at = open_page("review", reviewer="ann", scene=str(scene))  # her page moved on to a free scene: back to it
+    assert at.radio(key=f"verdict_{weak}").value == "bad"
+    at.radio(key=f"verdict_{weak}").set_value("—").run()
     with Session(engine) as s:
         left = s.exec(select(RationaleVerdict.reviewer).where(RationaleVerdict.rationale_id == weak)).all()
     assert left == ["bo"]

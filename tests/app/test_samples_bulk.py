@@ -39,7 +39,8 @@ def test_bulk_approve_says_how_many_it_skips_and_why(workspace, engine):
     assert at.checkbox(key="bulk_ok_4_approved").label == f"Yes, set 2 of the 4 scenes to approved ({why})"
     at.checkbox(key="bulk_ok_4_approved").check().run()
     at.button(key="bulk_apply").click().run()
-    assert at.success[0].value == escape_markdown(f"Bulk approved #1: 2 scenes. {why.replace(' skipped', ' of the 4 skipped')}.")
+    done = "2 of the 4 skipped: 1 in blind double review (their two reviewers decide them); 1 open by another reviewer"
+    assert at.success[0].value == escape_markdown(f"Bulk approved #1: 2 scenes. {done} right now.")
     with Session(engine) as s:
         rows = s.exec(select(Review.scene_id, Review.status, Review.reviewer)).all()
     assert sorted(rows) == [(workspace[k], "approved", "ann") for k in (5, 6)]

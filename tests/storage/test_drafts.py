@@ -17,7 +17,8 @@ ROWS = "SELECT reviewer, kind, target_id, scene_id, text, base_version, base_tex
 def scenes(session):
     ds = make_dataset(session)
     first, second = make_scene(session, dataset=ds), make_scene(session, dataset=ds, user_index=1)
-    rats = [make_rationale(session, scene=first, role=role, sample_index=k) for role in ("weak", "strong") for k in (1, 0)]
+    pairs = [(role, k) for role in ("weak", "strong") for k in (1, 0)]
+    rats = [make_rationale(session, scene=first, role=role, sample_index=k) for role, k in pairs]
     other = make_rationale(session, scene=second, role="strong", sample_index=0)
     return first.id, second.id, {(r.role, r.sample_index): r.id for r in rats}, other.id
 
