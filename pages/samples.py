@@ -14,7 +14,7 @@ from core.app_support import (
 )
 from pages.bulk_actions import bulk_section
 from pages.drafts import show_left_behind
-from pages.ui import session, show_flash, user_errors
+from pages.ui import db_path, session, show_flash, user_errors
 from storage.browse import (
     PRESETS,
     SORT_COLUMNS,
@@ -26,6 +26,7 @@ from storage.browse import (
 )
 from storage.constants import DEFAULT_RANK, RANK_COLUMNS, STATUSES
 from storage.ranges import Ranges
+from storage.scores import data_version
 
 ALL = "(all)"
 TABLE_COLUMNS = [
@@ -51,13 +52,20 @@ def pick(label: str, options: list, current, key: str):
     return None if value == ALL else value
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_bounds(db: str, version: tuple) -> dict[str, tuple[float, float]]:
+    """The score sliders' bounds (min and max of 20 columns over every score): read again after a score run."""
+    with session() as s:
+        return score_ranges(session=s)
+
+
 st.title("Samples")
 show_flash("samples_flash")
 show_left_behind()  # unsaved drafts left on Review (pages/drafts.py)
 url_filter, url_order, url_page = filter_from_params(st.query_params.to_dict())
 with session() as s:
     choices = filter_choices(session=s)
-    bounds = score_ranges(session=s)
+    bounds = cached_bounds(db_path(), data_version(session=s))
 
 if not choices["datasets"]:
     st.info(

@@ -225,11 +225,34 @@ def list_scenes(
         REVIEW_STATUS.label("status"),
         *(getattr(Score, name).label(name) for name in RANK_COLUMNS),
     ]
-    stmt = _from(select(*columns), score=True, review=True).where(*conds).order_by(*direction)
-    result = session.exec(stmt.offset(max(0, offset)).limit(max(1, limit)))
-    rows = pd.DataFrame(result.all(), columns=[c.name for c in columns])
+    offset, limit = max(0, offset), max(1, limit)
+    names = [c.name for c in columns]
+    if order.column in RANK_COLUMNS:  # the page's ids from the score index, then their rows
+        ids = _ranked_page(session, flt, order, offset=offset, limit=limit)
+        stmt = _from(select(*columns), score=True, review=True).where(col(Scene.id).in_(ids))
+        found = {row[0]: row for row in session.exec(stmt).all()}
+        rows = pd.DataFrame([found[i] for i in ids], columns=names)
+    else:
+        stmt = _from(select(*columns), score=True, review=True).where(*conds).order_by(*direction)
+        rows = pd.DataFrame(session.exec(stmt.offset(offset).limit(limit)).all(), columns=names)
     rows["problems"] = _problem_counts(session, rows["scene_id"].tolist())
     return ScenePage(rows=rows, total=count_scenes(session=session, flt=flt), offset=offset, limit=limit)
+
+
+def _ranked_page(session: Session, flt: SceneFilter, order: SceneOrder, *, offset: int, limit: int) -> list[int]:
+    """Scene ids of one page in a score order, the same order as the review queue's: the scored scenes by the score
+    (ties by id in the same direction), walked on the score table so a LIMIT stops early, then the unscored ones by
+    id. The scored ones are counted only when the page reaches past them."""
+    pieces = queue_pieces(session=session, flt=flt, order=order)
+    stmt, key, sid = pieces[0]
+    by = (key.desc(), sid.desc()) if order.descending else (key.asc(), sid.asc())
+    ids = list(session.exec(stmt.order_by(*by).offset(offset).limit(limit)).all())
+    if len(ids) < limit and len(pieces) > 1:
+        scored = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+        rest, _, rest_id = pieces[1]
+        rest_by = rest_id.desc() if order.descending else rest_id.asc()
+        ids += session.exec(rest.order_by(rest_by).offset(max(0, offset - scored)).limit(limit - len(ids))).all()
+    return [int(i) for i in ids]
 
 
 def _problem_counts(session: Session, scene_ids: list[int]) -> list[int]:

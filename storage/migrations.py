@@ -147,6 +147,13 @@ def m010_review_drafts(conn: Connection) -> None:
     step, as every missing table is; recorded so the schema's history names it."""
 
 
+@migration
+def m011_scene_sort_indexes(conn: Connection) -> None:
+    """Indexes for the Samples sorts by time and by exposure length (ties by id)."""
+    create_index(conn, name="ix_scene_time", table="scene", columns=["timestamp", "id"])
+    create_index(conn, name="ix_scene_len", table="scene", columns=["choice_cnt", "id"])
+
+
 # ---- running them -------------------------------------------------------------------------------------------------
 
 

@@ -81,6 +81,9 @@ class Scene(SQLModel, table=True):
     __table_args__ = (
         Index("ix_scene_dataset_split", "dataset_id", "split"),
         Index("ix_scene_dataset_len", "dataset_id", "choice_cnt"),
+        # Samples sorted by time or exposure length walks these and stops at the page (no sort of every scene).
+        Index("ix_scene_time", "timestamp", "id"),
+        Index("ix_scene_len", "choice_cnt", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id")

@@ -1,6 +1,7 @@
 """The app's listing queries: filters, presets, search escaping, SQL paging and sorting, neighbours, one scene."""
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from core.errors import BadInput
@@ -14,7 +15,7 @@ from storage.browse import (
     score_ranges,
 )
 from storage.browse_detail import scene_detail
-from storage.models import Review, Score
+from storage.models import Review, Scene, Score
 from tests.factories import make_dataset, make_scene, make_workspace
 
 
@@ -60,6 +61,39 @@ def test_unscored_scenes_sort_last_both_ways(session, ids):
         page = list_scenes(session=session, flt=SceneFilter(), order=SceneOrder("diff_model", descending), limit=20)
         assert page.rows["scene_id"].tolist()[-1] == extra.id
     assert count_scenes(session=session, flt=SceneFilter(preset="unscored")) == 1
+
+
+def test_pages_in_a_score_order_cross_from_scored_to_unscored_scenes(session, ids):
+    other = make_dataset(session, name="other")
+    extra = [make_scene(session, dataset=other, profile=f"unscored {k}").id for k in range(3)]
+    scores = dict(session.exec(select(Score.scene_id, Score.diff_model)).all())
+    for descending in (False, True):
+        scored = sorted(scores, key=lambda sid: (scores[sid], sid), reverse=descending)
+        expected = scored + sorted(extra, reverse=descending)  # unscored last, by id in the same direction
+        order = SceneOrder("diff_model", descending)
+        pages = [list_scenes(session=session, flt=SceneFilter(), order=order, offset=k, limit=3) for k in (0, 3, 6, 9)]
+        assert [sid for page in pages for sid in page.rows["scene_id"].tolist()] == expected
+        assert pages[2].rows["diff_model"].isna().tolist() == [False, False, True]
+        only_long = list_scenes(session=session, flt=SceneFilter(choice_cnt=4), order=order, offset=1, limit=2)
+        four = set(session.exec(select(Scene.id).where(Scene.choice_cnt == 4)).all())
+        long_ids = [sid for sid in expected if sid in four]
+        assert only_long.rows["scene_id"].tolist() == long_ids[1:3]
+
+
+def test_sorting_by_time_or_length_walks_an_index(session, ids, backend):
+    if backend != "sqlite":
+        pytest.skip("the query plan is SQLite's")
+    for column, index in (("timestamp", "ix_scene_time"), ("choice_cnt", "ix_scene_len")):
+        page = list_scenes(session=session, flt=SceneFilter(), order=SceneOrder(column, True), limit=3)
+        expected = session.exec(select(Scene.id).order_by(getattr(Scene, column).desc(), Scene.id.desc()).limit(3))
+        assert page.rows["scene_id"].tolist() == list(expected.all())
+        plan = " ".join(
+            str(row[-1])
+            for row in session.exec(
+                text(f"EXPLAIN QUERY PLAN SELECT id FROM scene ORDER BY {column} DESC, id DESC LIMIT 3")
+            ).all()
+        )
+        assert f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan
 
 
 def test_search_escapes_wildcards_and_reads_json_text(session):
