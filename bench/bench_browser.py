@@ -8,8 +8,14 @@ fresh tab on a bare one-line Streamlit page gives the framework's floor on this 
 
 Targets (issue 15): a fresh tab <= 1.2 x the floor; every navigation and interaction <= 0.5 s.
 
+A fresh tab is a new browser context by default: an empty cache, as on a first visit, so every JavaScript chunk an
+element needs (plotly.js for a chart, the data grid for st.dataframe) is fetched and compiled again. --warm opens the
+fresh tabs in one context instead, as a new tab of a browser that has shown the app before (cached chunks). Beside the
+bare floor it times a bare page with one small plotly chart: what any Streamlit page with a chart pays.
+
     python -m bench.bench_browser            # 2,000 scenes
     python -m bench.bench_browser --scale    # 100,000 scenes (the issue's size; the database takes minutes)
+    python -m bench.bench_browser --warm     # fresh tabs with the browser's cache warm
 """
 
 import argparse
@@ -53,8 +59,12 @@ def _settle(page) -> None:
     page.wait_for_function(IDLE, polling=50)
 
 
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
 def fresh_tab(browser, url: str, title: str) -> float:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    """browser: a Browser (each page its own context, cache empty) or a BrowserContext (cache shared)."""
+    page = browser.new_page() if hasattr(browser, "browser") else browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(120_000)
     try:
         started = time.perf_counter()
@@ -68,11 +78,16 @@ def fresh_tab(browser, url: str, title: str) -> float:
         page.close()
 
 
-def bare_floor(browser, tmp: Path) -> float:
-    """Median fresh tab on `st.write("hello")`: what any Streamlit page costs here."""
-    script = tmp / "bare.py"
-    script.write_text('import streamlit as st\n\nst.title("Bare")\nst.write("hello")\n')
-    with app_server(log_path=tmp / "bare.log", env={}, script=str(script), cwd=tmp) as base:
+BARE = 'import streamlit as st\n\nst.title("Bare")\nst.write("hello")\n'
+CHART = "import plotly.graph_objects as go\n\nst.plotly_chart(go.Figure(go.Bar(x=[1, 2], y=[3, 1])))\n"
+
+
+def bare_floor(browser, tmp: Path, *, chart: bool = False) -> float:
+    """Median fresh tab on `st.write("hello")` (chart: and one two-bar plotly chart): what any Streamlit page costs
+    here."""
+    script = tmp / ("chart.py" if chart else "bare.py")
+    script.write_text(BARE + (CHART if chart else ""))
+    with app_server(log_path=tmp / f"{script.stem}.log", env={}, script=str(script), cwd=tmp) as base:
         fresh_tab(browser, base, "Bare")  # the server's first page pays its imports: not counted
         return statistics.median(fresh_tab(browser, base, "Bare") for _ in range(REPEATS))
 
@@ -186,6 +201,7 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true", help="100,000 scenes (default 2,000)")
     parser.add_argument("--scenes", type=int, help="explicit scene count")
     parser.add_argument("--db", help="reuse/keep this database file (built when missing)")
+    parser.add_argument("--warm", action="store_true", help="fresh tabs share one browser cache (default: empty)")
     args = parser.parse_args()
     n = args.scenes or (100_000 if args.scale else 2_000)
     tmp = Path(tempfile.mkdtemp(prefix="bench-browser-"))
@@ -201,14 +217,18 @@ def main() -> None:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        floor = bare_floor(browser, tmp)
+        tabs = browser.new_context(viewport=VIEWPORT) if args.warm else browser
+        print(f"fresh tabs: {'one context, cache warm' if args.warm else 'a new context each, cache empty'}")
+        floor = bare_floor(tabs, tmp)
+        chart_floor = bare_floor(tabs, tmp, chart=True)
         env = {"MIRROR_DB": path, "MIRROR_WARM_MODEL": "0"}
         with app_server(log_path=tmp / "app.log", env=env) as base:
-            fresh_tab(browser, base, "Overview")  # the server's first page pays its imports: not counted
+            fresh_tab(tabs, base, "Overview")  # the server's first page pays its imports: not counted
             print(f"bare Streamlit page, fresh tab (the floor): {floor:.2f} s; target per page <= {1.2 * floor:.2f} s")
+            print(f"bare page with one plotly chart, fresh tab: {chart_floor:.2f} s ({chart_floor / floor:.2f} x)")
             print(f"{'fresh tab':<36} {'s':>6} {'x floor':>8}", flush=True)
             for p, title in PAGES.items():
-                seconds = statistics.median(fresh_tab(browser, f"{base}/{p}", title) for _ in range(REPEATS))
+                seconds = statistics.median(fresh_tab(tabs, f"{base}/{p}", title) for _ in range(REPEATS))
                 print(f"{title:<36} {seconds:>6.2f} {seconds / floor:>8.2f}", flush=True)
             print(f"{'navigation / interaction':<36} {'s':>6}   (target <= 0.5 s)", flush=True)
             interactions(browser, base, scene=n // 2)
