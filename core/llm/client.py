@@ -27,7 +27,7 @@ from sqlmodel import Session
 from core.llm.batches import Sink, run_in_thread
 from core.llm.endpoints import api_key, replica_urls
 from core.llm.loop import LlmLoop
-from core.llm.retry import BadReply, backoff_delay, classify, retry_after_seconds, scrub
+from core.llm.retry import BadReply, backoff_delay, classify, retry_after_seconds, scrub, transport_error
 from core.progress import Progress
 from storage.llm import cache_lookup
 from storage.models import Endpoint
@@ -251,7 +251,8 @@ class _Runner:
                 body = request_body(model=self.endpoint.model, request=request)
                 raw = await client.post(path, body=body, cast_to=httpx2.Response)
                 response = extract(raw.json(), completion=request.prompt is not None)
-            except Exception as exc:  # every failure is logged; only transient ones are retried
+            except Exception as raised:  # every failure is logged; only transient ones are retried
+                exc = transport_error(raised)
                 status, retryable = classify(exc)
                 error = scrub(f"{status}: {type(exc).__name__}: {exc}", self.secrets)[:MAX_ERROR_CHARS]
                 calls.append(self._row(job, started, error, None))

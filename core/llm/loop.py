@@ -13,6 +13,8 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+import httpcore2  # noqa: F401  (loaded with this module, not by the run's first client: a third of a second)
+
 from core.llm.endpoints import endpoint_client
 from storage.models import Endpoint
 

@@ -52,6 +52,28 @@ def retry_after_seconds(exc: BaseException) -> float | None:
         return None
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def transport_error(exc: BaseException) -> BaseException:
+    """exc as the SDK's default transport reports it. Its aiohttp transport (core/llm/endpoints.py) reports every
+    lost connection (a server that hung up, a refused connect) as a connect timeout; such an error whose causes hold
+    no timeout is the connection error it is."""
+    if isinstance(exc, openai.APITimeoutError):
+        chain = _causes(exc)
+        from_aiohttp = any(type(e).__module__.startswith("aiohttp") for e in chain)
+        if from_aiohttp and not any(isinstance(e, TimeoutError) for e in chain):
+            error = openai.APIConnectionError(request=exc.request)
+            error.__cause__ = exc.__cause__
+            return error
+    return exc
+
+
 def classify(exc: BaseException) -> tuple[str, bool]:
     """(short status, retryable) for an exception raised by one attempt."""
     if isinstance(exc, openai.APITimeoutError):

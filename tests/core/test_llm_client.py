@@ -267,3 +267,24 @@ def test_uncached_run_calls_again_and_replaces_the_cached_answer(engine, endpoin
     again = run_requests(engine=engine, endpoint=endpoint, requests=requests)[0]
     assert (again.content, again.cached) == ("C", True)
     assert fault_server.counts["default"] == 2
+
+
+def test_calls_go_through_the_aiohttp_transport(endpoint):
+    import openai
+
+    from core.llm.endpoints import endpoint_client
+
+    # the cheaper transport (core/llm/endpoints.py); a silent fall back to httpx2's would cost a worker a third more CPU
+    assert isinstance(endpoint_client(endpoint)._client, openai.DefaultAioHttpClient)
+
+
+def test_a_refused_connection_is_a_connection_error_retried_and_logged(engine):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = Endpoint(name="closed", base_url=f"http://127.0.0.1:{port}/v1", model="m", retries=1, timeout=5)
+    [result] = run_requests(engine=engine, endpoint=closed, requests=requests_for(["plain"]))
+    assert result.error == "connection: APIConnectionError: Connection error."
+    assert statuses(engine, "item:plain") == ["error", "error"]
