@@ -20,12 +20,27 @@ T = TypeVar("T")
 
 CLAIM_WAVES = 4  # a claim is this many rounds of the endpoint's concurrency: small enough to split, big enough to run
 MAX_CLAIM = 500
-POLL_SECONDS = 0.5  # how often a worker with nothing left to claim looks whether held items were freed
+# A worker with nothing left to claim looks whether the held items were settled or freed after FIRST_POLL seconds,
+# then ever less often, up to every POLL_SECONDS: the last claims of the others end soon after it ran out, and it
+# should end with them, not up to a whole poll later; a long wait (a slow endpoint) costs few queries.
+FIRST_POLL = 0.05
+POLL_SECONDS = 0.5
+SHARE_PARTS = 4  # sharing a stage, a worker claims at most this fraction of the items it has not yet met
 
 
 def claim_size(concurrency: int) -> int:
     """Items claimed at a time by a worker running `concurrency` requests at once."""
     return max(1, min(MAX_CLAIM, concurrency * CLAIM_WAVES))
+
+
+def next_claim(*, size: int, left: int, wave: int, shared: bool) -> int:
+    """How many of the `left` items not yet met to try to claim next: `size`, or, once other workers share the
+    stage, near its end a quarter of what is left in whole waves (at least one), so the workers run out together
+    instead of one finishing a last full claim while the others wait for it."""
+    if not shared:
+        return min(size, left)
+    quarter = -(-left // SHARE_PARTS)
+    return min(size, left, max(wave, -(-quarter // wave) * wave))
 
 
 class Heartbeat:
@@ -61,31 +76,39 @@ def claimed_chunks(
     since: float,
     lease_seconds: float,
     on_settled_elsewhere: Callable[[int], None],
+    wave: int | None = None,
 ) -> Iterator[list[T]]:
     """Yield chunks of items this run has claimed, in order; each is settled when the caller asks for the next.
 
     Items another run settles meanwhile are dropped and counted through on_settled_elsewhere(n). When everything
     left is held by other workers, wait for them: their items come back if their worker dies (its process gone from
     this host, or its lease expired), so a killed worker's items are finished by the others. If the caller stops
-    early (an error, Ctrl-C) the unsettled claims are given back at once.
+    early (an error, Ctrl-C) the unsettled claims are given back at once. wave = the endpoint's concurrency (by
+    default size / CLAIM_WAVES): claims shrink in whole waves near the end once another worker is met.
     """
     by_key = {key(item): item for item in items}
     queue, held = deque(by_key), []
+    wave = wave or max(1, size // CLAIM_WAVES)
+    shared, poll = False, FIRST_POLL
     try:
         while queue or held:
             if not queue:
-                time.sleep(min(POLL_SECONDS, lease_seconds / 4))
+                time.sleep(min(poll, lease_seconds / 4))
+                poll = min(POLL_SECONDS, poll * 2)
                 with Session(engine) as session:
                     interrupt_dead_runs(session=session)
                 queue, held = deque(held), []
-            keys = [queue.popleft() for _ in range(min(size, len(queue)))]
+            count = next_claim(size=size, left=len(queue), wave=wave, shared=shared)
+            keys = [queue.popleft() for _ in range(count)]
             with Session(engine) as session:
                 got = claim(session=session, run_id=run_id, keys=keys, lease_seconds=lease_seconds, since=since)
                 session.commit()
             held.extend(got.held)
+            shared = shared or bool(got.held or got.settled)
             if got.settled:
                 on_settled_elsewhere(len(got.settled))
             if got.won:
+                poll = FIRST_POLL
                 yield [by_key[k] for k in got.won]
                 with Session(engine) as session:
                     settle(session=session, run_id=run_id, keys=got.won)

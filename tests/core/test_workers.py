@@ -273,3 +273,12 @@ def test_two_evaluate_workers_split_one_run(engine, db_path, session, server, ba
     assert sum(r["done"] for r in reports) == SCENES * 3
     for r in reports:
         assert r["done"] + r["elsewhere"] == r["total"]
+
+
+def test_claims_shrink_in_whole_waves_near_the_end_only_when_shared():
+    from core.workers import next_claim
+
+    alone = [next_claim(size=64, left=left, wave=16, shared=False) for left in (540, 100, 64, 28, 5)]
+    assert alone == [64, 64, 64, 28, 5]
+    shared = [next_claim(size=64, left=left, wave=16, shared=True) for left in (540, 256, 200, 128, 64, 28, 5)]
+    assert shared == [64, 64, 64, 32, 16, 16, 5]
