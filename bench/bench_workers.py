@@ -3,10 +3,13 @@ each at concurrency 16 against the loopback fault server (a separate process, 10
 every request body, so a request asked twice shows as a duplicate.
 
 The rate is the run's own span (the workers' run rows: first start to last finish, process start-up excluded) over
-the items stored. `--scale` = 400 scenes x 10 samples; `--db-url postgresql+psycopg://...` runs on that server
-(its database is emptied first) instead of a temporary SQLite file.
+the items stored. The workers' CPU per item leaves out their start-up: a third run of the same command on the
+finished database (nothing left to do) measures what a worker spends before and after its work, and that is taken
+off each worker's CPU. The machine's load average is printed beside every round (the figures mean little on a busy
+machine); `--repeat R` runs R rounds and prints the spread. `--scale` = 400 scenes x 10 samples; `--db-url
+postgresql+psycopg://...` runs on that server (its database is emptied first) instead of a temporary SQLite file.
 
-    python -m bench.bench_workers [--scale] [--scenes K] [--n N] [--db-url URL]
+    python -m bench.bench_workers [--scale] [--scenes K] [--n N] [--repeat R] [--db-url URL]
 """
 
 import argparse
@@ -41,8 +44,18 @@ def _empty(db: str) -> None:
     dispose_engines()
 
 
+def _cpu(procs: list[subprocess.Popen]) -> tuple[list[str], float]:
+    """Wait for procs: their last output lines and the CPU seconds they used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lines = [proc.communicate(timeout=3600)[0].strip().splitlines()[-1] for proc in procs]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert all(proc.returncode == 0 for proc in procs), lines
+    return lines, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
 def _phase(db: str, workers: int, scenes: int, n: int) -> dict:
-    """Fresh server and workspace; `workers` processes of one rationales command; their rate and the server's count."""
+    """Fresh server and workspace; `workers` processes of one rationales command; their rate and the server's count;
+    then one more worker with nothing left to do, whose CPU is a worker's start-up."""
     if db.startswith("postgresql"):
         _empty(db)
     server, url = start_server(LATENCY)
@@ -58,15 +71,16 @@ def _phase(db: str, workers: int, scenes: int, n: int) -> dict:
         command = [sys.executable, "-m", "core", "--db", db, "rationales", "--role", "strong", "--endpoint", "bench"]
         command += ["--n", str(n), "--max-tokens", "64"]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        procs = [
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            for _ in range(workers)
-        ]
-        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-        lines = [proc.communicate(timeout=3600)[0].strip().splitlines()[-1] for proc in procs]
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu_seconds = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
-        assert all(proc.returncode == 0 for proc in procs), lines
+
+        def start() -> subprocess.Popen:
+            pipe = subprocess.PIPE
+            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=pipe, stderr=subprocess.DEVNULL, text=True)
+
+        load = os.getloadavg()[0]
+        lines, cpu_seconds = _cpu([start() for _ in range(workers)])
+        load = max(load, os.getloadavg()[0])
+        idle_lines, startup = _cpu([start()])
+        assert " 0 done" in idle_lines[0], idle_lines  # the baseline run found nothing to do
         with urllib.request.urlopen(url + "/stats", timeout=10) as reply:
             stats = json.load(reply)
         with engine.connect() as conn:
@@ -80,18 +94,11 @@ def _phase(db: str, workers: int, scenes: int, n: int) -> dict:
         server.wait(timeout=10)
     span = (max(r.finished_at for r in runs) - min(r.started_at for r in runs)).total_seconds()
     got = {"items": stored, "distinct": distinct, "span": span, "rate": stored / span, "stats": stats, "lines": lines}
-    return got | {"cpu": cpu_seconds}
+    return got | {"cpu": cpu_seconds, "cpu_item": (cpu_seconds - workers * startup) / stored, "load": load}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", action="store_true", help="400 scenes x 10 samples")
-    parser.add_argument("--scenes", type=int, help="scenes (default 60, scale 400; every 10th is an eval scene)")
-    parser.add_argument("--n", type=int, default=10, help="rationales per scene (default 10)")
-    parser.add_argument("--db-url", help="a PostgreSQL URL to run on (emptied first) instead of a SQLite file")
-    args = parser.parse_args()
-    scenes = args.scenes or (400 if args.scale else 60)
-    print(f"rationales, concurrency {CONCURRENCY} per worker, server latency {LATENCY * 1000:.0f} ms")
+def _round(args, scenes: int) -> float:
+    """One round: one worker, then two; prints both and returns the ratio of their rates."""
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (1, 2):
@@ -102,13 +109,32 @@ def main() -> None:
             stats = got["stats"]
             print(
                 f"{workers} worker(s): {got['items']} items in {got['span']:.2f} s = {got['rate']:.1f} items/s; "
-                f"server: {stats['requests']} requests, {stats['duplicates']} duplicates "
-                f"({time.perf_counter() - started:.1f} s wall with start-up, workers' CPU {got['cpu']:.1f} s)"
+                f"server: {stats['requests']} requests, {stats['duplicates']} duplicates; "
+                f"{time.perf_counter() - started:.1f} s wall with start-up; workers' CPU {got['cpu']:.1f} s, "
+                f"{got['cpu_item'] * 1000:.2f} ms per item without start-up; load {got['load']:.1f}"
             )
             for line in got["lines"]:
                 print(f"  {line}")
             assert got["items"] == got["distinct"] == stats["requests"] and stats["duplicates"] == 0, got
-    print(f"two workers / one: {results[2]['rate'] / results[1]['rate']:.2f}x (target >= 1.7x)")
+    ratio = results[2]["rate"] / results[1]["rate"]
+    print(f"two workers / one: {ratio:.2f}x (target >= 1.7x)")
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="400 scenes x 10 samples")
+    parser.add_argument("--scenes", type=int, help="scenes (default 60, scale 400; every 10th is an eval scene)")
+    parser.add_argument("--n", type=int, default=10, help="rationales per scene (default 10)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of one worker then two (default 1)")
+    parser.add_argument("--db-url", help="a PostgreSQL URL to run on (emptied first) instead of a SQLite file")
+    args = parser.parse_args()
+    scenes = args.scenes or (400 if args.scale else 60)
+    print(f"rationales, concurrency {CONCURRENCY} per worker, server latency {LATENCY * 1000:.0f} ms")
+    ratios = [_round(args, scenes) for _ in range(max(1, args.repeat))]
+    if len(ratios) > 1:
+        print(f"{len(ratios)} rounds: two workers / one {min(ratios):.2f}x to {max(ratios):.2f}x, median ", end="")
+        print(f"{sorted(ratios)[len(ratios) // 2]:.2f}x")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
