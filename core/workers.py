@@ -26,6 +26,7 @@ MAX_CLAIM = 500
 FIRST_POLL = 0.05
 POLL_SECONDS = 0.5
 SHARE_PARTS = 4  # sharing a stage, a worker claims at most this fraction of the items it has not yet met
+WINDOW = 900  # items one claim looks at for free ones (past those other workers hold or settled)
 
 
 def claim_size(concurrency: int) -> int:
@@ -83,8 +84,10 @@ def claimed_chunks(
     Items another run settles meanwhile are dropped and counted through on_settled_elsewhere(n). When everything
     left is held by other workers, wait for them: their items come back if their worker dies (its process gone from
     this host, or its lease expired), so a killed worker's items are finished by the others. If the caller stops
-    early (an error, Ctrl-C) the unsettled claims are given back at once. wave = the endpoint's concurrency (by
-    default size / CLAIM_WAVES): claims shrink in whole waves near the end once another worker is met.
+    early (an error, Ctrl-C) the unsettled claims are given back at once. One claim (one transaction) looks at up to
+    WINDOW items for the next `size` free ones, so the chunks other workers hold cost no round trip each. wave = the
+    endpoint's concurrency (by default size / CLAIM_WAVES): claims shrink in whole waves near the end once another
+    worker is met.
     """
     by_key = {key(item): item for item in items}
     queue, held = deque(by_key), []
@@ -99,10 +102,13 @@ def claimed_chunks(
                     interrupt_dead_runs(session=session)
                 queue, held = deque(held), []
             count = next_claim(size=size, left=len(queue), wave=wave, shared=shared)
-            keys = [queue.popleft() for _ in range(count)]
+            keys = [queue.popleft() for _ in range(min(len(queue), WINDOW))]
             with Session(engine) as session:
-                got = claim(session=session, run_id=run_id, keys=keys, lease_seconds=lease_seconds, since=since)
+                got = claim(
+                    session=session, run_id=run_id, keys=keys, lease_seconds=lease_seconds, since=since, limit=count
+                )
                 session.commit()
+            queue.extendleft(reversed(got.rest))
             held.extend(got.held)
             shared = shared or bool(got.held or got.settled)
             if got.settled:

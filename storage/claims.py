@@ -36,6 +36,7 @@ class Claimed:
     won: list[str] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
+    rest: list[str] = field(default_factory=list)  # free, but past the claim's limit: not claimed
 
 
 def begin_work(*, session: Session, run_id: int, lease_seconds: float) -> float:
@@ -46,8 +47,12 @@ def begin_work(*, session: Session, run_id: int, lease_seconds: float) -> float:
     return now
 
 
-def claim(*, session: Session, run_id: int, keys: list[str], lease_seconds: float, since: float) -> Claimed:
-    """Claim for run_id whichever of keys (at most 900) no live lease holds; the caller commits.
+def claim(
+    *, session: Session, run_id: int, keys: list[str], lease_seconds: float, since: float, limit: int | None = None
+) -> Claimed:
+    """Claim for run_id, in the order of keys (at most 900), the first `limit` (default all) that no live lease
+    holds; the caller commits. The free keys past the limit come back as `rest`, so one query looks past the items
+    other workers hold (or settled) to the next free ones, however many of them there are.
 
     since = the run's work_from: a key settled by another run at or after it is reported as settled, not claimed.
     """
@@ -59,7 +64,16 @@ def claim(*, session: Session, run_id: int, keys: list[str], lease_seconds: floa
     ).all()
     existing = {key: (holder, expires, settled) for key, holder, expires, settled in rows}
     settled = {k for k, (holder, _, at) in existing.items() if at is not None and at >= since and holder != run_id}
-    fresh = [key for key in keys if key not in existing]
+
+    def free(key: str) -> bool:  # as the take-over below decides (which settles a race with another worker)
+        if key not in existing:
+            return True
+        holder, expires, at = existing[key]
+        return (at is None and (expires < now or holder == run_id)) or (at is not None and at < since)
+
+    open_keys = [key for key in keys if key not in settled and free(key)]
+    chosen = set(open_keys[: len(keys) if limit is None else limit])
+    fresh = [key for key in keys if key in chosen and key not in existing]
     until = now + lease_seconds
     won: set[str] = set()
     if fresh:
@@ -68,7 +82,7 @@ def claim(*, session: Session, run_id: int, keys: list[str], lease_seconds: floa
         # inserted in key order: two workers inserting overlapping keys wait on each other in one order, never both
         values = [{"item_key": key, "run_id": run_id, "expires_at": until} for key in sorted(fresh)]
         won.update(session.execute(insert.returning(WorkClaim.item_key), values).scalars())
-    stale = [key for key in existing if key not in settled]
+    stale = [key for key in existing if key in chosen]
     if stale:
         claimable = or_(
             and_(WorkClaim.settled_at.is_(None), or_(WorkClaim.expires_at < now, WorkClaim.run_id == run_id)),
@@ -84,10 +98,13 @@ def claim(*, session: Session, run_id: int, keys: list[str], lease_seconds: floa
             .returning(WorkClaim.item_key)
         )
         won.update(session.execute(take).scalars())
+    rest = [key for key in open_keys if key not in chosen]
+    past = set(rest)
     return Claimed(
         won=[key for key in keys if key in won],
         settled=[key for key in keys if key in settled],
-        held=[key for key in keys if key not in won and key not in settled],
+        held=[key for key in keys if key not in won and key not in settled and key not in past],
+        rest=rest,
     )
 
 

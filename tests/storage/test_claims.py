@@ -115,3 +115,18 @@ def test_dead_runs_are_recorded_interrupted_and_their_items_freed(session):
     statuses = [r.status for r in session.exec(select(Run).order_by(Run.id))]
     assert statuses == ["running", INTERRUPTED, "running", INTERRUPTED]
     assert _rows(session) == {KEYS[0]: (here[0], False), KEYS[2]: (elsewhere_alive[0], False)}
+
+
+def test_a_limited_claim_looks_past_held_and_settled_items_to_the_first_free_ones(session):
+    a, b = _run(session), _run(session)
+    _claim(session, a, KEYS[:2])  # a holds 0-1
+    _claim(session, a, KEYS[2:3])
+    settle(session=session, run_id=a[0], keys=KEYS[2:3])  # and settled 2 during b's run
+    got = claim(session=session, run_id=b[0], keys=KEYS, lease_seconds=60.0, since=b[1], limit=2)
+    session.commit()
+    assert (got.won, got.settled, got.held, got.rest) == (KEYS[3:5], KEYS[2:3], KEYS[:2], KEYS[5:])
+    assert _rows(session) == {
+        **{k: (a[0], False) for k in KEYS[:2]},
+        KEYS[2]: (a[0], True),
+        **{k: (b[0], False) for k in KEYS[3:5]},
+    }
