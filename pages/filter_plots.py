@@ -8,7 +8,9 @@ import plotly.graph_objects as go
 
 KEPT = "#2a9d8f"
 DROPPED = "#b0b7c3"
-MAX_POINTS = 5_000  # enough to show the shape; more only slows the browser's redraw
+# Enough points to show the shape. Drawn as SVG: WebGL (Scattergl) cost a Chromium without a GPU seconds per draw, and
+# more SVG points cost the redraw on every threshold move (bench/bench_browser.py).
+MAX_POINTS = 2_000
 MIN_BINS, MAX_BINS = 5, 80
 # One colour per drop reason (core/selection.py's), the same on every rerun; a threshold's by its side.
 REASON_COLOURS = {
@@ -92,7 +94,7 @@ def entropy_scatter(frame: pd.DataFrame, kept_ids: np.ndarray, *, seed: int = 0)
     for mask, name, colour in ((~kept, "dropped", DROPPED), (kept, "kept", KEPT)):
         part = frame[mask]
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=part["strong_E"], y=part["weak_E"], mode="markers", name=name, marker={"color": colour, "size": 4}
             )
         )

@@ -4,9 +4,10 @@ size; Review's score plots mark and label "this scene"."""
 import base64
 
 import numpy as np
+import pandas as pd
 import plotly.io as pio
 
-from pages.filter_plots import MAX_BINS, bin_edges, ranking_histogram
+from pages.filter_plots import MAX_BINS, MAX_POINTS, bin_edges, entropy_scatter, ranking_histogram
 from tests.app.pages_helpers import open_page
 
 
@@ -48,6 +49,20 @@ def test_bins_fit_small_and_large_sets():
     assert len(bin_edges(large)) - 1 == MAX_BINS
     fig = ranking_histogram(large, column="x", low=None, high=None, cut=None)
     assert _total(fig.data[0].y) == 100_000 and fig.data[0].name == "kept"
+
+
+def test_entropy_scatter_draws_a_sample_of_large_sets_as_svg():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"scene_id": np.arange(10_000), "strong_E": rng.random(10_000), "weak_E": rng.random(10_000)})
+    kept = np.arange(0, 10_000, 4)  # every fourth scene kept
+    fig = entropy_scatter(frame, kept)
+    assert [(t.type, t.name) for t in fig.data] == [("scatter", "dropped"), ("scatter", "kept")]  # SVG, not WebGL
+    shown = {t.name: len(t.x) for t in fig.data}
+    assert shown["dropped"] + shown["kept"] == MAX_POINTS == 2_000
+    assert 400 < shown["kept"] < 600  # a random sample keeps the kept share (a quarter)
+    assert fig.layout.title.text == "expected entropy: strong vs weak (a random 2,000 of 10,000 scenes)"
+    small = entropy_scatter(frame.head(10), kept)
+    assert sum(len(t.x) for t in small.data) == 10 and small.layout.title.text == "expected entropy: strong vs weak"
 
 
 def test_review_marks_this_scene_on_each_score_plot(workspace):
