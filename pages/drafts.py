@@ -59,6 +59,23 @@ def _stored(slot: Slot):
     return found.get((slot.kind, slot.target)) if (me, scene) == (reviewer(), slot.scene) else None
 
 
+def has_draft(slot: Slot) -> bool:
+    """Whether the reviewer keeps an unsaved draft of this slot (as read by load in this run)."""
+    return _stored(slot) is not None
+
+
+def open_drafted(scene_id: int, open_rationale) -> None:
+    """Once each time a scene is shown anew (not on its reruns): open the panels of its rationales the reviewer keeps
+    a draft of, so the draft is in sight."""
+    if st.session_state.get("drafts_opened") == scene_id:
+        return
+    st.session_state["drafts_opened"] = scene_id
+    me, scene, found = st.session_state.get(STORED, (None, None, {}))
+    for kind, target in found if (me, scene) == (reviewer(), scene_id) else ():
+        if kind == RATIONALE_EDIT:
+            open_rationale(target)
+
+
 def begin(slot: Slot, *, version: int, text: str, keep_untouched: bool = False) -> Base:
     """The draft's base. When the widget is not in the session (its first showing in this tab, or again after the
     page showed other scenes): the reviewer's stored draft with its base when there is one, else the stored text

@@ -9,8 +9,15 @@ from core.review import set_review
 from core.settings import load_settings
 from pages import drafts, review_queue
 from pages.review_double import blind_action, double_review, double_section
-from pages.review_parts import MODEL_STATES, generate_streamed, rationale_block, role_figure, scores_figure
-from pages.review_verdicts import verdicts_section
+from pages.review_parts import (
+    MODEL_STATES,
+    generate_streamed,
+    open_rationale,
+    rationale_block,
+    role_figure,
+    scores_figure,
+)
+from pages.review_verdicts import scene_verdicts, verdicts_section
 from pages.ui import reviewer, session, show_flash, warm_model
 from storage.browse import neighbours
 from storage.browse_detail import scene_detail
@@ -148,6 +155,8 @@ if detail.score:
 else:
     st.caption("This scene has no score yet (it needs predictions for both roles, then `python -m core score`).")
 
+verdicts, human = scene_verdicts(scene.id)
+drafts.open_drafted(scene.id, open_rationale)  # a scene shown again opens the rationales with a kept draft
 tabs = st.tabs(list(ROLES))
 for tab, role in zip(tabs, ROLES, strict=True):
     with tab:
@@ -159,25 +168,31 @@ for tab, role in zip(tabs, ROLES, strict=True):
             st.caption(f"Predicted distributions, one bar per rationale; true option {letter(scene.item_pos)} shaded")
             st.plotly_chart(fig, key=f"dist_{role}")
         for item in items:
+            rid = item["rationale"].id
             rationale_block(
                 item,
                 scene=scene,
                 endpoints=endpoint_names,
-                opened=item["rationale"].id == st.session_state.get("review_opened"),
+                verdicts=verdicts.get(rid, []),
+                blind=blind,
+                draft=drafts.has_draft(drafts.edit_slot(rid, scene.id)),
             )
 
+computed = detail.pairs[0] if detail.pairs else None
 verdicts_section(
-    scene_id=scene.id, rationales=detail.rationales, computed=detail.pairs[0] if detail.pairs else None, blind=blind
+    scene_id=scene.id, rationales=detail.rationales, computed=computed, verdicts=verdicts, human=human, blind=blind
 )
 
-with st.expander("Generate a new rationale for this scene"):
-    gen = st.columns(3)
-    name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
-    role = gen[1].radio("Role", list(ROLES), horizontal=True, key="gen_role")
-    model = warm_model()
-    if name == LOCAL and load_settings().warm_model:
-        model.start()  # in the background: warm by the time the user asks
-    if name == LOCAL:
-        st.caption(f"Embedded model: {MODEL_STATES[model.state]}")
-    if gen[2].button("Generate", key="generate"):
-        generate_streamed(scene_id=scene.id, role=role, name=name, model=model)
+model = warm_model()
+if st.session_state.get("gen_endpoint", LOCAL) == LOCAL and load_settings().warm_model:
+    model.start()  # in the background: warm by the time the user asks
+generate = st.expander("Generate a new rationale for this scene", key="gen_open", on_change="rerun")
+if generate.open:  # its widgets run only while it is open
+    with generate:
+        gen = st.columns(3)
+        name = gen[0].selectbox("Endpoint", endpoint_names, key="gen_endpoint")
+        role = gen[1].radio("Role", list(ROLES), horizontal=True, key="gen_role")
+        if name == LOCAL:
+            st.caption(f"Embedded model: {MODEL_STATES[model.state]}")
+        if gen[2].button("Generate", key="generate"):
+            generate_streamed(scene_id=scene.id, role=role, name=name, model=model)

@@ -2,7 +2,6 @@
 
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 from sqlmodel import Session
 
 from core.app_support import decoding_note, escape_markdown, format_problems
@@ -12,6 +11,7 @@ from core.llm.warm import WarmModel
 from core.review import edit_rationale
 from pages import drafts
 from pages.review_history import history, repredict_button
+from pages.review_verdicts import rationale_verdict
 from pages.ui import db_path, engine, reviewer, session, user_errors
 from storage.browse_detail import score_histograms, score_version
 from storage.constants import CONDITIONING_LABELS, DEFAULT_RANK, letter
@@ -42,33 +42,36 @@ def save_edit(rationale_id: int, scene_id: int) -> None:
 
 def role_figure(items: list[dict], *, item_pos: int) -> go.Figure | None:
     """One grouped bar chart per role: each rationale's predicted distribution (one bar group per option), the
-    true option shaded and its bars coloured, the sampled behaviour marked with a dot."""
+    true option shaded and its bars coloured, the sampled behaviour marked with a dot. Built in one Figure call
+    (plotly's add_* helpers validate the whole figure again each time)."""
     predicted = [item for item in items if item["probs"] is not None]
     if not predicted:
         return None
     n = len(predicted[0]["probs"])
     letters = [letter(k) for k in range(n)]
-    fig = go.Figure()
+    bars = []
     for item in predicted:
         probs = item["probs"]
         sampled = item["behavior_index"]
-        fig.add_trace(
-            go.Bar(
-                x=letters[: len(probs)],
-                y=probs,
-                name=f"#{item['rationale'].sample_index}",
-                marker_color=[TRUE_COLOUR if k == item_pos else OTHER_COLOUR for k in range(len(probs))],
-                marker_line={"color": "white", "width": 1},
-                text=["●" if k == sampled else "" for k in range(len(probs))],
-                textposition="outside",
-            )
+        bars.append(
+            {
+                "type": "bar",
+                "x": letters[: len(probs)],
+                "y": probs,
+                "name": f"#{item['rationale'].sample_index}",
+                "marker": {
+                    "color": [TRUE_COLOUR if k == item_pos else OTHER_COLOUR for k in range(len(probs))],
+                    "line": {"color": "white", "width": 1},
+                },
+                "text": ["●" if k == sampled else "" for k in range(len(probs))],
+                "textposition": "outside",
+            }
         )
-    fig.add_vrect(x0=item_pos - 0.5, x1=item_pos + 0.5, fillcolor=TRUE_COLOUR, opacity=0.12, line_width=0)
-    fig.update_layout(
-        height=240, margin={"l": 0, "r": 0, "t": 10, "b": 0}, barmode="group", bargap=0.15, showlegend=False
-    )
-    fig.update_yaxes(range=[0, 1.15], title="p")
-    return fig
+    shade = {"type": "rect", "xref": "x", "yref": "y domain", "x0": item_pos - 0.5, "x1": item_pos + 0.5, "y0": 0}
+    shade |= {"y1": 1, "fillcolor": TRUE_COLOUR, "opacity": 0.12, "line": {"width": 0}, "layer": "above"}
+    layout = {"height": 240, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "barmode": "group", "bargap": 0.15}
+    layout |= {"showlegend": False, "shapes": [shade], "yaxis": {"range": [0, 1.15], "title": {"text": "p"}}}
+    return go.Figure(data=bars, layout=layout)
 
 
 def probs_line(probs: list[float], *, item_pos: int, sampled: int | None) -> str:
@@ -90,8 +93,23 @@ def chips(label: str, factors: list | None) -> None:
             st.badge(escape_markdown(factor), color="blue")
 
 
-def rationale_block(item: dict, *, scene, endpoints: list[str], opened: bool = False) -> None:
-    """One rationale in an expander: parsed stages, factor chips, problems, distribution, edit and history."""
+OPEN = "review_open"  # session key: the ids of the rationales whose panel is open (only those draw their widgets)
+
+
+def _toggle(rationale_id: int) -> None:
+    opened = st.session_state.setdefault(OPEN, set())
+    (opened.add if st.session_state[f"rationale_{rationale_id}"] else opened.discard)(rationale_id)
+
+
+def open_rationale(rationale_id: int) -> None:
+    """Open the rationale's panel on the next run (a new rationale, a stored draft to finish)."""
+    st.session_state.setdefault(OPEN, set()).add(rationale_id)
+
+
+def rationale_block(item: dict, *, scene, endpoints: list[str], verdicts: list, blind: bool, draft: bool) -> None:
+    """One rationale as an expander whose content runs only while it is open (a closed one is its label alone):
+    parsed stages, factor chips, problems, distribution, your verdict, the editor and history. draft: the reviewer
+    keeps an unsaved draft of it (said in the label)."""
     rat = item["rationale"]
     problems = format_problems(rat.problems)
     sampled = item["behavior_index"]
@@ -100,7 +118,15 @@ def rationale_block(item: dict, *, scene, endpoints: list[str], opened: bool = F
     )
     label += f" · v{rat.version}" + (f" · {len(problems)} format problem(s)" if problems else "")
     label += " · constrained" if rat.decoding == CONSTRAIN_FORMAT else ""
-    with st.expander(escape_markdown(label), opened, key=f"rationale_{rat.id}"):  # stays open when its label changes
+    label += " · your unsaved draft" if draft else ""
+    # Open or closed is kept here (OPEN), not by the expander alone: a changed label (a new version) is a new
+    # expander to Streamlit, which then starts from `expanded`.
+    opened = rat.id in st.session_state.setdefault(OPEN, set())
+    key = f"rationale_{rat.id}"
+    box = st.expander(escape_markdown(label), opened, key=key, on_change=_toggle, args=(rat.id,))
+    if not box.open:
+        return
+    with box:
         parsed, chart = st.columns([3, 2])
         with parsed:
             if note := decoding_note(rat.decoding):
@@ -129,6 +155,7 @@ def rationale_block(item: dict, *, scene, endpoints: list[str], opened: bool = F
                 if item["conditioning"]:
                     st.caption(f"Conditioning: {CONDITIONING_LABELS.get(item['conditioning'], item['conditioning'])}")
             repredict_button(item, endpoints=endpoints)
+            rationale_verdict(item, verdicts=verdicts, blind=blind)
         editor(rat)
         if st.toggle("History", key=f"hist_{rat.id}"):
             history(rat)
@@ -180,28 +207,32 @@ def _histograms(db: str, dataset_id: int, version: tuple) -> dict:
 
 
 def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figure:
-    """Histograms of key scores over the scene's dataset (cached per score version), this scene as a labelled line;
-    axes named (the score, scenes)."""
+    """Histograms of key scores over the scene's dataset (cached per score version), side by side, this scene as a
+    labelled line on each; axes named (the score, scenes). Laid out by hand in one Figure call: make_subplots and
+    add_vline validate the figure again for every piece."""
     histograms = _histograms(db_path(), dataset_id, score_version(session=session))
-    fig = make_subplots(rows=1, cols=len(SCORE_PLOTS), subplot_titles=SCORE_PLOTS)
+    count, gap = len(SCORE_PLOTS), 0.04
+    width = (1 - gap * (count - 1)) / count
+    data, shapes, titles, marks = [], [], [], []
+    layout = {"height": 250, "margin": {"l": 0, "r": 0, "t": 40, "b": 0}, "showlegend": False, "bargap": 0}
     for k, name in enumerate(SCORE_PLOTS, start=1):
+        x, y = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+        left = (k - 1) * (width + gap)
+        layout[f"xaxis{k if k > 1 else ''}"] = {"domain": [left, left + width], "anchor": y, "title": {"text": name}}
+        layout[f"yaxis{k if k > 1 else ''}"] = {"anchor": x}
         counts, centres = histograms[name]
         if counts:
-            fig.add_trace(go.Bar(x=centres, y=counts, marker_color=OTHER_COLOUR), row=1, col=k)
-        fig.add_vline(
-            x=score[name],
-            line_color=TRUE_COLOUR,
-            line_width=3,
-            row=1,
-            col=k,
-            annotation_text=f"this scene: {score[name]:.3g}",
-            annotation_position="top",
-            annotation_font_color=TRUE_COLOUR,
-        )
-        fig.update_xaxes(title_text=name, row=1, col=k)
-    fig.update_yaxes(title_text="scenes in the dataset", row=1, col=1)
-    fig.update_layout(height=250, margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False, bargap=0)
-    return fig
+            data.append({"type": "bar", "x": centres, "y": counts, "marker": {"color": OTHER_COLOUR}, "xaxis": x})
+            data[-1]["yaxis"] = y
+        value = score[name]
+        line = {"type": "line", "xref": x, "yref": f"{y} domain", "x0": value, "x1": value, "y0": 0, "y1": 1}
+        shapes.append(line | {"line": {"color": TRUE_COLOUR, "width": 3}})
+        title = {"text": name, "xref": "paper", "yref": "paper", "x": left + width / 2, "y": 1, "showarrow": False}
+        titles.append(title | {"xanchor": "center", "yanchor": "bottom", "yshift": 18, "font": {"size": 16}})
+        mark = {"text": f"this scene: {value:.3g}", "xref": x, "yref": f"{y} domain", "x": value, "y": 1}
+        marks.append(mark | {"showarrow": False, "yanchor": "bottom", "font": {"color": TRUE_COLOUR}})
+    layout["yaxis"]["title"] = {"text": "scenes in the dataset"}
+    return go.Figure(data=data, layout=layout | {"shapes": shapes, "annotations": titles + marks})
 
 
 MODEL_STATES = {
@@ -234,7 +265,7 @@ def generate_streamed(*, scene_id: int, role: str, name: str, model: WarmModel) 
             shown.text(written)
         with st.spinner("Predicting its choice…"):
             rationale_id = stream.save()
-        st.session_state["review_opened"] = rationale_id
+        open_rationale(rationale_id)
         st.session_state["review_flash"] = (
             "success",
             f"New {role} rationale #{stream.index} written and predicted: it is open below.",

@@ -1,5 +1,6 @@
-"""Review page pieces: your verdict on each rationale (good / bad / unsure, an optional reason) beside everyone's,
-and the scene's chosen/rejected pair set by hand. Layout only; the rules are core/verdicts.py's."""
+"""Review page pieces: your verdict on a rationale (good / bad / unsure, an optional reason) in its open panel beside
+everyone's, the scene's verdicts in one list, and the chosen/rejected pair set by hand. Layout only; the rules are
+core/verdicts.py's."""
 
 import streamlit as st
 
@@ -59,47 +60,64 @@ def _label(item: dict) -> str:
     )
 
 
-def verdicts_section(*, scene_id: int, rationales: list[dict], computed: dict | None, blind: bool = False) -> None:
-    """Per-rationale verdicts (yours editable, everyone's listed unless the scene is in blind double review) and the
-    human pair of the scene."""
+def scene_verdicts(scene_id: int) -> tuple[dict[int, list], object]:
+    """Every reviewer's verdict on the scene's rationales (rationale id -> rows) and its human pair (or None)."""
+    with session() as s:
+        return verdicts_of(session=s, scene_id=scene_id), pair_of(session=s, scene_id=scene_id)
+
+
+def rationale_verdict(item: dict, *, verdicts: list, blind: bool) -> None:
+    """Your verdict on one rationale (good / bad / unsure, a reason), saved as you pick it; everyone else's below
+    unless the scene is in blind double review. Drawn inside the rationale's open panel."""
+    rid, me = item["rationale"].id, reviewer()
+    mine = next((v for v in verdicts if v.reviewer == me), None)
+    options, reasons = [NONE, *RATIONALE_VERDICTS], [NONE, *VERDICT_REASONS]
+    cols = st.columns([3, 2])
+    cols[0].radio(
+        "Your verdict",
+        options,
+        index=options.index(mine.verdict) if mine else 0,
+        horizontal=True,
+        key=f"verdict_{rid}",
+        on_change=_save_verdict,
+        args=(rid,),
+    )
+    cols[1].selectbox(
+        "Reason",
+        reasons,
+        index=reasons.index(mine.reason) if mine and mine.reason else 0,
+        key=f"reason_{rid}",
+        on_change=_save_verdict,
+        args=(rid,),
+    )
+    if not blind and (others := [v for v in verdicts if v.reviewer != me]):
+        st.caption(escape_markdown(_said(others)))
+
+
+def _said(rows: list) -> str:
+    return " · ".join(f"{v.reviewer}: {v.verdict}" + (f" ({v.reason})" if v.reason else "") for v in rows)
+
+
+def verdicts_section(
+    *, scene_id: int, rationales: list[dict], computed: dict | None, verdicts: dict, human, blind: bool = False
+) -> None:
+    """The scene's rationale verdicts in one compact list (yours, and everyone's unless the scene is in blind double
+    review; each rationale's own panel takes yours), and the human pair of the scene."""
     if not rationales:
         return
     me = reviewer()
-    with session() as s:
-        verdicts = verdicts_of(session=s, scene_id=scene_id)
-        human = pair_of(session=s, scene_id=scene_id)
-    st.markdown(
-        "**Rationale verdicts** (yours"
-        + ("; others' hidden in blind double review)" if blind else "; everyone's below each)")
-    )
-    options, reasons = [NONE, *RATIONALE_VERDICTS], [NONE, *VERDICT_REASONS]
+    lines = []
     for item in rationales:
-        rid = item["rationale"].id
-        mine = next((v for v in verdicts.get(rid, []) if v.reviewer == me), None)
-        cols = st.columns([3, 3, 2])
-        cols[0].markdown(escape_markdown(_label(item)))
-        cols[1].radio(
-            "Verdict",
-            options,
-            index=options.index(mine.verdict) if mine else 0,
-            horizontal=True,
-            key=f"verdict_{rid}",
-            on_change=_save_verdict,
-            args=(rid,),
-            label_visibility="collapsed",
-        )
-        cols[2].selectbox(
-            "Reason",
-            reasons,
-            index=reasons.index(mine.reason) if mine and mine.reason else 0,
-            key=f"reason_{rid}",
-            on_change=_save_verdict,
-            args=(rid,),
-            label_visibility="collapsed",
-        )
-        if not blind and (others := [v for v in verdicts.get(rid, []) if v.reviewer != me]):
-            said = " · ".join(f"{v.reviewer}: {v.verdict}" + (f" ({v.reason})" if v.reason else "") for v in others)
-            st.caption(escape_markdown(said))
+        rows = verdicts.get(item["rationale"].id, [])
+        shown = rows if not blind else [v for v in rows if v.reviewer == me]
+        if shown:
+            lines.append(f"- {escape_markdown(_label(item))}: {escape_markdown(_said(shown))}")
+    scope = "yours; others' hidden in blind double review" if blind else "everyone's"
+    st.markdown(f"**Rationale verdicts** ({scope}; open a rationale above to give yours)")
+    if lines:
+        st.markdown("\n".join(lines))
+    else:
+        st.caption("No verdict on this scene's rationales yet.")
 
     labels = {item["rationale"].id: _label(item) for item in rationales}
     ids = list(labels)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.app_support import escape_markdown
 from storage.models import Rationale, Review, Selection
+from tests.app.review_helpers import open_review
 from tests.factories import make_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,7 @@ def test_pages_show_data_as_text(evil_workspace, page):
 
 
 def test_review_shows_every_field_as_plain_text(evil_workspace):
-    at = open_page("review", scene=str(evil_workspace))
+    at = open_review(evil_workspace)
     at.toggle[0].set_value(True).run()
     shown = check_page(at)
     assert EVIL in shown  # profile and stage texts appear verbatim as text

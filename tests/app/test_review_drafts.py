@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from core.review import edit_rationale, set_review
 from storage.models import Rationale, RationaleVersion, Review
 from storage.queue import release_scene
-from tests.app.pages_helpers import open_page
+from tests.app.review_helpers import open_review
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 THEIRS = "Stimulus: the other reviewer's reading.\nBehavior: [A]"
@@ -38,7 +38,7 @@ def _others_edit(engine, rid: int, expected: int = 1) -> None:
 
 def test_a_stale_edit_stays_refused_through_reruns_until_merged(workspace, engine):
     rid = _first_rationale(engine, workspace[0])
-    at = open_page("review", scene=str(workspace[0]))
+    at = open_review(workspace[0])
     _others_edit(engine, rid)
     at.text_area(key=f"edit_{rid}").set_value(MINE).run()  # the reviewer types; any rerun reads version 2
     for _ in range(2):  # the first click, and again right after the refusal
@@ -56,7 +56,7 @@ def test_a_stale_edit_stays_refused_through_reruns_until_merged(workspace, engin
 
 def test_discarding_a_refused_draft_loads_the_newer_version(workspace, engine):
     rid = _first_rationale(engine, workspace[0])
-    at = open_page("review", scene=str(workspace[0]))
+    at = open_review(workspace[0])
     at.text_area(key=f"edit_{rid}").set_value(MINE).run()
     _others_edit(engine, rid)
     at.button(key=f"save_{rid}").click().run()
@@ -71,7 +71,7 @@ def test_discarding_a_refused_draft_loads_the_newer_version(workspace, engine):
 
 def test_an_untouched_editor_follows_the_newer_version(workspace, engine):
     rid = _first_rationale(engine, workspace[0])
-    at = open_page("review", scene=str(workspace[0]))
+    at = open_review(workspace[0])
     _others_edit(engine, rid)
     at.run()
     assert at.text_area(key=f"edit_{rid}").value == THEIRS and not _stale(at)
@@ -82,7 +82,7 @@ def test_an_untouched_editor_follows_the_newer_version(workspace, engine):
 
 def test_a_second_save_of_ones_own_edit_follows_it(workspace, engine):
     rid = _first_rationale(engine, workspace[0])
-    at = open_page("review", scene=str(workspace[0]))
+    at = open_review(workspace[0])
     at.text_area(key=f"edit_{rid}").set_value(MINE)
     at.button(key=f"save_{rid}").click().run()
     at.text_area(key=f"edit_{rid}").set_value(MINE + " more")
@@ -98,7 +98,7 @@ def _review(engine, scene_id: int) -> tuple:
 
 def test_a_stale_verdict_stays_refused_through_reruns_until_reloaded(workspace, engine):
     scene = workspace[2]
-    at = open_page("review", scene=str(scene))
+    at = open_review(scene)
     with Session(engine) as s:  # alice saves once this reviewer's lease ran out
         release_scene(session=s, scene_id=scene, reviewer="reviewer")
         set_review(session=s, scene_id=scene, status="approved", reviewer="alice", note="fine", expected_version=0)
@@ -117,7 +117,7 @@ def test_a_stale_verdict_stays_refused_through_reruns_until_reloaded(workspace, 
 
 def test_a_note_typed_on_an_old_review_is_kept_only_by_a_merge(workspace, engine):
     scene = workspace[2]
-    at = open_page("review", scene=str(scene))
+    at = open_review(scene)
     at.toggle(key="queue_advance").set_value(False)  # stay on the scene after a verdict
     at.text_input(key=f"note_{scene}").set_value("mine").run()
     with Session(engine) as s:

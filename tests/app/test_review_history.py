@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 
 from core.review import edit_rationale
 from storage.models import Prediction, PredictionHistory, Rationale, RationaleVersion, Score
-from tests.app.pages_helpers import add_fake_endpoint, open_page
+from tests.app.pages_helpers import add_fake_endpoint
+from tests.app.review_helpers import open_review
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 V2 = "Stimulus: I am tired tonight.\nBehavior: [B]"
@@ -35,7 +36,7 @@ def test_history_diffs_any_version_against_the_original_and_the_previous(workspa
     assert rat.text == "strong rationale 0.\nBehavior: [A]"
     _edit(engine, rat.id, V2, 1)
     _edit(engine, rat.id, V3, 2)
-    at = open_page("review", scene=str(workspace[0]))
+    at = open_review(workspace[0])
     at.toggle(key=f"hist_{rat.id}").set_value(True).run()
     versions = next(d.value for d in at.dataframe if "author" in d.value.columns)
     assert versions["version"].tolist() == [1, 2, 3] and versions["author"].tolist() == ["m", "alice", "alice"]
@@ -62,7 +63,7 @@ def test_history_diffs_any_version_against_the_original_and_the_previous(workspa
 
 def test_save_has_the_ctrl_enter_shortcut_and_an_untouched_draft_saves_nothing(workspace, engine):
     rat = _strong0(engine, workspace[0])
-    at = open_page("review", scene=str(workspace[0]))
+    at = open_review(workspace[0])
     assert at.button(key=f"save_{rat.id}").proto.shortcut == "ctrl+enter"
     at.button(key=f"save_{rat.id}").click().run()
     with Session(engine) as s:
@@ -80,9 +81,10 @@ def test_repredict_after_an_edit_rescores_and_keeps_the_old_prediction(workspace
     with Session(engine) as s:
         before = s.exec(select(Prediction).where(Prediction.rationale_id == rat.id)).one()
         old_probs, old_score = before.probs, s.get(Score, scene).strong_E
-    at = open_page("review", scene=str(scene))
+    at = open_review(scene)
     assert not [b for b in at.button if b.key == f"repredict_{rat.id}"]  # nothing edited yet
-    at.selectbox(key="gen_endpoint").set_value("fake")
+    at.session_state["gen_open"] = True  # the Generate panel, whose endpoint re-predict follows
+    at.run().selectbox(key="gen_endpoint").set_value("fake")
     at.text_area(key=f"edit_{rat.id}").set_value(V2)
     at.button(key=f"save_{rat.id}").click().run()
     button = at.button(key=f"repredict_{rat.id}")

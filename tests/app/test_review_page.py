@@ -11,6 +11,7 @@ from storage.models import (
     Review,
 )
 from tests.app.pages_helpers import GOOD, add_fake_endpoint, open_page
+from tests.app.review_helpers import open_rationales, open_review
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -46,7 +47,7 @@ def test_review_edit_creates_a_version(workspace, engine):
     scene_id = workspace[0]
     with Session(engine) as s:
         rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id, Rationale.role == "strong")).first()
-    at = open_page("review", scene=str(scene_id))
+    at = open_review(scene_id)
     at.text_area(key=f"edit_{rid}").set_value("I was bored.\nBehavior: [A]")
     at.button(key=f"save_{rid}").click().run()
     with Session(engine) as s:
@@ -63,7 +64,7 @@ def test_review_stale_edit_is_refused(workspace, engine):
     scene_id = workspace[0]
     with Session(engine) as s:
         rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id)).first()
-    at = open_page("review", scene=str(scene_id))
+    at = open_review(scene_id)
     with Session(engine) as s:  # another reviewer saves first
         edit_rationale(session=s, rationale_id=rid, text="theirs", author="other", expected_version=1)
         s.commit()
@@ -79,7 +80,9 @@ def test_review_generate_adds_a_predicted_rationale(workspace, engine, llm_serve
     llm_server.responder = lambda body: GOOD
     add_fake_endpoint(engine, llm_server)
     at = open_page("review", scene=str(workspace[0]))
-    at.selectbox(key="gen_endpoint").set_value("fake")
+    assert not [s for s in at.selectbox if s.key == "gen_endpoint"]  # a closed panel draws nothing
+    at.session_state["gen_open"] = True
+    at.run().selectbox(key="gen_endpoint").set_value("fake")
     at.radio(key="gen_role").set_value("weak")
     at.button(key="generate").click().run()
     with Session(engine) as s:
@@ -126,7 +129,7 @@ def test_review_shows_parsed_stages_chips_and_problems_after_an_edit(workspace, 
     scene_id = workspace[0]
     with Session(engine) as s:
         rid = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id, Rationale.role == "strong")).first()
-    at = open_page("review", scene=str(scene_id))
+    at = open_review(scene_id)
     at.text_area(key=f"edit_{rid}").set_value(GOOD.replace("Behavior: [B]", "Behavior: [Z]"))
     at.button(key=f"save_{rid}").click().run()
     shown = [t.value for t in at.text]
@@ -146,7 +149,7 @@ def test_review_shows_how_each_prediction_was_conditioned(workspace, engine):
             prediction.conditioning = "chat_template_completion"
             s.add(prediction)
         s.commit()
-    at = open_page("review", scene=str(scene_id))
+    at = open_review(scene_id)
     captions = [c.value for c in at.caption]
     shown = "Conditioning: raw completion of the model's chat template open after the rationale (llama.cpp), as the "
     assert captions.count(shown + "reference") == 4  # 2 strong + 2 weak predictions
@@ -160,7 +163,7 @@ def test_review_says_how_each_rationale_was_decoded(workspace, engine):
         s.add_all(rats[:2])
         s.commit()
         constrained = rats[0].sample_index
-    at = open_page("review", scene=str(scene_id))
+    at = open_review(scene_id)
     labels = [e.label for e in at.expander]
     assert any(label.startswith(f"\\#{constrained} ") and label.endswith(" · constrained") for label in labels), labels
     captions = [c.value for c in at.caption]
@@ -168,3 +171,17 @@ def test_review_says_how_each_rationale_was_decoded(workspace, engine):
     assert note in captions
     assert "Decoded freely \\(\\-\\-constrain none\\)\\: any format problem is the model\\'s own\\." in captions
     assert sum(1 for label in labels if label.endswith(" · constrained")) == 1
+
+
+def test_only_an_open_rationale_panel_draws_its_widgets(workspace, engine):
+    scene_id = workspace[1]
+    with Session(engine) as s:
+        ids = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id).order_by(Rationale.id)).all()
+    at = open_page("review", scene=str(scene_id))
+    assert [e.proto.expanded for e in at.expander] == [False] * 5  # 4 rationales and Generate, all closed
+    assert not at.text_area and not [r for r in at.radio if r.key.startswith("verdict_")]
+    assert [t.key for t in at.toggle] == ["queue_mine", "queue_advance"]
+    open_rationales(at, ids[2])  # weak #0
+    assert [t.key for t in at.text_area] == [f"edit_{ids[2]}"]
+    assert [r.key for r in at.radio if r.key.startswith("verdict_")] == [f"verdict_{ids[2]}"]
+    assert [e.proto.expanded for e in at.expander] == [False, False, True, False, False]

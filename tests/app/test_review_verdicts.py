@@ -8,7 +8,8 @@ from storage.audit_models import PairOverride, RationaleVerdict
 from storage.models import Rationale, SelectionItem
 from storage.queue import release_scene
 from storage.reviewers import set_role
-from tests.app.pages_helpers import open_page, texts
+from tests.app.pages_helpers import texts
+from tests.app.review_helpers import open_review
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -23,7 +24,7 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     scene = workspace[1]
     ids = _ids(engine, scene)
     weak = ids["weak", 0]
-    at = open_page("review", reviewer="ann", scene=str(scene))
+    at = open_review(scene, reviewer="ann")
     at.selectbox(key=f"reason_{weak}").set_value("hallucinated item")
     at.radio(key=f"verdict_{weak}").set_value("bad").run()
     at.radio(key=f"verdict_{ids['strong', 0]}").set_value("good").run()
@@ -35,7 +36,7 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     )
     with Session(engine) as s:  # ann's lease ran out: bo may open the scene
         release_scene(session=s, scene_id=scene, reviewer="ann")
-    other = open_page("review", reviewer="bo", scene=str(scene))
+    other = open_review(scene, reviewer="bo")
     assert other.radio(key=f"verdict_{weak}").value == "—"  # bo has not said anything yet
     assert escape_markdown("ann: bad (hallucinated item)") in texts(other)
     other.radio(key=f"verdict_{weak}").set_value("unsure").run()
@@ -49,7 +50,7 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     with Session(engine) as s:
         assert len(s.exec(select(RationaleVerdict).where(RationaleVerdict.rationale_id == weak)).all()) == 2
         release_scene(session=s, scene_id=scene, reviewer="bo")
-    at = open_page("review", reviewer="ann", scene=str(scene))  # her page moved on to a free scene: back to it
+    at = open_review(scene, reviewer="ann")  # her page moved on to a free scene: back to it
     assert at.radio(key=f"verdict_{weak}").value == "bad"
     at.radio(key=f"verdict_{weak}").set_value("—").run()
     with Session(engine) as s:
@@ -62,7 +63,7 @@ def test_the_human_pair_is_set_and_cleared_on_the_page(workspace, engine):
     ids = _ids(engine, scene)
     with Session(engine) as s:
         item = s.exec(select(SelectionItem).where(SelectionItem.scene_id == scene)).one()
-    at = open_page("review", reviewer="ann", scene=str(scene))
+    at = open_review(scene, reviewer="ann")
     assert at.selectbox(key=f"pair_chosen_{scene}").value == item.chosen_rationale_id  # the computed pair first
     assert at.selectbox(key=f"pair_rejected_{scene}").value == item.rejected_rationale_id
     at.selectbox(key=f"pair_chosen_{scene}").set_value(ids["strong", 1])
@@ -86,7 +87,7 @@ def test_a_read_only_reviewer_cannot_mark_or_pair(workspace, engine):
         set_role(session=s, name="viewer", role="read-only", by="ada")
     scene = workspace[1]
     weak = _ids(engine, scene)["weak", 0]
-    at = open_page("review", reviewer="viewer", scene=str(scene))
+    at = open_review(scene, reviewer="viewer")
     at.radio(key=f"verdict_{weak}").set_value("bad").run()
     assert [e.value for e in at.error] == [
         "viewer is read\\-only\\: reviews, edits and exports need the reviewer or admin role"

@@ -1,5 +1,6 @@
 """Chromium: an edit typed in the rationale editor is kept in the database once the editor loses focus, and is back
-in the editor after a reload of the tab (a new Streamlit session), listed among the reviewer's unsaved drafts."""
+in the editor after a reload of the tab (a new Streamlit session), its panel open, listed among the reviewer's unsaved
+drafts."""
 
 import pytest
 from sqlmodel import Session, select
@@ -38,6 +39,8 @@ def test_a_draft_survives_a_reload(server, page):
         page.get_by_text(f"Scene {scene}", exact=True).wait_for()
         wait_idle(page)
         assert page.get_by_text(f"Scene {scene}: rationale strong #0 (this scene)").is_visible()
-        area = _open_editor(page)
+        page.get_by_role("tab", name="strong").click()
+        box = page.get_by_test_id("stExpander").filter(has_text="your unsaved draft")
+        area = box.get_by_label("Rationale text")  # its panel opened by itself, the draft in the editor
         area.wait_for()
         assert area.input_value() == DRAFT
