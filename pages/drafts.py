@@ -17,7 +17,7 @@ from pages.ui import reviewer, session
 from storage.constants import RATIONALE_EDIT, REVIEW_NOTE
 from storage.drafts import DraftPlace, delete_draft, draft_places, save_draft, scene_drafts
 
-STORED = "drafts_stored"  # session key: (reviewer, scene id, {(kind, target): ReviewDraft}) read once per run
+STORED = "drafts_stored"  # session key: (scene id, {(kind, target): ReviewDraft}), this run's reviewer's (load)
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,12 @@ def load(scene_id: int) -> None:
     """Read this reviewer's stored drafts of the scene (one query), for begin() to restore in this run."""
     me = reviewer()
     with session() as s:
-        st.session_state[STORED] = (me, scene_id, scene_drafts(session=s, reviewer=me, scene_id=scene_id))
+        st.session_state[STORED] = (scene_id, scene_drafts(session=s, reviewer=me, scene_id=scene_id))
 
 
 def _stored(slot: Slot):
-    me, scene, found = st.session_state.get(STORED, (None, None, {}))
-    return found.get((slot.kind, slot.target)) if (me, scene) == (reviewer(), slot.scene) else None
+    scene, found = st.session_state.get(STORED, (None, {}))
+    return found.get((slot.kind, slot.target)) if scene == slot.scene else None
 
 
 def has_draft(slot: Slot) -> bool:
@@ -70,8 +70,8 @@ def open_drafted(scene_id: int, open_rationale) -> None:
     if st.session_state.get("drafts_opened") == scene_id:
         return
     st.session_state["drafts_opened"] = scene_id
-    me, scene, found = st.session_state.get(STORED, (None, None, {}))
-    for kind, target in found if (me, scene) == (reviewer(), scene_id) else ():
+    scene, found = st.session_state.get(STORED, (None, {}))
+    for kind, target in found if scene == scene_id else ():
         if kind == RATIONALE_EDIT:
             open_rationale(target)
 
