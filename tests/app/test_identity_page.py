@@ -85,7 +85,7 @@ def test_export_page_records_the_exporter_and_writes_edit_pairs(workspace, engin
     set_review(session=session, scene_id=scene, status="approved", reviewer="ann")
     at = open_page("export", reviewer="cy")
     at.radio(key="x_pairs").set_value("edits").run()
-    previews = [json.loads(c.value) for c in at.main.code]
+    previews = [json.loads(c.value) for c in at.main.text]
     assert [(p["scene_id"], p["chosen_rationale_id"], p["pair_source"], p["editor"]) for p in previews] == [
         (scene, rid, "edit", "ann")
     ]
