@@ -98,17 +98,21 @@ with row2[2]:
 
 ranges: Ranges = {}
 if bounds:
-    with st.expander("Score ranges", expanded=bool(url_filter.ranges)):
-        range_cols = st.columns(4)
-        for k, name in enumerate(RANK_COLUMNS):
-            low, high = bounds[name]
-            if high <= low:
-                continue
-            start = slider_start(url_filter.ranges.get(name, (None, None)), low, high)
-            with range_cols[k % 4]:
-                chosen = st.slider(name, min_value=low, max_value=high, value=start, key=f"f_r_{name}")
-            if (found := slider_range(chosen, low, high)) is not None:
-                ranges[name] = found
+    # Twenty sliders cost every run and the browser: drawn only while the panel is open. Closed, the URL's ranges
+    # apply exactly as the sliders would read them (the URL is rewritten from them on every run).
+    panel = st.expander("Score ranges", expanded=bool(url_filter.ranges), key="f_ranges", on_change="rerun")
+    range_cols = panel.columns(4) if panel.open else []
+    for k, name in enumerate(RANK_COLUMNS):
+        low, high = bounds[name]
+        if high <= low:
+            continue
+        start = slider_start(url_filter.ranges.get(name, (None, None)), low, high)
+        if range_cols:
+            chosen = range_cols[k % 4].slider(name, min_value=low, max_value=high, value=start, key=f"f_r_{name}")
+        else:
+            chosen = start
+        if (found := slider_range(chosen, low, high)) is not None:
+            ranges[name] = found
 
 flt = SceneFilter(
     dataset=dataset,

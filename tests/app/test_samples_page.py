@@ -85,3 +85,21 @@ def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(worksp
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [escape_markdown(str(DatabaseBusy()))]
     assert at.metric[0].value == "8"
+
+
+def test_samples_score_ranges_apply_from_the_url_and_draw_sliders_only_when_open(workspace):
+    at = open_page("samples")
+    assert (len(at.slider), at.expander[0].label, at.session_state["f_ranges"]) == (0, "Score ranges", False)
+    at = open_page("samples", r_diff_model="0.5:")
+    assert at.query_params["r_diff_model"] == "0.5:"
+    count = at.metric[0].value
+    sliders = {s.key: s.value for s in at.slider}
+    assert len(sliders) == 14 and sliders["f_r_diff_model"][0] == 0.5  # open: the URL range on its slider
+    low, high = sliders["f_r_diff_model"]
+    at.slider(key="f_r_diff_model").set_value((0.72, high)).run()
+    assert at.query_params["r_diff_model"] == "0.72:"
+    narrower = at.metric[0].value
+    at.session_state["f_ranges"] = False  # the reviewer closes the panel
+    at.run()
+    assert (len(at.slider), at.metric[0].value, at.query_params["r_diff_model"]) == (0, narrower, "0.72:")
+    assert int(narrower) < int(count) < 8
