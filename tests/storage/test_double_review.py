@@ -11,9 +11,10 @@ from sqlmodel import Session, select
 from core.agreement import agreement
 from core.double_review import adjudicate, disagreement, give_blind_verdict
 from core.errors import BadInput, Forbidden
-from storage.double_models import Adjudication, DoubleReview
+from storage.datasets import delete_dataset
+from storage.double_models import Adjudication, BlindVerdict, DoubleReview
 from storage.double_review import adjudication_queue, mark_double
-from storage.models import Review, Selection
+from storage.models import PredictionHistory, Rationale, Review, Scene, Selection, utcnow
 from storage.reviewers import set_role
 from tests.factories import make_workspace
 
@@ -106,3 +107,29 @@ def test_agreement_figures_equal_the_libraries_on_the_raw_verdicts(engine, sessi
     rates = {r["reviewer"]: (r["verdicts"], r["approve rate"]) for r in found.reviewers}
     assert rates["ann"] == (20, pytest.approx(float(np.mean(ann == "approved"))))
     assert found.waiting == int((ann != bob).sum()) and found.decided == 0
+
+
+def test_deleting_the_dataset_takes_its_double_review_and_prediction_history(scenes, engine):
+    with Session(engine) as s:
+        give_blind_verdict(session=s, scene_id=scenes[1], reviewer="ann", status="approved")
+        give_blind_verdict(session=s, scene_id=scenes[1], reviewer="bob", status="rejected")
+        adjudicate(session=s, scene_id=scenes[1], status="approved", admin="boss")
+        give_blind_verdict(session=s, scene_id=scenes[2], reviewer="ann", status="approved")
+        rationale = s.exec(select(Rationale).where(Rationale.scene_id == scenes[1])).first()
+        s.add(
+            PredictionHistory(
+                rationale_id=rationale.id, scene_id=scenes[1], role=rationale.role, rationale_version=1,
+                probs=b"\0" * 8, behavior_index=0, created_at=utcnow(),
+            )
+        )  # fmt: skip
+        s.commit()
+        counts = [len(s.exec(select(t)).all()) for t in (DoubleReview, BlindVerdict, Adjudication, PredictionHistory)]
+        assert counts == [4, 3, 1, 1]
+        dataset_id = s.get(Scene, scenes[1]).dataset_id
+    with engine.begin() as conn:
+        deleted = delete_dataset(conn=conn, dataset_id=dataset_id)
+    assert deleted["scenes"] == 8
+    with Session(engine) as s:
+        left = [len(s.exec(select(t)).all()) for t in (DoubleReview, BlindVerdict, Adjudication, PredictionHistory)]
+        assert left == [0, 0, 0, 0]
+        assert s.exec(select(Scene)).all() == []
