@@ -72,7 +72,8 @@ def start_build() -> None:
     """Start the demo build as its own process and wait until it has recorded its run (a second or two)."""
     with user_errors():
         pid = start_demo_build(db=db_path())
-        wait_for_build(engine=engine(), pid=pid)
+        run = wait_for_build(engine=engine(), pid=pid)
+        st.session_state["demo_following"] = run.id  # says "ready" even when it finishes before the page looks again
         st.rerun()
 
 

@@ -110,3 +110,18 @@ def test_overview_workspace_counts_runs_and_calls(workspace, engine):
     assert runs[["kind", "status", "done", "total"]].iloc[0].tolist() == ["rationales", "running", 4, 10]
     assert runs["progress"].iloc[0] == 0.4
     assert "refreshes every 3 seconds" in texts(at)
+
+
+def test_a_build_that_finishes_before_the_page_looks_again_still_says_ready(db_path, engine, monkeypatch):
+    def finished_at_once(*, db: str) -> int:  # a build so quick it is done when the page reruns
+        with Session(engine) as s:
+            run = start_run(session=s, kind=DEMO_RUN, total=7)
+            update_run(session=s, run_id=run.id, done=7)
+            finish_run(session=s, run_id=run.id, status="done", message="demo workspace ready")
+        return os.getpid()
+
+    monkeypatch.setattr("core.demo_process.start_demo_build", finished_at_once)
+    at = open_page()
+    at.button(key="build_demo").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value == "Demo workspace ready: open Samples to browse it."
