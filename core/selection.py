@@ -114,11 +114,6 @@ def candidates(*, engine: Engine) -> pd.DataFrame:
     return frame
 
 
-def stratify(eligible: pd.DataFrame, *, column: str, ascending: bool, target: int) -> pd.DataFrame:
-    """The kept rows (see module docstring), in rank order."""
-    return eligible.iloc[kept_positions(eligible, column=column, ascending=ascending, target=target)]
-
-
 def kept_positions(eligible: pd.DataFrame, *, column: str, ascending: bool, target: int) -> np.ndarray:
     """Row positions of the kept scenes in rank order, computed on the key arrays only (numpy sorts of a few columns
     instead of reordering the whole frame): rank by (column, scene id), NaN last either way as pandas does."""
