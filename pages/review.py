@@ -82,12 +82,11 @@ drafts.drafts_list(scene_id=scene.id, link_params=filter_to_params(flt, order, p
 head = st.columns([3, 1, 1, 1, 1])
 head[0].subheader(f"Scene {scene.id}")
 head[0].caption(f"{escape_markdown(detail.dataset)} · {scene.split} · {scene.choice_cnt} options · status: {status}")
-if head[1].button("Previous", disabled=prev_id is None, shortcut="Left", key="prev_scene"):
-    go_to(prev_id, scene.id)
-    st.rerun()
-if head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_scene"):
-    go_to(next_id, scene.id)
-    st.rerun()
+# Callbacks, not `if st.button(...)` + st.rerun(): the move happens before the run, so a click is one run, not two.
+head[1].button("Previous", disabled=prev_id is None, shortcut="Left", key="prev_scene", on_click=go_to,
+               args=(prev_id, scene.id))  # fmt: skip
+head[2].button("Next", disabled=next_id is None, shortcut="Right", key="next_scene", on_click=go_to,
+               args=(next_id, scene.id))  # fmt: skip
 version = review.version if review else 0  # 0 = "no review yet": a concurrent first review is stale
 note = drafts.note_slot(scene.id)
 drafts.load(scene.id)
