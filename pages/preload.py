@@ -26,6 +26,7 @@ HELPERS = (
     "pages.review_double",
     "pages.review_history",
     "pages.review_parts",
+    "pages.review_plots",
     "pages.review_queue",
     "pages.review_verdicts",
     "pages.ui",

@@ -14,9 +14,9 @@ from pages.review_parts import (
     generate_streamed,
     open_rationale,
     rationale_block,
-    role_figure,
-    scores_figure,
+    role_tab,
 )
+from pages.review_plots import scene_figure
 from pages.review_verdicts import scene_verdicts, verdicts_section
 from pages.ui import reviewer, session, show_flash, warm_model
 from storage.browse import neighbours
@@ -148,24 +148,30 @@ if detail.pairs:
             st.caption(kind)
             st.text(item["rationale"].text if item else "(missing)")
 
-if detail.score:
-    with session() as s:
-        st.plotly_chart(scores_figure(session=s, dataset_id=scene.dataset_id, score=detail.score), key="scores_fig")
-else:
+with session() as s:
+    fig = scene_figure(session=s, dataset_id=scene.dataset_id, score=detail.score, rationales=detail.rationales,
+                       item_pos=scene.item_pos)  # fmt: skip
+if fig is not None:
+    st.caption(
+        f"Scores over the dataset with this scene marked; predicted distributions, one bar per rationale, true option "
+        f"{letter(scene.item_pos)} shaded, the sampled behaviour dotted"
+    )
+    st.plotly_chart(fig, key="scene_fig")
+if not detail.score:
     st.caption("This scene has no score yet (it needs predictions for both roles, then `python -m core score`).")
 
 verdicts, human = scene_verdicts(scene.id)
 drafts.open_drafted(scene.id, open_rationale)  # a scene shown again opens the rationales with a kept draft
-tabs = st.tabs(list(ROLES))
+# Only the open tab's panels run (each closed panel still costs the browser a redraw on every scene): a reviewer reads
+# one role at a time, and the figure above shows both roles' distributions.
+tabs = role_tab(ROLES)
 for tab, role in zip(tabs, ROLES, strict=True):
+    if not tab.open:
+        continue
     with tab:
         items = [r for r in detail.rationales if r["rationale"].role == role]
         if not items:
             st.caption(f"No {role} rationales for this scene yet.")
-        fig = role_figure(items, item_pos=scene.item_pos)
-        if fig is not None:
-            st.caption(f"Predicted distributions, one bar per rationale; true option {letter(scene.item_pos)} shaded")
-            st.plotly_chart(fig, key=f"dist_{role}")
         for item in items:
             rid = item["rationale"].id
             rationale_block(

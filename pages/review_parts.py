@@ -1,8 +1,6 @@
-"""Review page pieces: one rationale block (stages, chips, problems, distribution, edit, history), score plots."""
+"""Review page pieces: one rationale block (stages, chips, problems, distribution, edit, history), generate."""
 
-import plotly.graph_objects as go
 import streamlit as st
-from sqlmodel import Session
 
 from core.app_support import decoding_note, escape_markdown, format_problems
 from core.choices import CONSTRAIN_FORMAT, LOCAL
@@ -12,14 +10,9 @@ from core.review import edit_rationale
 from pages import drafts
 from pages.review_history import history, repredict_button
 from pages.review_verdicts import rationale_verdict
-from pages.ui import db_path, engine, reviewer, session, user_errors
-from storage.browse_detail import score_histograms, score_version
-from storage.constants import CONDITIONING_LABELS, DEFAULT_RANK, letter
+from pages.ui import engine, reviewer, session, user_errors
+from storage.constants import CONDITIONING_LABELS, letter
 from storage.reviews import latest_version
-
-TRUE_COLOUR = "#2a9d8f"
-OTHER_COLOUR = "#b0b7c3"
-SCORE_PLOTS = (DEFAULT_RANK, "strong_E", "weak_E", "diff_hit")
 
 
 def save_edit(rationale_id: int, scene_id: int) -> None:
@@ -38,40 +31,6 @@ def save_edit(rationale_id: int, scene_id: int) -> None:
         st.session_state["review_flash"] = ("success", f"Saved rationale {rationale_id} as version {saved.version}.")
     except MirrorError as exc:
         st.session_state["review_flash"] = ("error", str(exc))
-
-
-def role_figure(items: list[dict], *, item_pos: int) -> go.Figure | None:
-    """One grouped bar chart per role: each rationale's predicted distribution (one bar group per option), the
-    true option shaded and its bars coloured, the sampled behaviour marked with a dot. Built in one Figure call
-    (plotly's add_* helpers validate the whole figure again each time)."""
-    predicted = [item for item in items if item["probs"] is not None]
-    if not predicted:
-        return None
-    n = len(predicted[0]["probs"])
-    letters = [letter(k) for k in range(n)]
-    bars = []
-    for item in predicted:
-        probs = item["probs"]
-        sampled = item["behavior_index"]
-        bars.append(
-            {
-                "type": "bar",
-                "x": letters[: len(probs)],
-                "y": probs,
-                "name": f"#{item['rationale'].sample_index}",
-                "marker": {
-                    "color": [TRUE_COLOUR if k == item_pos else OTHER_COLOUR for k in range(len(probs))],
-                    "line": {"color": "white", "width": 1},
-                },
-                "text": ["●" if k == sampled else "" for k in range(len(probs))],
-                "textposition": "outside",
-            }
-        )
-    shade = {"type": "rect", "xref": "x", "yref": "y domain", "x0": item_pos - 0.5, "x1": item_pos + 0.5, "y0": 0}
-    shade |= {"y1": 1, "fillcolor": TRUE_COLOUR, "opacity": 0.12, "line": {"width": 0}, "layer": "above"}
-    layout = {"height": 240, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "barmode": "group", "bargap": 0.15}
-    layout |= {"showlegend": False, "shapes": [shade], "yaxis": {"range": [0, 1.15], "title": {"text": "p"}}}
-    return go.Figure(data=bars, layout=layout)
 
 
 def probs_line(probs: list[float], *, item_pos: int, sampled: int | None) -> str:
@@ -94,6 +53,15 @@ def chips(label: str, factors: list | None) -> None:
 
 
 OPEN = "review_open"  # session key: the ids of the rationales whose panel is open (only those draw their widgets)
+ROLE_TAB = "review_role"  # session key of the open role tab (only its panels run)
+SHOW_ROLE = "review_show_role"  # session key: the role tab to open on the next run (set before the tabs exist)
+
+
+def role_tab(roles: tuple[str, ...]) -> list:
+    """The role tabs; a role asked for with SHOW_ROLE (a new rationale of that role) opens."""
+    if (role := st.session_state.pop(SHOW_ROLE, None)) in roles:
+        st.session_state[ROLE_TAB] = role
+    return st.tabs(list(roles), key=ROLE_TAB, on_change="rerun")
 
 
 def _toggle(rationale_id: int) -> None:
@@ -200,41 +168,6 @@ def editor(rat) -> None:
         buttons[2].button(label, key=f"merge_{rat.id}", on_click=drafts.merge, args=(slot,), kwargs=merge)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _histograms(db: str, dataset_id: int, version: tuple) -> dict:
-    with session() as s:
-        return score_histograms(session=s, columns=list(SCORE_PLOTS), dataset_id=dataset_id)
-
-
-def scores_figure(*, session: Session, dataset_id: int, score: dict) -> go.Figure:
-    """Histograms of key scores over the scene's dataset (cached per score version), side by side, this scene as a
-    labelled line on each; axes named (the score, scenes). Laid out by hand in one Figure call: make_subplots and
-    add_vline validate the figure again for every piece."""
-    histograms = _histograms(db_path(), dataset_id, score_version(session=session))
-    count, gap = len(SCORE_PLOTS), 0.04
-    width = (1 - gap * (count - 1)) / count
-    data, shapes, titles, marks = [], [], [], []
-    layout = {"height": 250, "margin": {"l": 0, "r": 0, "t": 40, "b": 0}, "showlegend": False, "bargap": 0}
-    for k, name in enumerate(SCORE_PLOTS, start=1):
-        x, y = ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
-        left = (k - 1) * (width + gap)
-        layout[f"xaxis{k if k > 1 else ''}"] = {"domain": [left, left + width], "anchor": y, "title": {"text": name}}
-        layout[f"yaxis{k if k > 1 else ''}"] = {"anchor": x}
-        counts, centres = histograms[name]
-        if counts:
-            data.append({"type": "bar", "x": centres, "y": counts, "marker": {"color": OTHER_COLOUR}, "xaxis": x})
-            data[-1]["yaxis"] = y
-        value = score[name]
-        line = {"type": "line", "xref": x, "yref": f"{y} domain", "x0": value, "x1": value, "y0": 0, "y1": 1}
-        shapes.append(line | {"line": {"color": TRUE_COLOUR, "width": 3}})
-        title = {"text": name, "xref": "paper", "yref": "paper", "x": left + width / 2, "y": 1, "showarrow": False}
-        titles.append(title | {"xanchor": "center", "yanchor": "bottom", "yshift": 18, "font": {"size": 16}})
-        mark = {"text": f"this scene: {value:.3g}", "xref": x, "yref": f"{y} domain", "x": value, "y": 1}
-        marks.append(mark | {"showarrow": False, "yanchor": "bottom", "font": {"color": TRUE_COLOUR}})
-    layout["yaxis"]["title"] = {"text": "scenes in the dataset"}
-    return go.Figure(data=data, layout=layout | {"shapes": shapes, "annotations": titles + marks})
-
-
 MODEL_STATES = {
     "off": "not running (it starts on the first Generate and then stays warm)",
     "starting": "starting in the background…",
@@ -266,6 +199,7 @@ def generate_streamed(*, scene_id: int, role: str, name: str, model: WarmModel) 
         with st.spinner("Predicting its choice…"):
             rationale_id = stream.save()
         open_rationale(rationale_id)
+        st.session_state[SHOW_ROLE] = role
         st.session_state["review_flash"] = (
             "success",
             f"New {role} rationale #{stream.index} written and predicted: it is open below.",

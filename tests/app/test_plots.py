@@ -1,13 +1,16 @@
 """AppTest: the Filter histogram is stacked kept / dropped by reason with labelled axes and bins that fit the set's
-size; Review's score plots mark and label "this scene"."""
+size; Review's one figure marks and labels "this scene" on the score panels and draws each role's distributions."""
 
 import base64
 
 import numpy as np
 import pandas as pd
 import plotly.io as pio
+from sqlmodel import Session, select
 
 from pages.filter_plots import MAX_BINS, MAX_POINTS, bin_edges, entropy_scatter, ranking_histogram
+from storage.browse_detail import decode_probs
+from storage.models import Prediction, Rationale, Scene
 from tests.app.pages_helpers import open_page
 
 
@@ -77,3 +80,31 @@ def test_review_marks_this_scene_on_each_score_plot(workspace):
         "weak_E",
         "diff_hit",
     ]
+
+
+def test_review_draws_each_roles_distributions_in_the_scene_figure(workspace, engine):
+    """One figure for the scene: below the score panels, a panel per role with a bar group per rationale (the stored
+    probabilities), the true option shaded, the sampled behaviour dotted."""
+    scene_id = workspace[1]
+    with Session(engine) as s:
+        item_pos = s.get(Scene, scene_id).item_pos
+        rows = s.exec(
+            select(Rationale.role, Rationale.sample_index, Prediction.probs, Prediction.behavior_index)
+            .join(Prediction, Prediction.rationale_id == Rationale.id)
+            .where(Rationale.scene_id == scene_id)
+        ).all()
+    at = open_page("review", scene=str(scene_id))
+    [fig] = _figures(at)  # the scene's only chart
+    bars = {t.name: t for t in fig.data if t.name}
+    assert sorted(bars) == sorted(f"{role} #{k}" for role, k, _, _ in rows) and len(rows) == 4
+    for role, k, probs, sampled in rows:
+        trace = bars[f"{role} #{k}"]
+        assert np.allclose(np.asarray(trace.y, dtype=float), decode_probs(probs), atol=1e-12)
+        assert (trace.xaxis, trace.yaxis) == (("x5", "y5") if role == "strong" else ("x6", "y6"))
+        assert [j for j, t in enumerate(trace.text) if t == "●"] == [sampled]
+        colours = trace.marker.color
+        assert [j for j, c in enumerate(colours) if c != colours[(item_pos + 1) % len(colours)]] == [item_pos]
+    titles = {a.text for a in fig.layout.annotations}
+    assert {"strong: 2 predicted", "weak: 2 predicted"} <= titles
+    shaded = [(sh.xref, sh.x0, sh.x1) for sh in fig.layout.shapes if sh.type == "rect"]
+    assert shaded == [("x5", item_pos - 0.5, item_pos + 0.5), ("x6", item_pos - 0.5, item_pos + 0.5)]

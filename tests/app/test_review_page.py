@@ -11,7 +11,7 @@ from storage.models import (
     Review,
 )
 from tests.app.pages_helpers import GOOD, add_fake_endpoint, open_page
-from tests.app.review_helpers import open_rationales, open_review
+from tests.app.review_helpers import open_rationales, open_review, show_role
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -94,7 +94,7 @@ def test_review_generate_adds_a_predicted_rationale(workspace, engine, llm_serve
     assert at.success[0].value.replace("\\", "") == "New weak rationale #2 written and predicted: it is open below."
     weak = [e for e in at.expander if e.label.startswith("\\#2")]
     assert len(weak) == 1 and weak[0].proto.expanded  # lands in the list, opened
-    assert [e.proto.expanded for e in at.expander if e.label.startswith("\\#0")] == [False, False]
+    assert [e.proto.expanded for e in at.expander if e.label.startswith("\\#0")] == [False]  # the weak tab's only
     with Session(engine) as s:
         calls = s.exec(select(LlmCall).where(LlmCall.stage == "rationale")).all()
     assert [(c.endpoint, c.status, c.item_key) for c in calls] == [("fake", "ok", f"rationale:{workspace[0]}:weak:2")]
@@ -150,9 +150,10 @@ def test_review_shows_how_each_prediction_was_conditioned(workspace, engine):
             s.add(prediction)
         s.commit()
     at = open_review(scene_id)
-    captions = [c.value for c in at.caption]
     shown = "Conditioning: raw completion of the model's chat template open after the rationale (llama.cpp), as the "
-    assert captions.count(shown + "reference") == 4  # 2 strong + 2 weak predictions
+    assert [c.value for c in at.caption].count(shown + "reference") == 2  # the strong tab's 2 predictions
+    show_role(at, "weak")
+    assert [c.value for c in at.caption].count(shown + "reference") == 2  # and the weak tab's
 
 
 def test_review_says_how_each_rationale_was_decoded(workspace, engine):
@@ -178,10 +179,12 @@ def test_only_an_open_rationale_panel_draws_its_widgets(workspace, engine):
     with Session(engine) as s:
         ids = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id).order_by(Rationale.id)).all()
     at = open_page("review", scene=str(scene_id))
-    assert [e.proto.expanded for e in at.expander] == [False] * 5  # 4 rationales and Generate, all closed
+    # The strong tab is open: its 2 rationales and Generate, all closed; the weak tab's panels do not run at all.
+    assert [e.proto.expanded for e in at.expander] == [False] * 3
     assert not at.text_area and not [r for r in at.radio if r.key.startswith("verdict_")]
     assert [t.key for t in at.toggle] == ["queue_mine", "queue_advance"]
+    show_role(at, "weak")
     open_rationales(at, ids[2])  # weak #0
     assert [t.key for t in at.text_area] == [f"edit_{ids[2]}"]
     assert [r.key for r in at.radio if r.key.startswith("verdict_")] == [f"verdict_{ids[2]}"]
-    assert [e.proto.expanded for e in at.expander] == [False, False, True, False, False]
+    assert [e.proto.expanded for e in at.expander] == [True, False, False]

@@ -9,7 +9,7 @@ from storage.models import Rationale, SelectionItem
 from storage.queue import release_scene
 from storage.reviewers import set_role
 from tests.app.pages_helpers import texts
-from tests.app.review_helpers import open_review
+from tests.app.review_helpers import open_review, show_role
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -24,10 +24,12 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     scene = workspace[1]
     ids = _ids(engine, scene)
     weak = ids["weak", 0]
-    at = open_review(scene, reviewer="ann")
+    at = open_review(scene, reviewer="ann", tab="weak")
     at.selectbox(key=f"reason_{weak}").set_value("hallucinated item")
     at.radio(key=f"verdict_{weak}").set_value("bad").run()
+    show_role(at, "strong")
     at.radio(key=f"verdict_{ids['strong', 0]}").set_value("good").run()
+    show_role(at, "weak")
     with Session(engine) as s:
         stored = s.exec(select(RationaleVerdict.rationale_id, RationaleVerdict.reviewer, RationaleVerdict.verdict,
                                RationaleVerdict.reason)).all()  # fmt: skip
@@ -36,7 +38,7 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     )
     with Session(engine) as s:  # ann's lease ran out: bo may open the scene
         release_scene(session=s, scene_id=scene, reviewer="ann")
-    other = open_review(scene, reviewer="bo")
+    other = open_review(scene, reviewer="bo", tab="weak")
     assert other.radio(key=f"verdict_{weak}").value == "—"  # bo has not said anything yet
     assert escape_markdown("ann: bad (hallucinated item)") in texts(other)
     other.radio(key=f"verdict_{weak}").set_value("unsure").run()
@@ -50,7 +52,7 @@ def test_verdicts_are_saved_per_reviewer_and_shown_to_others(workspace, engine):
     with Session(engine) as s:
         assert len(s.exec(select(RationaleVerdict).where(RationaleVerdict.rationale_id == weak)).all()) == 2
         release_scene(session=s, scene_id=scene, reviewer="bo")
-    at = open_review(scene, reviewer="ann")  # her page moved on to a free scene: back to it
+    at = open_review(scene, reviewer="ann", tab="weak")  # her page moved on to a free scene: back to it
     assert at.radio(key=f"verdict_{weak}").value == "bad"
     at.radio(key=f"verdict_{weak}").set_value("—").run()
     with Session(engine) as s:
@@ -87,7 +89,7 @@ def test_a_read_only_reviewer_cannot_mark_or_pair(workspace, engine):
         set_role(session=s, name="viewer", role="read-only", by="ada")
     scene = workspace[1]
     weak = _ids(engine, scene)["weak", 0]
-    at = open_review(scene, reviewer="viewer")
+    at = open_review(scene, reviewer="viewer", tab="weak")
     at.radio(key=f"verdict_{weak}").set_value("bad").run()
     assert [e.value for e in at.error] == [
         "viewer is read\\-only\\: reviews, edits and exports need the reviewer or admin role"
