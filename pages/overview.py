@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.choices import DEMO_RUN, DEMO_STEPS
 from core.demo_process import build_command, start_demo_build, wait_for_build
+from core.markdown_table import markdown_table, percent
 from core.urls import redact_url
 from pages.overview_agreement import agreement_section
 from pages.ui import db_path, engine, escape_markdown, session, show_flash, user_errors
@@ -59,6 +60,11 @@ def dataset_table(summary: dict, reviews: dict) -> pd.DataFrame:
 def selection_table(summary: dict) -> pd.DataFrame:
     rows = [{"selection": name, **counts} for name, counts in summary.get("selections", {}).items()]
     return pd.DataFrame(rows, columns=["selection", "scenes", *VERDICTS, PENDING])
+
+
+def show_table(frame: pd.DataFrame) -> None:
+    """A few rows as a markdown table (escaped): no data grid to load on a fresh tab (core/markdown_table.py)."""
+    st.markdown(markdown_table(frame.to_dict("records"), list(frame.columns)))
 
 
 @st.cache_data(show_spinner="Counting…", max_entries=4)
@@ -136,14 +142,22 @@ if not summary.get("datasets") and not building:
 if not summary.get("datasets"):
     st.stop()
 
+
 st.subheader("Datasets")
-st.dataframe(dataset_table(summary, reviews), hide_index=True)
+show_table(dataset_table(summary, reviews))
 st.subheader("Selections and reviews")
 selections = selection_table(summary)
 if selections.empty:
     st.caption("No selection yet: set thresholds on the Filter page and save one.")
 else:
-    st.dataframe(selections, hide_index=True)
+    show_table(selections)
+
+
+RUN_COLUMNS = ("id", "kind", "status", "progress", "done", "total", "failed", "message", "started", "finished")
+
+
+def _when(value: object) -> str:
+    return str(value)[:19]  # to the second
 
 
 def show_runs() -> None:
@@ -153,28 +167,22 @@ def show_runs() -> None:
     if not runs:
         st.caption("No runs recorded yet.")
         return
-    frame = pd.DataFrame(
-        [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "status": r.status,
-                "progress": (r.done / r.total) if r.total else (1.0 if r.status == "done" else 0.0),
-                "done": r.done,
-                "total": r.total,
-                "failed": r.failed,
-                "message": r.message or "",
-                "started": r.started_at,
-                "finished": r.finished_at,
-            }
-            for r in runs
-        ]
-    )
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
-    )
+    rows = [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "status": r.status,
+            "progress": (r.done / r.total) if r.total else (1.0 if r.status == "done" else 0.0),
+            "done": r.done,
+            "total": r.total,
+            "failed": r.failed,
+            "message": r.message or "",
+            "started": r.started_at,
+            "finished": r.finished_at,
+        }
+        for r in runs
+    ]
+    st.markdown(markdown_table(rows, RUN_COLUMNS, formats={"progress": percent, "started": _when, "finished": _when}))
     stopped = [str(r.id) for r in runs if r.status == "interrupted"]
     if stopped:
         st.caption(
@@ -192,6 +200,6 @@ st.subheader("LLM calls per endpoint")
 if not stats:
     st.caption("No LLM calls logged yet.")
 else:
-    st.dataframe(pd.DataFrame(stats), hide_index=True)
+    show_table(pd.DataFrame(stats))
 
 agreement_section(db_path())

@@ -1,15 +1,20 @@
 """Overview's double-review section: agreement (Cohen's kappa per pair, Krippendorff's alpha), reviewer throughput and
 approve rate, the adjudication queue, and marking a share of a selection for blind double review. Layout only."""
 
-import pandas as pd
 import streamlit as st
 
 from core.agreement import Agreement, agreement
 from core.errors import MirrorError
+from core.markdown_table import decimals, markdown_table, percent
 from core.settings import load_settings
 from pages.ui import reviewer, session, show_flash
 from storage.double_review import adjudication_queue, agreement_token, mark_double
 from storage.selections import list_selections
+
+PAIR_COLUMNS = ("pair", "scenes", "agree", "kappa")
+PAIR_FORMATS = {"agree": percent, "kappa": decimals(3)}
+REVIEWER_COLUMNS = ("reviewer", "verdicts", "approve rate", "per active hour")
+QUEUE_SHOWN = 10  # the adjudication queue's rows shown at a glance
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -47,30 +52,20 @@ def agreement_section(db: str) -> None:
     cols[2].metric("Waiting for an admin", found.waiting)
     cols[3].metric("Decided by an admin", found.decided)
     if found.pairs:
-        pairs = pd.DataFrame(found.pairs)
-        st.dataframe(pairs, hide_index=True, key="agreement_pairs", column_config=_kappa_columns())
+        st.markdown(markdown_table(found.pairs, PAIR_COLUMNS, formats=PAIR_FORMATS, headers={"kappa": "Cohen's kappa"}))
     else:
         st.caption("No scene has two blind verdicts yet.")
     if found.reviewers:
-        st.dataframe(
-            pd.DataFrame(found.reviewers),
-            hide_index=True,
-            key="reviewer_stats",
-            column_config={
-                "approve rate": st.column_config.NumberColumn(format="percent"),
-                "per active hour": st.column_config.NumberColumn("verdicts per active hour", format="%.1f"),
-            },
+        st.markdown(
+            markdown_table(
+                found.reviewers,
+                REVIEWER_COLUMNS,
+                formats={"approve rate": percent, "per active hour": decimals(1)},
+                headers={"per active hour": "verdicts per active hour"},
+            )
         )
     if queue:
-        st.caption("Adjudication queue: the two verdicts disagree; an admin opens the scene and decides")
-        frame = pd.DataFrame(queue)
-        frame.insert(0, "open", [f"review?scene={sid}" for sid in frame["scene_id"]])
-        st.dataframe(
-            frame,
-            hide_index=True,
-            key="adjudication_queue",
-            column_config={"open": st.column_config.LinkColumn("open", display_text="review")},
-        )
+        _queue(queue, found.waiting)
     if selections:
         cols = st.columns([2, 1, 1])
         cols[0].selectbox("Selection", list(selections), key="double_selection")
@@ -84,8 +79,21 @@ def agreement_section(db: str) -> None:
         cols[2].button("Mark for double review", key="mark_double", on_click=_mark, args=(selections,))
 
 
-def _kappa_columns() -> dict:
-    return {
-        "agree": st.column_config.NumberColumn("agree", format="percent"),
-        "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.3f"),
-    }
+def _queue(queue: list[dict], waiting: int) -> None:
+    """The queue's first QUEUE_SHOWN scenes; the rest (up to adjudication_queue's limit) in an expander whose body is
+    built only when it is opened (on_change="rerun"): a long table would push the controls below it off the page."""
+    st.caption("Adjudication queue: the two verdicts disagree; an admin opens the scene and decides")
+    st.markdown(_queue_table(queue[:QUEUE_SHOWN]))
+    if len(queue) > QUEUE_SHOWN:
+        label = f"{len(queue) - QUEUE_SHOWN} more of the {waiting} waiting (the first {len(queue)} by scene id)"
+        more = st.expander(label, key="adjudication_more", on_change="rerun")
+        if more.open:
+            more.markdown(_queue_table(queue[QUEUE_SHOWN:]))
+
+
+def _queue_table(rows: list[dict]) -> str:
+    return markdown_table(rows, ("open", "scene_id", "verdicts"), links={"open": _review_link})
+
+
+def _review_link(row: dict) -> tuple[str, str]:
+    return "review", f"review?scene={int(row['scene_id'])}"

@@ -11,6 +11,7 @@ from storage.double_models import Adjudication, BlindVerdict, DoubleReview
 from storage.double_review import mark_double
 from storage.models import Rationale, Review, Selection
 from storage.reviewers import set_role
+from tests.app.overview_helpers import table_rows, table_rows_of
 from tests.app.pages_helpers import open_page
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
@@ -74,15 +75,32 @@ def test_overview_shows_agreement_and_the_queue_and_marks_a_share(workspace, eng
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Double-reviewed scenes"] == "2" and metrics["Waiting for an admin"] == "1"
     assert metrics["Krippendorff's alpha"] == "0.000"  # observed = expected disagreement: 1 - 0.5 / 0.5
-    frames = {tuple(d.value.columns): d.value for d in at.dataframe}
-    pairs = frames[("pair", "scenes", "agree", "kappa")]
-    assert pairs.to_dict("records") == [{"pair": "ann · bob", "scenes": 2, "agree": 0.5, "kappa": 0.0}]
-    queue = frames[("open", "scene_id", "verdicts")]
-    assert queue.to_dict("records") == [
-        {"open": f"review?scene={double[1]}", "scene_id": double[1], "verdicts": "ann: approved · bob: rejected"}
+    assert not at.dataframe  # small tables are markdown: no data grid to load (core/markdown_table.py)
+    assert table_rows(at, "pair", "scenes", "agree", "Cohen's kappa") == [["ann · bob", "2", "50.0 %", "0.000"]]
+    assert table_rows(at, "open", "scene_id", "verdicts") == [
+        [f"review (review?scene={double[1]})", str(double[1]), "ann: approved · bob: rejected"]
     ]
-    stats = frames[("reviewer", "verdicts", "approve rate", "per active hour")]
-    assert stats[["reviewer", "verdicts", "approve rate"]].to_dict("records") == [
-        {"reviewer": "ann", "verdicts": 2, "approve rate": 1.0},
-        {"reviewer": "bob", "verdicts": 2, "approve rate": 0.5},
-    ]
+    stats = table_rows(at, "reviewer", "verdicts", "approve rate", "verdicts per active hour")
+    assert [row[:3] for row in stats] == [["ann", "2", "100.0 %"], ["bob", "2", "50.0 %"]]
+    assert not at.expander  # the whole queue is shown: nothing to open for more
+
+
+def test_overview_shows_the_queue_head_and_the_rest_only_when_opened(workspace, engine, monkeypatch):
+    monkeypatch.setattr("pages.overview_agreement.QUEUE_SHOWN", 1)
+    _mark_all(engine)
+    with Session(engine) as s:
+        double = sorted(s.exec(select(DoubleReview.scene_id)).all())
+        for scene in double[:3]:
+            give_blind_verdict(session=s, scene_id=scene, reviewer="ann", status="approved")
+            give_blind_verdict(session=s, scene_id=scene, reviewer="bob", status="rejected")
+    at = open_page()
+    assert {m.label: m.value for m in at.metric}["Waiting for an admin"] == "3"
+    head = [[f"review (review?scene={double[0]})", str(double[0]), "ann: approved · bob: rejected"]]
+    assert table_rows(at, "open", "scene_id", "verdicts") == head
+    [more] = at.expander
+    assert more.label == "2 more of the 3 waiting (the first 3 by scene id)"
+    assert not more.markdown  # closed: its table is not even built
+    at.session_state["adjudication_more"] = True  # the admin opens it
+    at.run()
+    rest = [[f"review (review?scene={sid})", str(sid), "ann: approved · bob: rejected"] for sid in double[1:3]]
+    assert [table_rows_of(m.value) for m in at.expander[0].markdown] == [rest]

@@ -11,8 +11,14 @@ from core.demo import failure_words
 from storage.llm import add_endpoint
 from storage.models import Endpoint, Review, Run
 from storage.runs import finish_run, start_run, update_run
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import open_page, texts
 from tests.factories import wait_for_demo_run
+
+DATASET_COLUMNS = ("dataset", "users", "items", "interactions", "train scenes", "eval scenes", "strong rationales",
+                   "weak rationales", "strong predictions", "weak predictions", "scored", "failed calls", "selected",
+                   "approved", "rejected", "pending")  # fmt: skip
+RUN_COLUMNS = ("id", "kind", "status", "progress", "done", "total", "failed", "message", "started", "finished")
 
 
 def test_overview_empty_database_offers_demo_and_commands(db_path):
@@ -50,13 +56,10 @@ def test_overview_demo_button_starts_a_build_process_the_page_follows(db_path, e
     wait_for_demo_run(engine, lambda r: r.status == "done")
     at.run()
     assert at.success[0].value == "Demo workspace ready: open Samples to browse it."
-    datasets = at.dataframe[0].value
-    assert datasets.loc[0, ["dataset", "train scenes", "eval scenes", "strong rationales"]].tolist() == [
-        "demo",
-        2,
-        1,
-        4,  # 2 scenes x 2 rationales
-    ]
+    [datasets] = table_rows(at, *DATASET_COLUMNS)
+    shown = [datasets[DATASET_COLUMNS.index(c)] for c in ("dataset", "train scenes", "eval scenes")]
+    assert shown == ["demo", "2", "1"]
+    assert datasets[DATASET_COLUMNS.index("strong rationales")] == "4"  # 2 scenes x 2 rationales
 
 
 def test_overview_says_why_a_build_stopped_and_resumes_it(db_path, engine, demo_endpoint):
@@ -89,26 +92,28 @@ def test_overview_says_why_a_build_stopped_and_resumes_it(db_path, engine, demo_
 
 
 def test_overview_workspace_counts_runs_and_calls(workspace, engine):
-    with Session(engine) as s:
+    with Session(engine, expire_on_commit=False) as s:
         run = start_run(session=s, kind="rationales", total=10)
         update_run(session=s, run_id=run.id, done=4)
+        started = s.get(Run, run.id).started_at
         s.add(Review(scene_id=workspace[1], status="approved", reviewer="r"))
         s.commit()
     at = open_page()
-    row = at.dataframe[0].value.iloc[0]
-    assert row[["dataset", "train scenes", "strong rationales", "weak predictions", "scored"]].tolist() == [
+    assert not at.dataframe  # every table is markdown: no data grid for a fresh tab to load
+    [row] = table_rows(at, *DATASET_COLUMNS)
+    shown = dict(zip(DATASET_COLUMNS, row, strict=True))
+    assert [shown[c] for c in ("dataset", "train scenes", "strong rationales", "weak predictions", "scored")] == [
         "toy",
-        8,
-        16,
-        16,
-        8,
+        "8",
+        "16",
+        "16",
+        "8",
     ]
-    assert row[["selected", "approved", "rejected", "pending"]].tolist() == [4, 1, 0, 3]
-    selections = at.dataframe[1].value
-    assert selections.iloc[0].to_dict() == {"selection": "sel", "scenes": 4, "approved": 1, "rejected": 0, "pending": 3}
-    runs = at.dataframe[2].value
-    assert runs[["kind", "status", "done", "total"]].iloc[0].tolist() == ["rationales", "running", 4, 10]
-    assert runs["progress"].iloc[0] == 0.4
+    assert [shown[c] for c in ("selected", "approved", "rejected", "pending")] == ["4", "1", "0", "3"]
+    assert table_rows(at, "selection", "scenes", "approved", "rejected", "pending") == [["sel", "4", "1", "0", "3"]]
+    runs = table_rows(at, *RUN_COLUMNS)[0]  # the latest first
+    assert runs[:8] + [runs[9]] == [str(run.id), "rationales", "running", "40.0 %", "4", "10", "0", "", "—"]
+    assert runs[8] == str(started)[:19]
     assert "refreshes every 3 seconds" in texts(at)
 
 

@@ -7,7 +7,9 @@ from sqlmodel import Session
 
 from storage.models import Run
 from storage.runs import start_run
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import open_page
+from tests.app.test_overview_page import RUN_COLUMNS
 from tests.factories import make_workspace
 
 
@@ -20,8 +22,8 @@ def test_overview_shows_a_killed_run_as_interrupted(engine):
         s.get(Run, run.id).pid = child.pid
         s.commit()
     at = open_page()
-    runs = at.dataframe[2].value
-    assert runs[["id", "kind", "status"]].iloc[0].tolist() == [run.id, "rationales", "interrupted"]
+    row = table_rows(at, *RUN_COLUMNS)[0]  # the latest first
+    assert row[:3] == [str(run.id), "rationales", "interrupted"]
     captions = [c.value for c in at.caption]
     assert (
         f"Interrupted (the process is gone without finishing): run {run.id}. "
