@@ -26,3 +26,12 @@ def _cells(line: str) -> list[str]:
 
 def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
+
+
+FIGURES = ("Krippendorff's alpha", "Double-reviewed scenes", "Waiting for an admin", "Decided by an admin")
+
+
+def agreement_figures(at: AppTest) -> dict[str, str]:
+    """Overview's agreement figures (one markdown row): name -> the text shown."""
+    [row] = table_rows(at, *FIGURES)
+    return dict(zip(FIGURES, row, strict=True))

@@ -11,7 +11,7 @@ from storage.double_models import Adjudication, BlindVerdict, DoubleReview
 from storage.double_review import mark_double
 from storage.models import Rationale, Review, Selection
 from storage.reviewers import set_role
-from tests.app.overview_helpers import table_rows, table_rows_of
+from tests.app.overview_helpers import agreement_figures, table_rows, table_rows_of
 from tests.app.pages_helpers import open_page
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
@@ -72,7 +72,8 @@ def test_overview_shows_agreement_and_the_queue_and_marks_a_share(workspace, eng
             give_blind_verdict(session=s, scene_id=scene, reviewer="ann", status=a)
             give_blind_verdict(session=s, scene_id=scene, reviewer="bob", status=b)
     at.run()
-    metrics = {m.label: m.value for m in at.metric}
+    assert not at.metric  # the figures are one markdown row (no Metric chunk for a fresh tab to load)
+    metrics = agreement_figures(at)
     assert metrics["Double-reviewed scenes"] == "2" and metrics["Waiting for an admin"] == "1"
     assert metrics["Krippendorff's alpha"] == "0.000"  # observed = expected disagreement: 1 - 0.5 / 0.5
     assert not at.dataframe  # small tables are markdown: no data grid to load (core/markdown_table.py)
@@ -94,7 +95,7 @@ def test_overview_shows_the_queue_head_and_the_rest_only_when_opened(workspace, 
             give_blind_verdict(session=s, scene_id=scene, reviewer="ann", status="approved")
             give_blind_verdict(session=s, scene_id=scene, reviewer="bob", status="rejected")
     at = open_page()
-    assert {m.label: m.value for m in at.metric}["Waiting for an admin"] == "3"
+    assert agreement_figures(at)["Waiting for an admin"] == "3"
     head = [[f"review (review?scene={double[0]})", str(double[0]), "ann: approved · bob: rejected"]]
     assert table_rows(at, "open", "scene_id", "verdicts") == head
     [more] = at.expander
