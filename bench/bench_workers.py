@@ -79,6 +79,9 @@ def _phase(db: str, workers: int, scenes: int, n: int) -> dict:
         load = os.getloadavg()[0]
         lines, cpu_seconds = _cpu([start() for _ in range(workers)])
         load = max(load, os.getloadavg()[0])
+        with engine.connect() as conn:  # these runs only: the baseline run below is not part of the span
+            runs = conn.execute(select(Run.started_at, Run.finished_at).where(Run.kind == "rationales")).all()
+        assert len(runs) == workers, runs
         idle_lines, startup = _cpu([start()])
         assert " 0 done" in idle_lines[0], idle_lines  # the baseline run found nothing to do
         with urllib.request.urlopen(url + "/stats", timeout=10) as reply:
@@ -87,7 +90,6 @@ def _phase(db: str, workers: int, scenes: int, n: int) -> dict:
             stored = conn.execute(text("SELECT COUNT(*) FROM rationale")).scalar_one()
             distinct = conn.execute(text("SELECT COUNT(DISTINCT scene_id || ':' || sample_index) FROM rationale"))
             distinct = distinct.scalar_one()
-            runs = conn.execute(select(Run.started_at, Run.finished_at).where(Run.kind == "rationales")).all()
         dispose_engines()
     finally:
         server.terminate()
