@@ -47,9 +47,11 @@ def _empty(db: str) -> None:
 def _cpu(procs: list[subprocess.Popen]) -> tuple[list[str], float]:
     """Wait for procs: their last output lines and the CPU seconds they used."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    lines = [proc.communicate(timeout=3600)[0].strip().splitlines()[-1] for proc in procs]
+    outputs = [proc.communicate(timeout=3600) for proc in procs]
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert all(proc.returncode == 0 for proc in procs), lines
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, f"a worker failed (exit {proc.returncode}):\n{err[-3000:]}"
+    lines = [out.strip().splitlines()[-1] for out, _ in outputs]
     return lines, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
@@ -74,7 +76,7 @@ def _phase(db: str, workers: int, scenes: int, n: int) -> dict:
 
         def start() -> subprocess.Popen:
             pipe = subprocess.PIPE
-            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=pipe, stderr=subprocess.DEVNULL, text=True)
+            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True)
 
         load = os.getloadavg()[0]
         lines, cpu_seconds = _cpu([start() for _ in range(workers)])
