@@ -114,9 +114,10 @@ def _snapshot(conn: Connection) -> dict:
 def refresh_counts(*, conn: Connection) -> None:
     """Store the snapshot of the big counts (after a stage run or an import), so later `status` calls are quick."""
     value = json.dumps(_snapshot(conn))
-    updated = conn.execute(text("UPDATE meta SET value = :v WHERE key = :k"), {"v": value, "k": SNAPSHOT_KEY})
-    if not updated.rowcount:
-        conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"v": value, "k": SNAPSHOT_KEY})
+    # one upsert: two workers finishing at once on PostgreSQL both found no row to UPDATE and both INSERTed (the
+    # second failed on the key after its work was done); the same SQL on SQLite
+    upsert = "INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    conn.execute(text(upsert), {"v": value, "k": SNAPSHOT_KEY})
 
 
 def status(*, conn: Connection) -> dict:

@@ -1,8 +1,10 @@
 """status(): exact DESIGN.md shape, counts from every stage's table, a fixed number of GROUP BY queries."""
 
 import json
+import threading
+import time
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import select
 
 from core.cli.main import main
@@ -217,3 +219,33 @@ def test_cli_status_json_and_table(session, capsys):
     assert json.loads(capsys.readouterr().out) == EXPECTED
     assert main(["status"]) == 0
     assert capsys.readouterr().out == TABLE
+
+
+def test_two_runs_storing_the_first_snapshot_at_once_both_succeed(session, engine):
+    """Two workers finishing together: the second waits for the first's uncommitted snapshot row, then replaces it
+    (on PostgreSQL an UPDATE-then-INSERT found no row in either and the second INSERT failed on the key)."""
+    build(session)
+    session.commit()
+    failures: list[BaseException] = []
+    with engine.connect() as first:
+        refresh_counts(conn=first)  # its row inserted, not yet committed
+
+        def second() -> None:
+            try:
+                with engine.connect() as conn:
+                    refresh_counts(conn=conn)
+                    conn.commit()
+            except BaseException as exc:  # reported by the assertion below
+                failures.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # the second is now waiting on the first's row (PostgreSQL) or write lock (SQLite)
+        first.commit()
+        thread.join(timeout=30)
+    assert not thread.is_alive() and failures == []
+    rows = session.connection().execute(text("SELECT key, value FROM meta WHERE key = 'status_counts'")).all()
+    assert len(rows) == 1
+    stored = json.loads(rows[0].value)["rationales"]["rows"]  # [dataset id, role, count]
+    assert sorted((role, n) for _, role, n in stored) == [("strong", 1), ("strong", 2), ("weak", 2)]
+    assert status(conn=session.connection()) == EXPECTED
