@@ -12,7 +12,7 @@ from core.app_support import (
     slider_start,
 )
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection, train_only
-from pages.filter_plots import entropy_scatter, group_bars, group_table, ranking_histogram
+from pages.filter_plots import entropy_map, group_bars, group_table, ranking_histogram
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.constants import RANK_COLUMNS
 from storage.ranges import Ranges, to_limits
@@ -99,7 +99,7 @@ with user_errors():
         )
         st.plotly_chart(histogram, key="hist")
         left, right = st.columns(2)
-        left.plotly_chart(entropy_scatter(frame, kept_ids), key="scatter")
+        left.plotly_chart(entropy_map(frame, kept_ids), key="entropy_map")
         right.plotly_chart(group_bars(result.kept_by_group), key="groups")
         tables = st.columns(2)
         with tables[0]:

@@ -1,4 +1,5 @@
-"""Filter page figures: ranking histogram with threshold lines, strong vs weak entropy scatter, kept per group."""
+"""Filter page figures: ranking histogram with threshold lines, the share kept over strong vs weak entropy, kept per
+group."""
 
 import html
 
@@ -8,9 +9,7 @@ import plotly.graph_objects as go
 
 KEPT = "#2a9d8f"
 DROPPED = "#b0b7c3"
-# Enough points to show the shape. Drawn as SVG: WebGL (Scattergl) cost a Chromium without a GPU seconds per draw, and
-# more SVG points cost the redraw on every threshold move (bench/bench_browser.py).
-MAX_POINTS = 2_000
+MAP_BINS = 30  # per axis of the strong_E x weak_E map
 MIN_BINS, MAX_BINS = 5, 80
 # One colour per drop reason (core/selection.py's), the same on every rerun; a threshold's by its side.
 REASON_COLOURS = {
@@ -64,9 +63,11 @@ def ranking_histogram(
         table = np.bincount(codes * len(centres) + bins, minlength=len(names) * len(centres)).reshape(len(names), -1)
         for code, why in sorted(enumerate(names.tolist()), key=lambda pair: (pair[1] != "", pair[1])):
             counts = table[code]
+            shown = counts > 0  # an empty bin of a trace is no bar: fewer shapes to draw on every move
             colour = KEPT if why == "" else REASON_COLOURS.get(why, REASON_COLOURS.get(why[:9], DROPPED))
             name = "kept" if why == "" else f"dropped: {why}"
-            fig.add_trace(go.Bar(x=centres, y=counts, width=widths, marker_color=colour, name=html.escape(name)))
+            bars = {"x": centres[shown], "y": counts[shown], "width": widths[shown], "marker_color": colour}
+            fig.add_trace(go.Bar(**bars, name=html.escape(name)))
     for value, label, colour in ((low, "min", "#e76f51"), (high, "max", "#e76f51"), (cut, "last kept", KEPT)):
         if value is not None:
             fig.add_vline(x=value, line_color=colour, line_width=2, annotation_text=label)
@@ -83,19 +84,34 @@ def ranking_histogram(
     return fig
 
 
-def entropy_scatter(frame: pd.DataFrame, kept_ids: np.ndarray, *, seed: int = 0):
-    """strong_E vs weak_E, kept vs dropped; sampled down to MAX_POINTS so the browser stays fast."""
-    title = "expected entropy: strong vs weak"
-    if len(frame) > MAX_POINTS:
-        title += f" (a random {MAX_POINTS:,} of {len(frame):,} scenes)"
-        frame = frame.sample(MAX_POINTS, random_state=seed)
-    kept = np.isin(frame["scene_id"].to_numpy(), kept_ids)
+def entropy_map(frame: pd.DataFrame, kept_ids: np.ndarray):
+    """Where the selection keeps scenes in the strong_E x weak_E plane: every scene with both entropies binned (no
+    sample), each cell coloured by the share kept; hover gives the counts. One heatmap, drawn as one image: its cost in
+    the browser does not grow with the scenes, where each scatter point was an SVG node redrawn on every move."""
+    x, y = frame["strong_E"].to_numpy(dtype=float), frame["weak_E"].to_numpy(dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    kept = np.isin(frame["scene_id"].to_numpy(), kept_ids) & ok
+    title = f"share kept by expected entropy, strong vs weak ({int(ok.sum()):,} scenes)"
     fig = go.Figure()
-    for mask, name, colour in ((~kept, "dropped", DROPPED), (kept, "kept", KEPT)):
-        part = frame[mask]
+    if ok.any():
+        x_edges = np.histogram_bin_edges(x[ok], bins=MAP_BINS)
+        y_edges = np.histogram_bin_edges(y[ok], bins=MAP_BINS)
+        total = np.histogram2d(x[ok], y[ok], bins=[x_edges, y_edges])[0].T  # rows: weak_E bins, columns: strong_E
+        inside = np.histogram2d(x[kept], y[kept], bins=[x_edges, y_edges])[0].T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, inside / total, np.nan)  # an empty cell stays blank
         fig.add_trace(
-            go.Scatter(
-                x=part["strong_E"], y=part["weak_E"], mode="markers", name=name, marker={"color": colour, "size": 4}
+            go.Heatmap(
+                x=(x_edges[:-1] + x_edges[1:]) / 2,
+                y=(y_edges[:-1] + y_edges[1:]) / 2,
+                z=share,
+                zmin=0,
+                zmax=1,
+                colorscale=[[0, DROPPED], [1, KEPT]],
+                customdata=np.dstack([inside, total]),
+                hovertemplate="strong_E %{x:.2f} · weak_E %{y:.2f}<br>kept %{customdata[0]:.0f} of "
+                "%{customdata[1]:.0f}<extra></extra>",
+                colorbar={"title": {"text": "kept"}, "tickformat": ".0%"},
             )
         )
     fig.update_layout(height=300, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title=title)

@@ -8,17 +8,21 @@ import pandas as pd
 import plotly.io as pio
 from sqlmodel import Session, select
 
-from pages.filter_plots import MAX_BINS, MAX_POINTS, bin_edges, entropy_scatter, ranking_histogram
+from pages.filter_plots import MAP_BINS, MAX_BINS, bin_edges, entropy_map, ranking_histogram
 from storage.browse_detail import decode_probs
 from storage.models import Prediction, Rationale, Scene
 from tests.app.pages_helpers import open_page
 
 
-def _total(y) -> int:
-    """The sum of a trace's values as the browser gets them (plotly may send a typed array: dtype + base64)."""
+def _values(y) -> np.ndarray:
+    """A trace's values as the browser gets them (plotly may send a typed array: dtype + base64)."""
     if isinstance(y, dict):
-        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
-    return int(np.asarray(y).sum())
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+    return np.asarray(y)
+
+
+def _total(y) -> int:
+    return int(_values(y).sum())
 
 
 def _figures(at):
@@ -30,6 +34,7 @@ def test_filter_histogram_colours_kept_and_each_drop_reason(workspace):
     hist = _figures(at)[0]
     bars = {trace.name: _total(trace.y) for trace in hist.data}
     assert bars == {"kept": 4, "dropped: no correct rationale": 2, "dropped: no rejected": 2}
+    assert all(_values(trace.y).min() > 0 for trace in hist.data)  # a trace draws only the bins it has
     colours = {trace.name: trace.marker.color for trace in hist.data}
     assert colours == {"kept": "#2a9d8f", "dropped: no correct rationale": "#6d597a", "dropped: no rejected": "#8d99ae"}
     assert hist.layout.barmode == "stack"
@@ -54,18 +59,30 @@ def test_bins_fit_small_and_large_sets():
     assert _total(fig.data[0].y) == 100_000 and fig.data[0].name == "kept"
 
 
-def test_entropy_scatter_draws_a_sample_of_large_sets_as_svg():
+def test_entropy_map_colours_each_cell_by_the_share_kept_over_every_scene():
+    frame = pd.DataFrame(
+        {"scene_id": range(6), "strong_E": [0, 0, 0, 1, 1, 1], "weak_E": [0, 0, 1, 1, 1, np.nan]}
+    )  # scene 5 has no weak entropy: left out
+    [heat] = entropy_map(frame, np.array([0, 3, 5])).data
+    assert heat.type == "heatmap" and np.asarray(heat.z).shape == (MAP_BINS, MAP_BINS)
+    z = np.asarray(heat.z, dtype=float)  # rows: weak_E bins, columns: strong_E bins
+    filled = {(int(r), int(c)): z[r, c] for r, c in zip(*np.nonzero(~np.isnan(z)), strict=True)}
+    assert filled == {(0, 0): 0.5, (MAP_BINS - 1, 0): 0.0, (MAP_BINS - 1, MAP_BINS - 1): 0.5}
+    counts = np.asarray(heat.customdata, dtype=float)  # (kept, scenes) per cell
+    assert counts[0, 0].tolist() == [1, 2] and counts[MAP_BINS - 1, MAP_BINS - 1].tolist() == [1, 2]
+    assert counts[..., 1].sum() == 5
+    assert entropy_map(frame, np.array([0])).layout.title.text == (
+        "share kept by expected entropy, strong vs weak (5 scenes)"
+    )
+
+
+def test_entropy_map_bins_every_scene_of_a_large_set():
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"scene_id": np.arange(10_000), "strong_E": rng.random(10_000), "weak_E": rng.random(10_000)})
-    kept = np.arange(0, 10_000, 4)  # every fourth scene kept
-    fig = entropy_scatter(frame, kept)
-    assert [(t.type, t.name) for t in fig.data] == [("scatter", "dropped"), ("scatter", "kept")]  # SVG, not WebGL
-    shown = {t.name: len(t.x) for t in fig.data}
-    assert shown["dropped"] + shown["kept"] == MAX_POINTS == 2_000
-    assert 400 < shown["kept"] < 600  # a random sample keeps the kept share (a quarter)
-    assert fig.layout.title.text == "expected entropy: strong vs weak (a random 2,000 of 10,000 scenes)"
-    small = entropy_scatter(frame.head(10), kept)
-    assert sum(len(t.x) for t in small.data) == 10 and small.layout.title.text == "expected entropy: strong vs weak"
+    [heat] = entropy_map(frame, np.arange(0, 10_000, 4)).data  # every fourth scene kept
+    counts = np.asarray(heat.customdata, dtype=float)
+    assert counts[..., 0].sum() == 2_500 and counts[..., 1].sum() == 10_000  # all of them, no sample
+    assert not [t for t in entropy_map(frame.head(0), np.array([])).data]  # nothing scored: an empty figure
 
 
 def test_review_marks_this_scene_on_each_score_plot(workspace):
