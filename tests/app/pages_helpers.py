@@ -44,3 +44,17 @@ def add_fake_endpoint(engine, server) -> None:
             endpoint=Endpoint(name="fake", base_url=server.url, model="fake-model", timeout=5.0, retries=0),
         )
         s.commit()
+
+
+def figures(at: AppTest, *names: str) -> dict[str, str]:
+    """Counts a page shows as one markdown row (core/markdown_table.py; no st.metric): name -> the text shown."""
+    from tests.app.overview_helpers import table_rows
+
+    [row] = table_rows(at, *names)
+    assert not at.metric  # no Metric chunk for a fresh tab to load
+    return dict(zip(names, row, strict=True))
+
+
+def matching(at: AppTest) -> str:
+    """Samples' "Matching scenes" count."""
+    return figures(at, "Matching scenes")["Matching scenes"]

@@ -10,7 +10,13 @@ from storage.models import (
     Selection,
     SelectionItem,
 )
-from tests.app.pages_helpers import open_page
+from tests.app.pages_helpers import figures, open_page
+
+
+def counts(at) -> dict[str, str]:
+    """The Filter's counts row."""
+    return figures(at, "Scored scenes", "Kept", "Dropped")
+
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -22,8 +28,7 @@ def test_filter_empty_database(db_path):
 
 def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, engine):
     at = open_page("filter")
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"Scored scenes": "8", "Kept": "4", "Dropped": "4"}
+    assert counts(at) == {"Scored scenes": "8", "Kept": "4", "Dropped": "4"}
     drops = at.dataframe[0].value
     assert dict(zip(drops["reason"], drops["scenes"], strict=True)) == {
         "no correct rationale": 2,
@@ -33,7 +38,7 @@ def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, e
     }
     low, high = at.slider(key="th_diff_model").value
     at.slider(key="th_diff_model").set_value((0.5, high)).run()
-    assert {m.label: m.value for m in at.metric}["Kept"] == "2"
+    assert counts(at)["Kept"] == "2"
     at.text_input(key="selection_name").set_value("top")
     at.button[-1].click().run()
     assert at.success[0].value.startswith("Saved selection top")
@@ -46,15 +51,15 @@ def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, e
 
 def test_the_pages_frame_is_read_again_after_a_score_run(workspace, engine):
     at = open_page("filter")
-    assert {m.label: m.value for m in at.metric}["Scored scenes"] == "8"
+    assert counts(at)["Scored scenes"] == "8"
     with Session(engine) as s:
         s.execute(text("DELETE FROM prediction WHERE scene_id = :s"), {"s": workspace[0]})
         s.commit()
     at.run()
-    assert {m.label: m.value for m in at.metric}["Scored scenes"] == "8"  # the Score table is as it was
+    assert counts(at)["Scored scenes"] == "8"  # the Score table is as it was
     score(engine=engine)
     at.run()
-    assert {m.label: m.value for m in at.metric}["Scored scenes"] == "7"
+    assert counts(at)["Scored scenes"] == "7"
 
 
 def test_filter_never_keeps_or_saves_an_eval_scene(workspace, engine):
@@ -64,7 +69,7 @@ def test_filter_never_keeps_or_saves_an_eval_scene(workspace, engine):
         s.commit()
     score(engine=engine)
     at = open_page("filter")
-    assert {m.label: m.value for m in at.metric} == {"Scored scenes": "6", "Kept": "2", "Dropped": "4"}
+    assert counts(at) == {"Scored scenes": "6", "Kept": "2", "Dropped": "4"}
     assert "2 scored eval scenes left out: training data comes from train scenes only" in [c.value for c in at.caption]
     at.text_input(key="selection_name").set_value("trainonly")
     at.button[-1].click().run()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 import storage.browse
 from core.app_support import escape_markdown
 from core.errors import DatabaseBusy
-from tests.app.pages_helpers import open_page
+from tests.app.pages_helpers import matching, open_page
 
 
 def test_samples_empty_database_says_what_to_do(db_path):
@@ -20,24 +20,24 @@ def test_samples_empty_database_says_what_to_do(db_path):
 
 def test_samples_preset_filter_changes_count_and_url(workspace):
     at = open_page("samples")
-    assert at.metric[0].value == "8"
+    assert matching(at) == "8"
     assert len(at.dataframe[0].value) == 8
     at.selectbox(key="f_preset").set_value("strong right, weak wrong").run()
-    assert at.metric[0].value == "4"
+    assert matching(at) == "4"
     assert at.dataframe[0].value["scene_id"].tolist() == [workspace[k] for k in (1, 2, 5, 6)]
     assert at.query_params["preset"] == "strong right, weak wrong"
 
 
 def test_samples_filter_state_comes_from_the_url(workspace):
     at = open_page("samples", len="4", sort="diff_model", desc="1")
-    assert at.metric[0].value == "4"
+    assert matching(at) == "4"
     assert at.dataframe[0].value["scene_id"].tolist() == [workspace[k] for k in (7, 5, 3, 1)]
 
 
 def test_samples_search_escapes_like_wildcards(workspace):
     at = open_page("samples")
     at.text_input(key="f_q").set_value("User 3 likes").run()
-    assert at.metric[0].value == "1"
+    assert matching(at) == "1"
     at.text_input(key="f_q").set_value("%").run()
     assert "No scene matches" in at.info[0].value
 
@@ -61,7 +61,7 @@ def test_samples_to_review_and_back_does_not_reopen_the_row(workspace):
     assert at.title[0].value == "Samples"
     at.run()
     assert at.title[0].value == "Samples"
-    assert at.metric[0].value == "2"
+    assert matching(at) == "2"
 
 
 def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(workspace, monkeypatch):
@@ -84,7 +84,7 @@ def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(worksp
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [escape_markdown(str(DatabaseBusy()))]
-    assert at.metric[0].value == "8"
+    assert matching(at) == "8"
 
 
 def test_samples_score_ranges_apply_from_the_url_and_draw_sliders_only_when_open(workspace):
@@ -92,14 +92,14 @@ def test_samples_score_ranges_apply_from_the_url_and_draw_sliders_only_when_open
     assert (len(at.slider), at.expander[0].label, at.session_state["f_ranges"]) == (0, "Score ranges", False)
     at = open_page("samples", r_diff_model="0.5:")
     assert at.query_params["r_diff_model"] == "0.5:"
-    count = at.metric[0].value
+    count = matching(at)
     sliders = {s.key: s.value for s in at.slider}
     assert len(sliders) == 14 and sliders["f_r_diff_model"][0] == 0.5  # open: the URL range on its slider
     low, high = sliders["f_r_diff_model"]
     at.slider(key="f_r_diff_model").set_value((0.72, high)).run()
     assert at.query_params["r_diff_model"] == "0.72:"
-    narrower = at.metric[0].value
+    narrower = matching(at)
     at.session_state["f_ranges"] = False  # the reviewer closes the panel
     at.run()
-    assert (len(at.slider), at.metric[0].value, at.query_params["r_diff_model"]) == (0, narrower, "0.72:")
+    assert (len(at.slider), matching(at), at.query_params["r_diff_model"]) == (0, narrower, "0.72:")
     assert int(narrower) < int(count) < 8

@@ -15,8 +15,10 @@ EDIT = "I was bored on a rainy evening and wanted a thriller.\nBehavior: [B]"
 
 
 def metric(page, label: str) -> str:
-    box = page.get_by_test_id("stMetric").filter(has_text=label)
-    return box.get_by_test_id("stMetricValue").inner_text().strip()
+    """A count shown in a one-row markdown table (core/markdown_table.py): the cell under its header."""
+    table = page.locator("table").filter(has=page.get_by_role("columnheader", name=label, exact=True)).first
+    headers = [h.strip() for h in table.get_by_role("columnheader").all_inner_texts()]
+    return table.locator("tbody tr").first.locator("td").nth(headers.index(label)).inner_text().strip()
 
 
 def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
@@ -26,7 +28,7 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
 
         # Samples: filter by text, then open the only row in Review.
         page.goto(f"{base}/samples")
-        page.get_by_text("Matching scenes").wait_for()
+        page.get_by_role("columnheader", name="Matching scenes", exact=True).wait_for()
         wait_idle(page)
         nav = page.get_by_test_id("stSidebarNav").inner_text()  # app.py's navigation, even on a deep link
         assert "Overview" in nav and "review parts" not in nav, nav
@@ -35,9 +37,9 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
         search = page.get_by_label("Search profile, history and options")
         search.fill("User 5 likes")
         search.press("Enter")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
-            ".some(e => e.innerText.trim() === '1')"
+        page.wait_for_function(  # the count's cell (core/markdown_table.py) under its header
+            "() => [...document.querySelectorAll('table')].some(t => t.querySelector('th')?.innerText.trim() === "
+            "'Matching scenes' && t.querySelector('tbody td')?.innerText.trim() === '1')"
         )
         assert "q=User+5+likes" in page.url or "q=User%205%20likes" in page.url
         grid = page.get_by_test_id("stDataFrame").locator("canvas").first
@@ -66,16 +68,17 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
 
         # Filter: raise the diff_model minimum until two scenes are kept, save the selection.
         page.goto(f"{base}/filter")
-        page.get_by_text("Kept").first.wait_for()
+        page.get_by_role("columnheader", name="Kept", exact=True).wait_for()
         assert metric(page, "Kept") == "4"
         thumb = page.get_by_test_id("stSlider").filter(has_text="diff_model").get_by_role("slider").first
         thumb.focus()
         for _ in range(20):
             thumb.press("ArrowRight")
         wait_idle(page)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
-            ".some(m => m.innerText.startsWith('Kept') && m.innerText.trim().endsWith('2'))"
+        page.wait_for_function(  # the Kept cell of the counts row (core/markdown_table.py)
+            "() => [...document.querySelectorAll('table')].some(t => { const h = [...t.querySelectorAll('th')]"
+            ".map(e => e.innerText.trim()); const k = h.indexOf('Kept'); return k >= 0 && "
+            "t.querySelectorAll('tbody td')[k]?.innerText.trim() === '2'; })"
         )
         page.get_by_label("Selection name").fill("e2e")
         page.get_by_role("button", name="Save selection").click()

@@ -34,7 +34,7 @@ def test_a_deep_link_as_the_first_request_of_a_new_server(server, page, tmp_path
         # no redirect, no rerun through another page: the deep link, then the same page with the reviewer in its URL
         assert navigations == [f"{base}/review?scene={ids[3]}", page.url]
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Samples").click()
-        page.get_by_text("Matching scenes").wait_for()
+        page.get_by_role("columnheader", name="Matching scenes", exact=True).wait_for()
     # Streamlit's frontend first probes the deep link's own path as a possible base URL (/review/_stcore/health and
     # host-config), then the root: those two probes are the framework's; any other 404 would be ours.
     assert [url for url in missing if not url.startswith(f"{base}/review/_stcore/")] == []
