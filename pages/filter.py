@@ -106,14 +106,12 @@ with user_errors():
         tables = st.columns(2)
         with tables[0]:
             st.caption("Dropped, by reason (checked in this order)")
-            st.dataframe(
-                pd.DataFrame({"reason": list(result.drops), "scenes": list(result.drops.values())}),
-                hide_index=True,
-                key="drops",
-            )
+            drops = [{"reason": why, "scenes": n} for why, n in result.drops.items()]
+            st.markdown(markdown_table(drops, ["reason", "scenes"]))  # no data-grid chunk for a fresh tab
         with tables[1]:
             st.caption("Kept, by dataset and exposure length")
-            st.dataframe(group_table(result.kept_by_group), hide_index=True, key="kept_groups")
+            groups = group_table(result.kept_by_group)
+            st.markdown(markdown_table(groups.to_dict("records"), list(groups.columns)))
         for note in result.notes:
             st.caption(note)
 

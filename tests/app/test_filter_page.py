@@ -10,6 +10,7 @@ from storage.models import (
     Selection,
     SelectionItem,
 )
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import figures, open_page
 
 
@@ -29,13 +30,13 @@ def test_filter_empty_database(db_path):
 def test_filter_slider_changes_kept_count_and_save_writes_selection(workspace, engine):
     at = open_page("filter")
     assert counts(at) == {"Scored scenes": "8", "Kept": "4", "Dropped": "4"}
-    drops = at.dataframe[0].value
-    assert dict(zip(drops["reason"], drops["scenes"], strict=True)) == {
-        "no correct rationale": 2,
-        "no chosen": 0,
-        "no rejected": 2,
-        "over quota": 0,
+    assert dict(table_rows(at, "reason", "scenes")) == {
+        "no correct rationale": "2",
+        "no chosen": "0",
+        "no rejected": "2",
+        "over quota": "0",
     }
+    assert not at.dataframe  # markdown tables: no data-grid chunk for a fresh tab
     low, high = at.slider(key="th_diff_model").value
     at.slider(key="th_diff_model").set_value((0.5, high)).run()
     assert counts(at)["Kept"] == "2"
