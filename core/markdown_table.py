@@ -3,10 +3,14 @@ with escape_markdown (dataset and reviewer names are data), so nothing in it is 
 
 Why not st.dataframe: each one makes a fresh tab load and run the data-grid chunk and mount a canvas grid, about
 0.5 s of the browser's main thread per table on this 2-core machine; a markdown table is drawn by the renderer every
-page already uses (measured on Overview with bench/bench_agreement.py: README performance table)."""
+page already uses (measured on Overview with bench/bench_agreement.py: README performance table). Why not st.metric
+for a few counts (figures_row): a fresh tab's first metric loads the Metric chunk (number formatting, the chart
+loader), ~0.3 x a bare page's fresh tab here."""
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
 
 from core.app_support import escape_markdown
 
@@ -55,3 +59,13 @@ def markdown_table(
                 cells.append(_cell(row.get(column), formats.get(column)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def frame_table(frame: pd.DataFrame) -> str:
+    """A small data frame as a markdown table: its rows under its columns."""
+    return markdown_table(frame.to_dict("records"), list(frame.columns))
+
+
+def figures_row(figures: Mapping[str, object], *, formats: Mapping[str, Format] | None = None) -> str:
+    """A few named counts as one markdown row: the names as headers, the values below."""
+    return markdown_table([figures], list(figures), formats=formats)

@@ -11,7 +11,7 @@ from core.app_support import (
     slider_range,
     slider_start,
 )
-from core.markdown_table import markdown_table
+from core.markdown_table import figures_row, frame_table, markdown_table
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection, train_only
 from pages.filter_plots import entropy_map, group_bars, group_table, ranking_histogram
 from pages.ui import db_path, engine, session, show_flash, user_errors
@@ -85,11 +85,10 @@ with user_errors():
     result = preview_selection(engine=engine(), config=config, frame=scored_scenes)
     kept_ids = result.kept["scene_id"].to_numpy()
     with views:
-        # A markdown row, not st.metric: a fresh tab's first metric loads the Metric chunk (number formatting, the
-        # chart loader), ~0.3 x a bare page's fresh tab here (pages/overview_agreement.py measured it).
-        counts = {"Scored scenes": result.considered, "Kept": len(result.kept)}
-        counts["Dropped"] = result.considered - len(result.kept)
-        st.markdown(markdown_table([counts], list(counts)))
+        kept = len(result.kept)
+        st.markdown(
+            figures_row({"Scored scenes": result.considered, "Kept": kept, "Dropped": result.considered - kept})
+        )
         cut = float(result.kept["rank_value"].iloc[-1]) if len(result.kept) else None
         histogram = ranking_histogram(
             frame[column].to_numpy(dtype=float),
@@ -110,8 +109,7 @@ with user_errors():
             st.markdown(markdown_table(drops, ["reason", "scenes"]))  # no data-grid chunk for a fresh tab
         with tables[1]:
             st.caption("Kept, by dataset and exposure length")
-            groups = group_table(result.kept_by_group)
-            st.markdown(markdown_table(groups.to_dict("records"), list(groups.columns)))
+            st.markdown(frame_table(group_table(result.kept_by_group)))
         for note in result.notes:
             st.caption(note)
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.choices import DEMO_RUN, DEMO_STEPS
 from core.demo_process import build_command, start_demo_build, wait_for_build
-from core.markdown_table import markdown_table, percent
+from core.markdown_table import frame_table, markdown_table, percent
 from core.urls import redact_url
 from pages.overview_agreement import agreement_section
 from pages.ui import db_path, engine, escape_markdown, session, show_flash, user_errors
@@ -60,11 +60,6 @@ def dataset_table(summary: dict, reviews: dict) -> pd.DataFrame:
 def selection_table(summary: dict) -> pd.DataFrame:
     rows = [{"selection": name, **counts} for name, counts in summary.get("selections", {}).items()]
     return pd.DataFrame(rows, columns=["selection", "scenes", *VERDICTS, PENDING])
-
-
-def show_table(frame: pd.DataFrame) -> None:
-    """A few rows as a markdown table (escaped): no data grid to load on a fresh tab (core/markdown_table.py)."""
-    st.markdown(markdown_table(frame.to_dict("records"), list(frame.columns)))
 
 
 @st.cache_data(show_spinner="Counting…", max_entries=4)
@@ -142,15 +137,14 @@ if not summary.get("datasets") and not building:
 if not summary.get("datasets"):
     st.stop()
 
-
 st.subheader("Datasets")
-show_table(dataset_table(summary, reviews))
+st.markdown(frame_table(dataset_table(summary, reviews)))
 st.subheader("Selections and reviews")
 selections = selection_table(summary)
 if selections.empty:
     st.caption("No selection yet: set thresholds on the Filter page and save one.")
 else:
-    show_table(selections)
+    st.markdown(frame_table(selections))
 
 
 RUN_COLUMNS = ("id", "kind", "status", "progress", "done", "total", "failed", "message", "started", "finished")
@@ -200,6 +194,6 @@ st.subheader("LLM calls per endpoint")
 if not stats:
     st.caption("No LLM calls logged yet.")
 else:
-    show_table(pd.DataFrame(stats))
+    st.markdown(frame_table(pd.DataFrame(stats)))
 
 agreement_section(db_path())

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.agreement import Agreement, agreement
 from core.errors import MirrorError
-from core.markdown_table import decimals, markdown_table, percent
+from core.markdown_table import decimals, figures_row, markdown_table, percent
 from core.settings import load_settings
 from pages.ui import reviewer, session, show_flash
 from storage.double_review import adjudication_queue, agreement_token, mark_double
@@ -46,16 +46,13 @@ def agreement_section(db: str) -> None:
         token = agreement_token(session=s)
         selections = {sel.name: sel.id for sel in list_selections(session=s)}
     found, queue = _agreement(db, token)
-    # One markdown row, not four st.metric: a fresh tab's first metric loads the Metric chunk with number formatting
-    # and the chart loader (numbro, sprintf, vega-embed's loader), ~0.3 x a bare page's fresh tab here (interleaved
-    # runs against the same database); the figures are the same.
     figures = {
         "Krippendorff's alpha": _number(found.alpha),
         "Double-reviewed scenes": found.scenes,
         "Waiting for an admin": found.waiting,
         "Decided by an admin": found.decided,
     }
-    st.markdown(markdown_table([figures], list(figures)))
+    st.markdown(figures_row(figures))  # one row, not four st.metric (core/markdown_table.py says why)
     if found.pairs:
         st.markdown(markdown_table(found.pairs, PAIR_COLUMNS, formats=PAIR_FORMATS, headers={"kappa": "Cohen's kappa"}))
     else:

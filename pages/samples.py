@@ -12,7 +12,7 @@ from core.app_support import (
     slider_range,
     slider_start,
 )
-from core.markdown_table import markdown_table
+from core.markdown_table import figures_row
 from pages.bulk_actions import bulk_section
 from pages.drafts import show_left_behind
 from pages.ui import db_path, session, show_flash, user_errors
@@ -140,7 +140,7 @@ with user_errors(), session() as s:  # a failed commit (locked database) is show
         del st.query_params[key]
     st.query_params.update(params)
 
-    st.markdown(markdown_table([{"Matching scenes": listing.total}], ["Matching scenes"]))  # no Metric chunk
+    st.markdown(figures_row({"Matching scenes": listing.total}))
     if listing.total == 0:
         st.info("No scene matches these filters. Clear a filter or choose another preset.")
         st.stop()

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.llm import add_endpoint
 from storage.models import Endpoint
+from tests.app.overview_helpers import table_rows
 from tests.factories import GOOD_RATIONALE
 
 # The app's script: app.py serves it as an st.App; page paths are relative to its folder (pages/).
@@ -48,8 +49,6 @@ def add_fake_endpoint(engine, server) -> None:
 
 def figures(at: AppTest, *names: str) -> dict[str, str]:
     """Counts a page shows as one markdown row (core/markdown_table.py; no st.metric): name -> the text shown."""
-    from tests.app.overview_helpers import table_rows
-
     [row] = table_rows(at, *names)
     assert not at.metric  # no Metric chunk for a fresh tab to load
     return dict(zip(names, row, strict=True))

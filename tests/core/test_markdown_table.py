@@ -3,7 +3,9 @@
 import math
 import re
 
-from core.markdown_table import decimals, markdown_table, percent
+import pandas as pd
+
+from core.markdown_table import decimals, figures_row, frame_table, markdown_table, percent
 
 EVIL = "<b>x</b> | **bold** [a](javascript:alert(1))\nnext"
 
@@ -39,3 +41,9 @@ def test_data_text_is_escaped_and_stays_on_its_row():
 
 def test_no_rows_is_a_header_only():
     assert markdown_table([], ("a",)) == "| a |\n| --- |"
+
+
+def test_a_frame_and_a_row_of_figures():
+    frame = pd.DataFrame({"dataset": ["a|b", "c"], "kept": [3, 0]})
+    assert frame_table(frame) == "| dataset | kept |\n| --- | --- |\n| a\\|b | 3 |\n| c | 0 |"
+    assert figures_row({"Scored scenes": 8, "Kept": 4}) == "| Scored scenes | Kept |\n| --- | --- |\n| 8 | 4 |"
