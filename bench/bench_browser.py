@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
 from bench.data import finish, workspace
 from storage.db import dispose_engines
 from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
@@ -38,12 +40,39 @@ PAGES = {  # url path -> title
     "evaluate": "Evaluate",
     "settings": "Settings",
 }
-# Drawn and idle: no running indicator, nothing stale (an element left from the previous run), the skeleton gone.
+# Drawn and idle: the script run finished (the app root's script state, as Streamlit's own browser tests wait on it),
+# no running indicator, nothing stale (an element left from the previous run), the skeleton gone. The state matters:
+# on a new page nothing is stale and the running indicator shows only after a delay, so without it a page counted as
+# done once its heading was drawn, with the rest of its script still running.
 IDLE = (
-    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
+    " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
     " && !document.querySelector('[data-stale=\"true\"]')"
     " && !document.querySelector('[data-testid=\"stSkeleton\"]')"
 )
+DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)  # not "early for a rerun"
+
+
+class Runs:
+    """Counts the app's finished script runs from the server's messages on the page's websocket, so an interaction
+    waits for the run it caused: a threshold moved on Filter leaves its plots in place and the slider sends its value
+    after a debounce, and a short run can turn the app's script state to running and back within one browser frame."""
+
+    def __init__(self, page) -> None:
+        self.finished = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            msg = ForwardMsg.FromString(payload)
+            if msg.WhichOneof("type") == "script_finished" and msg.script_finished in DONE:
+                self.finished += 1
+
+    def wait_after(self, page, before: int) -> None:
+        while self.finished <= before:
+            page.wait_for_timeout(10)  # Playwright delivers the websocket events while it waits
+
+
 REPEATS = 3
 VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
 
@@ -92,10 +121,13 @@ def bare_floor(browser, tmp: Path, *, chart: bool = False) -> float:
         return statistics.median(fresh_tab(browser, base, "Bare") for _ in range(REPEATS))
 
 
-def timed(page, action, until, label: str = "") -> float:
+def timed(page, runs: Runs, action, until, label: str = "") -> float:
+    """Seconds from the action to `until`, the run it caused finished, and the page drawn."""
+    before = runs.finished
     started = time.perf_counter()
     action()
     until()
+    runs.wait_after(page, before)
     page.wait_for_function(IDLE, polling=20)
     seconds = time.perf_counter() - started
     if VERBOSE:
@@ -106,6 +138,7 @@ def timed(page, action, until, label: str = "") -> float:
 def interactions(browser, base: str, scene: int) -> dict[str, float]:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)
+    runs = Runs(page)
     figures: dict[str, list[float]] = {}
     nav = page.get_by_test_id("stSidebarNav")
     for path, title in PAGES.items():
@@ -117,7 +150,7 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
             _settle(page)
             link = nav.get_by_role("link", name=title, exact=True)
             figures.setdefault(f"sidebar -> {title}", []).append(
-                timed(page, link.click, lambda t=title: _heading(page, t), title)
+                timed(page, runs, link.click, lambda t=title: _heading(page, t), title)
             )
         _report(figures, f"sidebar -> {title}")
 
@@ -134,7 +167,7 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
             page.keyboard.press("Escape")
             continue
         figures.setdefault("samples: sort", []).append(
-            timed(page, option.click, lambda c=column: page.wait_for_url(f"**sort={c}**"), f"sort {column}")
+            timed(page, runs, option.click, lambda c=column: page.wait_for_url(f"**sort={c}**"), f"sort {column}")
         )
     _report(figures, "samples: sort")
 
@@ -144,14 +177,14 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
         _settle(page)
         shown = _scene_heading(page)
         figures.setdefault("review: Next", []).append(
-            timed(page, _button(page, "next_scene").click, lambda s=shown: _moved(page, s), "next")
+            timed(page, runs, _button(page, "next_scene").click, lambda s=shown: _moved(page, s), "next")
         )
     _report(figures, "review: Next")
     for _ in range(REPEATS):
         _settle(page)
         shown = _scene_heading(page)
         figures.setdefault("review: Approve -> next scene", []).append(
-            timed(page, _button(page, "approve").click, lambda s=shown: _moved(page, s), "approve")
+            timed(page, runs, _button(page, "approve").click, lambda s=shown: _moved(page, s), "approve")
         )
     _report(figures, "review: Approve -> next scene")
 
@@ -163,7 +196,13 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
         thumb = page.get_by_role("slider").first
         thumb.focus()
         figures.setdefault("filter: threshold -> plots", []).append(
-            timed(page, lambda t=thumb: t.press("ArrowRight"), page.locator(".js-plotly-plot").first.wait_for, "slider")
+            timed(
+                page,
+                runs,
+                lambda t=thumb: t.press("ArrowRight"),
+                page.locator(".js-plotly-plot").first.wait_for,
+                "slider",
+            )
         )
     _report(figures, "filter: threshold -> plots")
     page.close()
