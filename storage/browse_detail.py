@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from core.errors import BadInput
@@ -86,12 +86,6 @@ def score_values(*, session: Session, columns: list[str], dataset_id: int | None
     # The DB-API rows: numpy reads plain tuples ~8x faster than SQLAlchemy Row objects (100k rows: 0.13 s vs 1 s).
     rows = result.cursor.fetchall()
     return np.array(rows, dtype=np.float64).reshape(-1, len(columns))
-
-
-def score_version(*, session: Session) -> tuple[int, str]:
-    """(scored scenes, last computed time): changes whenever `score` reruns, so plots can cache on it."""
-    count, last = session.exec(select(func.count(), func.max(Score.computed_at))).one()
-    return int(count), str(last)
 
 
 def score_histograms(
