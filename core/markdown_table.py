@@ -28,6 +28,11 @@ def decimals(places: int) -> Format:
     return lambda value: f"{float(value):.{places}f}"
 
 
+def timestamp(value: object) -> str:
+    """A datetime to the second, as st.dataframe showed it: '2026-12-02 17:31:30' (NaT: missing)."""
+    return MISSING if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S}"
+
+
 def _cell(value: object, fmt: Format | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING

@@ -2,10 +2,11 @@
 
 import math
 import re
+from datetime import datetime
 
 import pandas as pd
 
-from core.markdown_table import decimals, figures_row, frame_table, markdown_table, percent
+from core.markdown_table import MISSING, decimals, figures_row, frame_table, markdown_table, percent, timestamp
 
 EVIL = "<b>x</b> | **bold** [a](javascript:alert(1))\nnext"
 
@@ -47,3 +48,10 @@ def test_a_frame_and_a_row_of_figures():
     frame = pd.DataFrame({"dataset": ["a|b", "c"], "kept": [3, 0]})
     assert frame_table(frame) == "| dataset | kept |\n| --- | --- |\n| a\\|b | 3 |\n| c | 0 |"
     assert figures_row({"Scored scenes": 8, "Kept": 4}) == "| Scored scenes | Kept |\n| --- | --- |\n| 8 | 4 |"
+
+
+def test_a_timestamp_to_the_second_and_a_missing_one():
+    assert timestamp(datetime(2026, 12, 2, 17, 31, 30, 999_999)) == "2026-12-02 17:31:30"
+    assert timestamp(pd.Timestamp("2026-01-02 03:04:05.6")) == "2026-01-02 03:04:05"
+    assert timestamp(pd.NaT) == timestamp(None) == MISSING
+    assert markdown_table([{"when": pd.NaT}], ("when",), formats={"when": timestamp}).endswith("| — |")
