@@ -1,13 +1,13 @@
 """Settings: who you are (kept in the URL), LLM endpoints (add, test with one call, remove; keys only by env-var NAME),
 the environment, and the reviewers' roles (set by an admin)."""
 
-import pandas as pd
 import streamlit as st
 
 from core.app_support import escape_markdown
 from core.choices import ENDPOINT_KINDS, LOCAL, LOCAL_CONCURRENCY, LOCAL_MODEL
 from core.llm.endpoints import add_checked_endpoint
 from core.llm.probe import probe_endpoint
+from core.markdown_table import markdown_table, timestamp
 from core.settings import describe
 from core.urls import redact_url
 from pages.ui import engine, reviewer, session, set_reviewer, show_flash, signed_in, user_errors
@@ -54,7 +54,7 @@ rows += [
     }
     for e in endpoints
 ]
-st.dataframe(pd.DataFrame(rows), hide_index=True)
+st.markdown(markdown_table(rows, list(rows[0])))  # escaped: names, models and URLs are data
 
 with st.form("add_endpoint", clear_on_submit=False):
     st.markdown("**Add an OpenAI-compatible endpoint**")
@@ -107,7 +107,8 @@ if cols[2].button("Remove", key="ep_remove", disabled=target == LOCAL):
 
 st.subheader("Environment")
 st.caption("Read from environment variables when the app starts; set them before `streamlit run app.py`.")
-st.dataframe(pd.DataFrame(describe(), columns=["variable", "value", "what it sets"]), hide_index=True)
+environment = ["variable", "value", "what it sets"]
+st.markdown(markdown_table([dict(zip(environment, row, strict=True)) for row in describe()], environment))
 
 st.subheader("Reviewers")
 st.caption(
@@ -118,7 +119,7 @@ with session() as s:
     people = list_reviewers(session=s)
 if people:
     table = [{"name": r.name, "role": r.role, "since": r.created_at} for r in people]
-    st.dataframe(pd.DataFrame(table), hide_index=True)
+    st.markdown(markdown_table(table, ["name", "role", "since"], formats={"since": timestamp}))
 with st.form("set_role", clear_on_submit=False):
     cols = st.columns(2)
     who = cols[0].text_input("Name", key="role_name")

@@ -2,17 +2,29 @@
 
 from sqlmodel import Session, select
 
+from core.choices import LOCAL_CONCURRENCY, LOCAL_MODEL
 from storage.models import (
     Endpoint,
     LlmCall,
     Review,
 )
+from storage.reviewers import ensure_reviewer
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import add_fake_endpoint, open_page
+
+ENDPOINTS = ("name", "kind", "model", "key env var", "concurrency", "base URL")
+LOCAL_ROW = ["local", "local", f"embedded {LOCAL_MODEL}", "-", str(LOCAL_CONCURRENCY), "started on demand"]
+
+
+def endpoint_rows(at) -> list[list[str]]:
+    """The endpoints table as shown (escaped markdown, no st.dataframe: no data-grid chunk on a fresh tab)."""
+    assert not at.dataframe
+    return table_rows(at, *ENDPOINTS)
 
 
 def test_settings_lists_local_endpoint(db_path):
     at = open_page("settings")
-    assert at.dataframe[0].value["name"].tolist() == ["local"]
+    assert endpoint_rows(at) == [LOCAL_ROW]
 
 
 def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
@@ -31,7 +43,7 @@ def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
     with Session(engine) as s:
         row = s.exec(select(Endpoint)).one()
     assert (row.name, row.model, row.api_key_env, row.kind) == ("big", "gpt-x", "MY_KEY", "llamacpp")
-    assert at.dataframe[0].value["name"].tolist() == ["local", "big"]
+    assert endpoint_rows(at) == [LOCAL_ROW, ["big", "llamacpp", "gpt-x", "MY_KEY", "8", "http://127.0.0.1:9/v1"]]
     at.selectbox(key="ep_target").set_value("big").run()
     at.button(key="ep_remove").click().run()
     with Session(engine) as s:
@@ -64,8 +76,8 @@ def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
 def test_settings_lists_every_environment_setting_with_its_value(db_path, monkeypatch):
     monkeypatch.setenv("MIRROR_DEMO_SCENES", "6")
     at = open_page("settings")
-    table = at.dataframe[-1].value
-    assert table["variable"].tolist() == [
+    table = table_rows(at, "variable", "value", "what it sets")
+    assert [variable for variable, _, _ in table] == [
         "MIRROR_DB",
         "MIRROR_REVIEWER",
         "MIRROR_LOCAL_MODEL",
@@ -81,9 +93,13 @@ def test_settings_lists_every_environment_setting_with_its_value(db_path, monkey
         "MIRROR_REQUIRE_LOGIN",
         "MIRROR_NEW_REVIEWER_ROLE",
     ]
-    values = dict(zip(table["variable"], table["value"], strict=True))
+    values = {variable: value for variable, value, _ in table}
     assert values["MIRROR_DB"] == db_path
     assert values["MIRROR_DEMO_SCENES"] == "6"
+    assert (
+        dict((v, h) for v, _, h in table)["MIRROR_DEMO_SCENES"]
+        == "Train scenes in the demo workspace (plus a quarter as eval)."
+    )
 
 
 def test_settings_refuse_a_base_url_with_credentials_and_hide_old_ones(db_path, engine):
@@ -91,7 +107,7 @@ def test_settings_refuse_a_base_url_with_credentials_and_hide_old_ones(db_path, 
         s.add(Endpoint(name="old", base_url="https://alice:hunter2@api.example.com/v1", model="m"))
         s.commit()
     at = open_page("settings")
-    assert at.dataframe[0].value["base URL"].tolist()[-1] == "https://alice:***@api.example.com/v1"
+    assert endpoint_rows(at)[-1][-1] == "https://alice:***@api.example.com/v1"
     at.text_input(key="ep_name").set_value("leak")
     at.text_input(key="ep_model").set_value("gpt-x")
     at.text_input(key="ep_url").set_value("https://bob:s3cret@api.example.com/v1")
@@ -100,3 +116,17 @@ def test_settings_refuse_a_base_url_with_credentials_and_hide_old_ones(db_path, 
     assert not any("s3cret" in e.value or "hunter2" in e.value for e in at.error)
     with Session(engine) as s:
         assert [e.name for e in s.exec(select(Endpoint))] == ["old"]
+
+
+def test_settings_show_names_as_written_never_as_markdown_or_html(db_path, engine):
+    evil = "**x** <b>y</b> | [a](javascript:alert(1))"
+    with Session(engine) as s:
+        s.add(Endpoint(name=evil, base_url="http://127.0.0.1:9/v1", model=evil, api_key_env="KEY", concurrency=3))
+        person = ensure_reviewer(session=s, name=evil, role="admin")
+        s.commit()
+        since = f"{person.created_at:%Y-%m-%d %H:%M:%S}"
+    at = open_page("settings")
+    assert endpoint_rows(at) == [LOCAL_ROW, [evil, "openai", evil, "KEY", "3", "http://127.0.0.1:9/v1"]]
+    assert table_rows(at, "name", "role", "since") == [[evil, "admin", since]]
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "**x**" not in shown and "<b>" not in shown and "](javascript" not in shown  # escaped, not rendered
