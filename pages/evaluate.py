@@ -7,6 +7,7 @@ from core.choices import EVAL_BASELINES, EVAL_MODES, LOCAL
 from core.evaluation.metrics import METRICS
 from core.evaluation.summary import compute_summary, run_data
 from core.evaluation.views import comparison_frame, leaderboard, position_frame, reliability_frame, segment_frame
+from core.markdown_table import decimals, figures_row, markdown_table, timestamp
 from core.progress import Progress
 from pages.evaluate_plots import position_bars, reliability_diagram, segment_bars
 from pages.ui import db_path, engine, session, show_flash, user_errors
@@ -103,12 +104,11 @@ st.caption(
     "Accuracy: mean over scenes of the share of repeats whose sampled behaviour is the real choice; 95% intervals "
     "resample scenes. Baselines read no text: a simulator that does not beat popularity is not simulating preferences."
 )
-number = st.column_config.NumberColumn(format="%.3f")
-st.dataframe(
-    leaderboard(runs),
-    hide_index=True,
-    column_config={c: number for c in ("accuracy", "argmax accuracy", "log loss", "Brier", "calibration error (ECE)")},
-)
+board = leaderboard(runs)
+number = decimals(3)
+scores = ("accuracy", "argmax accuracy", "log loss", "Brier", "calibration error (ECE)")
+formats = {c: number for c in scores} | {"date": timestamp}
+st.markdown(markdown_table(board.to_dict("records"), list(board.columns), formats=formats))  # names are data
 start_form(has_runs=True)
 
 names = [r["name"] for r in runs]
@@ -139,9 +139,11 @@ if table is None:
     st.info(f"{a} and {b} share no scene: a paired comparison needs the same scenes in both runs.")
     st.stop()
 row = table.set_index("metric").loc["accuracy"]
-st.metric(
-    f"accuracy, A − B on shared scenes (95% CI {row['95% CI low']:+.3f} … {row['95% CI high']:+.3f})",
-    f"{row['A − B']:+.3f}",
-)
+difference = {
+    "accuracy, A − B on shared scenes": f"{row['A − B']:+.3f}",
+    "95% CI": f"{row['95% CI low']:+.3f} … {row['95% CI high']:+.3f}",
+}
+st.markdown(figures_row(difference))
 st.caption("Paired bootstrap: both runs are resampled with the same scenes, so what they share cancels out.")
-st.dataframe(table, hide_index=True, column_config={c: number for c in table.columns if c != "metric"})
+columns = list(table.columns)
+st.markdown(markdown_table(table.to_dict("records"), columns, formats={c: number for c in columns[1:]}))

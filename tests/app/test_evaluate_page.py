@@ -6,8 +6,31 @@ from sqlmodel import Session, select
 from core.app_support import escape_markdown
 from core.evaluation.metrics import METRICS
 from storage.models import EvalRun
-from tests.app.pages_helpers import open_page, texts
+from tests.app.overview_helpers import table_rows
+from tests.app.pages_helpers import figures, open_page, texts
 from tests.factories import make_eval_workspace
+
+BOARD = ("run", "endpoint", "mode", "model", "scenes", "skipped", "accuracy", "accuracy 95% CI", "argmax accuracy")
+BOARD += ("log loss", "Brier", "calibration error (ECE)", "date")
+COMPARISON = ("metric", "A", "B", "A − B", "95% CI low", "95% CI high")
+DIFFERENCE = ("accuracy, A − B on shared scenes", "95% CI")
+
+
+def board_rows(at) -> list[list[str]]:
+    """The leaderboard as shown (escaped markdown, no st.dataframe: no data-grid chunk on a fresh tab)."""
+    assert not at.dataframe
+    return table_rows(at, *BOARD)
+
+
+def board_row(run: EvalRun) -> list[str]:
+    """A baseline run's leaderboard row as it should read: 3 decimals, the date to the second."""
+    summary = run.summary
+    lo, hi = summary["ci"]["accuracy"]
+    scores = [summary[k] for k in ("accuracy",)] + [f"[{lo:.3f}, {hi:.3f}]"]
+    scores += [summary[k] for k in ("argmax_accuracy", "log_loss", "brier", "ece")]
+    shown = [v if isinstance(v, str) else f"{v:.3f}" for v in scores]
+    head = [run.name, "(baseline)", run.mode, "", str(summary["scenes"]), str(summary["skipped"])]
+    return head + shown + [f"{run.finished_at:%Y-%m-%d %H:%M:%S}"]
 
 
 def test_empty_state_says_what_to_run(db_path):
@@ -22,32 +45,30 @@ def test_empty_state_says_what_to_run(db_path):
 def test_leaderboard_figures_and_paired_comparison(engine, session):
     make_eval_workspace(session)
     with Session(engine) as s:
-        summaries = {r.name: r.summary for r in s.exec(select(EvalRun))}
+        stored = {r.name: r for r in s.exec(select(EvalRun))}
+    summaries = {name: r.summary for name, r in stored.items()}
     at = open_page("evaluate")
-    board = at.dataframe[0].value
     expected = sorted(summaries, key=lambda n: -summaries[n]["accuracy"])
-    assert board["run"].tolist() == expected
-    assert board["endpoint"].tolist() == ["(baseline)"] * 2
-    assert board["accuracy"].tolist() == [summaries[n]["accuracy"] for n in expected]
-    lo, hi = summaries[expected[0]]["ci"]["accuracy"]
-    assert board["accuracy 95% CI"][0] == f"[{lo:.3f}, {hi:.3f}]"
-    assert board["calibration error (ECE)"].tolist() == [summaries[n]["ece"] for n in expected]
+    assert board_rows(at) == [board_row(stored[n]) for n in expected]
     assert len(at.get("plotly_chart")) == 3
     assert at.multiselect(key="ev_runs").value == ["position", "random"]
 
     # the comparison: A = newest (position), B = random, on the same 8 scenes
-    metric = at.metric[0]
-    table = at.dataframe[1].value.set_index("metric")
-    assert list(table.index) == list(METRICS)
+    table = {row[0]: row[1:] for row in table_rows(at, *COMPARISON)}
+    assert list(table) == list(METRICS)
     diff = summaries["position"]["accuracy"] - summaries["random"]["accuracy"]
-    assert table.loc["accuracy", "A − B"] == diff
-    assert metric.value == f"{diff:+.3f}"
-    low, high = table.loc["accuracy", ["95% CI low", "95% CI high"]]
-    assert metric.label == f"accuracy, A − B on shared scenes (95% CI {low:+.3f} … {high:+.3f})"
+    pa, pb = summaries["position"]["accuracy"], summaries["random"]["accuracy"]
+    a, b, shown_diff, low, high = table["accuracy"]
+    assert (a, b, shown_diff) == (f"{pa:.3f}", f"{pb:.3f}", f"{diff:.3f}")
+    assert figures(at, *DIFFERENCE) == {
+        DIFFERENCE[0]: f"{diff:+.3f}",
+        "95% CI": f"{float(low):+.3f} … {float(high):+.3f}",
+    }
+    assert float(low) < diff < float(high)
 
     at.selectbox(key="ev_b").set_value("position").run()  # a run against itself: zero, no width
-    assert at.metric[0].value == "+0.000"
-    assert at.dataframe[1].value["95% CI high"].tolist() == [0.0] * len(METRICS)
+    assert figures(at, *DIFFERENCE) == {DIFFERENCE[0]: "+0.000", "95% CI": "+0.000 … +0.000"}
+    assert [row[-2:] for row in table_rows(at, *COMPARISON)] == [["0.000", "0.000"]] * len(METRICS)
 
     at.radio(key="ev_by").set_value("number of options").run()
     at.selectbox(key="ev_metric").set_value("log_loss").run()
@@ -61,7 +82,7 @@ def test_a_run_without_summary_is_computed_on_view(engine, session):
         s.execute(text("UPDATE evalrun SET summary = NULL, details = NULL"))
         s.commit()
     at = open_page("evaluate")
-    assert at.dataframe[0].value["accuracy"].tolist() == [summary["accuracy"]]
+    assert [row[BOARD.index("accuracy")] for row in board_rows(at)] == [f"{summary['accuracy']:.3f}"]
     assert "Two runs are needed for a comparison." in texts(at)
 
 
@@ -79,4 +100,16 @@ def test_start_a_baseline_from_the_page(engine, session):
         run = s.exec(select(EvalRun).where(EvalRun.name == "pop from the page")).one()
         rows = s.execute(text("SELECT COUNT(*) FROM evalrow WHERE eval_run_id = :r"), {"r": run.id}).scalar_one()
     assert (run.mode, run.config["repeat"], rows) == ("popularity", 4, 32)
-    assert at.dataframe[0].value["run"].tolist().count("pop from the page") == 1
+    assert [row[0] for row in board_rows(at)].count("pop from the page") == 1
+
+
+def test_run_names_are_shown_as_written_never_as_markdown_or_html(engine, session):
+    make_eval_workspace(session)
+    evil = "**x** <b>y</b> | [a](javascript:alert(1))"
+    with Session(engine) as s:
+        s.execute(text("UPDATE evalrun SET name = :n WHERE name = 'random'"), {"n": evil})
+        s.commit()
+    at = open_page("evaluate")
+    assert sorted(row[0] for row in board_rows(at)) == sorted([evil, "position"])
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "**x**" not in shown and "<b>" not in shown and "](javascript" not in shown  # escaped, not rendered

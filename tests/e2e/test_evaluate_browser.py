@@ -1,8 +1,9 @@
-"""The Evaluate page in Debian's Chromium: leaderboard, three figures, and a paired comparison the user changes."""
+"""The Evaluate page in Debian's Chromium: leaderboard, the figure, and a paired comparison the user changes."""
 
 import pytest
 from sqlmodel import Session, select
 
+from core.evaluation.metrics import METRICS
 from storage.db import dispose_engines, get_engine
 from storage.models import EvalRun
 from tests.e2e.app_server import app_server
@@ -23,9 +24,16 @@ def eval_server(tmp_path):
         yield base, summaries
 
 
-def _metric(page) -> tuple[str, str]:
-    box = page.get_by_test_id("stMetric").first
-    return box.get_by_test_id("stMetricLabel").inner_text().strip(), box.get_by_test_id("stMetricValue").inner_text()
+DIFFERENCE = "accuracy, A − B on shared scenes"
+TABLE = (  # the body rows' cell texts of the markdown table whose first header is h (None when there is none)
+    "(h) => { const t = [...document.querySelectorAll('[data-testid=\"stMarkdownContainer\"] table')]"
+    ".find(t => t.querySelector('th')?.innerText.trim() === h);"
+    " return t ? [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim())) : null; }"
+)
+
+
+def _table(page, first_header: str) -> list[list[str]] | None:
+    return page.evaluate(TABLE, first_header)
 
 
 def test_leaderboard_figures_and_comparison_in_the_browser(eval_server, page):
@@ -34,22 +42,25 @@ def test_leaderboard_figures_and_comparison_in_the_browser(eval_server, page):
         page.goto(f"{base}/evaluate")
         page.get_by_text("Leaderboard", exact=True).wait_for()  # not the nav icon "leaderboard"
         wait_idle(page)
-        page.get_by_test_id("stDataFrame").nth(1).wait_for()  # the leaderboard and the comparison table
-        assert page.get_by_test_id("stDataFrame").count() == 2
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 3")
         legend = page.locator(".js-plotly-plot").first.inner_text()
         assert "position" in legend and "random" in legend
-        label, value = _metric(page)
+        expected = sorted(summaries, key=lambda n: -summaries[n]["accuracy"])
+        board = _table(page, "run")
+        assert [row[0] for row in board] == expected  # the leaderboard, drawn as a table
+        assert [row[6] for row in board] == [f"{summaries[n]['accuracy']:.3f}" for n in expected]
         diff = summaries["position"]["accuracy"] - summaries["random"]["accuracy"]
-        assert label.startswith("accuracy, A − B on shared scenes (95% CI ")
-        assert value.strip() == f"{diff:+.3f}"
+        [[value, interval]] = _table(page, DIFFERENCE)
+        assert value == f"{diff:+.3f}" and interval.count("…") == 1
+        assert [row[0] for row in _table(page, "metric")] == list(METRICS)
+        # no data grid, no metric: a fresh tab loads neither chunk
+        assert page.get_by_test_id("stDataFrame").count() == page.get_by_test_id("stMetric").count() == 0
 
         box = page.get_by_label("Run B", exact=True)  # Streamlit 1.67: a react-aria combobox
         box.click()
         box.press("ArrowDown")  # opens the list even when the click only focused the input (seen in CI)
         page.get_by_role("option", name="position", exact=True).click()
         wait_idle(page)
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stMetricValue\"]').innerText.trim() === '+0.000'"
-        )
-        assert _metric(page)[0] == "accuracy, A − B on shared scenes (95% CI +0.000 … +0.000)"
+        zero = '[["+0.000","+0.000 … +0.000"]]'
+        page.wait_for_function(f"() => JSON.stringify(({TABLE})({DIFFERENCE!r})) === {zero!r}")
+        assert _table(page, DIFFERENCE) == [["+0.000", "+0.000 … +0.000"]]
