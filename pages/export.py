@@ -4,11 +4,11 @@ import json
 import re
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from core.choices import DEFAULT_EXPORT_STATUS, EDIT_PAIRS, EXPORT_FORMATS, EXPORT_STATUSES, SELECTION_PAIRS
 from core.export import default_export_dir, export, preview_rows
+from core.markdown_table import markdown_table, timestamp
 from pages.ui import db_path, engine, reviewer, session, show_flash, user_errors
 from storage.browse import filter_choices
 from storage.evaluations import list_eval_runs
@@ -114,23 +114,19 @@ st.subheader("Export history")
 if not history:
     st.caption("No export written yet.")
 else:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "when": r.created_at,
-                    "selection": r.selection_name or "",
-                    "format": r.format,
-                    "rows": r.rows,
-                    "by": r.reviewer or "",
-                    "path": r.path,
-                    "sha256": r.sha256[:16],
-                }
-                for r in history
-            ]
-        ),
-        hide_index=True,
-    )
+    table = [
+        {
+            "when": r.created_at,
+            "selection": r.selection_name or "",
+            "format": r.format,
+            "rows": r.rows,
+            "by": r.reviewer or "",
+            "path": r.path,
+            "sha256": r.sha256[:16],
+        }
+        for r in history
+    ]
+    st.markdown(markdown_table(table, list(table[0]), formats={"when": timestamp}))  # paths and names are data
     labels = [f"#{r.id} · {r.created_at:%Y-%m-%d %H:%M} · {Path(r.path).name}" for r in history]
     picked = st.selectbox("Show the manifest of", range(len(history)), format_func=labels.__getitem__, key="x_pick")
     with st.expander("Manifest"):

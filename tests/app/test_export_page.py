@@ -9,10 +9,19 @@ from sqlmodel import Session, select
 
 from core.app_support import escape_markdown
 from storage.models import Dataset, ExportRecord
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import open_page
 from tests.factories import make_scene
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
+
+HISTORY = ("when", "selection", "format", "rows", "by", "path", "sha256")
+
+
+def history_rows(at) -> list[list[str]]:
+    """The export history as shown (escaped markdown, no st.dataframe: no data-grid chunk on a fresh tab)."""
+    assert not at.dataframe
+    return table_rows(at, *HISTORY)
 
 
 def test_export_empty_database(db_path):
@@ -41,7 +50,9 @@ def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
         record = s.exec(select(ExportRecord)).one()
     assert (record.rows, record.path) == (4, str(out))
     assert at.download_button(key="x_download") is not None
-    assert at.dataframe[0].value["rows"].tolist() == [4]
+    when = f"{record.created_at:%Y-%m-%d %H:%M:%S}"
+    assert history_rows(at) == [[when, "sel", "dpo", "4", record.reviewer, str(out), record.sha256[:16]]]
+    assert record.reviewer  # who wrote it is shown
     assert json.loads(at.json[-1].value)["sha256"] == record.sha256  # the history's manifest viewer
 
 
@@ -88,3 +99,25 @@ def test_export_refuses_the_database_and_overwrites_only_when_asked(workspace, e
     at.button(key="x_write").click().run()
     assert not at.error, [e.value for e in at.error]
     assert len(out.read_text().splitlines()) == 4
+
+
+def test_export_history_shows_paths_and_names_as_written(workspace, engine):
+    evil = "**x** <b>y</b> | [a](javascript:alert(1))"
+    with Session(engine) as s:
+        s.add(
+            ExportRecord(
+                selection_name=evil,
+                format="dpo",
+                path=f"/tmp/{evil}.jsonl",
+                rows=2,
+                sha256="ab" * 32,
+                manifest={"rows": 2},
+                reviewer=evil,
+            )
+        )
+        s.commit()
+        when = f"{s.exec(select(ExportRecord)).one().created_at:%Y-%m-%d %H:%M:%S}"
+    at = open_page("export")
+    assert history_rows(at) == [[when, evil, "dpo", "2", evil, f"/tmp/{evil}.jsonl", "ab" * 8]]
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "**x**" not in shown and "<b>" not in shown and "](javascript" not in shown  # escaped, not rendered
