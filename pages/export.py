@@ -14,6 +14,14 @@ from storage.browse import filter_choices
 from storage.evaluations import list_eval_runs
 from storage.exports import list_exports
 
+
+def manifest_text(manifest: dict) -> str:
+    """A manifest as indented JSON text, as written beside the file. Not st.json: its viewer is a chunk of its own
+    that a fresh tab loads and runs even for a collapsed expander (~140 KB of JavaScript here); st.text is drawn by
+    what the previews already use, and shows data as written (no markdown)."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
+
+
 st.title("Export")
 show_flash("export_flash")
 with session() as s:
@@ -108,7 +116,7 @@ if last := st.session_state.get("last_export"):
             mime="application/octet-stream",
         )
     with st.expander("Manifest of the last export", expanded=True):
-        st.json(last["manifest"])
+        st.text(manifest_text(last["manifest"]))
 
 st.subheader("Export history")
 if not history:
@@ -130,4 +138,4 @@ else:
     labels = [f"#{r.id} · {r.created_at:%Y-%m-%d %H:%M} · {Path(r.path).name}" for r in history]
     picked = st.selectbox("Show the manifest of", range(len(history)), format_func=labels.__getitem__, key="x_pick")
     with st.expander("Manifest"):
-        st.json(history[picked].manifest)
+        st.text(manifest_text(history[picked].manifest))

@@ -53,7 +53,11 @@ def test_export_writes_the_selection_as_previewed(workspace, engine, tmp_path):
     when = f"{record.created_at:%Y-%m-%d %H:%M:%S}"
     assert history_rows(at) == [[when, "sel", "dpo", "4", record.reviewer, str(out), record.sha256[:16]]]
     assert record.reviewer  # who wrote it is shown
-    assert json.loads(at.json[-1].value)["sha256"] == record.sha256  # the history's manifest viewer
+    [last] = [e for e in at.expander if e.label == "Manifest of the last export"]
+    assert json.loads(last.text[0].value) == manifest
+    [shown] = [e for e in at.expander if e.label == "Manifest"]  # the history's manifest viewer
+    assert json.loads(shown.text[0].value) == record.manifest == manifest
+    assert not at.json  # no JSON viewer chunk for a fresh tab to load
 
 
 def test_export_eval_offers_each_split_and_both(workspace, engine, session, tmp_path):
