@@ -7,9 +7,9 @@ from core.choices import EVAL_BASELINES, EVAL_MODES, LOCAL
 from core.evaluation.metrics import METRICS
 from core.evaluation.summary import compute_summary, run_data
 from core.evaluation.views import comparison_frame, leaderboard, position_frame, reliability_frame, segment_frame
-from core.markdown_table import decimals, figures_row, markdown_table, timestamp
+from core.markdown_table import MISSING, decimals, figures_row, markdown_table, timestamp
 from core.progress import Progress
-from pages.evaluate_plots import position_bars, reliability_diagram, segment_bars
+from pages.evaluate_plots import evaluation_figure
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.evaluations import eval_row_counts, eval_row_frame, list_eval_runs
 from storage.llm import list_endpoints
@@ -41,6 +41,32 @@ def compare(db: str, a: int, b: int, token: tuple) -> pd.DataFrame | None:
     with session() as s:
         frame = eval_row_frame(session=s, eval_run_ids=[a, b])
     return comparison_frame(run_data(frame[frame["eval_run_id"] == a]), run_data(frame[frame["eval_run_id"] == b]))
+
+
+BOARD = ("run", "simulator", "scenes", "accuracy [95% CI]", "argmax accuracy", "log loss", "Brier", "ECE", "finished")
+
+
+def board_table(board: pd.DataFrame) -> str:
+    """The leaderboard as an escaped markdown table (names are data), narrow enough for the page: endpoint, mode and
+    model in one cell, skipped scenes beside the scenes, the accuracy's interval beside it, 3 decimals."""
+    rows = []
+    for r in board.to_dict("records"):
+        parts = [r["mode"]] if r["endpoint"] == "(baseline)" else [r["endpoint"], r["mode"], r["model"]]
+        skipped = f" ({r['skipped']} skipped)" if r["skipped"] else ""
+        accuracy = MISSING if pd.isna(r["accuracy"]) else f"{r['accuracy']:.3f} {r['accuracy 95% CI']}".strip()
+        rows.append(
+            r
+            | {
+                "simulator": "baseline: " + parts[0] if len(parts) == 1 else " · ".join(p for p in parts if p),
+                "scenes": f"{r['scenes']}{skipped}",
+                "accuracy [95% CI]": accuracy,
+                "ECE": r["calibration error (ECE)"],
+                "finished": r["date"],
+            }
+        )
+    number = decimals(3)
+    formats = {"argmax accuracy": number, "log loss": number, "Brier": number, "ECE": number, "finished": timestamp}
+    return markdown_table(rows, BOARD, formats=formats)
 
 
 def start_form(has_runs: bool) -> None:
@@ -104,11 +130,8 @@ st.caption(
     "Accuracy: mean over scenes of the share of repeats whose sampled behaviour is the real choice; 95% intervals "
     "resample scenes. Baselines read no text: a simulator that does not beat popularity is not simulating preferences."
 )
-board = leaderboard(runs)
 number = decimals(3)
-scores = ("accuracy", "argmax accuracy", "log loss", "Brier", "calibration error (ECE)")
-formats = {c: number for c in scores} | {"date": timestamp}
-st.markdown(markdown_table(board.to_dict("records"), list(board.columns), formats=formats))  # names are data
+st.markdown(board_table(leaderboard(runs)))
 start_form(has_runs=True)
 
 names = [r["name"] for r in runs]
@@ -118,12 +141,11 @@ metric = cols[1].selectbox("Metric", list(METRICS), format_func=LABELS.__getitem
 by = cols[2].radio("Per", ["dataset", "number of options"], key="ev_by")
 picked = [r for r in runs if r["name"] in chosen]
 key = "by_dataset" if by == "dataset" else "by_choice_cnt"
+segments = segment_frame(picked, metric, key)
+title = f"{LABELS[metric]} per {by}"
 st.plotly_chart(
-    segment_bars(segment_frame(picked, metric, key), metric=LABELS[metric], title=f"{LABELS[metric]} per {by}")
+    evaluation_figure(segments, reliability_frame(picked), position_frame(picked), metric=LABELS[metric], title=title)
 )
-left, right = st.columns(2)
-left.plotly_chart(reliability_diagram(reliability_frame(picked)))
-right.plotly_chart(position_bars(position_frame(picked)))
 
 st.subheader("Compare two runs")
 if len(runs) < 2:

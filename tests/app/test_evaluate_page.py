@@ -1,5 +1,7 @@
 """AppTest: Evaluate page — empty state, leaderboard, figures, comparison, a run started from the page."""
 
+import json
+
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -10,8 +12,7 @@ from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import figures, open_page, texts
 from tests.factories import make_eval_workspace
 
-BOARD = ("run", "endpoint", "mode", "model", "scenes", "skipped", "accuracy", "accuracy 95% CI", "argmax accuracy")
-BOARD += ("log loss", "Brier", "calibration error (ECE)", "date")
+BOARD = ("run", "simulator", "scenes", "accuracy [95% CI]", "argmax accuracy", "log loss", "Brier", "ECE", "finished")
 COMPARISON = ("metric", "A", "B", "A − B", "95% CI low", "95% CI high")
 DIFFERENCE = ("accuracy, A − B on shared scenes", "95% CI")
 
@@ -23,14 +24,13 @@ def board_rows(at) -> list[list[str]]:
 
 
 def board_row(run: EvalRun) -> list[str]:
-    """A baseline run's leaderboard row as it should read: 3 decimals, the date to the second."""
+    """A baseline run's leaderboard row as it should read: 3 decimals, the interval beside the accuracy."""
     summary = run.summary
     lo, hi = summary["ci"]["accuracy"]
-    scores = [summary[k] for k in ("accuracy",)] + [f"[{lo:.3f}, {hi:.3f}]"]
-    scores += [summary[k] for k in ("argmax_accuracy", "log_loss", "brier", "ece")]
-    shown = [v if isinstance(v, str) else f"{v:.3f}" for v in scores]
-    head = [run.name, "(baseline)", run.mode, "", str(summary["scenes"]), str(summary["skipped"])]
-    return head + shown + [f"{run.finished_at:%Y-%m-%d %H:%M:%S}"]
+    scores = [f"{summary[k]:.3f}" for k in ("argmax_accuracy", "log_loss", "brier", "ece")]
+    accuracy = f"{summary['accuracy']:.3f} [{lo:.3f}, {hi:.3f}]"
+    head = [run.name, f"baseline: {run.mode}", str(summary["scenes"]), accuracy]
+    return head + scores + [f"{run.finished_at:%Y-%m-%d %H:%M:%S}"]
 
 
 def test_empty_state_says_what_to_run(db_path):
@@ -50,7 +50,19 @@ def test_leaderboard_figures_and_paired_comparison(engine, session):
     at = open_page("evaluate")
     expected = sorted(summaries, key=lambda n: -summaries[n]["accuracy"])
     assert board_rows(at) == [board_row(stored[n]) for n in expected]
-    assert len(at.get("plotly_chart")) == 3
+    [chart] = at.get("plotly_chart")  # one figure of three panels (pages/evaluate_plots.py)
+    traces = json.loads(chart.proto.spec)["data"]
+    panels = [(t["type"], t.get("xaxis", "x"), t["name"]) for t in traces]
+    assert panels == [
+        *(("bar", "x", n) for n in ("position", "random")),  # accuracy per dataset
+        ("scatter", "x2", "calibrated"),
+        *(("scatter", "x2", n) for n in ("position", "random")),  # reliability
+        *(("bar", "x3", n) for n in ("position", "random")),  # position bias
+    ]
+    shown = [t["name"] for t in traces if t.get("showlegend", True)]
+    assert shown == ["position", "random", "calibrated"]  # a run once in the legend, one colour in every panel
+    colours = {(t["name"], t["marker"]["color"]) for t in traces if t["name"] != "calibrated"}
+    assert len(colours) == 2
     assert at.multiselect(key="ev_runs").value == ["position", "random"]
 
     # the comparison: A = newest (position), B = random, on the same 8 scenes
@@ -82,7 +94,8 @@ def test_a_run_without_summary_is_computed_on_view(engine, session):
         s.execute(text("UPDATE evalrun SET summary = NULL, details = NULL"))
         s.commit()
     at = open_page("evaluate")
-    assert [row[BOARD.index("accuracy")] for row in board_rows(at)] == [f"{summary['accuracy']:.3f}"]
+    [row] = board_rows(at)
+    assert row[BOARD.index("accuracy [95% CI]")].startswith(f"{summary['accuracy']:.3f} [")
     assert "Two runs are needed for a comparison." in texts(at)
 
 
@@ -107,9 +120,13 @@ def test_run_names_are_shown_as_written_never_as_markdown_or_html(engine, sessio
     make_eval_workspace(session)
     evil = "**x** <b>y</b> | [a](javascript:alert(1))"
     with Session(engine) as s:
-        s.execute(text("UPDATE evalrun SET name = :n WHERE name = 'random'"), {"n": evil})
+        s.execute(
+            text("UPDATE evalrun SET name = :n, endpoint = 'ep', mode = 'direct', model = :n WHERE name = 'random'"),
+            {"n": evil},
+        )
         s.commit()
     at = open_page("evaluate")
-    assert sorted(row[0] for row in board_rows(at)) == sorted([evil, "position"])
+    simulators = {row[0]: row[1] for row in board_rows(at)}
+    assert simulators == {evil: f"ep · direct · {evil}", "position": "baseline: position"}
     shown = "\n".join(m.value for m in at.markdown)
     assert "**x**" not in shown and "<b>" not in shown and "](javascript" not in shown  # escaped, not rendered
