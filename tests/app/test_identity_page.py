@@ -10,6 +10,7 @@ from core.review import edit_rationale, set_review
 from storage.audit_models import Reviewer
 from storage.models import ExportRecord, Rationale, Review
 from storage.reviewers import set_role
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import APP, open_page
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
@@ -68,7 +69,8 @@ def test_settings_sets_roles_only_for_an_admin(workspace, engine):
     at.text_input(key="role_name").set_value("viewer")
     at.selectbox(key="role_role").set_value("read-only")
     at.button(key="FormSubmitter:set_role-Set role").click().run()
-    assert at.dataframe[-1].value[["name", "role"]].values.tolist() == [["ada", "admin"], ["viewer", "read-only"]]
+    roles = [[name, role] for name, role, _ in table_rows(at, "name", "role", "since")]  # Settings' reviewers table
+    assert roles == [["ada", "admin"], ["viewer", "read-only"]]
     at.text_input(key="reviewer_input").set_value("viewer").run()
     assert _param(at) == "viewer"
     at.text_input(key="role_name").set_value("viewer")
@@ -101,4 +103,5 @@ def test_export_page_records_the_exporter_and_writes_edit_pairs(workspace, engin
     )
     with Session(engine) as s:
         assert s.exec(select(ExportRecord.reviewer, ExportRecord.rows)).all() == [("cy", 1)]
-    assert at.dataframe[0].value["by"].tolist() == ["cy"]
+    history = table_rows(at, "when", "selection", "format", "rows", "by", "path", "sha256")  # Export's history
+    assert [row[4] for row in history] == ["cy"]
