@@ -9,6 +9,7 @@ from core.evaluation.summary import compute_summary, run_data
 from core.evaluation.views import comparison_frame, leaderboard, position_frame, reliability_frame, segment_frame
 from core.markdown_table import MISSING, decimals, figures_row, markdown_table, timestamp
 from core.progress import Progress
+from pages.charts import plotly_chart
 from pages.evaluate_plots import evaluation_figure
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.evaluations import eval_row_counts, eval_row_frame, list_eval_runs
@@ -143,9 +144,9 @@ picked = [r for r in runs if r["name"] in chosen]
 key = "by_dataset" if by == "dataset" else "by_choice_cnt"
 segments = segment_frame(picked, metric, key)
 title = f"{LABELS[metric]} per {by}"
-st.plotly_chart(
-    evaluation_figure(segments, reliability_frame(picked), position_frame(picked), metric=LABELS[metric], title=title)
-)
+panels = (segments, reliability_frame(picked), position_frame(picked))
+figure = evaluation_figure(*panels, metric=LABELS[metric], title=title)
+plotly_chart(figure, key="evaluation_fig")
 
 st.subheader("Compare two runs")
 if len(runs) < 2:

@@ -13,6 +13,7 @@ from core.app_support import (
 )
 from core.markdown_table import figures_row, frame_table, markdown_table
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection, train_only
+from pages.charts import plotly_chart
 from pages.filter_plots import entropy_map, group_bars, group_table, ranking_histogram
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.constants import RANK_COLUMNS
@@ -98,10 +99,10 @@ with user_errors():
             cut=cut,
             reasons=result.reasons.reindex(frame.index).to_numpy(),
         )
-        st.plotly_chart(histogram, key="hist")
+        plotly_chart(histogram, key="hist")
         left, right = st.columns(2)
-        left.plotly_chart(entropy_map(frame, kept_ids), key="entropy_map")
-        right.plotly_chart(group_bars(result.kept_by_group), key="groups")
+        plotly_chart(entropy_map(frame, kept_ids), key="entropy_map", where=left)
+        plotly_chart(group_bars(result.kept_by_group), key="groups", where=right)
         tables = st.columns(2)
         with tables[0]:
             st.caption("Dropped, by reason (checked in this order)")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import configure_mappers
 # button asks for it (generate, evaluate). tests/app/test_preload.py checks this list against pages/.
 HELPERS = (
     "pages.bulk_actions",
+    "pages.charts",
     "pages.drafts",
     "pages.evaluate_plots",
     "pages.filter_plots",

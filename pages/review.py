@@ -9,6 +9,7 @@ from core.markdown_table import markdown_table
 from core.review import set_review
 from core.settings import load_settings
 from pages import drafts, review_queue
+from pages.charts import plotly_chart
 from pages.review_double import blind_action, double_review, double_section
 from pages.review_parts import (
     MODEL_STATES,
@@ -154,7 +155,7 @@ if fig is not None:
         f"Scores over the dataset with this scene marked; predicted distributions, one bar per rationale, true option "
         f"{letter(scene.item_pos)} shaded, the sampled behaviour dotted"
     )
-    st.plotly_chart(fig, key="scene_fig")
+    plotly_chart(fig, key="scene_fig")
 if not detail.score:
     st.caption("This scene has no score yet (it needs predictions for both roles, then `python -m core score`).")
 
