@@ -5,10 +5,10 @@
 
 Targets (issue 14): verdict -> next scene shown <= 0.5 s at 100,000 scenes in Chromium; bulk approve of 10,000 scenes
 <= 3 s; (issue 15) a fresh Review tab <= 1.2 x a bare Streamlit page's. The browser figure is from the Approve click
-to the next scene's heading on screen with the page's run finished, over a queue sorted by diff_model (most uncertain
-first); the bulk figure is core.bulk_review over the "bench" selection (the write with its undo record); the fresh tab
-is bench_browser's measure (navigation start to the page drawn and idle, median of 3) beside its bare page. Also
-printed: the queue's own next-scene claim (SQL only).
+to the next scene's heading on screen, the run the click caused finished (its script_finished message) and the page
+drawn and idle, over a queue sorted by diff_model (most uncertain first); the bulk figure is core.bulk_review over the
+"bench" selection (the write with its undo record); the fresh tab is bench_browser's measure (navigation start to the
+page drawn and idle, median of 3) beside its bare page. Also printed: the queue's own next-scene claim (SQL only).
 
     python -m bench.bench_review --db /tmp/big.db --only browser   # the browser figures alone, over a kept database
 """
@@ -29,6 +29,7 @@ def bench_browser(path: str, verdicts: int) -> list[float]:
     """Seconds from each Approve click to the next scene shown, over `verdicts` verdicts in a row."""
     from playwright.sync_api import sync_playwright
 
+    from bench.bench_browser import IDLE, Runs
     from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, app_server
     from tests.e2e.conftest import wait_idle
 
@@ -39,19 +40,23 @@ def bench_browser(path: str, verdicts: int) -> list[float]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = chromium.new_page(viewport={"width": 1400, "height": 1100})
         page.set_default_timeout(300_000)
+        runs = Runs(page)
         page.goto(f"{base}/review?sort=diff_model&desc=1")
         heading = page.get_by_role("heading", name="Scene ", exact=False).first
         heading.wait_for()
         wait_idle(page)
         for _ in range(verdicts + 1):  # the first verdict warms the page's caches: not counted
             shown = heading.inner_text()
+            before = runs.finished
             started = time.perf_counter()
             page.get_by_role("button", name="Approve").click()
             page.wait_for_function(
                 "old => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Scene ') "
-                "&& h.innerText !== old) && !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                "&& h.innerText !== old)",
                 arg=shown,
             )
+            runs.wait_after(page, before)  # the run the click caused finished, then drawn (bench_browser's IDLE)
+            page.wait_for_function(IDLE, polling=20)
             times.append(time.perf_counter() - started)
             wait_idle(page)
         chromium.close()
