@@ -66,9 +66,9 @@ def markdown_table(
     return "\n".join(lines)
 
 
-def frame_table(frame: pd.DataFrame) -> str:
-    """A small data frame as a markdown table: its rows under its columns."""
-    return markdown_table(frame.to_dict("records"), list(frame.columns))
+def frame_table(frame: pd.DataFrame, *, formats: Mapping[str, Format] | None = None) -> str:
+    """A small data frame as a markdown table: its rows under its columns (formats as markdown_table's)."""
+    return markdown_table(frame.to_dict("records"), list(frame.columns), formats=formats)
 
 
 def figures_row(figures: Mapping[str, object], *, formats: Mapping[str, Format] | None = None) -> str:

@@ -7,7 +7,7 @@ from core.choices import EVAL_BASELINES, EVAL_MODES, LOCAL
 from core.evaluation.metrics import METRICS
 from core.evaluation.summary import compute_summary, run_data
 from core.evaluation.views import comparison_frame, leaderboard, position_frame, reliability_frame, segment_frame
-from core.markdown_table import MISSING, decimals, figures_row, markdown_table, timestamp
+from core.markdown_table import MISSING, decimals, figures_row, frame_table, markdown_table, timestamp
 from core.progress import Progress
 from pages.charts import plotly_chart
 from pages.evaluate_plots import evaluation_figure
@@ -131,7 +131,6 @@ st.caption(
     "Accuracy: mean over scenes of the share of repeats whose sampled behaviour is the real choice; 95% intervals "
     "resample scenes. Baselines read no text: a simulator that does not beat popularity is not simulating preferences."
 )
-number = decimals(3)
 st.markdown(board_table(leaderboard(runs)))
 start_form(has_runs=True)
 
@@ -168,5 +167,4 @@ difference = {
 }
 st.markdown(figures_row(difference))
 st.caption("Paired bootstrap: both runs are resampled with the same scenes, so what they share cancels out.")
-columns = list(table.columns)
-st.markdown(markdown_table(table.to_dict("records"), columns, formats={c: number for c in columns[1:]}))
+st.markdown(frame_table(table, formats={c: decimals(3) for c in table.columns if c != "metric"}))
