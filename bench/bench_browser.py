@@ -68,8 +68,11 @@ class Runs:
             if msg.WhichOneof("type") == "script_finished" and msg.script_finished in DONE:
                 self.finished += 1
 
-    def wait_after(self, page, before: int) -> None:
+    def wait_after(self, page, before: int, timeout: float = 120.0) -> None:
+        deadline = time.perf_counter() + timeout
         while self.finished <= before:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"no script run finished within {timeout:.0f} s of the action")
             page.wait_for_timeout(10)  # Playwright delivers the websocket events while it waits
 
 
