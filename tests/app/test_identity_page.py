@@ -38,11 +38,16 @@ def test_the_url_names_the_reviewer_and_the_sidebar_switches_it(workspace, engin
         s.add(Reviewer(name="ann"))
         s.commit()
     at.run()
+    assert [e.label for e in at.sidebar.expander] == ["Reviewer: bo · reviewer"]  # closed: no picker built
+    assert not at.sidebar.selectbox and not any(c.value.startswith("Role:") for c in at.sidebar.caption)
+    at.session_state["reviewer_menu"] = True  # the reviewer opens it
+    at.run()
     picker = at.selectbox(key="reviewer_pick")
     assert picker.options == ["ann", "bo"]
     assert "Role: reviewer" in [c.value for c in at.sidebar.caption]
     picker.set_value("ann").run()
     assert at.session_state["reviewer"] == "ann" and _param(at) == "ann"
+    assert [e.label for e in at.sidebar.expander] == ["Reviewer: ann · reviewer"]
     at.button(key="reject").click().run()
     with Session(engine) as s:
         assert s.exec(select(Review.status, Review.reviewer, Review.version)).all() == [("rejected", "ann", 2)]

@@ -13,12 +13,17 @@ pytestmark = pytest.mark.slow
 
 
 def sidebar_reviewer(page) -> str:
-    """What the sidebar's reviewer picker shows, and the role caption."""
+    """The sidebar's identity: the closed menu's label, then, opened, the picker's value and the role caption."""
     sidebar = page.get_by_test_id("stSidebar")
+    label = sidebar.get_by_text(re.compile("^Reviewer: "))
+    shown = label.inner_text()
+    assert not sidebar.get_by_test_id("stSelectbox").count()  # built only once opened
+    label.click()
     sidebar.get_by_text("Role: ").wait_for()
+    wait_idle(page)
     box = sidebar.get_by_test_id("stSelectbox")
     value = box.evaluate("b => [...b.querySelectorAll('input')].map(i => i.value).join(' ')")
-    return f"{value} | {sidebar.get_by_text('Role: ').inner_text()}"
+    return f"{shown} | {value} | {sidebar.get_by_text('Role: ').inner_text()}"
 
 
 def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
@@ -38,7 +43,7 @@ def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
         page.get_by_label(re.compile("^Reviewer name")).wait_for()
         wait_idle(page)
         assert page.get_by_label(re.compile("^Reviewer name")).input_value() == "dana"
-        assert sidebar_reviewer(page) == "dana | Role: new (registered on the first write)"
+        assert sidebar_reviewer(page) == "Reviewer: dana · new | dana | Role: new (registered on the first write)"
 
         page.get_by_test_id("stSidebarNav").get_by_role(
             "link", name="Review", exact=True
@@ -52,6 +57,6 @@ def test_the_reviewer_survives_a_reload_and_signs_the_verdict(server, page):
         page.reload()
         page.get_by_role("button", name="Approve").wait_for()
         wait_idle(page)
-        assert sidebar_reviewer(page) == "dana | Role: reviewer"  # registered by the verdict
+        assert sidebar_reviewer(page) == "Reviewer: dana · reviewer | dana | Role: reviewer"  # registered: verdict
     with Session(get_engine(db)) as s:
         assert s.exec(select(Review.reviewer, Review.status)).all() == [("dana", "approved")]
