@@ -83,7 +83,7 @@ def test_overview_shows_agreement_and_the_queue_and_marks_a_share(workspace, eng
     ]
     stats = table_rows(at, "reviewer", "verdicts", "approve rate", "verdicts per active hour")
     assert [row[:3] for row in stats] == [["ann", "2", "100.0 %"], ["bob", "2", "50.0 %"]]
-    assert not at.expander  # the whole queue is shown: nothing to open for more
+    assert not at.main.expander  # the whole queue is shown: nothing to open for more
 
 
 def test_overview_shows_the_queue_head_and_the_rest_only_when_opened(workspace, engine, monkeypatch):
@@ -98,10 +98,10 @@ def test_overview_shows_the_queue_head_and_the_rest_only_when_opened(workspace, 
     assert agreement_figures(at)["Waiting for an admin"] == "3"
     head = [[f"review (review?scene={double[0]})", str(double[0]), "ann: approved · bob: rejected"]]
     assert table_rows(at, "open", "scene_id", "verdicts") == head
-    [more] = at.expander
+    [more] = at.main.expander
     assert more.label == "2 more of the 3 waiting (the first 3 by scene id)"
     assert not more.markdown  # closed: its table is not even built
     at.session_state["adjudication_more"] = True  # the admin opens it
     at.run()
     rest = [[f"review (review?scene={sid})", str(sid), "ann: approved · bob: rejected"] for sid in double[1:3]]
-    assert [table_rows_of(m.value) for m in at.expander[0].markdown] == [rest]
+    assert [table_rows_of(m.value) for m in at.main.expander[0].markdown] == [rest]

@@ -89,7 +89,7 @@ def test_samples_a_locked_database_at_commit_is_one_error_not_a_traceback(worksp
 
 def test_samples_score_ranges_apply_from_the_url_and_draw_sliders_only_when_open(workspace):
     at = open_page("samples")
-    assert (len(at.slider), at.expander[0].label, at.session_state["f_ranges"]) == (0, "Score ranges", False)
+    assert (len(at.slider), at.main.expander[0].label, at.session_state["f_ranges"]) == (0, "Score ranges", False)
     at = open_page("samples", r_diff_model="0.5:")
     assert at.query_params["r_diff_model"] == "0.5:"
     count = matching(at)
