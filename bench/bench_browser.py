@@ -3,7 +3,8 @@
 Over a workspace of N scenes (bench.data: 2 roles x 10 rationales, scored, a 10,000-scene selection) it times:
 a fresh tab on each page (navigation start to the page's content drawn and the app idle), sidebar navigation from
 Overview to each page, Samples sorted by another column, Review "Next" and Review "Approve" (the verdict, then the
-next scene shown), and a Filter threshold moved with the keyboard until the plots are redrawn. In the same run, a
+next scene shown), Review "Next" again with the scene's plots opened (their expander stays open from scene to scene),
+and a Filter threshold moved with the keyboard until the plots are redrawn. In the same run, a
 fresh tab on a bare one-line Streamlit page gives the framework's floor on this machine.
 
 Targets (issue 15): a fresh tab <= 1.2 x the floor; every navigation and interaction <= 0.5 s.
@@ -190,6 +191,15 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
             timed(page, runs, _button(page, "approve").click, lambda s=shown: _moved(page, s), "approve")
         )
     _report(figures, "review: Approve -> next scene")
+    page.get_by_text("Plots: this scene", exact=False).click()  # the figure, drawn from now on scene after scene
+    page.locator(".js-plotly-plot").first.wait_for()
+    for _ in range(REPEATS):
+        _settle(page)
+        shown = _scene_heading(page)
+        figures.setdefault("review: Next, plots open", []).append(
+            timed(page, runs, _button(page, "next_scene").click, lambda s=shown: _moved(page, s), "next, plots")
+        )
+    _report(figures, "review: Next, plots open")
 
     page.goto(f"{base}/filter")
     _ready(page, "Filter")

@@ -18,7 +18,7 @@ from pages.review_parts import (
     rationale_block,
     role_tab,
 )
-from pages.review_plots import scene_figure
+from pages.review_plots import PLOTS_OPEN, roles_table, scene_figure, score_table
 from pages.review_verdicts import scene_verdicts, verdicts_section
 from pages.ui import reviewer, session, show_flash, warm_model
 from storage.browse import neighbours
@@ -147,17 +147,33 @@ if detail.pairs:
             st.caption(kind)
             st.text(item["rationale"].text if item else "(missing)")
 
-with session() as s:
-    fig = scene_figure(session=s, dataset_id=scene.dataset_id, score=detail.score, rationales=detail.rationales,
-                       item_pos=scene.item_pos)  # fmt: skip
-if fig is not None:
-    st.caption(
-        f"Scores over the dataset with this scene marked; predicted distributions, one bar per rationale, true option "
-        f"{letter(scene.item_pos)} shaded, the sampled behaviour dotted"
-    )
-    plotly_chart(fig, key="scene_fig")
-if not detail.score:
-    st.caption("This scene has no score yet (it needs predictions for both roles, then `python -m core score`).")
+scores_col, probs_col = st.columns(2)
+if detail.score:
+    with session() as s:
+        scores_col.markdown("**Scores** (percentile among the dataset's scored scenes)")
+        scores_col.markdown(score_table(session=s, dataset_id=scene.dataset_id, score=detail.score))
+else:
+    scores_col.caption("No score yet: it needs predictions for both roles, then `python -m core score`.")
+if table := roles_table(detail.rationales, item_pos=scene.item_pos):
+    probs_col.markdown(f"**Predictions** (the true option is {letter(scene.item_pos)})")
+    probs_col.markdown(table)
+# The figure is drawn only while its expander is open (it stays open from scene to scene): pages/review_plots.py says
+# what it costs the browser on every move.
+plots = st.expander("Plots: this scene over the dataset's scores; each rationale's distribution", key=PLOTS_OPEN,
+                    on_change="rerun")  # fmt: skip
+if plots.open:
+    with session() as s:
+        fig = scene_figure(session=s, dataset_id=scene.dataset_id, score=detail.score, rationales=detail.rationales,
+                           item_pos=scene.item_pos)  # fmt: skip
+    with plots:
+        if fig is None:
+            st.caption("Nothing to plot yet: this scene has neither a score nor a predicted rationale.")
+        else:
+            st.caption(
+                f"Scores over the dataset with this scene marked; predicted distributions, one bar per rationale, "
+                f"true option {letter(scene.item_pos)} shaded, the sampled behaviour dotted"
+            )
+            plotly_chart(fig, key="scene_fig")
 
 verdicts, human = scene_verdicts(scene.id)
 drafts.open_drafted(scene.id, open_rationale)  # a scene shown again opens the rationales with a kept draft

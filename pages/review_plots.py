@@ -1,15 +1,25 @@
-"""Review page piece: the scene's one plotly figure. Top row: key scores over the scene's dataset (histograms, cached
-per score version) with this scene marked; bottom row: each role's predicted distributions, one bar per rationale, the
-true option shaded. One figure, not three: every plotly chart costs the browser a fixed ~0.1-0.25 s to draw on each
-move to another scene (measured in Chromium on this 2-core machine), whatever its size. Built as plain dicts in one
-Figure call (make_subplots and the add_* helpers validate the whole figure again for every piece)."""
+"""Review page piece: how the scene's scores and predictions compare. Always shown, as two escaped markdown tables:
+each key score of the scene with its percentile among the dataset's scored scenes, and each role's predictions (mean
+probability of the true option, how many rationales sampled it, the likeliest option; each rationale's own
+distribution is in its panel). On demand (an expander whose body is built only when opened, and which stays open from
+scene to scene): the scene's one plotly figure, the dataset's histograms with this scene marked above, each role's
+distributions below.
 
+Why the figure waits to be asked for: drawing it cost Chromium 0.3-0.6 s of CPU on every move to another scene (Review
+Next over 100,000 scenes: 0.90 s of browser CPU with it, 0.27-0.37 s without, /proc-measured A/B), and the first
+chart of a tab loads Streamlit's 4.7 MB plotly bundle. One figure, not three: every plotly chart costs a fixed
+~0.1-0.25 s to draw on each move, whatever its size. Built as plain dicts in one Figure call (make_subplots and the
+add_* helpers validate the whole figure again for every piece)."""
+
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from scipy.stats import percentileofscore
 from sqlmodel import Session
 
+from core.markdown_table import markdown_table
 from pages.ui import db_path, session
-from storage.browse_detail import score_histograms
+from storage.browse_detail import score_histograms, score_values
 from storage.constants import DEFAULT_RANK, ROLES, letter
 from storage.scores import data_version
 
@@ -18,12 +28,68 @@ OTHER_COLOUR = "#b0b7c3"
 SCORE_PLOTS = (DEFAULT_RANK, "strong_E", "weak_E", "diff_hit")
 GAP = 0.04  # between panels, as a share of the width
 ROW = 250  # pixels per row
+PLOTS_OPEN = "review_plots"  # session key: the figure's expander is open
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _histograms(db: str, dataset_id: int, version: tuple) -> dict:
     with session() as s:
         return score_histograms(session=s, columns=list(SCORE_PLOTS), dataset_id=dataset_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _values(db: str, dataset_id: int, version: tuple) -> dict[str, np.ndarray]:
+    """Each key score's finite values over the dataset's scored scenes."""
+    with session() as s:
+        values = score_values(session=s, columns=list(SCORE_PLOTS), dataset_id=dataset_id)
+    return {name: values[:, k][np.isfinite(values[:, k])] for k, name in enumerate(SCORE_PLOTS)}
+
+
+def score_table(*, session: Session, dataset_id: int, score: dict) -> str:
+    """The key scores of the scene, each with its percentile among the dataset's scored scenes (ties count half, as
+    scipy's percentileofscore kind="mean")."""
+    values = _values(db_path(), dataset_id, data_version(session=session))
+    rows = []
+    for name in SCORE_PLOTS:
+        value, among = score.get(name), values[name]
+        known = value is not None and np.isfinite(value) and among.size > 0
+        rows.append(
+            {
+                "score": name,
+                "value": f"{value:.3g}" if value is not None and np.isfinite(value) else "—",
+                "percentile": f"{percentileofscore(among, value, kind='mean'):.1f}" if known else "—",
+                "of scenes": f"{among.size:,}",
+            }
+        )
+    return markdown_table(rows, ("score", "value", "percentile", "of scenes"))
+
+
+def roles_table(rationales: list[dict], *, item_pos: int) -> str | None:
+    """One row per role with predictions: how many of its rationales are predicted, their mean probability of the true
+    option, how many sampled it, and the option most likely on average. None when no rationale is predicted."""
+    true = letter(item_pos)
+    rows = []
+    for role in ROLES:
+        predicted = [item for item in rationales if item["rationale"].role == role and item["probs"] is not None]
+        if not predicted:
+            continue
+        width = max(len(item["probs"]) for item in predicted)
+        probs = np.array([np.pad(item["probs"], (0, width - len(item["probs"]))) for item in predicted])
+        mean = probs.mean(axis=0)
+        top = int(mean.argmax())
+        rows.append(
+            {
+                "role": role,
+                "predicted": len(predicted),
+                "p(true)": f"{mean[item_pos]:.2f}",
+                "sampled true": sum(item["behavior_index"] == item_pos for item in predicted),
+                "most likely": f"{letter(top)} {mean[top]:.2f}",
+            }
+        )
+    if not rows:
+        return None
+    headers = {"p(true)": f"mean p({true})", "sampled true": f"sampled {true}", "most likely": "most likely (mean p)"}
+    return markdown_table(rows, ("role", "predicted", "p(true)", "sampled true", "most likely"), headers=headers)
 
 
 def _domains(count: int) -> list[tuple[float, float]]:

@@ -6,12 +6,15 @@ import base64
 import numpy as np
 import pandas as pd
 import plotly.io as pio
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from pages.charts import FONT, TEMPLATE
 from pages.filter_plots import MAP_BINS, MAX_BINS, bin_edges, entropy_map, ranking_histogram
+from pages.review_plots import PLOTS_OPEN
 from storage.browse_detail import decode_probs
 from storage.models import Prediction, Rationale, Scene
+from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import open_page
 
 
@@ -28,6 +31,14 @@ def _total(y) -> int:
 
 def _figures(at):
     return [pio.from_json(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def _review_plots(scene_id: int):
+    """Review on the scene with its plots' expander opened, as a reviewer does (closed, nothing is drawn)."""
+    at = open_page("review", scene=str(scene_id))
+    assert not at.get("plotly_chart")
+    at.session_state[PLOTS_OPEN] = True
+    return at.run()
 
 
 def test_filter_histogram_colours_kept_and_each_drop_reason(workspace):
@@ -87,7 +98,7 @@ def test_entropy_map_bins_every_scene_of_a_large_set():
 
 
 def test_review_marks_this_scene_on_each_score_plot(workspace):
-    at = open_page("review", scene=str(workspace[1]))
+    at = _review_plots(workspace[1])
     fig = _figures(at)[0]
     labels = [a.text for a in fig.layout.annotations if a.text.startswith("this scene")]
     assert len(labels) == 4 and labels[-1] == "this scene: -1"
@@ -111,7 +122,7 @@ def test_review_draws_each_roles_distributions_in_the_scene_figure(workspace, en
             .join(Prediction, Prediction.rationale_id == Rationale.id)
             .where(Rationale.scene_id == scene_id)
         ).all()
-    at = open_page("review", scene=str(scene_id))
+    at = _review_plots(scene_id)
     [fig] = _figures(at)  # the scene's only chart
     bars = {t.name: t for t in fig.data if t.name}
     assert sorted(bars) == sorted(f"{role} #{k}" for role, k, _, _ in rows) and len(rows) == 4
@@ -133,7 +144,7 @@ def test_charts_skip_streamlits_browser_theme_for_plotlys_own_template(workspace
     of Chromium CPU per Review scene) and with plotly's white template and the app's font instead."""
     white = pio.templates[TEMPLATE].layout
     for page, params in (("review", {"scene": str(workspace[1])}), ("filter", {})):
-        at = open_page(page, **params)
+        at = _review_plots(workspace[1]) if page == "review" else open_page(page, **params)
         charts = at.get("plotly_chart")
         assert len(charts) == (1 if page == "review" else 3)
         for chart in charts:
@@ -141,3 +152,33 @@ def test_charts_skip_streamlits_browser_theme_for_plotlys_own_template(workspace
             layout = pio.from_json(chart.proto.spec).layout
             assert layout.font.family == FONT
             assert layout.template.layout.plot_bgcolor == white.plot_bgcolor == "white"
+
+
+def test_review_tells_scores_and_predictions_in_tables_and_draws_its_figure_only_when_asked(workspace, engine):
+    """Shown on every scene: each key score with its percentile among the dataset's scored scenes (ties count half)
+    and each role's predictions; the figure (0.3-0.6 s of browser CPU per scene) only while its expander is open."""
+    scene_id = workspace[1]  # 4 options, the true one B; strong picks B (0.64, others 0.12), weak C (0.5, 0.167)
+    at = open_page("review", scene=str(scene_id))
+    assert not at.get("plotly_chart")
+    assert [e.label for e in at.main.expander if e.label.startswith("Plots")] == [
+        "Plots: this scene over the dataset's scores; each rationale's distribution"
+    ]
+    expected = []
+    with Session(engine) as s:
+        for name in ("diff_model", "strong_E", "weak_E", "diff_hit"):
+            mine = s.execute(text(f'SELECT "{name}" FROM score WHERE scene_id = :id'), {"id": scene_id}).scalar_one()
+            below, equal, n = s.execute(
+                text(f'SELECT SUM("{name}" < :v), SUM("{name}" = :v), COUNT("{name}") FROM score'), {"v": mine}
+            ).one()
+            expected.append([name, f"{mine:.3g}", f"{100 * (below + equal / 2) / n:.1f}", f"{n:,}"])
+    assert n == 8 and table_rows(at, "score", "value", "percentile", "of scenes") == expected
+    assert table_rows(at, "role", "predicted", "mean p(B)", "sampled B", "most likely (mean p)") == [
+        ["strong", "2", "0.64", "2", "B 0.64"],
+        ["weak", "2", "0.17", "0", "C 0.50"],
+    ]
+    at.session_state[PLOTS_OPEN] = True
+    at.run()
+    assert len(at.get("plotly_chart")) == 1
+    at.query_params["scene"] = str(workspace[2])
+    at.run()
+    assert len(at.get("plotly_chart")) == 1  # it stays open on the next scene
