@@ -32,9 +32,17 @@ def _apply(kind: str, flt: SceneFilter, total: int, who: str | None) -> None:
         st.rerun()
 
 
+BULK_OPEN = "bulk_open"  # session key: the bulk expander is open
+
+
 def bulk_section(*, flt: SceneFilter, total: int) -> None:
-    """The expander with the action, the N-stating confirmation, apply and undo."""
-    with st.expander(f"Bulk action on all {total} matching scenes"):
+    """The expander with the action, the N-stating confirmation, apply and undo. Its body is built only while it is
+    open: drawn closed on every Samples run, its widgets and two counts over the filter cost sidebar -> Samples about
+    0.06-0.15 s (100,000 scenes, Chromium). A changed N is a new expander, closed: the confirmation is asked again."""
+    box = st.expander(f"Bulk action on all {total} matching scenes", key=BULK_OPEN, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.caption("Applies to every scene these filters match, on every page, not only the rows shown; one undo.")
         kind = st.radio("Action", ACTIONS, horizontal=True, key="bulk_status")
         who, why = None, ""

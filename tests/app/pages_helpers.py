@@ -28,6 +28,13 @@ def open_page(page: str | None = None, **params: str) -> AppTest:
     return at
 
 
+def open_bulk(at: AppTest) -> AppTest:
+    """Samples with its bulk-action expander opened, as a reviewer does (closed, its body is not built)."""
+    assert not [b for b in at.button if b.key == "bulk_apply"] and not at.checkbox  # closed: nothing built
+    at.session_state["bulk_open"] = True
+    return at.run()
+
+
 def texts(at: AppTest) -> str:
     """All visible text of the main area, for checks on what a user reads."""
     parts = [

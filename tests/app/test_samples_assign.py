@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from core.app_support import escape_markdown
 from storage.audit_models import Assignment
-from tests.app.pages_helpers import open_page
+from tests.app.pages_helpers import open_bulk, open_page
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -16,7 +16,7 @@ def _assigned(engine) -> list[tuple]:
 
 
 def test_assign_the_filtered_set_to_a_reviewer_unassign_and_undo(workspace, engine):
-    at = open_page("samples", reviewer="ann", sel="sel")
+    at = open_bulk(open_page("samples", reviewer="ann", sel="sel"))
     at.radio(key="bulk_status").set_value("assign").run()
     at.text_input(key="bulk_assignee").set_value("bo").run()
     ok = at.checkbox(key="bulk_ok_4_assign_bo")

@@ -5,13 +5,13 @@ from sqlmodel import Session, select
 
 from core.app_support import escape_markdown
 from storage.models import Review
-from tests.app.pages_helpers import open_page
+from tests.app.pages_helpers import open_bulk, open_page
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
 
 def test_bulk_approve_the_filtered_set_then_undo(workspace, engine):
-    at = open_page("samples", reviewer="ann", sel="sel")
+    at = open_bulk(open_page("samples", reviewer="ann", sel="sel"))
     assert at.button(key="bulk_apply").disabled  # nothing happens before the confirmation
     assert at.checkbox(key="bulk_ok_4_approved").label == "Yes, set 4 scenes to approved"
     at.checkbox(key="bulk_ok_4_approved").check().run()
@@ -34,7 +34,7 @@ def test_bulk_approve_says_how_many_it_skips_and_why(workspace, engine):
         s.add(DoubleReview(scene_id=workspace[1], marked_by="ada"))
         s.commit()
         assert claim_scene(session=s, scene_id=workspace[2], reviewer="bo")
-    at = open_page("samples", reviewer="ann", sel="sel")
+    at = open_bulk(open_page("samples", reviewer="ann", sel="sel"))
     why = "2 skipped: 1 in blind double review (their two reviewers decide them); 1 open by another reviewer right now"
     assert at.checkbox(key="bulk_ok_4_approved").label == f"Yes, set 2 of the 4 scenes to approved ({why})"
     at.checkbox(key="bulk_ok_4_approved").check().run()
