@@ -37,21 +37,28 @@ def _histograms(db: str, dataset_id: int, version: tuple) -> dict:
         return score_histograms(session=s, columns=list(SCORE_PLOTS), dataset_id=dataset_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _values(db: str, dataset_id: int, version: tuple) -> dict[str, np.ndarray]:
-    """Each key score's finite values over the dataset's scored scenes."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def _values(db: str, version: tuple) -> dict[int, dict[str, np.ndarray]]:
+    """Per dataset, each key score's finite values over its scored scenes: every dataset in one query (~0.3 s per
+    100,000 scenes) the first time Review shows a score, not a query on the first scene shown of each dataset."""
     with session() as s:
-        values = score_values(session=s, columns=list(SCORE_PLOTS), dataset_id=dataset_id)
-    return {name: values[:, k][np.isfinite(values[:, k])] for k, name in enumerate(SCORE_PLOTS)}
+        values = score_values(session=s, columns=list(SCORE_PLOTS), with_dataset=True)
+    out = {}
+    for dataset in np.unique(values[:, 0]):
+        rows = values[values[:, 0] == dataset, 1:]
+        out[int(dataset)] = {
+            name: column[np.isfinite(column)] for name, column in zip(SCORE_PLOTS, rows.T, strict=True)
+        }
+    return out
 
 
 def score_table(*, session: Session, dataset_id: int, score: dict) -> str:
     """The key scores of the scene, each with its percentile among the dataset's scored scenes (ties count half, as
     scipy's percentileofscore kind="mean")."""
-    values = _values(db_path(), dataset_id, data_version(session=session))
+    values = _values(db_path(), data_version(session=session)).get(dataset_id, {})
     rows = []
     for name in SCORE_PLOTS:
-        value, among = score.get(name), values[name]
+        value, among = score.get(name), values.get(name, np.empty(0))
         known = value is not None and np.isfinite(value) and among.size > 0
         rows.append(
             {

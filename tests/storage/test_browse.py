@@ -201,3 +201,23 @@ def test_neighbours_search_an_index_range(session, ids, backend, order):
     )
     steps = [step for plan in plans for step in plan.split(" · ") if " scene" in step or " score" in step]
     assert steps and not [step for step in steps if step.startswith("SCAN")], plans
+
+
+def test_score_values_can_carry_each_rows_dataset(session):
+    """One query for every dataset: Review's percentiles are computed per dataset from it."""
+    from storage.browse_detail import score_values
+
+    first = make_workspace(session, n_scenes=3, name="first", selection="s1")
+    second = make_workspace(session, n_scenes=2, name="second", selection="s2")
+    expected = sorted(
+        (
+            float(scene.dataset_id),
+            float(session.get(Score, scene.id).diff_model),
+            float(session.get(Score, scene.id).strong_E),
+        )
+        for scene in [*first, *second]
+    )
+    got = score_values(session=session, columns=["diff_model", "strong_E"], with_dataset=True)
+    assert got.shape == (5, 3) and sorted(map(tuple, got.tolist())) == expected
+    only = score_values(session=session, columns=["diff_model"], dataset_id=second[0].dataset_id)
+    assert sorted(only[:, 0].tolist()) == sorted(row[1] for row in expected if row[0] == second[0].dataset_id)
