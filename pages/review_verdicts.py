@@ -11,6 +11,7 @@ from pages.ui import reviewer, session
 from storage.constants import RATIONALE_VERDICTS, VERDICT_REASONS, letter
 
 NONE = "—"
+PAIR_OPEN = "review_pair_open"  # session key: the by-hand pair expander is open
 
 
 def _flash(kind: str, text: str) -> None:
@@ -126,8 +127,13 @@ def verdicts_section(
         default = (computed["chosen"], computed["rejected"])
     default = default if default and set(default) <= set(ids) else (ids[0], ids[-1])
     source = f"set by {human.reviewer}; exports use it" if human else "computed by the selection"
-    st.markdown(f"**Chosen / rejected by hand** (now: {escape_markdown(source)})")
-    cols = st.columns([3, 3, 1, 1])
+    st.markdown(f"**Chosen / rejected pair** (now: {escape_markdown(source)})")
+    # Built only when opened (it stays open from scene to scene): its two selectboxes, new widgets on every scene,
+    # cost each move and each fresh tab in the browser.
+    by_hand = st.expander("Set the pair by hand", key=PAIR_OPEN, on_change="rerun")
+    if not by_hand.open:
+        return
+    cols = by_hand.columns([3, 3, 1, 1])
     cols[0].selectbox("Chosen", ids, index=ids.index(default[0]), format_func=labels.get, key=f"pair_chosen_{scene_id}")
     cols[1].selectbox(
         "Rejected", ids, index=ids.index(default[1]), format_func=labels.get, key=f"pair_rejected_{scene_id}"

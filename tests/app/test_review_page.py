@@ -181,15 +181,16 @@ def test_only_an_open_rationale_panel_draws_its_widgets(workspace, engine):
     with Session(engine) as s:
         ids = s.exec(select(Rationale.id).where(Rationale.scene_id == scene_id).order_by(Rationale.id)).all()
     at = open_page("review", scene=str(scene_id))
-    # The strong tab is open: the plots, its 2 rationales and Generate, all closed; the weak tab's panels do not run.
-    assert [e.proto.expanded for e in at.main.expander] == [False] * 4
+    # The strong tab is open: the plots, its 2 rationales, the pair by hand and Generate, all closed; the weak tab's
+    # panels do not run.
+    assert [e.proto.expanded for e in at.main.expander] == [False] * 5
     assert not at.text_area and not [r for r in at.radio if r.key.startswith("verdict_")]
     assert [t.key for t in at.toggle] == ["queue_mine", "queue_advance"]
     show_role(at, "weak")
     open_rationales(at, ids[2])  # weak #0
     assert [t.key for t in at.text_area] == [f"edit_{ids[2]}"]
     assert [r.key for r in at.radio if r.key.startswith("verdict_")] == [f"verdict_{ids[2]}"]
-    assert [e.proto.expanded for e in at.main.expander] == [False, True, False, False]
+    assert [e.proto.expanded for e in at.main.expander] == [False, True, False, False, False]
 
 
 def test_review_lists_the_exposure_as_an_escaped_table_with_the_true_option_marked(workspace, engine):

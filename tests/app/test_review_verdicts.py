@@ -4,6 +4,7 @@ import pytest
 from sqlmodel import Session, select
 
 from core.app_support import escape_markdown
+from pages.review_verdicts import PAIR_OPEN
 from storage.audit_models import PairOverride, RationaleVerdict
 from storage.models import Rationale, SelectionItem
 from storage.queue import release_scene
@@ -66,6 +67,9 @@ def test_the_human_pair_is_set_and_cleared_on_the_page(workspace, engine):
     with Session(engine) as s:
         item = s.exec(select(SelectionItem).where(SelectionItem.scene_id == scene)).one()
     at = open_review(scene, reviewer="ann")
+    assert not [b for b in at.button if b.key == "pair_set"]  # closed: not built
+    at.session_state[PAIR_OPEN] = True
+    at.run()
     assert at.selectbox(key=f"pair_chosen_{scene}").value == item.chosen_rationale_id  # the computed pair first
     assert at.selectbox(key=f"pair_rejected_{scene}").value == item.rejected_rationale_id
     at.selectbox(key=f"pair_chosen_{scene}").set_value(ids["strong", 1])
@@ -94,6 +98,8 @@ def test_a_read_only_reviewer_cannot_mark_or_pair(workspace, engine):
     assert [e.value for e in at.error] == [
         "viewer is read\\-only\\: reviews, edits and exports need the reviewer or admin role"
     ]
+    at.session_state[PAIR_OPEN] = True
+    at.run()
     at.button(key="pair_set").click().run()
     with Session(engine) as s:
         assert s.exec(select(RationaleVerdict)).all() == s.exec(select(PairOverride)).all() == []

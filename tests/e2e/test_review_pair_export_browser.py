@@ -60,6 +60,9 @@ def test_verdict_human_pair_and_edit_reach_the_export(server, page, tmp_path):
         _pick(page, "Reason", "contradicts profile")
 
         # The pair by hand: strong #1 over weak #1, then approve.
+        page.get_by_text("Set the pair by hand").click()
+        page.get_by_label("Chosen", exact=True).wait_for()
+        wait_idle(page)
         _pick(page, "Chosen", "strong #1")
         _pick(page, "Rejected", "weak #1")
         page.get_by_role("button", name="Use this pair").click()
