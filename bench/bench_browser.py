@@ -5,7 +5,9 @@ a fresh tab on each page (navigation start to the page's content drawn and the a
 Overview to each page, Samples sorted by another column, Review "Next" and Review "Approve" (the verdict, then the
 next scene shown), Review "Next" again with the scene's plots opened (their expander stays open from scene to scene),
 and a Filter threshold moved with the keyboard until the plots are redrawn. In the same run, a
-fresh tab on a bare one-line Streamlit page gives the framework's floor on this machine.
+fresh tab on a bare one-line Streamlit page gives the framework's floor on this machine; each page's fresh tabs are
+opened in turn with a bare page's (both servers up), and its ratio is the median of those pairs, so both sides see the
+same load (measured one after the other, load drift moved a page's ratio by 0.1-0.3 between runs).
 
 Targets (issue 15): a fresh tab <= 1.2 x the floor; every navigation and interaction <= 0.5 s.
 
@@ -78,6 +80,7 @@ class Runs:
 
 
 REPEATS = 3
+FRESH_REPEATS = 5  # fresh tabs per page, each right after a bare page's: the ratio is the median of the pairs
 VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
 
 
@@ -274,14 +277,21 @@ def main() -> None:
         floor = bare_floor(tabs, tmp)
         chart_floor = bare_floor(tabs, tmp, chart=True)
         env = {"MIRROR_DB": path, "MIRROR_WARM_MODEL": "0"}
-        with app_server(log_path=tmp / "app.log", env=env) as base:
+        bare = app_server(log_path=tmp / "bare-paired.log", env={}, script=str(tmp / "bare.py"), cwd=tmp)
+        with bare as bare_base, app_server(log_path=tmp / "app.log", env=env) as base:
+            fresh_tab(tabs, bare_base, "Bare")
             fresh_tab(tabs, base, "Overview")  # the server's first page pays its imports: not counted
             print(f"bare Streamlit page, fresh tab (the floor): {floor:.2f} s; target per page <= {1.2 * floor:.2f} s")
             print(f"bare page with one plotly chart, fresh tab: {chart_floor:.2f} s ({chart_floor / floor:.2f} x)")
-            print(f"{'fresh tab':<36} {'s':>6} {'x floor':>8}", flush=True)
+            print(f"{'fresh tab (in turn with a bare tab)':<36} {'s':>6} {'bare s':>7} {'x bare':>7}", flush=True)
             for p, title in PAGES.items():
-                seconds = statistics.median(fresh_tab(tabs, f"{base}/{p}", title) for _ in range(REPEATS))
-                print(f"{title:<36} {seconds:>6.2f} {seconds / floor:>8.2f}", flush=True)
+                pairs = [
+                    (fresh_tab(tabs, bare_base, "Bare"), fresh_tab(tabs, f"{base}/{p}", title))
+                    for _ in range(FRESH_REPEATS)
+                ]
+                floor_now, page = (statistics.median(side) for side in zip(*pairs, strict=True))
+                ratio = statistics.median(tab / bare_tab for bare_tab, tab in pairs)
+                print(f"{title:<36} {page:>6.2f} {floor_now:>7.2f} {ratio:>7.2f}", flush=True)
             print(f"{'navigation / interaction':<36} {'s':>6}   (target <= 0.5 s)", flush=True)
             interactions(browser, base, scene=n // 2)
         browser.close()
