@@ -7,12 +7,21 @@ from sqlmodel import Session, select
 
 from core.double_review import give_blind_verdict
 from core.verdicts import mark_rationale
+from pages.overview_agreement import MARK_OPEN
 from storage.double_models import Adjudication, BlindVerdict, DoubleReview
 from storage.double_review import mark_double
 from storage.models import Rationale, Review, Selection
 from storage.reviewers import set_role
 from tests.app.overview_helpers import agreement_figures, table_rows, table_rows_of
 from tests.app.pages_helpers import open_page
+
+MARK = "Mark a share of a selection for blind double review"
+
+
+def _more(at) -> list:
+    """The adjudication queue's "more" expander (the marking one aside)."""
+    return [e for e in at.main.expander if e.label != MARK]
+
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 
@@ -63,6 +72,9 @@ def test_an_admin_decides_a_disagreement_on_the_review_page(workspace, engine):
 def test_overview_shows_agreement_and_the_queue_and_marks_a_share(workspace, engine):
     at = open_page()
     assert "No scene has two blind verdicts yet." in [c.value for c in at.caption]
+    assert not at.number_input  # the marking controls are built only once their expander is opened
+    at.session_state[MARK_OPEN] = True
+    at.run()
     at.number_input(key="double_percent").set_value(50)
     at.button(key="mark_double").click().run()
     assert at.success[0].value == "Selection sel\\: 2 scenes in double review\\."
@@ -83,7 +95,7 @@ def test_overview_shows_agreement_and_the_queue_and_marks_a_share(workspace, eng
     ]
     stats = table_rows(at, "reviewer", "verdicts", "approve rate", "verdicts per active hour")
     assert [row[:3] for row in stats] == [["ann", "2", "100.0 %"], ["bob", "2", "50.0 %"]]
-    assert not at.main.expander  # the whole queue is shown: nothing to open for more
+    assert not _more(at)  # the whole queue is shown: nothing to open for more
 
 
 def test_overview_shows_the_queue_head_and_the_rest_only_when_opened(workspace, engine, monkeypatch):
@@ -98,10 +110,10 @@ def test_overview_shows_the_queue_head_and_the_rest_only_when_opened(workspace, 
     assert agreement_figures(at)["Waiting for an admin"] == "3"
     head = [[f"review (review?scene={double[0]})", str(double[0]), "ann: approved · bob: rejected"]]
     assert table_rows(at, "open", "scene_id", "verdicts") == head
-    [more] = at.main.expander
+    [more] = _more(at)
     assert more.label == "2 more of the 3 waiting (the first 3 by scene id)"
     assert not more.markdown  # closed: its table is not even built
     at.session_state["adjudication_more"] = True  # the admin opens it
     at.run()
     rest = [[f"review (review?scene={sid})", str(sid), "ann: approved · bob: rejected"] for sid in double[1:3]]
-    assert [table_rows_of(m.value) for m in at.main.expander[0].markdown] == [rest]
+    assert [table_rows_of(m.value) for m in _more(at)[0].markdown] == [rest]
