@@ -180,29 +180,11 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
 
     page.goto(f"{base}/review?scene={scene}")
     _ready(page, "Review")
-    for _ in range(REPEATS):
-        _settle(page)
-        shown = _scene_heading(page)
-        figures.setdefault("review: Next", []).append(
-            timed(page, runs, _button(page, "next_scene").click, lambda s=shown: _moved(page, s), "next")
-        )
-    _report(figures, "review: Next")
-    for _ in range(REPEATS):
-        _settle(page)
-        shown = _scene_heading(page)
-        figures.setdefault("review: Approve -> next scene", []).append(
-            timed(page, runs, _button(page, "approve").click, lambda s=shown: _moved(page, s), "approve")
-        )
-    _report(figures, "review: Approve -> next scene")
+    _scene_moves(page, runs, figures, "review: Next", "next_scene")
+    _scene_moves(page, runs, figures, "review: Approve -> next scene", "approve")
     page.get_by_text("Plots: this scene", exact=False).click()  # the figure, drawn from now on scene after scene
     page.locator(".js-plotly-plot").first.wait_for()
-    for _ in range(REPEATS):
-        _settle(page)
-        shown = _scene_heading(page)
-        figures.setdefault("review: Next, plots open", []).append(
-            timed(page, runs, _button(page, "next_scene").click, lambda s=shown: _moved(page, s), "next, plots")
-        )
-    _report(figures, "review: Next, plots open")
+    _scene_moves(page, runs, figures, "review: Next, plots open", "next_scene")
 
     page.goto(f"{base}/filter")
     _ready(page, "Filter")
@@ -223,6 +205,17 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
     _report(figures, "filter: threshold -> plots")
     page.close()
     return {label: statistics.median(values) for label, values in figures.items()}
+
+
+def _scene_moves(page, runs: Runs, figures: dict[str, list[float]], label: str, key: str) -> None:
+    """REPEATS clicks of Review's button `key`, each timed until another scene is shown and its run has finished."""
+    for _ in range(REPEATS):
+        _settle(page)
+        shown = _scene_heading(page)
+        figures.setdefault(label, []).append(
+            timed(page, runs, _button(page, key).click, lambda s=shown: _moved(page, s), label)
+        )
+    _report(figures, label)
 
 
 def _report(figures: dict[str, list[float]], label: str) -> None:

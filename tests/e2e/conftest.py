@@ -1,5 +1,6 @@
 """Browser-test fixtures: a prepared workspace served by `streamlit run app.py`, a Chromium tab, wait helpers."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -67,3 +68,14 @@ def wait_idle(page) -> None:
         " && !document.querySelector('[data-stale=\"true\"]')",
         timeout=90_000,
     )
+
+
+def write_export(page, path) -> None:
+    """On Export: write the current choice to path, until "Wrote 1 rows" shows and the app is idle."""
+    box = page.get_by_label("Write to path")
+    box.fill(str(path))
+    box.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Write export file").click()
+    page.get_by_text(re.compile("Wrote 1 rows")).wait_for()
+    wait_idle(page)

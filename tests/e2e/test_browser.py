@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from storage.db import get_engine
 from storage.models import ExportRecord, Rationale, RationaleVersion, Review, Selection, SelectionItem
-from tests.e2e.conftest import screenshot_on_failure, wait_idle
+from tests.e2e.conftest import screenshot_on_failure, wait_idle, write_export
 
 pytestmark = pytest.mark.slow
 EDIT = "I was bored on a rainy evening and wanted a thriller.\nBehavior: [B]"
@@ -88,12 +88,7 @@ def test_audit_edit_threshold_export_in_the_browser(server, page, tmp_path):
         page.goto(f"{base}/export")
         page.get_by_text("Preview (first rows exactly as written)").wait_for()
         out = tmp_path / "e2e-dpo.jsonl"
-        path_box = page.get_by_label("Write to path")
-        path_box.fill(str(out))
-        path_box.press("Enter")
-        wait_idle(page)
-        page.get_by_role("button", name="Write export file").click()
-        page.get_by_text(re.compile("Wrote 1 rows")).wait_for()
+        write_export(page, out)
 
         engine = get_engine(db)
         with Session(engine) as s:

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from storage.audit_models import PairOverride, RationaleVerdict
 from storage.db import get_engine
 from storage.models import Rationale
-from tests.e2e.conftest import screenshot_on_failure, wait_idle
+from tests.e2e.conftest import screenshot_on_failure, wait_idle, write_export
 
 pytestmark = pytest.mark.slow
 EDIT = "Stimulus: a rainy evening.\nKnowledge: thrillers fit a rainy evening.\nEvaluation: I pick it.\nBehavior: [B]"
@@ -24,16 +24,6 @@ def _pick(page, label: str, option: str) -> None:
     box.press("ArrowDown")  # a click may only focus the combobox
     page.get_by_role("option", name=option).first.wait_for()
     page.get_by_role("option", name=option).first.click()
-    wait_idle(page)
-
-
-def _write(page, path) -> None:
-    box = page.get_by_label("Write to path")
-    box.fill(str(path))
-    box.press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Write export file").click()
-    page.get_by_text(re.compile("Wrote 1 rows")).wait_for()
     wait_idle(page)
 
 
@@ -105,7 +95,7 @@ def test_verdict_human_pair_and_edit_reach_the_export(server, page, tmp_path):
         page.get_by_text("Preview (first rows exactly as written)").wait_for()
         wait_idle(page)
         out = tmp_path / "pairs.jsonl"
-        _write(page, out)
+        write_export(page, out)
         [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert {k: row[k] for k in ("scene_id", "chosen_rationale_id", "chosen_version", "rejected_rationale_id")} == {
             "scene_id": target,
@@ -118,7 +108,7 @@ def test_verdict_human_pair_and_edit_reach_the_export(server, page, tmp_path):
         page.get_by_text("edits (human edit vs model original)").click()
         wait_idle(page)
         edits = tmp_path / "edits.jsonl"
-        _write(page, edits)
+        write_export(page, edits)
         [edit] = [json.loads(line) for line in edits.read_text(encoding="utf-8").splitlines()]
         assert edit["scene_id"] == target
         assert edit["messages_chosen"][-1]["content"].startswith("Stimulus: a rainy evening.")
