@@ -79,3 +79,10 @@ def write_export(page, path) -> None:
     page.get_by_role("button", name="Write export file").click()
     page.get_by_text(re.compile("Wrote 1 rows")).wait_for()
     wait_idle(page)
+
+
+def open_scene(page, base: str, scene: int) -> None:
+    """Review on the scene, drawn and idle."""
+    page.goto(f"{base}/review?scene={scene}")
+    page.get_by_text(f"Scene {scene}", exact=True).wait_for()
+    wait_idle(page)

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from storage.db import get_engine
 from storage.draft_models import ReviewDraft
-from tests.e2e.conftest import screenshot_on_failure, wait_idle
+from tests.e2e.conftest import open_scene, screenshot_on_failure, wait_idle
 
 pytestmark = pytest.mark.slow
 DRAFT = "Stimulus: typed before the reload.\nBehavior: [B]"
@@ -24,9 +24,7 @@ def test_a_draft_survives_a_reload(server, page):
     base, db, ids = server
     scene = ids[4]
     with screenshot_on_failure(page, "review_draft_reload"):
-        page.goto(f"{base}/review?scene={scene}")
-        page.get_by_text(f"Scene {scene}", exact=True).wait_for()
-        wait_idle(page)
+        open_scene(page, base, scene)
         area = _open_editor(page)
         area.fill(DRAFT)
         area.press("Tab")  # the editor commits its value on blur: the draft is kept

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from core.review import edit_rationale
 from storage.db import get_engine
 from storage.models import Rationale
-from tests.e2e.conftest import screenshot_on_failure, wait_idle
+from tests.e2e.conftest import open_scene, screenshot_on_failure, wait_idle
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +35,7 @@ def test_ctrl_enter_saves_the_panel_stays_open_and_the_diff_shows(server, page):
         edit_rationale(session=s, rationale_id=rid, text=long_text(0), author="alice", expected_version=1)
         edit_rationale(session=s, rationale_id=rid, text=long_text(1), author="alice", expected_version=2)
     with screenshot_on_failure(page, "review_history"):
-        page.goto(f"{base}/review?scene={scene}")
-        page.get_by_text(f"Scene {scene}", exact=True).wait_for()
-        wait_idle(page)
+        open_scene(page, base, scene)
         page.get_by_role("tab", name="strong").click()
         box = page.get_by_test_id("stExpander").filter(has_text="#0").first
         box.locator("summary").click()

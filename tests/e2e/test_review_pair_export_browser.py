@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from storage.audit_models import PairOverride, RationaleVerdict
 from storage.db import get_engine
 from storage.models import Rationale
-from tests.e2e.conftest import screenshot_on_failure, wait_idle, write_export
+from tests.e2e.conftest import open_scene, screenshot_on_failure, wait_idle, write_export
 
 pytestmark = pytest.mark.slow
 EDIT = "Stimulus: a rainy evening.\nKnowledge: thrillers fit a rainy evening.\nEvaluation: I pick it.\nBehavior: [B]"
@@ -34,9 +34,7 @@ def test_verdict_human_pair_and_edit_reach_the_export(server, page, tmp_path):
         rats = {(r.role, r.sample_index): r.id for r in s.exec(select(Rationale).where(Rationale.scene_id == target))}
     page.set_default_timeout(30_000)
     with screenshot_on_failure(page, "pair_export"):
-        page.goto(f"{base}/review?scene={target}")
-        page.get_by_text(f"Scene {target}", exact=True).wait_for()
-        wait_idle(page)
+        open_scene(page, base, target)
 
         # A verdict with a reason on strong #1, in its panel.
         page.get_by_role("tab", name="strong").click()

@@ -4,7 +4,7 @@ every scene after, until it is closed."""
 
 import pytest
 
-from tests.e2e.conftest import screenshot_on_failure, wait_idle
+from tests.e2e.conftest import open_scene, screenshot_on_failure, wait_idle
 
 pytestmark = pytest.mark.slow
 PLOTS = "Plots: this scene over the dataset's scores; each rationale's distribution"
@@ -18,9 +18,7 @@ def test_the_scene_figure_is_drawn_once_asked_for_and_stays_from_scene_to_scene(
     base, _db, ids = server
     scene = ids[1]
     with screenshot_on_failure(page, "review_plots"):
-        page.goto(f"{base}/review?scene={scene}")
-        page.get_by_text(f"Scene {scene}", exact=True).wait_for()
-        wait_idle(page)
+        open_scene(page, base, scene)
         page.get_by_role("columnheader", name="percentile").wait_for()  # the scores table
         page.get_by_role("columnheader", name="most likely (mean p)").wait_for()  # the predictions table
         assert _charts(page) == 0
