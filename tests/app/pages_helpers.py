@@ -35,6 +35,18 @@ def open_bulk(at: AppTest) -> AppTest:
     return at.run()
 
 
+SETTINGS_FORMS = ("set_name_open", "add_endpoint_open", "try_endpoint_open", "set_role_open")  # pages/settings.py
+
+
+def open_settings(**params: str) -> AppTest:
+    """Settings with each form's expander opened, as a user does (closed, their bodies are not built)."""
+    at = open_page("settings", **params)
+    assert not at.main.text_input and not at.main.selectbox and not at.main.button  # closed: nothing built
+    for key in SETTINGS_FORMS:
+        at.session_state[key] = True
+    return at.run()
+
+
 def texts(at: AppTest) -> str:
     """All visible text of the main area, for checks on what a user reads."""
     parts = [

@@ -11,7 +11,7 @@ from storage.audit_models import Reviewer
 from storage.models import ExportRecord, Rationale, Review
 from storage.reviewers import set_role
 from tests.app.overview_helpers import table_rows
-from tests.app.pages_helpers import APP, open_page
+from tests.app.pages_helpers import APP, open_page, open_settings
 
 pytestmark = pytest.mark.both_backends  # the app's writes, on SQLite and PostgreSQL
 READ_ONLY = "viewer is read\\-only\\: reviews, edits and exports need the reviewer or admin role"  # as escaped
@@ -66,7 +66,7 @@ def test_a_read_only_reviewer_is_refused_on_the_page(workspace, engine):
 
 
 def test_settings_sets_roles_only_for_an_admin(workspace, engine):
-    at = open_page("settings", reviewer="ada")
+    at = open_settings(reviewer="ada")
     at.text_input(key="role_name").set_value("ada")
     at.selectbox(key="role_role").set_value("admin")
     at.button(key="FormSubmitter:set_role-Set role").click().run()

@@ -10,7 +10,7 @@ from storage.models import (
 )
 from storage.reviewers import ensure_reviewer
 from tests.app.overview_helpers import table_rows
-from tests.app.pages_helpers import add_fake_endpoint, open_page
+from tests.app.pages_helpers import add_fake_endpoint, open_page, open_settings
 
 ENDPOINTS = ("name", "kind", "model", "key env var", "concurrency", "base URL")
 LOCAL_ROW = ["local", "local", f"embedded {LOCAL_MODEL}", "-", str(LOCAL_CONCURRENCY), "started on demand"]
@@ -22,13 +22,25 @@ def endpoint_rows(at) -> list[list[str]]:
     return table_rows(at, *ENDPOINTS)
 
 
-def test_settings_lists_local_endpoint(db_path):
-    at = open_page("settings")
+def test_settings_opens_on_its_tables_with_each_form_built_only_when_opened(db_path):
+    at = open_page("settings", reviewer="ada")
     assert endpoint_rows(at) == [LOCAL_ROW]
+    assert at.markdown[0].value.startswith("You work as **ada**")
+    assert [e.label for e in at.main.expander] == [
+        "Work under another name",
+        "Add an OpenAI-compatible endpoint",
+        "Test or remove an endpoint",
+        "Set a reviewer's role",
+    ]
+    assert not at.main.text_input and not at.main.selectbox and not at.main.button and not at.main.number_input
+    at.session_state["add_endpoint_open"] = True
+    at.run()
+    assert sorted(t.key for t in at.main.text_input) == ["ep_key_env", "ep_model", "ep_name", "ep_url"]
+    assert [b.key for b in at.main.selectbox] == ["ep_kind"]
 
 
 def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
-    at = open_page("settings")
+    at = open_settings()
     at.text_input(key="ep_name").set_value("big")
     at.text_input(key="ep_model").set_value("gpt-x")
     at.text_input(key="ep_url").set_value("http://127.0.0.1:9/v1")
@@ -51,7 +63,7 @@ def test_settings_add_endpoint_takes_env_var_name(db_path, engine):
 
 
 def test_settings_reviewer_name_is_used_for_reviews(workspace, engine):
-    at = open_page("settings")
+    at = open_settings()
     at.text_input(key="reviewer_input").set_value("ada").run()
     assert at.session_state["reviewer"] == "ada"
     at.query_params["scene"] = str(workspace[2])
@@ -64,7 +76,7 @@ def test_settings_reviewer_name_is_used_for_reviews(workspace, engine):
 
 def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
     add_fake_endpoint(engine, llm_server)
-    at = open_page("settings")
+    at = open_settings()
     at.selectbox(key="ep_target").set_value("fake").run()
     at.button(key="ep_test").click().run()
     assert "fake\\: ok in" in at.success[0].value
@@ -75,7 +87,7 @@ def test_settings_test_endpoint_makes_one_call(db_path, engine, llm_server):
 
 def test_settings_lists_every_environment_setting_with_its_value(db_path, monkeypatch):
     monkeypatch.setenv("MIRROR_DEMO_SCENES", "6")
-    at = open_page("settings")
+    at = open_settings()
     table = table_rows(at, "variable", "value", "what it sets")
     assert [variable for variable, _, _ in table] == [
         "MIRROR_DB",
@@ -106,7 +118,7 @@ def test_settings_refuse_a_base_url_with_credentials_and_hide_old_ones(db_path, 
     with Session(engine) as s:
         s.add(Endpoint(name="old", base_url="https://alice:hunter2@api.example.com/v1", model="m"))
         s.commit()
-    at = open_page("settings")
+    at = open_settings()
     assert endpoint_rows(at)[-1][-1] == "https://alice:***@api.example.com/v1"
     at.text_input(key="ep_name").set_value("leak")
     at.text_input(key="ep_model").set_value("gpt-x")
@@ -125,7 +137,7 @@ def test_settings_show_names_as_written_never_as_markdown_or_html(db_path, engin
         person = ensure_reviewer(session=s, name=evil, role="admin")
         s.commit()
         since = f"{person.created_at:%Y-%m-%d %H:%M:%S}"
-    at = open_page("settings")
+    at = open_settings()
     assert endpoint_rows(at) == [LOCAL_ROW, [evil, "openai", evil, "KEY", "3", "http://127.0.0.1:9/v1"]]
     assert table_rows(at, "name", "role", "since") == [[evil, "admin", since]]
     shown = "\n".join(m.value for m in at.markdown)

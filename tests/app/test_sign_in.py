@@ -96,6 +96,8 @@ def test_a_writer_signed_in_records_verdicts_under_their_account(workspace, engi
             ("ann@example.org", "reviewer"),
         ]
     at.switch_page("settings.py").run()
+    at.session_state["set_name_open"] = True
+    at.run()
     name = at.text_input(key="reviewer_input")
     assert (name.value, name.disabled) == ("ann@example.org", True)
 
