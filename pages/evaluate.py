@@ -26,6 +26,9 @@ python -m core evaluate --endpoint local --mode thought --repeat 3
 """
 LABELS = {"accuracy": "accuracy", "argmax_accuracy": "argmax accuracy", "log_loss": "log loss", "brier": "Brier"}
 LABELS["ece"] = "calibration error (ECE)"
+# session key: "Evaluate now" is open. Its form is built only then: a fresh tab pays for each kind of widget it draws
+# (a bare page with one selectbox is 1.14 x a bare page's time in Chromium, bench/bench_browser.py).
+START_OPEN = "ev_open"
 
 
 @st.cache_data(show_spinner="Computing a summary…", max_entries=64)
@@ -70,12 +73,15 @@ def board_table(board: pd.DataFrame) -> str:
     return markdown_table(rows, BOARD, formats=formats)
 
 
-def start_form(has_runs: bool) -> None:
+def start_form() -> None:
     """Run (or resume) an evaluation from the page, with a progress bar."""
     with session() as s:
         endpoints = [LOCAL, *(e.name for e in list_endpoints(session=s))]
     targets = [f"baseline: {b}" for b in EVAL_BASELINES] + [f"{e} · {m}" for e in endpoints for m in EVAL_MODES]
-    with st.expander("Evaluate now", expanded=not has_runs):
+    box = st.expander("Evaluate now", key=START_OPEN, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         cols = st.columns([3, 1, 1, 2])
         target = cols[0].selectbox("Simulator or baseline", targets, key="ev_target")
         repeat = cols[1].number_input("Repeats", min_value=1, value=3, key="ev_repeat")
@@ -122,8 +128,8 @@ if not runs:
         "No evaluation run yet. Build held-out (eval) scenes, then evaluate the baselines and a simulator — "
         "from the terminal, or with Evaluate now below."
     )
-    st.code(COMMANDS, language="bash")
-    start_form(has_runs=False)
+    st.text(COMMANDS)  # not st.code: its highlighter is a chunk of its own, 0.3 x of a bare page on a fresh tab
+    start_form()
     st.stop()
 
 st.subheader("Leaderboard")
@@ -132,7 +138,7 @@ st.caption(
     "resample scenes. Baselines read no text: a simulator that does not beat popularity is not simulating preferences."
 )
 st.markdown(board_table(leaderboard(runs)))
-start_form(has_runs=True)
+start_form()
 
 names = [r["name"] for r in runs]
 cols = st.columns([3, 1, 1])

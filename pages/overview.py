@@ -132,7 +132,7 @@ if not summary.get("datasets") and not building:
     )
     if build is None and st.button("Build demo workspace", type="primary", key="build_demo"):
         start_build()
-    st.code(LOAD_COMMANDS, language="bash")
+    st.text(LOAD_COMMANDS)  # not st.code: its highlighter is a chunk of its own (pages/evaluate.py)
     st.stop()
 if not summary.get("datasets"):
     st.stop()

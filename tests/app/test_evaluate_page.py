@@ -36,7 +36,8 @@ def board_row(run: EvalRun) -> list[str]:
 def test_empty_state_says_what_to_run(db_path):
     at = open_page("evaluate")
     assert at.info[0].value.startswith("No evaluation run yet.")
-    commands = at.code[0].value
+    assert not at.code and not at.main.selectbox and not at.main.button  # the form waits for "Evaluate now"
+    commands = at.main.text[0].value
     assert "python -m core evaluate --baseline popularity" in commands
     assert "python -m core evaluate --endpoint local --mode direct" in commands
     assert "python -m core scenes --dataset NAME --count 256 --split eval" in commands
@@ -102,6 +103,9 @@ def test_a_run_without_summary_is_computed_on_view(engine, session):
 def test_start_a_baseline_from_the_page(engine, session):
     make_eval_workspace(session, baselines=("random",))
     at = open_page("evaluate")
+    assert "Evaluate now" in [e.label for e in at.main.expander] and "ev_start" not in [b.key for b in at.button]
+    at.session_state["ev_open"] = True  # opened, as a user does: its form is built only then
+    at.run()
     at.selectbox(key="ev_target").set_value("baseline: popularity")
     at.number_input(key="ev_repeat").set_value(4)
     at.text_input(key="ev_name").set_value("pop from the page")

@@ -25,7 +25,7 @@ def test_overview_empty_database_offers_demo_and_commands(db_path):
     at = open_page()
     assert "The database is empty" in at.info[0].value
     assert at.button(key="build_demo").label == "Build demo workspace"
-    assert "python -m core ingest --dataset NAME" in at.main.code[0].value
+    assert "python -m core ingest --dataset NAME" in at.main.text[0].value and not at.code  # no highlighter chunk
     assert db_path in at.sidebar.text[0].value
 
 
