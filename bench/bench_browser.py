@@ -2,9 +2,10 @@
 
 Over a workspace of N scenes (bench.data: 2 roles x 10 rationales, scored, a 10,000-scene selection) it times:
 a fresh tab on each page (navigation start to the page's content drawn and the app idle), sidebar navigation from
-Overview to each page, Samples sorted by another column, Review "Next" and Review "Approve" (the verdict, then the
-next scene shown), Review "Next" again with the scene's plots opened (their expander stays open from scene to scene),
-and a Filter threshold moved with the keyboard until the plots are redrawn. In the same run, a
+Overview to each page (and to Filter again, once the tab has loaded the plotly chunk), Samples sorted by another
+column, Review "Next" and Review "Approve" (the verdict, then the next scene shown), Review "Next" again with the
+scene's plots opened (their expander stays open from scene to scene), and a Filter threshold moved with the keyboard
+until the plots are redrawn. In the same run, a
 fresh tab on a bare one-line Streamlit page gives the framework's floor on this machine; each page's fresh tabs are
 opened in turn with a bare page's (both servers up), and its ratio is the median of those pairs, so both sides see the
 same load (measured one after the other, load drift moved a page's ratio by 0.1-0.3 between runs).
@@ -14,7 +15,9 @@ Targets (issue 15): a fresh tab <= 1.2 x the floor; every navigation and interac
 A fresh tab is a new browser context by default: an empty cache, as on a first visit, so every JavaScript chunk an
 element needs (plotly.js for a chart, the data grid for st.dataframe) is fetched and compiled again. --warm opens the
 fresh tabs in one context instead, as a new tab of a browser that has shown the app before (cached chunks). Beside the
-bare floor it times a bare page with one small plotly chart: what any Streamlit page with a chart pays.
+bare floor it times bare pages that add one kind of element each (a selectbox, six kinds of widget, a small
+st.dataframe, st.code, a small plotly chart), paired with bare tabs like the pages: what any Streamlit page that draws
+them pays on this machine, the part of a page's time that no app code can remove.
 
     python -m bench.bench_browser            # 2,000 scenes
     python -m bench.bench_browser --scale    # 100,000 scenes (the issue's size; the database takes minutes)
@@ -115,17 +118,43 @@ def fresh_tab(browser, url: str, title: str) -> float:
 
 
 BARE = 'import streamlit as st\n\nst.title("Bare")\nst.write("hello")\n'
-CHART = "import plotly.graph_objects as go\n\nst.plotly_chart(go.Figure(go.Bar(x=[1, 2], y=[3, 1])))\n"
+# What one kind of element adds to a bare page's fresh tab (its JavaScript chunk, fetched and compiled per tab).
+ELEMENTS = {
+    "one selectbox": 'st.selectbox("s", ["a", "b"])\n',
+    "six kinds of widget": 'st.selectbox("s", ["a"])\nst.text_input("t")\nst.button("b")\nst.toggle("g")\n'
+    'st.radio("r", ["x", "y"])\nst.number_input("n", 1, 9, 2)\n',
+    "a 50-row st.dataframe": 'st.dataframe({"a": list(range(50)), "b": [f"x{i}" for i in range(50)]})\n',
+    "st.code": 'st.code("python -m core demo", language="bash")\n',
+    "one plotly chart": "import plotly.graph_objects as go\n\nst.plotly_chart(go.Figure(go.Bar(x=[1, 2], y=[3, 1])))\n",
+}
 
 
-def bare_floor(browser, tmp: Path, *, chart: bool = False) -> float:
-    """Median fresh tab on `st.write("hello")` (chart: and one two-bar plotly chart): what any Streamlit page costs
-    here."""
-    script = tmp / ("chart.py" if chart else "bare.py")
-    script.write_text(BARE + (CHART if chart else ""))
-    with app_server(log_path=tmp / f"{script.stem}.log", env={}, script=str(script), cwd=tmp) as base:
+def bare_floor(browser, tmp: Path) -> float:
+    """Median fresh tab on `st.write("hello")`: what any Streamlit page costs here."""
+    script = tmp / "bare.py"
+    script.write_text(BARE)
+    with app_server(log_path=tmp / "bare.log", env={}, script=str(script), cwd=tmp) as base:
         fresh_tab(browser, base, "Bare")  # the server's first page pays its imports: not counted
         return statistics.median(fresh_tab(browser, base, "Bare") for _ in range(REPEATS))
+
+
+def paired(tabs, bare_base: str, url: str, title: str) -> tuple[float, float, float]:
+    """FRESH_REPEATS fresh tabs on url, each right after one on the bare page: (median s, bare median s, median of
+    the ratios)."""
+    pairs = [(fresh_tab(tabs, bare_base, "Bare"), fresh_tab(tabs, url, title)) for _ in range(FRESH_REPEATS)]
+    bare, page = (statistics.median(side) for side in zip(*pairs, strict=True))
+    return page, bare, statistics.median(tab / bare_tab for bare_tab, tab in pairs)
+
+
+def element_costs(tabs, bare_base: str, tmp: Path) -> None:
+    """Print each ELEMENTS page's fresh tab against the bare page's, paired."""
+    for k, (label, snippet) in enumerate(ELEMENTS.items()):
+        script = tmp / f"element{k}.py"
+        script.write_text(BARE + snippet)
+        with app_server(log_path=tmp / f"{script.stem}.log", env={}, script=str(script), cwd=tmp) as base:
+            fresh_tab(tabs, base, "Bare")  # the server's first page pays its imports: not counted
+            page, bare, ratio = paired(tabs, bare_base, base, "Bare")
+        print(f"{'bare page + ' + label:<36} {page:>6.2f} {bare:>7.2f} {ratio:>7.2f}", flush=True)
 
 
 def timed(page, runs: Runs, action, until, label: str = "") -> float:
@@ -160,6 +189,17 @@ def interactions(browser, base: str, scene: int) -> dict[str, float]:
                 timed(page, runs, link.click, lambda t=title: _heading(page, t), title)
             )
         _report(figures, f"sidebar -> {title}")
+    # Filter again in the same tab (Overview between): the tab has loaded and compiled the plotly chunk on its first
+    # visit, so this is the page's own time; the first visit above adds the chunk's (~0.35 s here).
+    again = "sidebar -> Filter, again in the tab"
+    for _ in range(REPEATS):
+        _settle(page)
+        home = nav.get_by_role("link", name="Overview", exact=True)
+        timed(page, runs, home.click, lambda: _heading(page, "Overview"))
+        _settle(page)
+        link = nav.get_by_role("link", name="Filter", exact=True)
+        figures.setdefault(again, []).append(timed(page, runs, link.click, lambda: _heading(page, "Filter"), again))
+    _report(figures, again)
 
     page.goto(f"{base}/samples")
     _ready(page, "Samples")
@@ -268,22 +308,16 @@ def main() -> None:
         tabs = browser.new_context(viewport=VIEWPORT) if args.warm else browser
         print(f"fresh tabs: {'one context, cache warm' if args.warm else 'a new context each, cache empty'}")
         floor = bare_floor(tabs, tmp)
-        chart_floor = bare_floor(tabs, tmp, chart=True)
         env = {"MIRROR_DB": path, "MIRROR_WARM_MODEL": "0"}
         bare = app_server(log_path=tmp / "bare-paired.log", env={}, script=str(tmp / "bare.py"), cwd=tmp)
         with bare as bare_base, app_server(log_path=tmp / "app.log", env=env) as base:
             fresh_tab(tabs, bare_base, "Bare")
             fresh_tab(tabs, base, "Overview")  # the server's first page pays its imports: not counted
             print(f"bare Streamlit page, fresh tab (the floor): {floor:.2f} s; target per page <= {1.2 * floor:.2f} s")
-            print(f"bare page with one plotly chart, fresh tab: {chart_floor:.2f} s ({chart_floor / floor:.2f} x)")
             print(f"{'fresh tab (in turn with a bare tab)':<36} {'s':>6} {'bare s':>7} {'x bare':>7}", flush=True)
+            element_costs(tabs, bare_base, tmp)
             for p, title in PAGES.items():
-                pairs = [
-                    (fresh_tab(tabs, bare_base, "Bare"), fresh_tab(tabs, f"{base}/{p}", title))
-                    for _ in range(FRESH_REPEATS)
-                ]
-                floor_now, page = (statistics.median(side) for side in zip(*pairs, strict=True))
-                ratio = statistics.median(tab / bare_tab for bare_tab, tab in pairs)
+                page, floor_now, ratio = paired(tabs, bare_base, f"{base}/{p}", title)
                 print(f"{title:<36} {page:>6.2f} {floor_now:>7.2f} {ratio:>7.2f}", flush=True)
             print(f"{'navigation / interaction':<36} {'s':>6}   (target <= 0.5 s)", flush=True)
             interactions(browser, base, scene=n // 2)
