@@ -170,8 +170,9 @@ if plots.open:
             st.caption("Nothing to plot yet: this scene has neither a score nor a predicted rationale.")
         else:
             st.caption(
-                f"Scores over the dataset with this scene marked; predicted distributions, one bar per rationale, "
-                f"true option {letter(scene.item_pos)} shaded, the sampled behaviour dotted"
+                f"Scores over the dataset with this scene marked; each rationale's predicted distribution (a row per "
+                f"rationale, darker = likelier), true option {letter(scene.item_pos)} outlined, the sampled behaviour "
+                "a dot"
             )
             plotly_chart(fig, key="scene_fig")
 

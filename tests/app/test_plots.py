@@ -13,6 +13,7 @@ from pages.charts import FONT, TEMPLATE
 from pages.filter_plots import MAP_BINS, MAX_BINS, bin_edges, entropy_map, ranking_histogram
 from pages.review_plots import PLOTS_OPEN
 from storage.browse_detail import decode_probs
+from storage.constants import letter
 from storage.models import Prediction, Rationale, Scene
 from tests.app.overview_helpers import table_rows
 from tests.app.pages_helpers import open_page
@@ -21,7 +22,8 @@ from tests.app.pages_helpers import open_page
 def _values(y) -> np.ndarray:
     """A trace's values as the browser gets them (plotly may send a typed array: dtype + base64)."""
     if isinstance(y, dict):
-        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+        flat = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+        return flat.reshape([int(n) for n in str(y.get("shape", flat.size)).split(",")])  # "rows, columns" when 2-D
     return np.asarray(y)
 
 
@@ -112,8 +114,8 @@ def test_review_marks_this_scene_on_each_score_plot(workspace):
 
 
 def test_review_draws_each_roles_distributions_in_the_scene_figure(workspace, engine):
-    """One figure for the scene: below the score panels, a panel per role with a bar group per rationale (the stored
-    probabilities), the true option shaded, the sampled behaviour dotted."""
+    """One figure for the scene: below the score panels, a heatmap per role with a row per rationale (its stored
+    probabilities, in sample order), the true option's column outlined, the sampled behaviour a dot."""
     scene_id = workspace[1]
     with Session(engine) as s:
         item_pos = s.get(Scene, scene_id).item_pos
@@ -121,18 +123,28 @@ def test_review_draws_each_roles_distributions_in_the_scene_figure(workspace, en
             select(Rationale.role, Rationale.sample_index, Prediction.probs, Prediction.behavior_index)
             .join(Prediction, Prediction.rationale_id == Rationale.id)
             .where(Rationale.scene_id == scene_id)
+            .order_by(Rationale.role, Rationale.sample_index)
         ).all()
+    assert len(rows) == 4
     at = _review_plots(scene_id)
     [fig] = _figures(at)  # the scene's only chart
-    bars = {t.name: t for t in fig.data if t.name}
-    assert sorted(bars) == sorted(f"{role} #{k}" for role, k, _, _ in rows) and len(rows) == 4
-    for role, k, probs, sampled in rows:
-        trace = bars[f"{role} #{k}"]
-        assert np.allclose(np.asarray(trace.y, dtype=float), decode_probs(probs), atol=1e-12)
-        assert (trace.xaxis, trace.yaxis) == (("x5", "y5") if role == "strong" else ("x6", "y6"))
-        assert [j for j, t in enumerate(trace.text) if t == "●"] == [sampled]
-        colours = trace.marker.color
-        assert [j for j, c in enumerate(colours) if c != colours[(item_pos + 1) % len(colours)]] == [item_pos]
+    assert [(t.type, t.name) for t in fig.data if t.type != "bar"] == [
+        ("heatmap", "strong"),
+        ("scatter", "strong sampled"),
+        ("heatmap", "weak"),
+        ("scatter", "weak sampled"),
+    ]
+    for role, axes in (("strong", ("x5", "y5")), ("weak", ("x6", "y6"))):
+        mine = [r for r in rows if r.role == role]
+        heat = next(t for t in fig.data if t.name == role)
+        dots = next(t for t in fig.data if t.name == f"{role} sampled")
+        assert (heat.xaxis, heat.yaxis) == (dots.xaxis, dots.yaxis) == axes
+        assert list(heat.y) == [f"#{r.sample_index}" for r in mine]
+        assert np.allclose(_values(heat.z), [decode_probs(r.probs) for r in mine], atol=1e-12)
+        assert list(heat.x) == [letter(j) for j in range(len(decode_probs(mine[0].probs)))]
+        assert list(zip(dots.x, dots.y, strict=True)) == [
+            (letter(r.behavior_index), f"#{r.sample_index}") for r in mine
+        ]
     titles = {a.text for a in fig.layout.annotations}
     assert {"strong: 2 predicted", "weak: 2 predicted"} <= titles
     shaded = [(sh.xref, sh.x0, sh.x1) for sh in fig.layout.shapes if sh.type == "rect"]
