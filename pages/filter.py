@@ -14,7 +14,7 @@ from core.app_support import (
 from core.markdown_table import figures_row, frame_table, markdown_table
 from core.selection import SelectionConfig, candidates, preview_selection, save_selection, train_only
 from pages.charts import plotly_chart
-from pages.filter_plots import entropy_map, group_bars, group_table, ranking_histogram
+from pages.filter_plots import entropy_map, group_table, ranking_histogram
 from pages.ui import db_path, engine, session, show_flash, user_errors
 from storage.constants import RANK_COLUMNS
 from storage.ranges import Ranges, to_limits
@@ -100,15 +100,14 @@ with user_errors():
             reasons=result.reasons.reindex(frame.index).to_numpy(),
         )
         plotly_chart(histogram, key="hist")
+        # Two charts, not three: the kept counts per dataset and exposure length are a table (a bar chart of the same
+        # numbers cost each page visit and threshold move a third plotly redraw).
         left, right = st.columns(2)
         plotly_chart(entropy_map(frame, kept_ids), key="entropy_map", where=left)
-        plotly_chart(group_bars(result.kept_by_group), key="groups", where=right)
-        tables = st.columns(2)
-        with tables[0]:
+        with right:
             st.caption("Dropped, by reason (checked in this order)")
             drops = [{"reason": why, "scenes": n} for why, n in result.drops.items()]
             st.markdown(markdown_table(drops, ["reason", "scenes"]))  # no data-grid chunk for a fresh tab
-        with tables[1]:
             st.caption("Kept, by dataset and exposure length")
             st.markdown(frame_table(group_table(result.kept_by_group)))
         for note in result.notes:

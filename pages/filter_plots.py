@@ -1,5 +1,5 @@
-"""Filter page figures: ranking histogram with threshold lines, the share kept over strong vs weak entropy, kept per
-group."""
+"""Filter page figures: ranking histogram with threshold lines, the share kept over strong vs weak entropy; the kept
+counts per dataset and exposure length as a table."""
 
 import html
 
@@ -128,19 +128,3 @@ def group_table(kept_by_group: dict[tuple[str, int], int]) -> pd.DataFrame:
     table = pd.DataFrame(rows).pivot_table(index="dataset", columns="exposure", values="kept", fill_value=0)
     table.columns = [f"{c} options" for c in table.columns]
     return table.astype(int).reset_index()
-
-
-def group_bars(kept_by_group: dict[tuple[str, int], int]):
-    """Bars of kept scenes per exposure length, one trace per dataset."""
-    fig = go.Figure()
-    datasets = sorted({d for d, _ in kept_by_group})
-    for name in datasets:
-        pairs = sorted((c, n) for (d, c), n in kept_by_group.items() if d == name)
-        fig.add_trace(
-            go.Bar(x=[c for c, _ in pairs], y=[n for _, n in pairs], name=html.escape(name))
-        )  # plotly reads tags
-    fig.update_layout(
-        height=300, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title="kept per exposure length", barmode="group"
-    )
-    fig.update_xaxes(title="options on screen", dtick=1)
-    return fig

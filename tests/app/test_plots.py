@@ -158,7 +158,7 @@ def test_charts_skip_streamlits_browser_theme_for_plotlys_own_template(workspace
     for page, params in (("review", {"scene": str(workspace[1])}), ("filter", {})):
         at = _review_plots(workspace[1]) if page == "review" else open_page(page, **params)
         charts = at.get("plotly_chart")
-        assert len(charts) == (1 if page == "review" else 3)
+        assert len(charts) == (1 if page == "review" else 2)  # Filter: the histogram and the entropy map
         for chart in charts:
             assert chart.proto.theme == ""
             layout = pio.from_json(chart.proto.spec).layout
