@@ -108,7 +108,7 @@ with user_errors():
             st.caption("Dropped, by reason (checked in this order)")
             drops = [{"reason": why, "scenes": n} for why, n in result.drops.items()]
             st.markdown(markdown_table(drops, ["reason", "scenes"]))  # no data-grid chunk for a fresh tab
-            st.caption("Kept, by dataset and exposure length")
+            st.caption("Kept, by exposure length (options on screen) and dataset")
             st.markdown(frame_table(group_table(result.kept_by_group)))
         for note in result.notes:
             st.caption(note)

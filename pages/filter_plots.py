@@ -91,7 +91,7 @@ def entropy_map(frame: pd.DataFrame, kept_ids: np.ndarray):
     x, y = frame["strong_E"].to_numpy(dtype=float), frame["weak_E"].to_numpy(dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
     kept = np.isin(frame["scene_id"].to_numpy(), kept_ids) & ok
-    title = f"share kept by expected entropy, strong vs weak ({int(ok.sum()):,} scenes)"
+    title = f"share kept ({int(ok.sum()):,} scenes)"  # the axes say which entropies; a longer title was cut off
     fig = go.Figure()
     if ok.any():
         x_edges = np.histogram_bin_edges(x[ok], bins=MAP_BINS)
@@ -121,10 +121,11 @@ def entropy_map(frame: pd.DataFrame, kept_ids: np.ndarray):
 
 
 def group_table(kept_by_group: dict[tuple[str, int], int]) -> pd.DataFrame:
-    """Kept counts as a dataset x exposure-length table."""
+    """Kept counts with a row per exposure length ("options") and a column per dataset: a page has few datasets and
+    many lengths, so it fits half the page."""
     if not kept_by_group:
         return pd.DataFrame()
-    rows = [{"dataset": d, "exposure": c, "kept": n} for (d, c), n in kept_by_group.items()]
-    table = pd.DataFrame(rows).pivot_table(index="dataset", columns="exposure", values="kept", fill_value=0)
-    table.columns = [f"{c} options" for c in table.columns]
+    rows = [{"dataset": d, "options": c, "kept": n} for (d, c), n in kept_by_group.items()]
+    table = pd.DataFrame(rows).pivot_table(index="options", columns="dataset", values="kept", fill_value=0)
+    table.columns = list(table.columns)
     return table.astype(int).reset_index()

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from pages.charts import FONT, TEMPLATE
-from pages.filter_plots import MAP_BINS, MAX_BINS, bin_edges, entropy_map, ranking_histogram
+from pages.filter_plots import MAP_BINS, MAX_BINS, bin_edges, entropy_map, group_table, ranking_histogram
 from pages.review_plots import PLOTS_OPEN
 from storage.browse_detail import decode_probs
 from storage.constants import letter
@@ -85,9 +85,24 @@ def test_entropy_map_colours_each_cell_by_the_share_kept_over_every_scene():
     counts = np.asarray(heat.customdata, dtype=float)  # (kept, scenes) per cell
     assert counts[0, 0].tolist() == [1, 2] and counts[MAP_BINS - 1, MAP_BINS - 1].tolist() == [1, 2]
     assert counts[..., 1].sum() == 5
-    assert entropy_map(frame, np.array([0])).layout.title.text == (
-        "share kept by expected entropy, strong vs weak (5 scenes)"
-    )
+    assert entropy_map(frame, np.array([0])).layout.title.text == ("share kept (5 scenes)")
+
+
+def test_kept_counts_have_a_row_per_exposure_length_and_a_column_per_dataset():
+    table = group_table({("ml-1m", 5): 7, ("ml-1m", 2): 3, ("<b>beauty</b>", 5): 4})
+    assert list(table.columns) == ["options", "<b>beauty</b>", "ml-1m"]
+    assert table.to_dict("records") == [
+        {"options": 2, "<b>beauty</b>": 0, "ml-1m": 3},
+        {"options": 5, "<b>beauty</b>": 4, "ml-1m": 7},
+    ]
+    assert group_table({}).empty
+
+
+def test_filter_shows_the_kept_counts_table(workspace):
+    at = open_page("filter")
+    assert "Kept, by exposure length (options on screen) and dataset" in [c.value for c in at.caption]
+    [head] = [m.value.splitlines()[0] for m in at.markdown if m.value.startswith("| options |")]
+    assert head.startswith("| options | ")
 
 
 def test_entropy_map_bins_every_scene_of_a_large_set():
