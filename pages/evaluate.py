@@ -27,7 +27,7 @@ python -m core evaluate --endpoint local --mode thought --repeat 3
 LABELS = {"accuracy": "accuracy", "argmax_accuracy": "argmax accuracy", "log_loss": "log loss", "brier": "Brier"}
 LABELS["ece"] = "calibration error (ECE)"
 # session key: "Evaluate now" is open. Its form is built only then: a fresh tab pays for each kind of widget it draws
-# (a bare page with one selectbox is 1.14 x a bare page's time in Chromium, bench/bench_browser.py).
+# (a bare page with one selectbox is 1.19-1.23 x a bare page's time in Chromium, bench/bench_browser.py).
 START_OPEN = "ev_open"
 
 
@@ -75,12 +75,12 @@ def board_table(board: pd.DataFrame) -> str:
 
 def start_form() -> None:
     """Run (or resume) an evaluation from the page, with a progress bar."""
-    with session() as s:
-        endpoints = [LOCAL, *(e.name for e in list_endpoints(session=s))]
-    targets = [f"baseline: {b}" for b in EVAL_BASELINES] + [f"{e} · {m}" for e in endpoints for m in EVAL_MODES]
     box = st.expander("Evaluate now", key=START_OPEN, on_change="rerun")
     if not box.open:
         return
+    with session() as s:
+        endpoints = [LOCAL, *(e.name for e in list_endpoints(session=s))]
+    targets = [f"baseline: {b}" for b in EVAL_BASELINES] + [f"{e} · {m}" for e in endpoints for m in EVAL_MODES]
     with box:
         cols = st.columns([3, 1, 1, 2])
         target = cols[0].selectbox("Simulator or baseline", targets, key="ev_target")

@@ -25,6 +25,7 @@ from storage.scores import data_version
 
 TRUE_COLOUR = "#2a9d8f"
 OTHER_COLOUR = "#b0b7c3"
+PROB_COLOUR = "#264653"  # a probability of 1 in the heatmaps; 0 is white
 SCORE_PLOTS = (DEFAULT_RANK, "strong_E", "weak_E", "diff_hit")
 GAP = 0.04  # between panels, as a share of the width
 ROW = 250  # pixels per row
@@ -170,12 +171,12 @@ def _distributions(fig: dict, by_role: dict[str, list[dict]], *, item_pos: int, 
         fig["data"].append({"type": "scatter", "mode": "markers", "x": [a for a, _ in sampled],
                             "y": [n for _, n in sampled], "name": f"{role} sampled", "xaxis": x, "yaxis": y,
                             "marker": {"symbol": "circle", "size": 8, "color": "white",
-                                       "line": {"color": "#264653", "width": 2}},
+                                       "line": {"color": PROB_COLOUR, "width": 2}},
                             "hovertemplate": "rationale %{y} sampled %{x}<extra></extra>"})  # fmt: skip
         outline = {"type": "rect", "xref": x, "yref": f"{y} domain", "x0": item_pos - 0.5, "x1": item_pos + 0.5}
         outline |= {"y0": 0, "y1": 1, "line": {"color": TRUE_COLOUR, "width": 3}, "fillcolor": "rgba(0,0,0,0)"}
         fig["layout"]["shapes"].append(outline | {"layer": "above"})
-    fig["layout"]["coloraxis"] = {"cmin": 0, "cmax": 1, "colorscale": [[0, "#ffffff"], [1, "#264653"]],
+    fig["layout"]["coloraxis"] = {"cmin": 0, "cmax": 1, "colorscale": [[0, "#ffffff"], [1, PROB_COLOUR]],
                                   "colorbar": {"title": {"text": "p"}, "len": rows[1] - rows[0], "y": rows[0],
                                                "yanchor": "bottom"}}  # fmt: skip
 
@@ -189,7 +190,7 @@ def scene_figure(*, session: Session, dataset_id: int, score: dict | None, ratio
     if score is None and not predicted:
         return None
     both = score is not None and predicted
-    fig = {"data": [], "layout": {"showlegend": False, "bargap": 0, "shapes": [],
+    fig = {"data": [], "layout": {"showlegend": False, "bargap": 0.15, "shapes": [],
                                   "annotations": [], "margin": {"l": 0, "r": 0, "t": 40, "b": 0}}}  # fmt: skip
     fig["layout"]["height"] = ROW * 2 + 90 if both else ROW
     top, bottom = ((0.6, 1.0), (0.0, 0.36)) if both else ((0.0, 1.0), (0.0, 1.0))

@@ -3,8 +3,8 @@ the environment, and the reviewers' roles (set by an admin).
 
 The page opens on what is read most, its tables; each form is in an expander built only when opened
 (on_change="rerun"). Every kind of widget a page draws costs a fresh tab its own JavaScript: in Chromium a bare page
-with one selectbox takes 1.14 x a bare page's time, with six kinds of widget 1.29 x (bench/bench_browser.py prints
-these beside the pages); Settings with its forms drawn took 1.39-1.41 x."""
+with one selectbox takes 1.19-1.23 x a bare page's time, with six kinds of widget 1.24-1.35 x (bench/bench_browser.py
+prints these beside the pages); Settings with its forms drawn took 1.39-1.47 x."""
 
 import streamlit as st
 
@@ -21,11 +21,6 @@ from storage.llm import list_endpoints, remove_endpoint
 from storage.reviewers import list_reviewers, set_role
 
 NAME_OPEN, ADD_OPEN, TRY_OPEN, ROLE_OPEN = "set_name_open", "add_endpoint_open", "try_endpoint_open", "set_role_open"
-
-
-def lazy_expander(label: str, key: str):
-    """An expander whose body the caller builds only when `.open`; opening or closing it reruns the page."""
-    return st.expander(label, key=key, on_change="rerun")
 
 
 def rename_form() -> None:
@@ -113,7 +108,7 @@ st.markdown(
     f"You work as **{escape_markdown(reviewer())}**: the name recorded on every verdict, edit and export, kept in "
     "the page address."
 )
-if (box := lazy_expander("Work under another name", NAME_OPEN)).open:
+if (box := st.expander("Work under another name", key=NAME_OPEN, on_change="rerun")).open:
     with box:
         rename_form()
 
@@ -142,10 +137,10 @@ rows += [
     for e in endpoints
 ]
 st.markdown(markdown_table(rows, list(rows[0])))  # escaped: names, models and URLs are data
-if (box := lazy_expander("Add an OpenAI-compatible endpoint", ADD_OPEN)).open:
+if (box := st.expander("Add an OpenAI-compatible endpoint", key=ADD_OPEN, on_change="rerun")).open:
     with box:
         add_endpoint_form()
-if (box := lazy_expander("Test or remove an endpoint", TRY_OPEN)).open:
+if (box := st.expander("Test or remove an endpoint", key=TRY_OPEN, on_change="rerun")).open:
     with box:
         try_or_remove([LOCAL, *(e.name for e in endpoints)])
 
@@ -164,6 +159,6 @@ with session() as s:
 if people:
     table = [{"name": r.name, "role": r.role, "since": r.created_at} for r in people]
     st.markdown(markdown_table(table, ["name", "role", "since"], formats={"since": timestamp}))
-if (box := lazy_expander("Set a reviewer's role", ROLE_OPEN)).open:
+if (box := st.expander("Set a reviewer's role", key=ROLE_OPEN, on_change="rerun")).open:
     with box:
         role_form()
