@@ -183,7 +183,10 @@ def test_a_killed_worker_loses_and_duplicates_nothing(engine, db_path, session, 
     stats = server.stats()
     assert stats["distinct"] == ITEMS and stats["duplicates"] <= CONCURRENCY + 5
     assert b["failed"] == 0 and b["done"] + b["elsewhere"] == b["total"] and b["cached"] <= b["done"]
-    assert b["done"] == _count(engine, "SELECT COUNT(*) FROM llmcall WHERE run_id = 2 AND status = 'ok'")
+    # Each item the second worker stored is one call it made, or an answer the killed worker had logged but not yet
+    # stored, read from the cache (no call, no row of run 2). How many of those depends on when the kill lands.
+    ok_calls = _count(engine, "SELECT COUNT(*) FROM llmcall WHERE run_id = 2 AND status = 'ok'")
+    assert b["done"] == ok_calls + b["cached"], (b, ok_calls)
     assert _count(engine, "SELECT COUNT(*) FROM run WHERE id = 1 AND status = 'interrupted'") == 1
     assert _count(engine, "SELECT COUNT(*) FROM workclaim WHERE settled_at IS NULL") == 0
 
